@@ -1,0 +1,1 @@
+//! OpenPGP for sealscribe (being written).
