@@ -1,1 +1,46 @@
-//! OpenPGP for sealscribe (being written).
+//! OpenPGP for sealscribe: validating customers' public keys, and encrypting results to them
+//! ("Client Supplied Encryption").
+//!
+//! - [`inspect`] accepts or rejects an uploaded certificate (ASCII-armored or binary) with a
+//!   message the customer can act on; [`KeyError::kind`] maps each rejection to an API code.
+//! - [`Recipient`] + [`encrypt`] stream a standard OpenPGP message that `gpg --decrypt`
+//!   (GnuPG 2.2 included) and `sq decrypt` open: SEIPD v1, AES-256, one PKESK per valid
+//!   encryption subkey, no compression.
+//! - With the `test-support` feature, [`testing`] drives the real `gpg` and `sq` binaries
+//!   (key generation, export, decryption) for tests of this and other crates.
+//!
+//! Built on rPGP (`pgp` 0.21): pure Rust (no C library in the build), MIT/Apache (no LGPL
+//! relinking duty for self-hosters), and as fast as `gpg -z 0`. rPGP has no policy layer, so
+//! the validity rules (expiry, revocation, key flags, binding signatures, sizes) are ours:
+//! see the `policy` module and `docs/openpgp.md`.
+//!
+//! Secret keys: an upload containing secret-key packets is recognised from packet tags alone
+//! and rejected with [`KeyError::SecretKey`]; the secret material is never parsed, and the
+//! decoded copies this crate makes are zeroized when dropped. The caller owns the request
+//! body and must neither store nor log it in that case.
+
+mod encrypt;
+mod error;
+mod input;
+mod policy;
+#[cfg(feature = "test-support")]
+pub mod testing;
+mod types;
+
+use chrono::{DateTime, Utc};
+
+pub use crate::{
+    encrypt::{EncryptOptions, Recipient, encrypt},
+    error::{EncryptError, KeyError, KeyErrorKind},
+    types::{KeyInfo, SubkeyInfo},
+};
+
+/// Checks an uploaded certificate (ASCII-armored or binary) at time `now` and describes it.
+///
+/// Accepts one v4 certificate with an RSA (2048–4096 bits) or ed25519 primary key that is
+/// neither expired nor revoked, whose self-signatures all verify, and that has at least one
+/// currently valid RSA or cv25519 encryption (sub)key. Everything else is a [`KeyError`]
+/// whose `Display` tells the customer what to do.
+pub fn inspect(bytes: &[u8], now: DateTime<Utc>) -> Result<KeyInfo, KeyError> {
+    policy::validate(bytes, now).map(|v| v.info)
+}
