@@ -1,1 +1,94 @@
-//! (being written)
+//! sealscribe's HTTP layer: the VoiceBase v3 compatible API.
+//!
+//! # Layout
+//! - [`error`]: the one error type, [`ApiError`], rendered as the v3 error
+//!   envelope with a `reference` that is logged with the cause.
+//! - [`auth`]: the [`auth::Caller`] extractor; every `/v3` route takes one, so a
+//!   handler cannot forget authentication and always knows the tenant.
+//! - [`keys`]: `/v3/security/public-keys` (customers' OpenPGP public keys).
+//! - [`health`]: `GET /health`, unauthenticated, for load balancers.
+//!
+//! Handlers stay thin: extract, call the storage or OpenPGP layer, render.
+//! CPU-bound work (OpenPGP parsing) runs on the blocking pool.
+
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod keys;
+mod state;
+
+pub use error::ApiError;
+pub use state::AppState;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{Method, Uri};
+use axum::response::IntoResponse;
+use sealscribe_domain::codes;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+/// Result type of every handler.
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// The whole application: every route, the fallbacks and the middleware.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(keys::router())
+        .merge(health::router())
+        .fallback(unknown_path)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(
+            TraceLayer::new_for_http()
+                // Path only: query strings may carry search terms, and headers carry tokens.
+                .make_span_with(|req: &Request| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(
+                    |res: &axum::response::Response, latency: Duration, _span: &tracing::Span| {
+                        tracing::info!(
+                            status = res.status().as_u16(),
+                            latency_ms = latency.as_millis() as u64,
+                            "response"
+                        );
+                    },
+                ),
+        )
+        .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
+            ApiError::internal("handler panicked").into_response()
+        }))
+}
+
+async fn unknown_path(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        codes::UNKNOWN_PATH,
+        format!("Unknown API path: {method} {}", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        codes::INVALID_REQUEST,
+        format!("Method {method} is not allowed on {}", uri.path()),
+    )
+}
+
+/// Serves the API on `listener` until `shutdown` is cancelled, then stops
+/// accepting connections and lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}

@@ -1,1 +1,15 @@
-//! (being written)
+//! sealscribe's domain model: the vocabulary every other crate shares.
+//!
+//! This crate knows nothing about HTTP, SQL or OpenPGP. It holds the identifiers,
+//! the records the storage layer persists, the bearer-token scheme, and the
+//! VoiceBase v3 error codes — so that the HTTP layer, the storage layer and the
+//! pipeline agree on them without depending on each other.
+
+pub mod codes;
+pub mod ids;
+pub mod records;
+pub mod token;
+
+pub use ids::{AccountId, PublicKeyId};
+pub use records::{Account, PublicKeyRecord, TokenRecord};
+pub use token::{Token, TokenHash};

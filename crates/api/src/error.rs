@@ -1,0 +1,134 @@
+//! The one API error type and the v3 error envelope.
+//!
+//! Every error response, whatever produced it, has the VoiceBase v3 shape:
+//! `{"status": 404, "errors": [{"code": 10205, "error": "…"}], "warnings": [], "reference": "<uuid>"}`.
+//! The `reference` is logged with the cause, so an operator can find what
+//! happened from what a customer reports. Internal causes (database errors,
+//! panics) are logged only; the client gets a generic sentence and the reference.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sealscribe_domain::codes;
+use sealscribe_store::StoreError;
+use serde_json::json;
+use uuid::Uuid;
+
+/// An error to render as the v3 envelope.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: u32,
+    /// Shown to the client: must say what was wrong in words a person can act on.
+    message: String,
+    /// Logged with the reference, never shown.
+    cause: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    /// 400 with a v3 code.
+    pub fn bad_request(code: u32, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 404 / 10205. Used alike for missing resources and other accounts' ones,
+    /// so that existence never leaks across tenants.
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, codes::NOT_FOUND, what)
+    }
+
+    /// 500 with a generic message; `cause` goes to the log only.
+    pub fn internal(cause: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: codes::INTERNAL,
+            message: "Internal error; quote the reference when reporting it.".into(),
+            cause: Some(cause.into()),
+        }
+    }
+
+    /// 503: a dependency is down; `cause` goes to the log only.
+    pub fn unavailable(cause: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: codes::UNAVAILABLE,
+            message: "The service is temporarily unavailable; retry shortly.".into(),
+            cause: Some(cause.into()),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn code(&self) -> u32 {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(cause) => ApiError::unavailable(cause),
+            StoreError::Conflict(msg) => {
+                ApiError::new(StatusCode::CONFLICT, codes::INVALID_REQUEST, msg)
+            }
+            other => ApiError::internal(other.to_string()),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::internal(format!("blocking task failed: {e}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let reference = Uuid::new_v4();
+        if self.status.is_server_error() {
+            tracing::error!(
+                %reference,
+                status = self.status.as_u16(),
+                code = self.code,
+                cause = self.cause.as_deref().unwrap_or(""),
+                "request failed"
+            );
+        } else {
+            tracing::info!(
+                %reference,
+                status = self.status.as_u16(),
+                code = self.code,
+                error = %self.message,
+                "request rejected"
+            );
+        }
+        let body = json!({
+            "status": self.status.as_u16(),
+            "errors": [{"code": self.code, "error": self.message}],
+            "warnings": [],
+            "reference": reference,
+        });
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

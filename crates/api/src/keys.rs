@@ -1,0 +1,168 @@
+//! `/v3/security/public-keys`: the OpenPGP public keys results are encrypted to.
+//!
+//! An upload is validated completely (OpenPGP parsing and policy checks in
+//! `sealscribe-openpgp`, on the blocking pool) before anything is stored; a
+//! rejected upload leaves no trace. Accepted keys are kept byte-for-byte, so
+//! `GET …/{id}` returns exactly what was sent.
+
+use axum::Json;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use sealscribe_domain::{PublicKeyId, PublicKeyRecord, codes};
+use sealscribe_openpgp::{KeyError, KeyErrorKind};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::auth::Caller;
+use crate::{ApiError, AppState, Result};
+
+/// Largest accepted key upload. Real public keys are a few KiB; 1 MiB leaves
+/// room for keys with many signatures and photo ids.
+pub const MAX_KEY_BYTES: usize = 1024 * 1024;
+
+const COLLECTION: &str = "/v3/security/public-keys";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(COLLECTION, post(upload).get(list))
+        .route(
+            "/v3/security/public-keys/{id}",
+            get(download).delete(remove),
+        )
+}
+
+fn href(id: PublicKeyId) -> String {
+    format!("{COLLECTION}/{id}")
+}
+
+/// `POST /v3/security/public-keys`: the body is the key, armored or binary,
+/// whatever the Content-Type (the v3 docs use `application/octet-stream`).
+async fn upload(caller: Caller, State(state): State<AppState>, body: Body) -> Result<Json<Value>> {
+    let bytes = read_key_body(body).await?;
+    let now = Utc::now();
+    let inspected = {
+        let bytes = bytes.clone();
+        tokio::task::spawn_blocking(move || sealscribe_openpgp::inspect(&bytes, now)).await?
+    };
+    let info = inspected.map_err(key_rejection)?;
+
+    let record = PublicKeyRecord {
+        id: PublicKeyId::new(),
+        account_id: caller.account,
+        fingerprint: info.fingerprint,
+        algorithm: info.algorithm,
+        bits: info.bits,
+        created: info.created,
+        expires: info.expires,
+        user_ids: info.user_ids,
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        bytes: bytes.to_vec(),
+        uploaded_at: now,
+    };
+    state.db().insert_public_key(&record).await?;
+    tracing::info!(public_key_id = %record.id, fingerprint = %record.fingerprint, "public key stored");
+
+    let warnings: Vec<Value> = info
+        .warnings
+        .iter()
+        .map(|w| json!({"code": codes::KEY_EXPIRES_SOON, "message": w}))
+        .collect();
+    Ok(Json(json!({
+        "_links": {"self": {"href": href(record.id)}},
+        "publicKeyId": record.id,
+        "fingerprint": record.fingerprint,
+        "publicKeyHash": record.sha256,
+        "algorithm": record.algorithm,
+        "bits": record.bits,
+        "created": record.created,
+        "expires": record.expires,
+        "userIds": record.user_ids,
+        "warnings": warnings,
+    })))
+}
+
+/// Reads at most [`MAX_KEY_BYTES`], refusing (not truncating) anything larger.
+async fn read_key_body(body: Body) -> Result<Bytes> {
+    let bytes = axum::body::to_bytes(body, MAX_KEY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::bad_request(
+                codes::PAYLOAD_TOO_LARGE,
+                "The key is larger than 1 MiB. An OpenPGP public key is a few KiB: export only the \
+             public key with `gpg --armor --export KEYID`.",
+            )
+        })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            codes::UNUSABLE_PUBLIC_KEY,
+            "The request body is empty: send the OpenPGP public key as the body, e.g. \
+             `curl --data-binary @my-public-key.asc` (made with `gpg --armor --export KEYID`).",
+        ));
+    }
+    Ok(bytes)
+}
+
+fn key_rejection(e: KeyError) -> ApiError {
+    let code = match e.kind() {
+        KeyErrorKind::SecretKey => codes::SECRET_KEY_UPLOADED,
+        KeyErrorKind::ExpiredOrRevoked => codes::KEY_EXPIRED_OR_REVOKED,
+        _ => codes::UNUSABLE_PUBLIC_KEY,
+    };
+    ApiError::bad_request(code, e.to_string())
+}
+
+/// `GET /v3/security/public-keys`: links to the caller's keys, oldest first.
+async fn list(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>> {
+    let ids = state.db().list_public_keys(caller.account).await?;
+    let keys: Vec<Value> = ids
+        .into_iter()
+        .map(|id| json!({"_links": {"self": {"href": href(id)}}}))
+        .collect();
+    Ok(Json(json!({
+        "_links": {"self": {"href": COLLECTION}},
+        "publicKeys": keys,
+    })))
+}
+
+fn parse_key_id(id: &str) -> Result<PublicKeyId> {
+    id.parse().map_err(|_| key_not_found(id))
+}
+
+fn key_not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "No public key with id {id:?} exists in this account."
+    ))
+}
+
+/// `GET /v3/security/public-keys/{id}`: the key exactly as uploaded.
+async fn download(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let key_id = parse_key_id(&id)?;
+    let key = state.db().get_public_key(caller.account, key_id).await?;
+    let key = key.ok_or_else(|| key_not_found(&id))?;
+    Ok(([(header::CONTENT_TYPE, "application/pgp-keys")], key.bytes).into_response())
+}
+
+/// `DELETE /v3/security/public-keys/{id}`: media already accepted with this key
+/// keep their pinned copy and stay encrypted to it.
+async fn remove(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    let key_id = parse_key_id(&id)?;
+    if state.db().delete_public_key(caller.account, key_id).await? {
+        tracing::info!(public_key_id = %key_id, "public key deleted");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(key_not_found(&id))
+    }
+}

@@ -1,0 +1,20 @@
+//! One module per subcommand.
+
+mod admin;
+mod serve;
+
+use crate::config::{Cli, Command};
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::run(&cli.storage, args).await,
+        Command::Accounts(cmd) => admin::accounts(&cli.storage, cmd).await,
+        Command::Tokens(cmd) => admin::tokens(&cli.storage, cmd).await,
+        Command::Migrate => {
+            let url = cli.storage.database_url()?;
+            sealscribe_store::open_db(&url).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The one typed configuration: every setting is a flag with a `SEALSCRIBE_…`
+//! environment variable, parsed once at start.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sealscribe",
+    version,
+    about = "A self-hosted VoiceBase v3 compatible speech-analytics API with Client Supplied Encryption"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP API (and, as later issues add them, the in-process workers).
+    Serve(ServeArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// Manage bearer tokens (stored hashed; shown once).
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+    /// Apply database migrations and exit (serve also applies them at start).
+    Migrate,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountsCommand {
+    /// Create an account and print its first bearer token, alone on stdout.
+    Create {
+        /// A unique name for the account.
+        name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokensCommand {
+    /// Create another token for an account (by name or id) and print it.
+    Create { account: String },
+    /// List an account's tokens (prefixes only; tokens are never stored).
+    List { account: String },
+    /// Revoke a token, given its prefix as shown by `tokens list` or the whole token.
+    Revoke { token_prefix: String },
+}
+
+/// Where sealscribe keeps its state.
+#[derive(Args, Debug, Clone)]
+pub struct StorageArgs {
+    /// Directory for the embedded database and blobs.
+    #[arg(
+        long,
+        env = "SEALSCRIBE_DATA_DIR",
+        default_value = "./sealscribe-data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// Metadata database URL [default: sqlite://<data-dir>/sealscribe.db].
+    #[arg(
+        long,
+        env = "SEALSCRIBE_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Blob store URL [default: file://<data-dir>/blobs].
+    #[arg(long, env = "SEALSCRIBE_BLOB_STORE", global = true)]
+    pub blob_store: Option<String>,
+}
+
+impl StorageArgs {
+    /// The data directory as an absolute path, created if missing.
+    pub fn data_dir(&self) -> anyhow::Result<PathBuf> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create data directory {}: {e}",
+                self.data_dir.display()
+            )
+        })?;
+        Ok(std::path::absolute(&self.data_dir)?)
+    }
+
+    pub fn database_url(&self) -> anyhow::Result<String> {
+        match &self.database_url {
+            Some(url) => Ok(url.clone()),
+            None => Ok(sqlite_url(&self.data_dir()?.join("sealscribe.db"))),
+        }
+    }
+
+    pub fn blob_store_url(&self) -> anyhow::Result<String> {
+        match &self.blob_store {
+            Some(url) => Ok(url.clone()),
+            None => Ok(format!(
+                "file://{}",
+                self.data_dir()?.join("blobs").display()
+            )),
+        }
+    }
+}
+
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the bound address is printed).
+    #[arg(long, env = "SEALSCRIBE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LogArgs {
+    /// Log format.
+    #[arg(long, env = "SEALSCRIBE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+    /// Log filter, in tracing's `EnvFilter` syntax (e.g. `info`, `sealscribe_api=debug`).
+    #[arg(long, env = "SEALSCRIBE_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Logs go to stderr, so that stdout carries only command output (tokens).
+pub fn init_logging(args: &LogArgs) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,200 @@
+//! The test harness: starting and stopping real servers, running CLI commands.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_sealscribe");
+
+/// A temporary data directory plus the log file servers started on it write to.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    /// Everything servers on this environment have logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Runs `sealscribe ARGS --data-dir DIR`.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .env_remove("SEALSCRIBE_DATABASE_URL")
+            .env_remove("SEALSCRIBE_BLOB_STORE")
+            .output()
+            .expect("run sealscribe")
+    }
+
+    /// `sealscribe accounts create NAME`, returning the token it prints.
+    pub fn create_account(&self, name: &str) -> String {
+        let out = self.cli(&["accounts", "create", name]);
+        assert!(
+            out.status.success(),
+            "accounts create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).expect("utf-8");
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "the token must be alone on stdout: {stdout:?}"
+        );
+        lines[0].to_owned()
+    }
+
+    pub fn start(&self) -> Server {
+        Server::start(self)
+    }
+}
+
+/// A running `sealscribe serve`. Killed (SIGKILL) on drop if not stopped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Server {
+    fn start(env: &Env) -> Self {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(env.log_path())
+            .expect("log file");
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(env.data_dir())
+            .env_remove("SEALSCRIBE_DATABASE_URL")
+            .env_remove("SEALSCRIBE_BLOB_STORE")
+            .env("SEALSCRIBE_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("spawn sealscribe serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("sealscribe listening on ") {
+                    let _ = tx.send(url.to_owned());
+                }
+            }
+        });
+        let base = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("server did not start; log:\n{}", env.log());
+            }
+        };
+        Server {
+            child,
+            base,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// SIGTERM, then waits for a clean exit; returns whether it exited successfully.
+    pub fn stop(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.success();
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Checks a v3 error envelope and returns its message.
+pub async fn expect_error(resp: reqwest::Response, status: u16, code: u64) -> String {
+    assert_eq!(resp.status().as_u16(), status, "unexpected status");
+    let body: Value = resp.json().await.expect("error body is JSON");
+    assert_eq!(body["status"], status, "envelope status: {body}");
+    assert_eq!(body["errors"][0]["code"], code, "error code: {body}");
+    assert!(
+        body["warnings"].is_array(),
+        "warnings must be an array: {body}"
+    );
+    let reference = body["reference"].as_str().expect("reference");
+    assert!(uuid_like(reference), "reference is a UUID: {reference}");
+    let message = body["errors"][0]["error"]
+        .as_str()
+        .expect("message")
+        .to_owned();
+    assert!(
+        message.len() > 10,
+        "a message a person can act on: {message:?}"
+    );
+    message
+}
+
+pub fn uuid_like(s: &str) -> bool {
+    s.len() == 36 && s.chars().filter(|&c| c == '-').count() == 4
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}

@@ -1,0 +1,7 @@
+//! Integration tests: the real `sealscribe` binary, started on `127.0.0.1:0`
+//! with a temporary data directory, driven over HTTP the way customers drive it.
+//! One test binary (faster to build and link than one per file).
+
+mod common;
+mod keys;
+mod server;

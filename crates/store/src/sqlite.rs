@@ -1,0 +1,286 @@
+//! The embedded default database: SQLite through sqlx, in WAL mode.
+//!
+//! One file under the data directory, no server. SQLite allows one writer at a
+//! time; WAL lets readers proceed during a write, and a busy timeout makes
+//! writers queue instead of failing.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sealscribe_domain::{Account, AccountId, PublicKeyId, PublicKeyRecord, TokenHash, TokenRecord};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use crate::{Db, RevokeOutcome, StoreError};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// [`Db`] on SQLite.
+pub struct SqliteDb {
+    pool: SqlitePool,
+}
+
+impl SqliteDb {
+    /// Opens (creating if needed) the database at `url` (`sqlite://PATH`).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Config(format!("invalid SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL is durable against process crashes in WAL mode; only an OS
+            // crash can lose the last transactions.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+}
+
+fn parse_id<T: FromStr>(text: &str) -> Result<T, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::Internal(format!("corrupt identifier in database: {text:?}")))
+}
+
+fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError> {
+    Ok(Account {
+        id: parse_id(row.try_get::<&str, _>("id")?)?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+#[async_trait]
+impl Db for SqliteDb {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_account(
+        &self,
+        name: &str,
+        token_prefix: &str,
+        token_hash: &TokenHash,
+    ) -> Result<Account, StoreError> {
+        let account = Account {
+            id: AccountId::new(),
+            name: name.to_owned(),
+            created_at: Utc::now(),
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("insert into accounts (id, name, created_at) values (?, ?, ?)")
+            .bind(account.id.to_string())
+            .bind(&account.name)
+            .bind(account.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict(format!("an account named {name:?} already exists"))
+                }
+                other => other,
+            })?;
+        sqlx::query(
+            "insert into tokens (hash, prefix, account_id, created_at) values (?, ?, ?, ?)",
+        )
+        .bind(&token_hash.0)
+        .bind(token_prefix)
+        .bind(account.id.to_string())
+        .bind(account.created_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    async fn find_account(&self, name_or_id: &str) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query("select id, name, created_at from accounts where name = ? or id = ?")
+            .bind(name_or_id)
+            .bind(name_or_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    async fn insert_token(
+        &self,
+        account: AccountId,
+        prefix: &str,
+        hash: &TokenHash,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "insert into tokens (hash, prefix, account_id, created_at) values (?, ?, ?, ?)",
+        )
+        .bind(&hash.0)
+        .bind(prefix)
+        .bind(account.to_string())
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_tokens(&self, account: AccountId) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows = sqlx::query(
+            "select prefix, account_id, created_at, revoked_at from tokens \
+             where account_id = ? order by created_at, prefix",
+        )
+        .bind(account.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TokenRecord {
+                    prefix: row.try_get("prefix")?,
+                    account_id: parse_id(row.try_get::<&str, _>("account_id")?)?,
+                    created_at: row.try_get("created_at")?,
+                    revoked_at: row.try_get("revoked_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_token(
+        &self,
+        prefix: &str,
+        hash: Option<&TokenHash>,
+    ) -> Result<RevokeOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let rows = match hash {
+            Some(hash) => {
+                sqlx::query("select hash, revoked_at from tokens where hash = ?")
+                    .bind(&hash.0)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+            None => {
+                sqlx::query("select hash, revoked_at from tokens where prefix = ?")
+                    .bind(prefix)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+        };
+        let outcome = match rows.as_slice() {
+            [] => RevokeOutcome::NotFound,
+            [row] => {
+                let revoked: Option<DateTime<Utc>> = row.try_get("revoked_at")?;
+                if revoked.is_some() {
+                    RevokeOutcome::AlreadyRevoked
+                } else {
+                    sqlx::query("update tokens set revoked_at = ? where hash = ?")
+                        .bind(Utc::now())
+                        .bind(row.try_get::<&str, _>("hash")?)
+                        .execute(&mut *tx)
+                        .await?;
+                    RevokeOutcome::Revoked
+                }
+            }
+            _ => RevokeOutcome::Ambiguous,
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn authenticate(&self, hash: &TokenHash) -> Result<Option<AccountId>, StoreError> {
+        let row =
+            sqlx::query("select account_id from tokens where hash = ? and revoked_at is null")
+                .bind(&hash.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| parse_id(r.try_get::<&str, _>("account_id")?))
+            .transpose()
+    }
+
+    async fn insert_public_key(&self, key: &PublicKeyRecord) -> Result<(), StoreError> {
+        let user_ids = serde_json::to_string(&key.user_ids)
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        sqlx::query(
+            "insert into public_keys (id, account_id, fingerprint, algorithm, bits, key_created, \
+             key_expires, user_ids, sha256, bytes, uploaded_at) \
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(key.id.to_string())
+        .bind(key.account_id.to_string())
+        .bind(&key.fingerprint)
+        .bind(&key.algorithm)
+        .bind(i64::from(key.bits))
+        .bind(key.created)
+        .bind(key.expires)
+        .bind(user_ids)
+        .bind(&key.sha256)
+        .bind(&key.bytes)
+        .bind(key.uploaded_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_public_keys(&self, account: AccountId) -> Result<Vec<PublicKeyId>, StoreError> {
+        let rows =
+            sqlx::query("select id from public_keys where account_id = ? order by uploaded_at, id")
+                .bind(account.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| parse_id(r.try_get::<&str, _>("id")?))
+            .collect()
+    }
+
+    async fn get_public_key(
+        &self,
+        account: AccountId,
+        id: PublicKeyId,
+    ) -> Result<Option<PublicKeyRecord>, StoreError> {
+        let row = sqlx::query(
+            "select id, account_id, fingerprint, algorithm, bits, key_created, key_expires, \
+             user_ids, sha256, bytes, uploaded_at from public_keys where account_id = ? and id = ?",
+        )
+        .bind(account.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let user_ids: String = row.try_get("user_ids")?;
+        let bits: i64 = row.try_get("bits")?;
+        Ok(Some(PublicKeyRecord {
+            id: parse_id(row.try_get::<&str, _>("id")?)?,
+            account_id: parse_id(row.try_get::<&str, _>("account_id")?)?,
+            fingerprint: row.try_get("fingerprint")?,
+            algorithm: row.try_get("algorithm")?,
+            bits: u32::try_from(bits)
+                .map_err(|_| StoreError::Internal("corrupt key size".into()))?,
+            created: row.try_get("key_created")?,
+            expires: row.try_get("key_expires")?,
+            user_ids: serde_json::from_str(&user_ids)
+                .map_err(|e| StoreError::Internal(format!("corrupt user ids: {e}")))?,
+            sha256: row.try_get("sha256")?,
+            bytes: row.try_get("bytes")?,
+            uploaded_at: row.try_get("uploaded_at")?,
+        }))
+    }
+
+    async fn delete_public_key(
+        &self,
+        account: AccountId,
+        id: PublicKeyId,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("delete from public_keys where account_id = ? and id = ?")
+            .bind(account.to_string())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
