@@ -1,0 +1,824 @@
+//! The `configuration` and `metadata` parts of `POST /v3/media`: every rule of
+//! `sealscribe_domain::configuration`, seen from the outside.
+
+use sealscribe_domain::configuration::{
+    CallbackConfig, DetectorConfig, EncryptionConfig, InputError, MediaConfig, Metadata, Priority,
+    parse_configuration, parse_metadata,
+};
+use uuid::Uuid;
+
+const KEY: &str = "6f1c2d7e-8b3a-4c5d-9e0f-112233445566";
+
+fn ok(json: &str) -> MediaConfig {
+    parse_configuration(json.as_bytes()).unwrap_or_else(|e| panic!("{json}: {e:?}"))
+}
+
+fn err(json: &str) -> InputError {
+    match parse_configuration(json.as_bytes()) {
+        Ok(c) => panic!("{json} was accepted: {c:?}"),
+        Err(e) => e,
+    }
+}
+
+fn meta_err(json: &str) -> InputError {
+    match parse_metadata(json.as_bytes()) {
+        Ok(m) => panic!("{json} was accepted: {m:?}"),
+        Err(e) => e,
+    }
+}
+
+/// Every message is bounded, so no payload is echoed back at length.
+fn assert_short(e: &InputError) {
+    assert!(e.message.chars().count() < 600, "{}", e.message);
+    assert!(!e.message.is_empty());
+}
+
+// ------------------------------------------------------------------------------------------
+// configuration: defaults and the supported parts
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn empty_part_and_empty_object_mean_defaults() {
+    let d = MediaConfig::default();
+    assert_eq!(d.language, "en-US");
+    assert_eq!(d.priority, Priority::Normal);
+    assert!(d.searchable);
+    assert!(d.encryption.is_none());
+    assert!(d.number_formatting);
+    assert!(d.detectors.is_empty() && d.callbacks.is_empty());
+    for body in ["", "  \r\n\t", "{}", " { } ", "\u{FEFF}{}", "\u{FEFF}"] {
+        assert_eq!(ok(body), d, "{body:?}");
+    }
+}
+
+#[test]
+fn seed_encryption_configuration() {
+    let json = format!(
+        r#"{{"encryption":{{"publicKeyId":"{KEY}"}},"searchability":{{"searchable":false}}}}"#
+    );
+    let c = ok(&json);
+    assert_eq!(
+        c.encryption,
+        Some(EncryptionConfig {
+            public_key_id: Uuid::parse_str(KEY).unwrap()
+        })
+    );
+    assert!(!c.searchable);
+    assert_eq!(c.language, "en-US");
+    // The normalised stored form, exactly.
+    assert_eq!(
+        serde_json::to_string(&c).unwrap(),
+        format!(
+            r#"{{"language":"en-US","priority":"normal","searchable":false,"encryption":{{"publicKeyId":"{KEY}"}},"numberFormatting":true}}"#
+        )
+    );
+}
+
+#[test]
+fn encryption_without_searchability_is_not_searchable() {
+    let c = ok(&format!(r#"{{"encryption":{{"publicKeyId":"{KEY}"}}}}"#));
+    assert!(!c.searchable);
+    assert!(c.encryption.is_some());
+    // Upper-case UUIDs are the same key, normalised to lower case.
+    let c = ok(&format!(
+        r#"{{"encryption":{{"publicKeyId":"{}"}}}}"#,
+        KEY.to_uppercase()
+    ));
+    assert_eq!(c.encryption.unwrap().public_key_id.to_string(), KEY);
+}
+
+#[test]
+fn searchable_true_with_encryption_is_95005() {
+    let e = err(&format!(
+        r#"{{"encryption":{{"publicKeyId":"{KEY}"}},"searchability":{{"searchable":true}}}}"#
+    ));
+    assert_eq!(e.code, 95005);
+    assert!(e.message.contains("never searchable"), "{}", e.message);
+    assert!(e.message.contains("searchable\": false"), "{}", e.message);
+}
+
+#[test]
+fn searchability_alone() {
+    assert!(!ok(r#"{"searchability":{"searchable":false}}"#).searchable);
+    assert!(ok(r#"{"searchability":{"searchable":true}}"#).searchable);
+    assert!(ok(r#"{"searchability":{}}"#).searchable);
+}
+
+#[test]
+fn bad_public_key_id_is_95001() {
+    let e = err(r#"{"encryption":{"publicKeyId":"not-a-uuid"}}"#);
+    assert_eq!(e.code, 95001);
+    assert!(
+        e.message
+            .contains("`not-a-uuid` is not a valid publicKeyId"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("POST /v3/security/public-keys"));
+    let e = err(r#"{"encryption":{}}"#);
+    assert_eq!(e.code, 95001);
+    assert!(e.message.contains("needs a `publicKeyId`"), "{}", e.message);
+    let e = err(r#"{"encryption":{"publicKeyId":""}}"#);
+    assert_eq!(e.code, 95001);
+    // Not a string at all: a type error.
+    let e = err(r#"{"encryption":{"publicKeyId":42}}"#);
+    assert_eq!(e.code, 10008);
+    assert!(
+        e.message.contains("`encryption.publicKeyId`"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("must be a string"), "{}", e.message);
+    // A huge value is not echoed in full.
+    let long = "z".repeat(10_000);
+    let e = err(&format!(r#"{{"encryption":{{"publicKeyId":"{long}"}}}}"#));
+    assert_eq!(e.code, 95001);
+    assert_short(&e);
+}
+
+#[test]
+fn language_only_english() {
+    for l in ["en-US", "en", "EN-us", "En"] {
+        assert_eq!(
+            ok(&format!(r#"{{"speechModel":{{"language":"{l}"}}}}"#)).language,
+            "en-US"
+        );
+    }
+    for l in ["fr-FR", "es-US", "en-UK", "", "xx"] {
+        let e = err(&format!(r#"{{"speechModel":{{"language":"{l}"}}}}"#));
+        assert_eq!(e.code, 10401, "{l}");
+        assert!(e.message.contains("not supported"), "{}", e.message);
+        assert!(e.message.contains("English"), "{}", e.message);
+        assert!(e.message.contains(&format!("`{l}`")));
+    }
+}
+
+#[test]
+fn model_name_is_accepted_but_must_be_a_string() {
+    assert_eq!(
+        ok(r#"{"speechModel":{"model":"Titan"}}"#),
+        MediaConfig::default()
+    );
+    let e = err(r#"{"speechModel":{"model":7}}"#);
+    assert_eq!(e.code, 10008);
+    assert!(e.message.contains("`speechModel.model`"), "{}", e.message);
+}
+
+#[test]
+fn priority_values() {
+    assert_eq!(ok(r#"{"priority":"low"}"#).priority, Priority::Low);
+    assert_eq!(ok(r#"{"priority":"normal"}"#).priority, Priority::Normal);
+    assert_eq!(ok(r#"{"priority":"high"}"#).priority, Priority::High);
+    for p in ["urgent", "HIGH", ""] {
+        let e = err(&format!(r#"{{"priority":"{p}"}}"#));
+        assert_eq!(e.code, 10009);
+        assert!(
+            e.message.contains("`low`, `normal` or `high`"),
+            "{}",
+            e.message
+        );
+    }
+    assert_eq!(err(r#"{"priority":1}"#).code, 10008);
+}
+
+#[test]
+fn number_formatting_is_stored() {
+    let c = ok(r#"{"transcript":{"formatting":{"enableNumberFormatting":false}}}"#);
+    assert!(!c.number_formatting);
+    let c = ok(r#"{"transcript":{"formatting":{"enableNumberFormatting":true}}}"#);
+    assert!(c.number_formatting);
+    let e = err(r#"{"transcript":{"formatting":{"enableNumberFormatting":"no"}}}"#);
+    assert_eq!(e.code, 10008);
+    assert!(
+        e.message
+            .contains("`transcript.formatting.enableNumberFormatting`")
+    );
+    assert!(e.message.contains("true or false"), "{}", e.message);
+}
+
+#[test]
+fn realistic_voicebase_configuration_with_supported_parts() {
+    // Shaped like the configurations in the VoiceBase how-tos, keeping to what sealscribe does
+    // (and explicit "off" values for the features it does not have).
+    let json = r#"
+    {
+      "speechModel": { "language": "en-US", "model": "Titan", "features": [], "extensions": [] },
+      "priority": "high",
+      "knowledge": { "enableDiscovery": false, "enableExternalDataSources": true },
+      "spotting": { "groups": [] },
+      "vocabularies": [],
+      "prediction": { "classifiers": [], "detectors": [] },
+      "transcript": {
+        "formatting": { "enableNumberFormatting": false },
+        "contentFiltering": { "enableProfanityFiltering": false }
+      },
+      "publish": { "callbacks": [], "enableAnalyticIndexing": false },
+      "speakerSentiments": false,
+      "conversation": { "verbNounPairsEnabled": false },
+      "entity": { "enableEntityExtraction": false },
+      "categories": [],
+      "metrics": [],
+      "searchability": { "searchable": true }
+    }"#;
+    let c = ok(json);
+    assert_eq!(
+        c,
+        MediaConfig {
+            language: "en-US".into(),
+            priority: Priority::High,
+            searchable: true,
+            encryption: None,
+            number_formatting: false,
+            detectors: vec![],
+            callbacks: vec![],
+        }
+    );
+}
+
+#[test]
+fn media_config_round_trips_and_tolerates_missing_fields() {
+    let c = ok(&format!(
+        r#"{{"priority":"low","encryption":{{"publicKeyId":"{KEY}"}},"transcript":{{"formatting":{{"enableNumberFormatting":false}}}}}}"#
+    ));
+    let json = serde_json::to_string(&c).unwrap();
+    let back: MediaConfig = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, c);
+    // Unencrypted default: `encryption` is null, detectors/callbacks are left out.
+    assert_eq!(
+        serde_json::to_string(&MediaConfig::default()).unwrap(),
+        r#"{"language":"en-US","priority":"normal","searchable":true,"encryption":null,"numberFormatting":true}"#
+    );
+    let partial: MediaConfig = serde_json::from_str(r#"{"priority":"high"}"#).unwrap();
+    assert_eq!(
+        partial,
+        MediaConfig {
+            priority: Priority::High,
+            ..MediaConfig::default()
+        }
+    );
+}
+
+// ------------------------------------------------------------------------------------------
+// configuration: strictness
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn unknown_property_names_its_path_and_the_allowed_ones() {
+    let e = err(r#"{"speechModel":{"language":"en-US","colour":"blue"}}"#);
+    assert_eq!(e.code, 10008);
+    assert!(e.message.contains("`speechModel.colour`"), "{}", e.message);
+    assert!(
+        e.message.contains("allowed in `speechModel`"),
+        "{}",
+        e.message
+    );
+    for f in ["`language`", "`model`", "`features`", "`extensions`"] {
+        assert!(e.message.contains(f), "{}", e.message);
+    }
+
+    let e = err(r#"{"prority":"high"}"#);
+    assert_eq!(e.code, 10008);
+    assert!(e.message.contains("`prority`"), "{}", e.message);
+    assert!(e.message.contains("at the top level"), "{}", e.message);
+    assert!(e.message.contains("`priority`"), "{}", e.message);
+
+    let e = err(
+        r#"{"prediction":{"detectors":[{"detectorName":"PCI","redactor":{"audio":{"tone":170,"volume":1}}}]}}"#,
+    );
+    assert_eq!(e.code, 10008);
+    assert!(
+        e.message
+            .contains("`prediction.detectors[0].redactor.audio.volume`"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("`tone`") && e.message.contains("`gain`"));
+
+    let e = err(r#"{"publish":{"callbacks":[{"url":"https://x"},{"uri":"https://x"}]}}"#);
+    assert_eq!(e.code, 10008);
+    assert!(
+        e.message.contains("`publish.callbacks[1].uri`"),
+        "{}",
+        e.message
+    );
+
+    // The v2 wrapping object is not v3.
+    let e = err(r#"{"configuration":{}}"#);
+    assert_eq!(e.code, 10008);
+    assert!(e.message.contains("`configuration`"));
+}
+
+#[test]
+fn unknown_property_inside_an_unsupported_feature_is_still_10008() {
+    let e = err(r#"{"knowledge":{"enableDiscovery":false,"discover":true}}"#);
+    assert_eq!(e.code, 10008);
+    assert!(e.message.contains("`knowledge.discover`"), "{}", e.message);
+}
+
+#[test]
+fn long_or_hostile_keys_are_not_echoed_in_full() {
+    let key = "k".repeat(5_000);
+    let e = err(&format!(r#"{{"speechModel":{{"{key}":1}}}}"#));
+    assert_eq!(e.code, 10008);
+    assert_short(&e);
+    assert!(e.message.contains('…'));
+    let e = err(r#"{"bad\u0007\nkey":1}"#);
+    assert!(
+        !e.message.contains('\u{7}') && !e.message.contains('\n'),
+        "{}",
+        e.message
+    );
+    let e = err(&format!(r#"{{"priority":"{}"}}"#, "p".repeat(5_000)));
+    assert_eq!(e.code, 10009);
+    assert_short(&e);
+    let e = err(&format!(
+        r#"{{"speechModel":{{"language":"{}"}}}}"#,
+        "l".repeat(5_000)
+    ));
+    assert_eq!(e.code, 10401);
+    assert_short(&e);
+}
+
+#[test]
+fn wrong_types_name_path_and_expected_type() {
+    let cases = [
+        (
+            r#"{"speechModel":"en-US"}"#,
+            "`speechModel`",
+            "a JSON object",
+        ),
+        (
+            r#"{"speechModel":["en-US"]}"#,
+            "`speechModel`",
+            "a JSON object",
+        ),
+        (
+            r#"{"searchability":{"searchable":"no"}}"#,
+            "`searchability.searchable`",
+            "true or false",
+        ),
+        (
+            r#"{"vocabularies":{"terms":[]}}"#,
+            "`vocabularies`",
+            "an array",
+        ),
+        (
+            r#"{"speechModel":{"features":"voiceFeatures"}}"#,
+            "`speechModel.features`",
+            "an array",
+        ),
+        (
+            r#"{"prediction":{"detectors":[{"redactor":{"audio":{"tone":-170}}}]}}"#,
+            "`prediction.detectors[0].redactor.audio.tone`",
+            "whole number",
+        ),
+        (
+            r#"{"prediction":{"detectors":[{"redactor":{"audio":{"gain":"loud"}}}]}}"#,
+            "`prediction.detectors[0].redactor.audio.gain`",
+            "a number",
+        ),
+        (
+            r#"{"speakerSentiments":1}"#,
+            "`speakerSentiments`",
+            "true or false",
+        ),
+    ];
+    for (json, path, expected) in cases {
+        let e = err(json);
+        assert_eq!(e.code, 10008, "{json}");
+        assert!(e.message.contains(path), "{json}: {}", e.message);
+        assert!(e.message.contains(expected), "{json}: {}", e.message);
+    }
+    for json in ["[]", "5", "\"x\"", "null", "true"] {
+        let e = err(json);
+        assert_eq!(e.code, 10008, "{json}");
+        assert!(e.message.contains("must be a JSON object"), "{}", e.message);
+    }
+}
+
+#[test]
+fn null_counts_as_absent() {
+    assert_eq!(
+        ok(r#"{"speechModel":null,"priority":null,"knowledge":null,"encryption":null}"#),
+        MediaConfig::default()
+    );
+}
+
+#[test]
+fn unparseable_json_is_10007_with_position() {
+    let e = err(r#"{"priority": }"#);
+    assert_eq!(e.code, 10007);
+    assert!(e.message.contains("line 1, column 14"), "{}", e.message);
+    let e = err("{\n  \"priority\": \"low\",\n}");
+    assert_eq!(e.code, 10007);
+    assert!(e.message.contains("line 3"), "{}", e.message);
+    let e = err(r#"{"priority":"low"} {"priority":"high"}"#);
+    assert_eq!(e.code, 10007);
+    assert!(e.message.contains("trailing characters"), "{}", e.message);
+    // The broken JSON of the first VoiceBase CSE draft (missing colon).
+    let e = err(r#"{"encryption" {"publicKeyId":"x"}}"#);
+    assert_eq!(e.code, 10007);
+    let e = parse_configuration(b"{\"priority\":\"\xff\"}").unwrap_err();
+    assert_eq!(e.code, 10007);
+    let e = err(&"[".repeat(10_000));
+    assert_eq!(e.code, 10007);
+    assert_short(&e);
+}
+
+#[test]
+fn duplicate_property_is_10010_naming_it() {
+    let e = err(r#"{"priority":"low","priority":"high"}"#);
+    assert_eq!(e.code, 10010);
+    assert!(e.message.contains("`priority`"), "{}", e.message);
+    let e = err(r#"{"searchability":{"searchable":false,"searchable":true}}"#);
+    assert_eq!(e.code, 10010);
+    assert!(
+        e.message.contains("`searchability.searchable`"),
+        "{}",
+        e.message
+    );
+    let e = err(r#"{"publish":{"callbacks":[{"url":"a"},{"url":"a","url":"b"}]}}"#);
+    assert_eq!(e.code, 10010);
+    assert!(
+        e.message.contains("`publish.callbacks[1].url`"),
+        "{}",
+        e.message
+    );
+    // Duplicates inside an otherwise unknown subtree are reported as duplicates first.
+    assert_eq!(err(r#"{"x":{"a":1,"a":1}}"#).code, 10010);
+}
+
+/// `(configuration, path named in the message)` for every unsupported v3 feature.
+const UNSUPPORTED: &[(&str, &str)] = &[
+    (r#"{"knowledge":{"enableDiscovery":true}}"#, "knowledge"),
+    (
+        r#"{"spotting":{"groups":[{"groupName":"competitors"}]}}"#,
+        "spotting",
+    ),
+    (
+        r#"{"vocabularies":[{"vocabularyName":"products"}]}"#,
+        "vocabularies",
+    ),
+    (
+        r#"{"vocabularies":[{"terms":[{"term":"VoiceBase","soundsLike":["voice base"],"weight":3}]}]}"#,
+        "vocabularies",
+    ),
+    (r#"{"categories":[{"allCategories":true}]}"#, "categories"),
+    (r#"{"metrics":[{"metricGroupName":"overtalk"}]}"#, "metrics"),
+    (r#"{"speakerSentiments":true}"#, "speakerSentiments"),
+    (
+        r#"{"conversation":{"verbNounPairsEnabled":true}}"#,
+        "conversation",
+    ),
+    (r#"{"entity":{"enableEntityExtraction":true}}"#, "entity"),
+    (
+        r#"{"additionalSpeechModels":[{"language":"es-US"}]}"#,
+        "additionalSpeechModels",
+    ),
+    (
+        r#"{"ingest":{"stereo":{"left":{"speakerName":"Agent"},"right":{"speakerName":"Caller"}}}}"#,
+        "ingest.stereo",
+    ),
+    (r#"{"ingest":{"stereo":{}}}"#, "ingest.stereo"),
+    (
+        r#"{"ingest":{"channels":[{"speakerName":"A"}]}}"#,
+        "ingest.channels",
+    ),
+    (
+        r#"{"ingest":{"tracks":[{"trackIndex":0,"speakerName":"A","channels":[0]}]}}"#,
+        "ingest.tracks",
+    ),
+    (
+        r#"{"ingest":{"speakerName":"Caller"}}"#,
+        "ingest.speakerName",
+    ),
+    (
+        r#"{"prediction":{"classifiers":[{"classifierName":"sentiment","version":"latest"}]}}"#,
+        "prediction.classifiers",
+    ),
+    (
+        r#"{"speechModel":{"features":["voiceFeatures"]}}"#,
+        "speechModel.features",
+    ),
+    (
+        r#"{"speechModel":{"extensions":["voicemail"]}}"#,
+        "speechModel.extensions",
+    ),
+    (
+        r#"{"publish":{"enableAnalyticIndexing":true}}"#,
+        "publish.enableAnalyticIndexing",
+    ),
+    (
+        r#"{"publish":{"audioTranscode":{"onlyIfRedacted":true,"fileFormat":"mp3"}}}"#,
+        "publish.audioTranscode",
+    ),
+    (
+        r#"{"publish":{"audioTranscode":{}}}"#,
+        "publish.audioTranscode",
+    ),
+    (
+        r#"{"transcript":{"contentFiltering":{"enableProfanityFiltering":true}}}"#,
+        "transcript.contentFiltering",
+    ),
+];
+
+#[test]
+fn unsupported_features_are_10601_naming_them() {
+    for (json, path) in UNSUPPORTED {
+        let e = err(json);
+        assert_eq!(e.code, 10601, "{json}: {}", e.message);
+        assert!(
+            e.message.contains(&format!("`{path}`")),
+            "{json}: {}",
+            e.message
+        );
+        assert!(
+            e.message
+                .contains("is a VoiceBase v3 feature that sealscribe does not support"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("remove it from the configuration"));
+    }
+    let e = err(r#"{"knowledge":{"enableDiscovery":true}}"#);
+    assert_eq!(
+        e.message,
+        "`knowledge` is a VoiceBase v3 feature that sealscribe does not support; remove it from the configuration."
+    );
+}
+
+#[test]
+fn several_unsupported_features_are_all_named() {
+    let e = err(r#"{"knowledge":{"enableDiscovery":true},"metrics":[{"metricGroupName":"x"}]}"#);
+    assert_eq!(e.code, 10601);
+    assert!(e.message.contains("`knowledge`") && e.message.contains("`metrics`"));
+    assert!(e.message.contains("remove them"));
+}
+
+#[test]
+fn explicit_off_values_of_unsupported_features_are_accepted() {
+    for json in [
+        r#"{"knowledge":{}}"#,
+        r#"{"knowledge":{"enableDiscovery":false}}"#,
+        r#"{"knowledge":{"enableExternalDataSources":false}}"#,
+        r#"{"spotting":{}}"#,
+        r#"{"spotting":{"groups":[]}}"#,
+        r#"{"vocabularies":[]}"#,
+        r#"{"categories":[],"metrics":[],"additionalSpeechModels":[]}"#,
+        r#"{"speakerSentiments":false}"#,
+        r#"{"conversation":{"verbNounPairsEnabled":false}}"#,
+        r#"{"entity":{}}"#,
+        r#"{"ingest":{"channels":[],"tracks":[]}}"#,
+        r#"{"ingest":{}}"#,
+        r#"{"prediction":{"classifiers":[],"detectors":[]}}"#,
+        r#"{"speechModel":{"features":[],"extensions":[]}}"#,
+        r#"{"publish":{"enableAnalyticIndexing":false,"callbacks":[]}}"#,
+        r#"{"transcript":{"contentFiltering":{"enableProfanityFiltering":false}}}"#,
+        r#"{"transcript":{"contentFiltering":{}}}"#,
+    ] {
+        assert_eq!(ok(json), MediaConfig::default(), "{json}");
+    }
+}
+
+#[test]
+fn detectors_are_parsed_strictly_then_not_supported_yet() {
+    let json = r#"{"prediction":{"detectors":[
+        {"detectorName":"PCI","parameters":[{"parameter":"detectionLevel","value":"probableNumbers"}],
+         "redactor":{"transcript":{"replacement":"[redacted]"},"audio":{"tone":170,"gain":0.25}}},
+        {"detectorId":"0b3c1d2e-1111-2222-3333-444455556666","version":"latest"}
+    ]}}"#;
+    let e = err(json);
+    assert_eq!(e.code, 10601);
+    assert!(
+        e.message.contains("`prediction.detectors`"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("not supported yet"), "{}", e.message);
+    // The shape is ready for the issue that implements them.
+    let d: DetectorConfig = serde_json::from_str(
+        r#"{"detectorName":"PCI","redactor":{"audio":{"tone":170,"gain":0.25}}}"#,
+    )
+    .unwrap();
+    assert_eq!(d.detector_name.as_deref(), Some("PCI"));
+    assert_eq!(d.redactor.unwrap().audio.unwrap().tone, Some(170));
+    // Strict even though rejected: a typo is reported as such.
+    let e = err(r#"{"prediction":{"detectors":[{"detectorNmae":"PCI"}]}}"#);
+    assert_eq!(e.code, 10008);
+    assert!(e.message.contains("`prediction.detectors[0].detectorNmae`"));
+    let e = err(r#"{"prediction":{"detectors":[{"parameters":[{"parameter":"x","val":"y"}]}]}}"#);
+    assert_eq!(e.code, 10008);
+}
+
+#[test]
+fn callbacks_are_parsed_strictly_then_not_supported_yet() {
+    let json = r#"{"publish":{"callbacks":[
+        {"url":"https://example.org/cb","method":"POST","type":"analytics","include":["transcript","metadata"]},
+        {"url":"https://example.org/t","method":"PUT","type":"transcript","format":"webvtt"},
+        {"url":"https://bucket.s3.amazonaws.com/x?sig","method":"PUT","type":"media","stream":"original",
+         "role":"arn:aws:iam::1:role/r","prependFolder":"calls","s3Delivery":true}
+    ]}}"#;
+    let e = err(json);
+    assert_eq!(e.code, 10601);
+    assert!(e.message.contains("`publish.callbacks`"), "{}", e.message);
+    assert!(e.message.contains("not supported yet"));
+    let c: CallbackConfig =
+        serde_json::from_str(r#"{"url":"https://x","type":"media","stream":"original"}"#).unwrap();
+    assert_eq!(c.kind.as_deref(), Some("media"));
+    let e = err(r#"{"publish":{"callbacks":[{"url":"https://x","headers":{}}]}}"#);
+    assert_eq!(e.code, 10008);
+    // Both at once.
+    let e = err(
+        r#"{"publish":{"callbacks":[{"url":"https://x"}]},"prediction":{"detectors":[{"detectorName":"SSN"}]}}"#,
+    );
+    assert!(
+        e.message
+            .contains("`prediction.detectors`, `publish.callbacks` are not supported yet")
+    );
+}
+
+/// SplitMix64, for the mutation test.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+#[test]
+fn mutated_inputs_never_panic_and_give_known_codes() {
+    let seeds: Vec<String> = std::iter::once(format!(
+        r#"{{"encryption":{{"publicKeyId":"{KEY}"}},"searchability":{{"searchable":false}},"speechModel":{{"language":"en-US"}},"priority":"low"}}"#
+    ))
+    .chain(UNSUPPORTED.iter().map(|(j, _)| j.to_string()))
+    .collect();
+    let alphabet = b"{}[]\":,. 0123456789truefalsnl\\-abcxyz\xc3\xa9\xff";
+    let mut rng = Rng(99);
+    let known = [
+        10007, 10008, 10009, 10010, 10401, 10601, 95001, 95005, 10107, 10108, 10109, 10110, 10800,
+    ];
+    for _ in 0..3_000 {
+        let mut bytes = seeds[rng.below(seeds.len())].clone().into_bytes();
+        for _ in 0..1 + rng.below(4) {
+            let at = rng.below(bytes.len() + 1);
+            match rng.below(3) {
+                0 if at < bytes.len() => {
+                    bytes.remove(at);
+                }
+                1 => bytes.insert(at, alphabet[rng.below(alphabet.len())]),
+                _ if at < bytes.len() => bytes[at] = alphabet[rng.below(alphabet.len())],
+                _ => {}
+            }
+        }
+        for result in [
+            parse_configuration(&bytes).map(|_| ()),
+            parse_metadata(&bytes).map(|_| ()),
+        ] {
+            if let Err(e) = result {
+                assert!(known.contains(&e.code), "{e:?}");
+                assert_short(&e);
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// metadata
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn metadata_full_sample() {
+    let m = parse_metadata(
+        br#"{"title":"Call 42","description":"Billing question","externalId":"CRM-1001",
+            "extended":{"agent":"Ana","queue":7,"tags":["billing"],"nested":{"a":null}}}"#,
+    )
+    .unwrap();
+    assert_eq!(m.title.as_deref(), Some("Call 42"));
+    assert_eq!(m.description.as_deref(), Some("Billing question"));
+    assert_eq!(m.external_id.as_deref(), Some("CRM-1001"));
+    let ext = m.extended.as_ref().unwrap();
+    assert_eq!(ext["queue"], 7);
+    // v3 names on output, round trip.
+    let json = serde_json::to_string(&m).unwrap();
+    assert!(json.contains(r#""externalId":"CRM-1001""#), "{json}");
+    let back: Metadata = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, m);
+}
+
+#[test]
+fn metadata_empty_and_partial() {
+    assert_eq!(parse_metadata(b"").unwrap(), Metadata::default());
+    assert_eq!(parse_metadata(b" {} ").unwrap(), Metadata::default());
+    let m = parse_metadata(br#"{"title":"only","extended":null}"#).unwrap();
+    assert_eq!(m.title.as_deref(), Some("only"));
+    assert!(m.extended.is_none());
+    // None fields are skipped on output.
+    assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"title":"only"}"#);
+    assert_eq!(serde_json::to_string(&Metadata::default()).unwrap(), "{}");
+}
+
+#[test]
+fn metadata_unknown_top_level_property_is_10008() {
+    let e = meta_err(r#"{"title":"x","owner":"me"}"#);
+    assert_eq!(e.code, 10008);
+    assert!(e.message.contains("`owner`"), "{}", e.message);
+    assert!(e.message.contains("`extended`"), "{}", e.message);
+    // Anything goes inside `extended`.
+    parse_metadata(br#"{"extended":{"owner":"me","x":{"y":[1,2]}}}"#).unwrap();
+}
+
+#[test]
+fn metadata_unparseable_is_10107() {
+    let e = meta_err(r#"{"title":"x""#);
+    assert_eq!(e.code, 10107);
+    assert!(e.message.contains("line 1"), "{}", e.message);
+    let e = meta_err(r#"{"title":5}"#);
+    assert_eq!(e.code, 10107);
+    assert!(e.message.contains("`title`") && e.message.contains("a string"));
+    assert_eq!(meta_err("[]").code, 10107);
+}
+
+#[test]
+fn metadata_duplicates_are_10110() {
+    let e = meta_err(r#"{"title":"a","title":"b"}"#);
+    assert_eq!(e.code, 10110);
+    assert!(e.message.contains("`title`"));
+    let e = meta_err(r#"{"extended":{"k":1,"k":2}}"#);
+    assert_eq!(e.code, 10110);
+    assert!(e.message.contains("`extended.k`"), "{}", e.message);
+}
+
+#[test]
+fn metadata_external_id_limits() {
+    assert_eq!(meta_err(r#"{"externalId":""}"#).code, 10108);
+    assert_eq!(meta_err(r#"{"externalId":"   "}"#).code, 10108);
+    let id = "é".repeat(256);
+    assert_eq!(
+        parse_metadata(format!(r#"{{"externalId":"{id}"}}"#).as_bytes())
+            .unwrap()
+            .external_id
+            .unwrap()
+            .chars()
+            .count(),
+        256
+    );
+    let e = meta_err(&format!(r#"{{"externalId":"{}"}}"#, "x".repeat(257)));
+    assert_eq!(e.code, 10109);
+    assert!(
+        e.message.contains("257") && e.message.contains("256"),
+        "{}",
+        e.message
+    );
+    assert_short(&e);
+}
+
+#[test]
+fn metadata_extended_must_be_an_object() {
+    for v in ["[1,2]", "\"text\"", "3", "true"] {
+        let e = meta_err(&format!(r#"{{"extended":{v}}}"#));
+        assert_eq!(e.code, 10107, "{v}");
+        assert!(
+            e.message.contains("`extended` must be a JSON object"),
+            "{}",
+            e.message
+        );
+    }
+}
+
+#[test]
+fn metadata_text_limits() {
+    parse_metadata(format!(r#"{{"title":"{}"}}"#, "t".repeat(1024)).as_bytes()).unwrap();
+    let e = meta_err(&format!(r#"{{"title":"{}"}}"#, "t".repeat(1025)));
+    assert_eq!(e.code, 10107);
+    assert!(
+        e.message.contains("`title`") && e.message.contains("1024"),
+        "{}",
+        e.message
+    );
+    assert_short(&e);
+    let e = meta_err(&format!(r#"{{"description":"{}"}}"#, "d".repeat(2000)));
+    assert_eq!(e.code, 10107);
+    assert!(e.message.contains("`description`"));
+}
+
+#[test]
+fn metadata_size_limit_is_10800() {
+    // Exactly 64 KiB is accepted; one byte more is not.
+    let mut body = br#"{"extended":{"blob":""#.to_vec();
+    let tail = br#""}}"#;
+    body.resize(64 * 1024 - tail.len(), b'a');
+    body.extend_from_slice(tail);
+    assert_eq!(body.len(), 64 * 1024);
+    parse_metadata(&body).unwrap();
+    body.insert(5, b' ');
+    let e = parse_metadata(&body).unwrap_err();
+    assert_eq!(e.code, 10800);
+    assert!(e.message.contains("64 KiB"), "{}", e.message);
+}

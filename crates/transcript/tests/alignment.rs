@@ -1,0 +1,442 @@
+//! The aligner: human text in, recognised timings out.
+
+use sealscribe_transcript::{PUNC, Transcript, Word, align};
+
+fn recognised(words: &[(&str, u64, u64)]) -> Transcript {
+    let mut out = Vec::new();
+    for &(w, s, e) in words {
+        let p = out.len() as u32;
+        let m = if w.chars().all(|c| !c.is_alphanumeric()) {
+            Some(PUNC.to_string())
+        } else {
+            None
+        };
+        out.push(Word {
+            p,
+            s,
+            e,
+            c: 0.7,
+            w: w.to_string(),
+            m,
+        });
+    }
+    Transcript {
+        confidence: 0.7,
+        words: out,
+    }
+}
+
+fn words_only(t: &Transcript) -> Vec<(String, u64, u64)> {
+    t.words
+        .iter()
+        .filter(|w| !w.is_punctuation())
+        .map(|w| (w.w.clone(), w.s, w.e))
+        .collect()
+}
+
+/// Invariants every alignment result meets.
+fn check_shape(t: &Transcript, human: &str, max_time: u64) {
+    for (i, w) in t.words.iter().enumerate() {
+        assert_eq!(w.p as usize, i);
+        assert!(w.s <= w.e, "{w:?}");
+        assert!(w.e <= max_time, "{w:?} beyond {max_time}");
+        assert!((0.0..=1.0).contains(&w.c));
+        assert!(!w.w.is_empty() && !w.w.contains(char::is_whitespace));
+        if w.is_punctuation() {
+            assert_eq!(w.s, w.e);
+            assert!(!w.w.chars().any(char::is_alphanumeric), "{w:?}");
+        }
+    }
+    let starts: Vec<u64> = t
+        .words
+        .iter()
+        .filter(|w| !w.is_punctuation())
+        .map(|w| w.s)
+        .collect();
+    assert!(starts.windows(2).all(|p| p[0] <= p[1]), "{starts:?}");
+    // Re-joining every token gives back the human text without its whitespace.
+    let joined: String = t.words.iter().map(|w| w.w.as_str()).collect();
+    let expected: String = human.split_whitespace().collect();
+    assert_eq!(joined, expected);
+    let n = t.words.iter().filter(|w| !w.is_punctuation()).count();
+    if n == 0 {
+        assert_eq!(t.confidence, 0.0);
+    } else {
+        let mean = t
+            .words
+            .iter()
+            .filter(|w| !w.is_punctuation())
+            .map(|w| f64::from(w.c))
+            .sum::<f64>()
+            / n as f64;
+        assert!((f64::from(t.confidence) - mean).abs() < 1e-4);
+    }
+}
+
+fn sample() -> Transcript {
+    recognised(&[
+        ("hello", 100, 400),
+        ("world", 450, 800),
+        (".", 800, 800),
+        ("this", 1_000, 1_200),
+        ("is", 1_200, 1_300),
+        ("a", 1_300, 1_350),
+        ("test", 1_350, 1_700),
+    ])
+}
+
+#[test]
+fn identical_text_keeps_identical_timings() {
+    let r = sample();
+    let out = align(&r, "hello world. this is a test");
+    check_shape(&out, "hello world. this is a test", 1_700);
+    let expected: Vec<(String, u64, u64)> = r
+        .words
+        .iter()
+        .filter(|w| !w.is_punctuation())
+        .map(|w| (w.w.clone(), w.s, w.e))
+        .collect();
+    assert_eq!(words_only(&out), expected);
+    // Exact matches are confirmed by the human: confidence 1.
+    assert!(out.words.iter().all(|w| w.c == 1.0));
+    assert_eq!(out.confidence, 1.0);
+}
+
+#[test]
+fn case_and_punctuation_differences_still_match() {
+    let out = align(&sample(), "Hello, World! This is a TEST.");
+    assert_eq!(
+        words_only(&out),
+        [
+            ("Hello".to_string(), 100, 400),
+            ("World".to_string(), 450, 800),
+            ("This".to_string(), 1_000, 1_200),
+            ("is".to_string(), 1_200, 1_300),
+            ("a".to_string(), 1_300, 1_350),
+            ("TEST".to_string(), 1_350, 1_700),
+        ]
+    );
+    check_shape(&out, "Hello, World! This is a TEST.", 1_700);
+}
+
+#[test]
+fn substitution_keeps_the_recognised_timing() {
+    let r = sample();
+    let out = align(&r, "hello world this is the best");
+    let w = words_only(&out);
+    assert_eq!(w[4], ("the".to_string(), 1_300, 1_350));
+    assert_eq!(w[5], ("best".to_string(), 1_350, 1_700));
+    let best = out.words.iter().find(|x| x.w == "best").unwrap();
+    assert_eq!(
+        best.c, 0.7,
+        "a substituted word keeps the recognised confidence"
+    );
+    check_shape(&out, "hello world this is the best", 1_700);
+}
+
+#[test]
+fn inserted_words_are_interpolated_monotonically() {
+    let r = sample();
+    // "really truly" are not in the recognised words: between "is" (ends 1300) and "a" (1300)
+    // there is no gap; between "world" (800) and "this" (1000) there is.
+    let human = "hello world and so this is a test";
+    let out = align(&r, human);
+    check_shape(&out, human, 1_700);
+    let w = words_only(&out);
+    assert_eq!(w[2], ("and".to_string(), 800, 900));
+    assert_eq!(w[3], ("so".to_string(), 900, 1_000));
+    let and = out.words.iter().find(|x| x.w == "and").unwrap();
+    assert_eq!(and.c, 0.0, "inserted words have no acoustic evidence");
+    // Words before the first recognised word start at the first recognised start.
+    let out = align(&r, "well hello world this is a test");
+    assert_eq!(words_only(&out)[0], ("well".to_string(), 100, 100));
+    // And after the last one, they end at the last recognised end.
+    let out = align(&r, "hello world this is a test indeed");
+    assert_eq!(words_only(&out)[6], ("indeed".to_string(), 1_700, 1_700));
+}
+
+#[test]
+fn deleted_words_vanish() {
+    let r = sample();
+    let out = align(&r, "hello this test");
+    assert_eq!(
+        words_only(&out),
+        [
+            ("hello".to_string(), 100, 400),
+            ("this".to_string(), 1_000, 1_200),
+            ("test".to_string(), 1_350, 1_700),
+        ]
+    );
+}
+
+#[test]
+fn human_punctuation_becomes_punc_tokens() {
+    let out = align(&sample(), "\"Hello,\" world... (this) is a test?!");
+    let tokens: Vec<(&str, bool)> = out
+        .words
+        .iter()
+        .map(|w| (w.w.as_str(), w.is_punctuation()))
+        .collect();
+    assert_eq!(
+        tokens,
+        [
+            ("\"", true),
+            ("Hello", false),
+            (",", true),
+            ("\"", true),
+            ("world", false),
+            ("...", true),
+            ("(", true),
+            ("this", false),
+            (")", true),
+            ("is", false),
+            ("a", false),
+            ("test", false),
+            ("?", true),
+            ("!", true),
+        ]
+    );
+    // Punctuation sits at the end of the word before it (or the start of the first word).
+    assert_eq!((out.words[0].s, out.words[0].e), (100, 100));
+    assert_eq!((out.words[2].s, out.words[2].e), (400, 400));
+    assert_eq!(out.words[12].s, 1_700);
+    assert_eq!(out.words[2].m.as_deref(), Some("punc"));
+    // The JSON of a punctuation token carries "m":"punc".
+    let json = serde_json::to_string(&out.words[2]).unwrap();
+    assert!(json.contains(r#""m":"punc""#), "{json}");
+    assert_eq!(out.text(), "\"Hello,\" world... (this) is a test?!\n");
+}
+
+#[test]
+fn empty_human_text_gives_empty_transcript() {
+    for human in ["", "   \n\t "] {
+        let out = align(&sample(), human);
+        assert!(out.words.is_empty());
+        assert_eq!(out.confidence, 0.0);
+    }
+}
+
+#[test]
+fn empty_recognised_gives_zero_length_words_at_zero() {
+    let out = align(&Transcript::default(), "nobody heard this.");
+    check_shape(&out, "nobody heard this.", 0);
+    assert_eq!(out.words.len(), 4);
+    assert!(out.words.iter().all(|w| w.s == 0 && w.e == 0));
+    assert_eq!(out.confidence, 0.0);
+    // Recognised punctuation only counts as empty too.
+    let out = align(&recognised(&[(".", 500, 500)]), "hi");
+    assert_eq!(words_only(&out), [("hi".to_string(), 0, 0)]);
+}
+
+#[test]
+fn nothing_matches_spreads_over_the_speech() {
+    let r = recognised(&[("aaa", 1_000, 1_500), ("bbb", 1_500, 2_000)]);
+    let out = align(&r, "xxx yyy zzz qqq");
+    check_shape(&out, "xxx yyy zzz qqq", 2_000);
+    // Substitutions first (xxx/aaa, yyy/bbb or similar pairing), the rest interpolated.
+    assert_eq!(out.words.len(), 4);
+}
+
+/// SplitMix64: a tiny deterministic PRNG for the property tests.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+}
+
+const VOCAB: &[&str] = &[
+    "the", "a", "account", "number", "is", "four", "five", "two", "please", "hold", "thank", "you",
+    "calling", "we", "they", "their", "there", "cancel", "policy", "today",
+];
+
+#[test]
+fn few_thousand_words_realistic_correction() {
+    // 4,000 recognised words; the human fixes ~10% of them, deletes ~3%, inserts ~3%.
+    let mut rng = Rng(7);
+    let mut rec = Vec::new();
+    let mut t = 0u64;
+    for _ in 0..4_000 {
+        let w = VOCAB[rng.below(VOCAB.len() as u64) as usize];
+        let s = t + rng.below(200);
+        let e = s + 100 + rng.below(400);
+        rec.push((w.to_string(), s, e));
+        t = e;
+    }
+    let mut human = Vec::new();
+    let mut expected: Vec<Option<(u64, u64)>> = Vec::new();
+    for (w, s, e) in &rec {
+        match rng.below(100) {
+            0..=2 => {} // deleted
+            3..=5 => {
+                human.push("inserted".to_string());
+                expected.push(None);
+                human.push(w.clone());
+                expected.push(Some((*s, *e)));
+            }
+            _ => {
+                human.push(w.clone());
+                expected.push(Some((*s, *e)));
+            }
+        }
+    }
+    let r = Transcript {
+        confidence: 0.7,
+        words: rec
+            .iter()
+            .enumerate()
+            .map(|(p, (w, s, e))| Word {
+                p: p as u32,
+                s: *s,
+                e: *e,
+                c: 0.7,
+                w: w.clone(),
+                m: None,
+            })
+            .collect(),
+    };
+    let text = human.join(" ");
+    let out = align(&r, &text);
+    check_shape(&out, &text, t);
+    // Nearly every kept word got exactly its own timing back (a few repeated vocabulary words
+    // next to deletions may legitimately shift to an equal neighbour).
+    let got = words_only(&out);
+    let mut same = 0;
+    let mut kept = 0;
+    for (g, exp) in got.iter().zip(&expected) {
+        if let Some((s, e)) = exp {
+            kept += 1;
+            if (g.1, g.2) == (*s, *e) {
+                same += 1;
+            }
+        }
+    }
+    assert!(same * 100 >= kept * 95, "{same} of {kept}");
+}
+
+#[test]
+fn large_unequal_inputs_complete() {
+    // 6,000 recognised words, a 1,000-word human text covering the middle of them.
+    let rec: Vec<(String, u64, u64)> = (0..6_000u64)
+        .map(|i| {
+            (
+                VOCAB[(i * 7 % 20) as usize].to_string(),
+                i * 300,
+                i * 300 + 250,
+            )
+        })
+        .collect();
+    let r = Transcript {
+        confidence: 0.7,
+        words: rec
+            .iter()
+            .enumerate()
+            .map(|(p, (w, s, e))| Word {
+                p: p as u32,
+                s: *s,
+                e: *e,
+                c: 0.7,
+                w: w.clone(),
+                m: None,
+            })
+            .collect(),
+    };
+    let text: Vec<&str> = rec[2_500..3_500].iter().map(|x| x.0.as_str()).collect();
+    let text = text.join(" ");
+    let out = align(&r, &text);
+    check_shape(&out, &text, 6_000 * 300);
+    assert_eq!(words_only(&out).len(), 1_000);
+}
+
+#[test]
+fn property_random_inputs_never_panic() {
+    const PIECES: &[&str] = &[
+        "the",
+        "The",
+        "a",
+        "account",
+        "ünïcödé",
+        "日本語",
+        ",",
+        ".",
+        "?!",
+        "\"",
+        "(",
+        ")",
+        "--",
+        "'",
+        "'cause",
+        "it's",
+        "&",
+        "%",
+        "5%",
+        "—",
+        "…",
+        "x-y",
+        "",
+        "...",
+        "Dogs'",
+    ];
+    let mut rng = Rng(2024);
+    for round in 0..400 {
+        let m = rng.below(if round % 20 == 0 { 600 } else { 30 });
+        let mut t = rng.below(1_000_000);
+        let mut words = Vec::new();
+        for p in 0..m {
+            let (s, e) = if rng.below(8) == 0 {
+                (rng.below(u64::MAX / 2), rng.below(u64::MAX / 2))
+            } else {
+                t += rng.below(400);
+                let s = t;
+                t += rng.below(600);
+                (s, t)
+            };
+            let mut w = PIECES[rng.below(PIECES.len() as u64) as usize].to_string();
+            if rng.below(10) == 0 {
+                w.push_str(PIECES[rng.below(PIECES.len() as u64) as usize]);
+            }
+            let m = match rng.below(6) {
+                0 => Some("punc".to_string()),
+                1 if rng.below(3) == 0 => Some("turn".to_string()),
+                _ => None,
+            };
+            words.push(Word {
+                p: p as u32,
+                s,
+                e,
+                c: [0.0f32, 0.5, 1.0, f32::NAN, -3.0, 7.0][rng.below(6) as usize],
+                w,
+                m,
+            });
+        }
+        let rec = Transcript {
+            confidence: 0.5,
+            words,
+        };
+        let n = rng.below(if round % 20 == 0 { 600 } else { 30 });
+        let mut human = String::new();
+        for _ in 0..n {
+            human.push_str(PIECES[rng.below(PIECES.len() as u64) as usize]);
+            human.push_str([" ", " ", "  ", "\n", "\t", ""][rng.below(6) as usize]);
+        }
+        let out = align(&rec, &human);
+        let max_time = rec
+            .words
+            .iter()
+            .filter(|w| !w.is_punctuation() && !w.is_turn())
+            .map(|w| w.s.max(w.e))
+            .max()
+            .unwrap_or(0);
+        check_shape(&out, &human, max_time);
+        assert!(out.confidence.is_finite());
+        // The renditions of an aligned transcript work too.
+        let _ = (out.text(), out.srt(), out.webvtt());
+    }
+}
