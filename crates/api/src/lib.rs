@@ -6,6 +6,7 @@
 //! - [`auth`]: the [`auth::Caller`] extractor; every `/v3` route takes one, so a
 //!   handler cannot forget authentication and always knows the tenant.
 //! - [`keys`]: `/v3/security/public-keys` (customers' OpenPGP public keys).
+//! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
 //! - [`health`]: `GET /health`, unauthenticated, for load balancers.
 //!
 //! Handlers stay thin: extract, call the storage or OpenPGP layer, render.
@@ -15,10 +16,11 @@ pub mod auth;
 pub mod error;
 pub mod health;
 pub mod keys;
+pub mod media;
 mod state;
 
 pub use error::ApiError;
-pub use state::AppState;
+pub use state::{AppState, Limits};
 
 use std::time::Duration;
 
@@ -39,6 +41,7 @@ pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(keys::router())
+        .merge(media::router())
         .merge(health::router())
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)

@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
+use sealscribe_pipeline::UrlPolicy;
 use sealscribe_store::{BlobStore, Db};
+use tokio::sync::Notify;
 
 /// What every handler can reach: cheap to clone (one `Arc`).
 #[derive(Clone)]
@@ -9,11 +11,48 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     db: Arc<dyn Db>,
     blobs: BlobStore,
+    limits: Limits,
+    wake_workers: Option<Arc<Notify>>,
+    /// For checking `mediaUrl`s at submission.
+    http: reqwest::Client,
+}
+
+/// Request limits and policies the handlers enforce.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest accepted media upload.
+    pub max_upload_bytes: u64,
+    /// What `mediaUrl`s are acceptable (checked again when fetched).
+    pub url_policy: UrlPolicy,
 }
 
 impl AppState {
-    pub fn new(db: Arc<dyn Db>, blobs: BlobStore) -> Self {
-        Self(Arc::new(Inner { db, blobs }))
+    pub fn new(db: Arc<dyn Db>, blobs: BlobStore, limits: Limits) -> Self {
+        let http = sealscribe_pipeline::http_client(&limits.url_policy);
+        Self(Arc::new(Inner {
+            db,
+            blobs,
+            limits,
+            wake_workers: None,
+            http,
+        }))
+    }
+
+    /// Lets handlers wake in-process workers when they queue a job.
+    pub fn with_workers(
+        db: Arc<dyn Db>,
+        blobs: BlobStore,
+        limits: Limits,
+        wake: Arc<Notify>,
+    ) -> Self {
+        let http = sealscribe_pipeline::http_client(&limits.url_policy);
+        Self(Arc::new(Inner {
+            db,
+            blobs,
+            limits,
+            wake_workers: Some(wake),
+            http,
+        }))
     }
 
     pub fn db(&self) -> &dyn Db {
@@ -22,5 +61,20 @@ impl AppState {
 
     pub fn blobs(&self) -> &BlobStore {
         &self.0.blobs
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.0.http
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.0.limits
+    }
+
+    /// Tells in-process workers (if any) that a job is waiting.
+    pub fn job_queued(&self) {
+        if let Some(w) = &self.0.wake_workers {
+            w.notify_one();
+        }
     }
 }

@@ -50,3 +50,7 @@ uuid_id!(
     /// A customer's uploaded OpenPGP public key (`publicKeyId` in the v3 API).
     PublicKeyId
 );
+uuid_id!(
+    /// A media item (`mediaId` in the v3 API).
+    MediaId
+);

@@ -6,10 +6,12 @@
 //! pipeline agree on them without depending on each other.
 
 pub mod codes;
+pub mod configuration;
 pub mod ids;
+pub mod media;
 pub mod records;
 pub mod token;
 
-pub use ids::{AccountId, PublicKeyId};
+pub use ids::{AccountId, MediaId, PublicKeyId};
 pub use records::{Account, PublicKeyRecord, TokenRecord};
 pub use token::{Token, TokenHash};

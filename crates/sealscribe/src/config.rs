@@ -33,6 +33,8 @@ pub enum Command {
     Tokens(TokensCommand),
     /// Apply database migrations and exit (serve also applies them at start).
     Migrate,
+    /// Transcribe a media file locally and print the transcript (no server needed).
+    Transcribe(sealscribe_asr::cli::TranscribeArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -117,6 +119,50 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the bound address is printed).
     #[arg(long, env = "SEALSCRIBE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Largest accepted media upload, in bytes.
+    #[arg(long, env = "SEALSCRIBE_MAX_UPLOAD_BYTES", default_value_t = 8 << 30)]
+    pub max_upload_bytes: u64,
+    #[command(flatten)]
+    pub workers: WorkerArgs,
+}
+
+/// How this process's workers run jobs.
+#[derive(Args, Debug, Clone)]
+pub struct WorkerArgs {
+    /// Jobs processed at once by this process.
+    #[arg(long, env = "SEALSCRIBE_WORKERS", default_value_t = 1)]
+    pub workers: usize,
+    /// Seconds a job stays leased without renewal; a crashed worker's job is
+    /// retried this long after its last renewal.
+    #[arg(long, env = "SEALSCRIBE_JOB_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(3..))]
+    pub job_lease_secs: u64,
+    /// Attempts before a job that keeps failing is marked failed.
+    #[arg(long, env = "SEALSCRIBE_JOB_MAX_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub job_max_attempts: u32,
+    /// Seconds a running job may continue after a shutdown signal before it is released.
+    #[arg(long, env = "SEALSCRIBE_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+    /// Allow mediaUrls on loopback and private networks (off: prevents SSRF).
+    #[arg(long, env = "SEALSCRIBE_ALLOW_PRIVATE_URLS")]
+    pub allow_private_urls: bool,
+    /// Largest media fetched from a mediaUrl, in bytes.
+    #[arg(long, env = "SEALSCRIBE_MEDIA_URL_MAX_BYTES", default_value_t = 8 << 30)]
+    pub media_url_max_bytes: u64,
+    /// Seconds allowed to fetch a mediaUrl.
+    #[arg(long, env = "SEALSCRIBE_MEDIA_URL_TIMEOUT_SECS", default_value_t = 600)]
+    pub media_url_timeout_secs: u64,
+    #[command(flatten)]
+    pub asr: sealscribe_asr::AsrArgs,
+}
+
+impl WorkerArgs {
+    pub fn url_policy(&self) -> sealscribe_pipeline::UrlPolicy {
+        sealscribe_pipeline::UrlPolicy {
+            allow_private: self.allow_private_urls,
+            max_bytes: self.media_url_max_bytes,
+            timeout: std::time::Duration::from_secs(self.media_url_timeout_secs),
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]

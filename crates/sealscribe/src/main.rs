@@ -19,7 +19,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cmd::run(cli)) {
+    let outcome = runtime.block_on(cmd::run(cli));
+    // Blocking work still running (a recognition whose job was released at
+    // shutdown) is abandoned; its job is retried by the next worker.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -1,7 +1,14 @@
 //! The metadata database interface.
 
 use async_trait::async_trait;
-use sealscribe_domain::{Account, AccountId, PublicKeyId, PublicKeyRecord, TokenHash, TokenRecord};
+use chrono::{DateTime, Utc};
+use sealscribe_domain::media::{
+    Failure, IndexEntry, JobClaim, MediaQuery, MediaRecord, MediaSource, Task,
+};
+use sealscribe_domain::{
+    Account, AccountId, MediaId, PublicKeyId, PublicKeyRecord, TokenHash, TokenRecord,
+};
+use serde_json::Value;
 
 use crate::StoreError;
 
@@ -19,7 +26,7 @@ pub enum RevokeOutcome {
 /// scope every read and write of a tenant's resource by its `AccountId`, so that
 /// another account's resource is indistinguishable from a missing one.
 #[async_trait]
-pub trait Db: Send + Sync + 'static {
+pub trait Db: MediaStore + JobQueue + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Cheap liveness check.
@@ -65,5 +72,127 @@ pub trait Db: Send + Sync + 'static {
         &self,
         account: AccountId,
         id: PublicKeyId,
+    ) -> Result<bool, StoreError>;
+}
+
+/// A media item to create.
+#[derive(Clone, Debug)]
+pub struct NewMedia {
+    pub id: MediaId,
+    pub account_id: AccountId,
+    pub source: MediaSource,
+    pub configuration: Value,
+    pub metadata: Option<Value>,
+    pub external_id: Option<String>,
+    pub searchable: bool,
+    pub tasks: Vec<Task>,
+}
+
+/// Media items and the search index. Every method taking an `AccountId`
+/// ignores other accounts' media.
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    /// Creates the media item and queues its processing job, atomically.
+    async fn create_media(&self, media: &NewMedia) -> Result<(), StoreError>;
+    async fn get_media(
+        &self,
+        account: AccountId,
+        id: MediaId,
+    ) -> Result<Option<MediaRecord>, StoreError>;
+    /// A media item whatever its account (for workers).
+    async fn load_media(&self, id: MediaId) -> Result<Option<MediaRecord>, StoreError>;
+    async fn list_media(
+        &self,
+        account: AccountId,
+        query: &MediaQuery,
+    ) -> Result<Vec<MediaRecord>, StoreError>;
+    /// Replaces the metadata (and the index entry's title/description if indexed).
+    async fn set_metadata(
+        &self,
+        account: AccountId,
+        id: MediaId,
+        metadata: &Value,
+        external_id: Option<&str>,
+        index: Option<&IndexEntry>,
+    ) -> Result<bool, StoreError>;
+    /// Replaces the transcript (alignment) and its index entry.
+    async fn set_transcript(
+        &self,
+        account: AccountId,
+        id: MediaId,
+        transcript: &Value,
+        index: Option<&IndexEntry>,
+    ) -> Result<bool, StoreError>;
+    /// Deletes the media item, its jobs and its index entry. Blobs are the caller's.
+    async fn delete_media(&self, account: AccountId, id: MediaId) -> Result<bool, StoreError>;
+    /// Queues processing again with a new configuration (reprocessing).
+    async fn requeue_media(
+        &self,
+        account: AccountId,
+        id: MediaId,
+        configuration: &Value,
+        searchable: bool,
+        tasks: &[Task],
+    ) -> Result<bool, StoreError>;
+
+    // Pipeline progress, written by the worker holding the job's lease.
+    async fn set_tasks(&self, id: MediaId, tasks: &[Task]) -> Result<(), StoreError>;
+    async fn set_running(&self, id: MediaId, tasks: &[Task]) -> Result<(), StoreError>;
+    async fn set_probed(
+        &self,
+        id: MediaId,
+        length_ms: u64,
+        content_type: Option<&str>,
+        size_bytes: Option<u64>,
+    ) -> Result<(), StoreError>;
+}
+
+/// The durable job queue with leases.
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    /// Leases the next runnable job (queued and due, or running with an expired
+    /// lease) to `worker` until `lease_until`.
+    async fn claim_job(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<JobClaim>, StoreError>;
+    /// Extends the lease; `false` if the job is no longer this worker's
+    /// (lease lost, or the media was deleted).
+    async fn renew_lease(
+        &self,
+        job_id: i64,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Completes a processing job: stores the transcript, marks the media
+    /// finished, indexes it (when `index` is given) and removes the job, atomically.
+    /// `false` if the job was no longer this worker's.
+    async fn finish_job(
+        &self,
+        job_id: i64,
+        worker: &str,
+        media: MediaId,
+        transcript: &Value,
+        tasks: &[Task],
+        index: Option<&IndexEntry>,
+    ) -> Result<bool, StoreError>;
+    /// Puts a failed attempt back in the queue to run at `retry_at`.
+    async fn retry_job(
+        &self,
+        job_id: i64,
+        worker: &str,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Gives up: the media becomes `failed` with `failure`, the job is removed.
+    async fn fail_job(
+        &self,
+        job_id: i64,
+        worker: &str,
+        media: MediaId,
+        failure: &Failure,
+        tasks: &[Task],
     ) -> Result<bool, StoreError>;
 }

@@ -10,8 +10,9 @@ mod blob;
 mod db;
 pub mod sqlite;
 
-pub use blob::BlobStore;
-pub use db::{Db, RevokeOutcome};
+pub use blob::{BlobStore, BlobWriter, media_blob, media_prefix};
+pub use db::{Db, JobQueue, MediaStore, NewMedia, RevokeOutcome};
+pub use object_store::path::Path as BlobKey;
 
 use std::sync::Arc;
 
@@ -19,6 +20,9 @@ use std::sync::Arc;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
+    /// The object does not exist.
+    #[error("not found")]
+    NotFound,
     /// A uniqueness rule was broken (e.g. an account name already taken).
     #[error("{0}")]
     Conflict(String),

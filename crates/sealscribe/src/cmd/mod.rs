@@ -10,6 +10,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(&cli.storage, args).await,
         Command::Accounts(cmd) => admin::accounts(&cli.storage, cmd).await,
         Command::Tokens(cmd) => admin::tokens(&cli.storage, cmd).await,
+        Command::Transcribe(args) => {
+            tokio::task::spawn_blocking(move || sealscribe_asr::cli::run(args)).await?
+        }
         Command::Migrate => {
             let url = cli.storage.database_url()?;
             sealscribe_store::open_db(&url).await?;

@@ -1,11 +1,40 @@
-//! `sealscribe serve`.
+//! `sealscribe serve`: the HTTP API and in-process workers.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
-use sealscribe_api::AppState;
+use sealscribe_api::{AppState, Limits};
+use sealscribe_asr::{SpeechEngine, WhisperEngine};
+use sealscribe_pipeline::{Settings, Workers};
 use sealscribe_store::{BlobStore, open_db, redact_url};
 use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
 
-use crate::config::{ServeArgs, StorageArgs};
+use crate::config::{ServeArgs, StorageArgs, WorkerArgs};
+
+/// Loads the speech model once for the whole process; a missing or corrupt
+/// model stops the start with a message saying how to fetch it.
+async fn load_engine(args: &WorkerArgs) -> anyhow::Result<Arc<dyn SpeechEngine>> {
+    let config = args.asr.to_config();
+    let engine = tokio::task::spawn_blocking(move || WhisperEngine::load(&config))
+        .await?
+        .context("loading the speech-recognition model (fetch it with scripts/fetch-model.sh)")?;
+    Ok(Arc::new(engine))
+}
+
+pub fn worker_settings(storage: &StorageArgs, args: &WorkerArgs) -> anyhow::Result<Settings> {
+    Ok(Settings {
+        workers: args.workers,
+        lease: Duration::from_secs(args.job_lease_secs),
+        poll: Duration::from_millis(500),
+        max_attempts: args.job_max_attempts,
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        tmp_dir: storage.data_dir()?.join("tmp"),
+        url_policy: args.url_policy(),
+        worker_id: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+    })
+}
 
 pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     let db_url = storage.database_url()?;
@@ -15,16 +44,35 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     let blobs = BlobStore::open(&storage.blob_store_url()?)?;
     tracing::info!(database = %redact_url(&db_url), blob_store = blobs.describe(), "storage ready");
 
+    let engine = load_engine(&args.workers).await?;
+    let workers = Workers::new(
+        db.clone(),
+        blobs.clone(),
+        engine,
+        worker_settings(storage, &args.workers)?,
+    );
+    let limits = Limits {
+        max_upload_bytes: args.max_upload_bytes,
+        url_policy: args.workers.url_policy(),
+    };
+    let state = AppState::with_workers(db, blobs, limits, workers.waker());
+
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    // The bound address on stdout, for people and for scripts that asked for port 0.
-    println!("sealscribe listening on http://{addr}");
-    tracing::info!(%addr, "listening");
 
     let shutdown = crate::shutdown::on_signal();
-    sealscribe_api::serve(listener, AppState::new(db, blobs), shutdown).await?;
-    tracing::info!("HTTP server stopped; bye");
+    let tracker = TaskTracker::new();
+    workers.spawn(&shutdown, &tracker)?;
+    tracker.close();
+
+    // The bound address on stdout, for people and for scripts that asked for port 0.
+    println!("sealscribe listening on http://{addr}");
+    tracing::info!(%addr, workers = args.workers.workers, "listening");
+    sealscribe_api::serve(listener, state, shutdown).await?;
+    tracing::info!("HTTP server stopped; waiting for workers");
+    tracker.wait().await;
+    tracing::info!("workers stopped; bye");
     Ok(())
 }

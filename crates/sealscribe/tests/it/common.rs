@@ -65,7 +65,25 @@ impl Env {
     }
 
     pub fn start(&self) -> Server {
-        Server::start(self)
+        Server::start(self, &[])
+    }
+
+    /// Starts a server with extra `serve` flags.
+    pub fn start_with(&self, args: &[&str]) -> Server {
+        Server::start(self, args)
+    }
+
+    /// Speech synthesised by espeak-ng, as a WAV file in this environment.
+    pub fn speech(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(format!("{name}.wav"));
+        let status = Command::new("espeak-ng")
+            .args(["-v", "en-us", "-s", "150", "-w"])
+            .arg(&path)
+            .arg(text)
+            .status()
+            .expect("espeak-ng is installed (scripts/setup.sh --test)");
+        assert!(status.success());
+        path
     }
 }
 
@@ -77,7 +95,7 @@ pub struct Server {
 }
 
 impl Server {
-    fn start(env: &Env) -> Self {
+    fn start(env: &Env, extra: &[&str]) -> Self {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -86,6 +104,7 @@ impl Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(env.data_dir())
+            .args(extra)
             .env_remove("SEALSCRIBE_DATABASE_URL")
             .env_remove("SEALSCRIBE_BLOB_STORE")
             .env("SEALSCRIBE_LOG", "info")
@@ -102,7 +121,7 @@ impl Server {
                 }
             }
         });
-        let base = match rx.recv_timeout(Duration::from_secs(60)) {
+        let base = match rx.recv_timeout(Duration::from_secs(120)) {
             Ok(url) => url,
             Err(_) => {
                 let _ = child.kill();
@@ -118,6 +137,84 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The process id, for crash tests.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `POST /v3/media` the way VoiceBase clients do: a `media` file part
+    /// with a file name and MIME type, and JSON parts sent as files.
+    pub async fn upload(
+        &self,
+        token: &str,
+        audio: Vec<u8>,
+        configuration: Option<&str>,
+        metadata: Option<&str>,
+    ) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new();
+        if let Some(c) = configuration {
+            form = form.part("configuration", json_part("configuration.json", c));
+        }
+        form = form.part(
+            "media",
+            reqwest::multipart::Part::bytes(audio)
+                .file_name("recording.wav")
+                .mime_str("audio/wav")
+                .unwrap(),
+        );
+        if let Some(m) = metadata {
+            form = form.part("metadata", json_part("metadata.json", m));
+        }
+        self.http
+            .post(self.url("/v3/media"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload")
+    }
+
+    /// Uploads and returns the media id, checking the v3 "accepted" answer.
+    pub async fn upload_ok(
+        &self,
+        token: &str,
+        audio: Vec<u8>,
+        configuration: Option<&str>,
+        metadata: Option<&str>,
+    ) -> String {
+        let resp = self.upload(token, audio, configuration, metadata).await;
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(status, 200, "upload refused: {body}");
+        assert_eq!(body["status"], "accepted");
+        body["mediaId"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn get_json(&self, token: &str, path: &str) -> Value {
+        let resp = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "GET {path}");
+        resp.json().await.unwrap()
+    }
+
+    /// Polls the media until it is finished or failed; returns the document.
+    pub async fn wait(&self, token: &str, id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let doc = self.get_json(token, &format!("/v3/media/{id}")).await;
+            match doc["status"].as_str().unwrap() {
+                "finished" | "failed" => return doc,
+                _ if Instant::now() > deadline => panic!("media {id} did not finish: {doc}"),
+                _ => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
     }
 
     /// SIGTERM, then waits for a clean exit; returns whether it exited successfully.
@@ -197,4 +294,59 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+pub fn json_part(file_name: &str, text: &str) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::text(text.to_owned())
+        .file_name(file_name.to_owned())
+        .mime_str("application/json")
+        .unwrap()
+}
+
+/// Words of a transcript document, lower-case, without punctuation tokens.
+pub fn words(transcript: &Value) -> Vec<String> {
+    transcript["words"]
+        .as_array()
+        .expect("words")
+        .iter()
+        .filter(|w| w.get("m").is_none())
+        .map(|w| {
+            w["w"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric() || *c == '\'')
+                .collect()
+        })
+        .collect()
+}
+
+/// A one-file HTTP server on 127.0.0.1 for `mediaUrl` tests: answers every GET
+/// with `body` (or with `status` and no body). Lives until the test ends.
+pub fn serve_file(body: Vec<u8>, status: u16) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 8192];
+            let mut request = Vec::new();
+            while !contains(&request, b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let body: &[u8] = if status == 200 { &body } else { b"" };
+            let head = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/octet-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body);
+        }
+    });
+    format!("http://{addr}/recording.wav")
 }

@@ -4,4 +4,5 @@
 
 mod common;
 mod keys;
+mod media;
 mod server;

@@ -15,11 +15,14 @@ use sqlx::{Row, SqlitePool};
 
 use crate::{Db, RevokeOutcome, StoreError};
 
+mod jobs;
+mod media;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// [`Db`] on SQLite.
 pub struct SqliteDb {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 impl SqliteDb {
@@ -43,7 +46,7 @@ impl SqliteDb {
     }
 }
 
-fn parse_id<T: FromStr>(text: &str) -> Result<T, StoreError> {
+pub(crate) fn parse_id<T: FromStr>(text: &str) -> Result<T, StoreError> {
     text.parse()
         .map_err(|_| StoreError::Internal(format!("corrupt identifier in database: {text:?}")))
 }

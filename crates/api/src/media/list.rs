@@ -1,0 +1,186 @@
+//! `GET /v3/media`: listing with cursors and dates, and full-text search.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use chrono::{DateTime, NaiveDate, Utc};
+use sealscribe_domain::codes;
+use sealscribe_domain::media::MediaQuery;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::document;
+use crate::auth::Caller;
+use crate::{ApiError, AppState, Result};
+
+const DEFAULT_LIMIT: u32 = 100;
+const MAX_LIMIT: u32 = 1000;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Params {
+    query: Option<String>,
+    external_id: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+    on_or_after_date: Option<String>,
+    on_or_before_date: Option<String>,
+    sort_order: Option<String>,
+    limit: Option<String>,
+}
+
+fn bad(message: String) -> ApiError {
+    ApiError::bad_request(codes::INVALID_REQUEST, message)
+}
+
+/// `YYYY-MM-DD` (the whole day) or an RFC 3339 instant.
+fn parse_date(name: &str, value: &str, end_of_day: bool) -> Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let day = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+        bad(format!(
+            "{name} must be a date (YYYY-MM-DD) or a time (YYYY-MM-DDThh:mm:ssZ), not {value:?}."
+        ))
+    })?;
+    let t = if end_of_day {
+        day.and_hms_milli_opt(23, 59, 59, 999)
+    } else {
+        day.and_hms_opt(0, 0, 0)
+    };
+    Ok(t.expect("valid time").and_utc())
+}
+
+/// Translates a v3 `query` into an FTS5 query: every term must match
+/// (implicit AND), `field:term` restricts a term to `title`, `description` or
+/// `transcript`, and every term is quoted, so no FTS5 syntax is ever
+/// interpreted from user input.
+pub fn fts_query(query: &str) -> Result<Option<String>> {
+    let mut terms = Vec::new();
+    for raw in query.split_whitespace() {
+        let (field, term) = match raw.split_once(':') {
+            Some((f, t)) if matches!(f, "title" | "description" | "transcript") => (Some(f), t),
+            _ => (None, raw),
+        };
+        let term: String = term
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '\'' || *c == '-')
+            .collect();
+        if term.is_empty() {
+            continue;
+        }
+        let quoted = format!("\"{}\"", term.replace('"', "\"\""));
+        terms.push(match field {
+            Some(f) => format!("{f} : {quoted}"),
+            None => quoted,
+        });
+    }
+    Ok(if terms.is_empty() {
+        None
+    } else {
+        Some(terms.join(" "))
+    })
+}
+
+pub async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>> {
+    let params: Params = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|e| bad(format!("Invalid query parameters: {e}. Known: query, externalId, after, before, onOrAfterDate, onOrBeforeDate, sortOrder, limit.")))?;
+    let limit = match params.limit.as_deref() {
+        None => DEFAULT_LIMIT,
+        Some(l) => l
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                bad(format!(
+                    "limit must be a whole number from 1 to {MAX_LIMIT}, not {l:?}."
+                ))
+            })?,
+    };
+    let ascending = match params
+        .sort_order
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("desc") => false,
+        Some("asc") => true,
+        Some(other) => {
+            return Err(bad(format!(
+                "sortOrder must be asc or desc, not {other:?}."
+            )));
+        }
+    };
+    let cursor = |name: &str, v: &Option<String>| -> Result<Option<sealscribe_domain::MediaId>> {
+        v.as_deref()
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| bad(format!("{name} must be a mediaId, not {v:?}.")))
+            })
+            .transpose()
+    };
+    let text = match params.query.as_deref() {
+        Some(q) => fts_query(q)?,
+        None => None,
+    };
+    if params
+        .query
+        .as_deref()
+        .is_some_and(|q| !q.trim().is_empty())
+        && text.is_none()
+    {
+        // A query with no searchable term matches nothing (rather than everything).
+        return Ok(Json(
+            json!({"_links": {"self": {"href": "/v3/media"}}, "media": []}),
+        ));
+    }
+    let query = MediaQuery {
+        text,
+        external_id: params.external_id,
+        after: cursor("after", &params.after)?,
+        before: cursor("before", &params.before)?,
+        on_or_after: params
+            .on_or_after_date
+            .as_deref()
+            .map(|d| parse_date("onOrAfterDate", d, false))
+            .transpose()?,
+        on_or_before: params
+            .on_or_before_date
+            .as_deref()
+            .map(|d| parse_date("onOrBeforeDate", d, true))
+            .transpose()?,
+        ascending,
+        limit,
+    };
+    let media = state.db().list_media(caller.account, &query).await?;
+    Ok(Json(json!({
+        "_links": {"self": {"href": "/v3/media"}},
+        "media": media.iter().map(document::summary).collect::<Vec<_>>(),
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn queries_are_quoted_terms() {
+        assert_eq!(
+            fts_query("hello world").unwrap().as_deref(),
+            Some("\"hello\" \"world\"")
+        );
+        assert_eq!(
+            fts_query("title:Frost").unwrap().as_deref(),
+            Some("title : \"Frost\"")
+        );
+        assert_eq!(
+            fts_query("a\" OR * NEAR(").unwrap().as_deref(),
+            Some("\"a\" \"OR\" \"NEAR\"")
+        );
+        assert_eq!(fts_query("  ").unwrap(), None);
+        assert_eq!(fts_query("***").unwrap(), None);
+    }
+}

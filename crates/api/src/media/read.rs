@@ -1,0 +1,319 @@
+//! Reads: the media document, progress, transcript renditions, streams, metadata.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
+use sealscribe_domain::codes;
+use sealscribe_domain::media::{MediaRecord, MediaStatus};
+use sealscribe_store::media_blob;
+use sealscribe_transcript::Transcript;
+use serde_json::{Value, json};
+
+use super::{document, load};
+use crate::auth::Caller;
+use crate::{ApiError, AppState, Result};
+
+/// `GET /v3/media/{id}`.
+pub async fn document(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let media = load(&state, &caller, &id).await?;
+    Ok(Json(document::document(&media)))
+}
+
+/// `GET /v3/media/{id}/progress`.
+pub async fn progress(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let m = load(&state, &caller, &id).await?;
+    let mut progress = json!({"status": m.status.as_str(), "tasks": m.tasks});
+    if let Some(f) = &m.failure {
+        progress["errors"] = json!([{"code": f.code, "error": f.error}]);
+    }
+    Ok(Json(json!({
+        "_links": {"self": {"href": format!("{}/progress", document::href(&m))}},
+        "mediaId": m.id,
+        "status": m.status.as_str(),
+        "progress": progress,
+    })))
+}
+
+/// The renditions of a transcript.
+#[derive(Clone, Copy)]
+enum Rendition {
+    Json,
+    Text,
+    Srt,
+    WebVtt,
+}
+
+impl Rendition {
+    fn from_path(format: &str) -> Option<Self> {
+        match format {
+            "json" => Some(Self::Json),
+            "text" => Some(Self::Text),
+            "srt" => Some(Self::Srt),
+            "webvtt" | "vtt" => Some(Self::WebVtt),
+            _ => None,
+        }
+    }
+
+    /// From the `Accept` header; JSON unless a plain rendition is asked for.
+    fn from_accept(headers: &HeaderMap) -> Self {
+        let accept = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let mut best = Self::Json;
+        for item in accept.split(',') {
+            let mime = item
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            match mime.as_str() {
+                "application/json" => return Self::Json,
+                "text/plain" => return Self::Text,
+                "text/srt" | "application/x-subrip" => return Self::Srt,
+                "text/vtt" => return Self::WebVtt,
+                _ => best = Self::Json,
+            }
+        }
+        best
+    }
+}
+
+/// The stored v3 transcript document of a finished media item.
+fn finished_document(m: &MediaRecord) -> Result<Value> {
+    if m.status != MediaStatus::Finished {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            codes::TRANSCRIPT_NOT_READY,
+            format!(
+                "The transcript is available once processing has finished; the media is {}.",
+                m.status.as_str()
+            ),
+        ));
+    }
+    Ok(m.transcript
+        .clone()
+        .unwrap_or_else(|| json!({"confidence": 0.0, "words": []})))
+}
+
+/// JSON is served as stored (so it is identical to the document's copy); the
+/// plain renditions are rendered from it.
+fn render(document: Value, r: Rendition) -> Result<Response> {
+    if let Rendition::Json = r {
+        return Ok(Json(document).into_response());
+    }
+    let t: Transcript = serde_json::from_value(document)
+        .map_err(|e| ApiError::internal(format!("stored transcript unreadable: {e}")))?;
+    Ok(match r {
+        Rendition::Json => unreachable!("handled above"),
+        Rendition::Text => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            t.text(),
+        )
+            .into_response(),
+        Rendition::Srt => {
+            ([(header::CONTENT_TYPE, "text/srt; charset=utf-8")], t.srt()).into_response()
+        }
+        Rendition::WebVtt => (
+            [(header::CONTENT_TYPE, "text/vtt; charset=utf-8")],
+            t.webvtt(),
+        )
+            .into_response(),
+    })
+}
+
+/// `GET /v3/media/{id}/transcript`, rendition chosen by `Accept`.
+pub async fn transcript(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let m = load(&state, &caller, &id).await?;
+    render(finished_document(&m)?, Rendition::from_accept(&headers))
+}
+
+/// `GET /v3/media/{id}/transcript/{text|srt|webvtt|json}`.
+pub async fn transcript_as(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((id, format)): Path<(String, String)>,
+) -> Result<Response> {
+    let m = load(&state, &caller, &id).await?;
+    let rendition = Rendition::from_path(&format).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "Unknown transcript format {format:?}: use json, text, srt or webvtt."
+        ))
+    })?;
+    render(finished_document(&m)?, rendition)
+}
+
+/// `GET /v3/media/{id}/streams`.
+pub async fn streams(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let m = load(&state, &caller, &id).await?;
+    Ok(Json(json!({
+        "_links": {"self": {"href": format!("{}/streams", document::href(&m))}},
+        "streams": document::streams(&m),
+    })))
+}
+
+/// A single `bytes=` range, resolved against the object size. `Ok(None)`
+/// means "serve everything" (no header, several ranges, or a syntax we ignore
+/// as RFC 9110 allows); `Err` means unsatisfiable.
+fn parse_range(
+    headers: &HeaderMap,
+    size: u64,
+) -> std::result::Result<Option<std::ops::Range<u64>>, ()> {
+    let Some(spec) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    let Some(spec) = spec.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((a, b)) = spec.split_once('-') else {
+        return Ok(None);
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let range = match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(start), Ok(end)) if start <= end => start..(end + 1).min(size),
+        (Ok(start), Err(_)) if b.is_empty() => start..size,
+        (Err(_), Ok(suffix)) if a.is_empty() => size.saturating_sub(suffix)..size,
+        _ => return Ok(None),
+    };
+    if range.start >= size || range.is_empty() {
+        Err(())
+    } else {
+        Ok(Some(range))
+    }
+}
+
+/// `GET /v3/media/{id}/streams/{name}`: the bytes, with `Range` support.
+pub async fn stream(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let m = load(&state, &caller, &id).await?;
+    if name != "original" {
+        return Err(ApiError::not_found(format!(
+            "Media {id} has no stream named {name:?}; GET …/streams lists them."
+        )));
+    }
+    let key = media_blob(m.id, "original");
+    let size = match state.blobs().size(&key).await {
+        Ok(size) => size,
+        Err(sealscribe_store::StoreError::NotFound) => {
+            return Err(ApiError::not_found(
+                "The original stream is not available yet: the mediaUrl has not been fetched.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let range = match parse_range(&headers, size) {
+        Ok(r) => r,
+        Err(()) => {
+            let mut response = ApiError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                codes::INVALID_REQUEST,
+                format!("The requested range is outside the stream, which is {size} bytes long."),
+            )
+            .into_response();
+            response.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{size}")).expect("valid header"),
+            );
+            return Ok(response);
+        }
+    };
+    let partial = range.is_some();
+    let (body, served, total) = state.blobs().read(&key, range).await?;
+    let content_type = m
+        .content_type
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let mut response = Response::new(Body::from_stream(body.map_err(std::io::Error::other)));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(served.end - served.start),
+    );
+    if partial {
+        *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+        let value = format!("bytes {}-{}/{total}", served.start, served.end - 1);
+        response.headers_mut().insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&value).expect("valid header"),
+        );
+    }
+    Ok(response)
+}
+
+/// `GET /v3/media/{id}/metadata`.
+pub async fn metadata(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let m = load(&state, &caller, &id).await?;
+    Ok(Json(metadata_document(&m)))
+}
+
+pub(crate) fn metadata_document(m: &MediaRecord) -> Value {
+    let mut doc = m.metadata.clone().unwrap_or_else(|| json!({}));
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert(
+            "_links".into(),
+            json!({"self": {"href": format!("{}/metadata", document::href(m))}}),
+        );
+    }
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(h: &str, size: u64) -> std::result::Result<Option<std::ops::Range<u64>>, ()> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RANGE, HeaderValue::from_str(h).unwrap());
+        parse_range(&headers, size)
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(range("bytes=0-9", 100), Ok(Some(0..10)));
+        assert_eq!(range("bytes=90-", 100), Ok(Some(90..100)));
+        assert_eq!(range("bytes=-10", 100), Ok(Some(90..100)));
+        assert_eq!(range("bytes=95-200", 100), Ok(Some(95..100)));
+        assert_eq!(range("bytes=100-", 100), Err(()));
+        assert_eq!(range("bytes=0-1,5-6", 100), Ok(None));
+        assert_eq!(range("items=0-1", 100), Ok(None));
+        assert_eq!(range("bytes=5-1", 100), Ok(None));
+    }
+}

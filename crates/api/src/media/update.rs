@@ -1,0 +1,234 @@
+//! Writes: metadata, deletion, reprocessing and alignment.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::multipart::Multipart;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use sealscribe_domain::codes;
+use sealscribe_domain::configuration::{Metadata, parse_configuration, parse_metadata};
+use sealscribe_domain::media::{IndexEntry, MediaRecord, MediaStatus, initial_tasks};
+use sealscribe_store::media_prefix;
+use sealscribe_transcript::Transcript;
+use serde_json::Value;
+
+use super::upload::{SmallParts, input_error, read_small, store_small};
+use super::{document, load, not_found};
+use crate::auth::Caller;
+use crate::{ApiError, AppState, Result};
+
+/// What the search index should hold for `m` with this metadata and transcript,
+/// or `None` when it must not be indexed (not searchable, or not finished).
+fn index_entry(
+    m: &MediaRecord,
+    metadata: Option<&Value>,
+    transcript: Option<&Transcript>,
+) -> Option<IndexEntry> {
+    if !m.searchable || m.status != MediaStatus::Finished {
+        return None;
+    }
+    let field = |name: &str| {
+        metadata
+            .and_then(|v| v.get(name))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let transcript = match transcript {
+        Some(t) => t.text(),
+        None => m
+            .transcript
+            .clone()
+            .and_then(|v| serde_json::from_value::<Transcript>(v).ok())
+            .map(|t| t.text())
+            .unwrap_or_default(),
+    };
+    Some(IndexEntry {
+        title: field("title"),
+        description: field("description"),
+        transcript,
+    })
+}
+
+/// `PUT /v3/media/{id}/metadata`: replaces the metadata.
+pub async fn put_metadata(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<Value>> {
+    let m = load(&state, &caller, &id).await?;
+    let bytes = axum::body::to_bytes(
+        body,
+        sealscribe_domain::configuration::MAX_METADATA_BYTES + 1,
+    )
+    .await
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            codes::PAYLOAD_TOO_LARGE,
+            "The metadata is larger than 64 KiB.",
+        )
+    })?;
+    let metadata: Metadata = parse_metadata(&bytes).map_err(input_error)?;
+    let value = serde_json::to_value(&metadata).map_err(|e| ApiError::internal(e.to_string()))?;
+    let index = index_entry(&m, Some(&value), None);
+    if !state
+        .db()
+        .set_metadata(
+            caller.account,
+            m.id,
+            &value,
+            metadata.external_id.as_deref(),
+            index.as_ref(),
+        )
+        .await?
+    {
+        return Err(not_found(&id));
+    }
+    let m = load(&state, &caller, &id).await?;
+    Ok(Json(super::read::metadata_document(&m)))
+}
+
+/// `DELETE /v3/media/{id}`: the media, its streams, transcript, index entry and
+/// jobs. A job running at the time notices at its next lease renewal, stops,
+/// and removes anything it wrote afterwards.
+pub async fn delete(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    let m = load(&state, &caller, &id).await?;
+    if !state.db().delete_media(caller.account, m.id).await? {
+        return Err(not_found(&id));
+    }
+    state.blobs().delete_prefix(&media_prefix(m.id)).await?;
+    tracing::info!(media_id = %m.id, "media deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v3/media/{id}`: with a `transcript` part, aligns that text to the
+/// recognised audio; otherwise reprocesses with the given `configuration`.
+pub async fn reprocess(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Json<Value>> {
+    let m = load(&state, &caller, &id).await?;
+    let mut parts = SmallParts::default();
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        ApiError::bad_request(
+            codes::INVALID_REQUEST,
+            format!("Invalid multipart/form-data request: {}", e.body_text()),
+        )
+    })? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "configuration" => store_small(
+                &mut parts.configuration,
+                "configuration",
+                read_small(field, "configuration", 64 * 1024).await?,
+            )?,
+            "transcript" => store_small(
+                &mut parts.transcript,
+                "transcript",
+                read_small(field, "transcript", 4 * 1024 * 1024).await?,
+            )?,
+            "media" | "mediaUrl" => {
+                return Err(ApiError::bad_request(
+                    codes::INVALID_REQUEST,
+                    "Reprocessing uses the media already uploaded: send only configuration and, to align, transcript.",
+                ));
+            }
+            "metadata" => {
+                return Err(ApiError::bad_request(
+                    codes::INVALID_REQUEST,
+                    "Change metadata with PUT /v3/media/{id}/metadata.",
+                ));
+            }
+            other => {
+                return Err(ApiError::bad_request(
+                    codes::INVALID_REQUEST,
+                    format!(
+                        "Unknown part {other:?}: send configuration and, to align, transcript."
+                    ),
+                ));
+            }
+        }
+    }
+    let config = parse_configuration(parts.configuration.as_deref().unwrap_or_default())
+        .map_err(input_error)?;
+    if config.encryption.is_some() {
+        return Err(ApiError::bad_request(
+            codes::UNSUPPORTED_FEATURE,
+            "`encryption` is not available in this build yet.",
+        ));
+    }
+
+    if let Some(text) = parts.transcript {
+        let text = String::from_utf8(text.to_vec()).map_err(|_| {
+            ApiError::bad_request(
+                codes::INVALID_REQUEST,
+                "The transcript part must be UTF-8 plain text.",
+            )
+        })?;
+        if m.status != MediaStatus::Finished {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                codes::TRANSCRIPT_NOT_READY,
+                format!(
+                    "Alignment needs the recognised audio; the media is {}. Retry once it is finished.",
+                    m.status.as_str()
+                ),
+            ));
+        }
+        let recognised: Transcript = m
+            .recognised
+            .clone()
+            .or_else(|| m.transcript.clone())
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        let aligned =
+            tokio::task::spawn_blocking(move || sealscribe_transcript::align(&recognised, &text))
+                .await?;
+        let value =
+            serde_json::to_value(&aligned).map_err(|e| ApiError::internal(e.to_string()))?;
+        let index = index_entry(&m, m.metadata.as_ref(), Some(&aligned));
+        if !state
+            .db()
+            .set_transcript(caller.account, m.id, &value, index.as_ref())
+            .await?
+        {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                codes::INVALID_REQUEST,
+                "The media changed while aligning; retry.",
+            ));
+        }
+        tracing::info!(media_id = %m.id, "transcript aligned");
+    } else {
+        let value = serde_json::to_value(&config).map_err(|e| ApiError::internal(e.to_string()))?;
+        if !state
+            .db()
+            .requeue_media(
+                caller.account,
+                m.id,
+                &value,
+                config.searchable,
+                &initial_tasks(),
+            )
+            .await?
+        {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                codes::INVALID_REQUEST,
+                "The media is still being processed; reprocess it once it is finished or failed.",
+            ));
+        }
+        state.job_queued();
+        tracing::info!(media_id = %m.id, "media queued for reprocessing");
+    }
+    let m = load(&state, &caller, &id).await?;
+    Ok(Json(document::document(&m)))
+}

@@ -1,0 +1,183 @@
+//! Media items as stored, their processing status and the progress tasks a
+//! customer sees in `GET /v3/media/{id}/progress`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{AccountId, MediaId};
+
+/// `status` of a media item (v3 `VbStatusEnum`, the subset sealscribe uses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaStatus {
+    Accepted,
+    Running,
+    Finished,
+    Failed,
+}
+
+impl MediaStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Running => "running",
+            Self::Finished => "finished",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "accepted" => Self::Accepted,
+            "running" => Self::Running,
+            "finished" => Self::Finished,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// Status of one pipeline task (v3 `VbTaskStatusEnum` values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskStatus {
+    Pending,
+    Started,
+    Completed,
+    Failed,
+    Skipped,
+}
+
+/// One step of the pipeline as the progress endpoint shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Task {
+    pub task_id: String,
+    pub display: String,
+    pub phase: String,
+    pub status: TaskStatus,
+}
+
+/// Why processing failed, as the customer sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    pub code: u32,
+    pub error: String,
+}
+
+/// Where the media bytes come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MediaSource {
+    /// Uploaded in the request and already in the blob store.
+    Upload {
+        file_name: Option<String>,
+        content_type: Option<String>,
+        size_bytes: u64,
+    },
+    /// To be fetched by a worker.
+    Url(String),
+}
+
+/// A media item as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MediaRecord {
+    pub id: MediaId,
+    pub account_id: AccountId,
+    pub status: MediaStatus,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub content_type: Option<String>,
+    pub file_name: Option<String>,
+    pub media_url: Option<String>,
+    pub size_bytes: Option<u64>,
+    /// Duration in milliseconds, known once probed.
+    pub length_ms: Option<u64>,
+    /// The normalised configuration (sealscribe's own JSON form).
+    pub configuration: Value,
+    /// The v3 metadata object, if any.
+    pub metadata: Option<Value>,
+    /// The v3 transcript (recognised, or aligned to a customer's text).
+    pub transcript: Option<Value>,
+    /// The transcript as recognised, kept so alignment can be redone.
+    pub recognised: Option<Value>,
+    pub tasks: Vec<Task>,
+    pub failure: Option<Failure>,
+    /// Whether the media may enter the search index.
+    pub searchable: bool,
+}
+
+/// What the search index holds for a media item.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IndexEntry {
+    pub title: String,
+    pub description: String,
+    pub transcript: String,
+}
+
+/// Filters and paging of `GET /v3/media`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MediaQuery {
+    /// Full-text query, already translated to the index's syntax.
+    pub text: Option<String>,
+    pub external_id: Option<String>,
+    /// Only media created after (in sort order) this one.
+    pub after: Option<MediaId>,
+    /// Only media created before (in sort order) this one.
+    pub before: Option<MediaId>,
+    pub on_or_after: Option<DateTime<Utc>>,
+    pub on_or_before: Option<DateTime<Utc>>,
+    pub ascending: bool,
+    pub limit: u32,
+}
+
+/// Kinds of background job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobKind {
+    /// Probe, decode, recognise, build the transcript, index.
+    Process,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Process => "process",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "process" => Some(Self::Process),
+            _ => None,
+        }
+    }
+}
+
+/// A job a worker has leased.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobClaim {
+    pub job_id: i64,
+    pub media_id: MediaId,
+    pub kind: JobKind,
+    /// How many times this job has been claimed, this time included.
+    pub attempt: u32,
+}
+
+/// The pipeline's tasks, all pending.
+pub fn initial_tasks() -> Vec<Task> {
+    [
+        ("fetch", "Fetch media", "ingest"),
+        ("probe", "Probe media", "ingest"),
+        ("transcribe", "Speech recognition", "transcription"),
+        ("transcript", "Build transcript", "transcription"),
+        ("index", "Search indexing", "publish"),
+    ]
+    .into_iter()
+    .map(|(id, display, phase)| Task {
+        task_id: id.into(),
+        display: display.into(),
+        phase: phase.into(),
+        status: TaskStatus::Pending,
+    })
+    .collect()
+}

@@ -1,0 +1,254 @@
+//! One processing job: fetch → probe → recognise → transcript → index.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sealscribe_asr::{AsrError, SpeechEngine};
+use sealscribe_domain::codes;
+use sealscribe_domain::media::{Failure, IndexEntry, JobClaim, Task, TaskStatus, initial_tasks};
+use sealscribe_store::{BlobStore, Db, StoreError, media_blob};
+use tokio_util::sync::CancellationToken;
+
+use crate::fetch;
+use crate::worker::Ctx;
+
+/// Why a step failed, and whether trying again could help.
+#[derive(Debug)]
+pub struct StepError {
+    pub permanent: bool,
+    /// What the customer sees.
+    pub failure: Failure,
+    /// What the log gets (may be more detailed; never plaintext media).
+    pub cause: String,
+}
+
+impl StepError {
+    pub fn permanent(code: u32, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self {
+            permanent: true,
+            cause: message.clone(),
+            failure: Failure {
+                code,
+                error: message,
+            },
+        }
+    }
+
+    fn transient(cause: impl Into<String>) -> Self {
+        Self {
+            permanent: false,
+            failure: Failure {
+                code: codes::INTERNAL,
+                error: "processing failed because of an internal error; it was retried and gave up"
+                    .into(),
+            },
+            cause: cause.into(),
+        }
+    }
+
+    /// The job is no longer ours (lease lost or media deleted): stop quietly.
+    pub fn abandoned() -> Self {
+        Self::transient("job abandoned: lease lost or media deleted")
+    }
+}
+
+impl From<StoreError> for StepError {
+    fn from(e: StoreError) -> Self {
+        StepError::transient(e.to_string())
+    }
+}
+
+impl From<AsrError> for StepError {
+    fn from(e: AsrError) -> Self {
+        if e.is_bad_media() {
+            StepError::permanent(codes::MEDIA_UNREADABLE, e.to_string())
+        } else {
+            StepError::transient(format!("speech recognition: {e}"))
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for StepError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        StepError::transient(format!("blocking task failed: {e}"))
+    }
+}
+
+/// The progress tasks of the job being run, as the customer sees them.
+pub struct Progress {
+    pub tasks: Vec<Task>,
+}
+
+impl Progress {
+    pub fn new() -> Self {
+        Self {
+            tasks: initial_tasks(),
+        }
+    }
+
+    pub fn set(&mut self, task: &str, status: TaskStatus) {
+        if let Some(t) = self.tasks.iter_mut().find(|t| t.task_id == task) {
+            t.status = status;
+        }
+    }
+
+    /// Marks the task in progress (if any) failed and the rest skipped.
+    pub fn fail(&mut self) {
+        let mut failed = false;
+        for t in &mut self.tasks {
+            match t.status {
+                TaskStatus::Started if !failed => {
+                    t.status = TaskStatus::Failed;
+                    failed = true;
+                }
+                TaskStatus::Pending | TaskStatus::Started => t.status = TaskStatus::Skipped,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Removes a temporary working file on every exit path.
+struct TempFile(Option<PathBuf>);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+async fn step<T>(
+    db: &dyn Db,
+    claim: &JobClaim,
+    progress: &mut Progress,
+    lost: &CancellationToken,
+    task: &str,
+    work: impl Future<Output = Result<T, StepError>>,
+) -> Result<T, StepError> {
+    if lost.is_cancelled() {
+        return Err(StepError::abandoned());
+    }
+    progress.set(task, TaskStatus::Started);
+    db.set_tasks(claim.media_id, &progress.tasks).await?;
+    let out = work.await?;
+    progress.set(task, TaskStatus::Completed);
+    Ok(out)
+}
+
+/// Runs a processing job to completion (the media is `finished` when this returns `Ok`).
+pub async fn run(
+    ctx: &Arc<Ctx>,
+    claim: &JobClaim,
+    progress: &mut Progress,
+    lost: &CancellationToken,
+) -> Result<(), StepError> {
+    let db = ctx.db.as_ref();
+    let media = db
+        .load_media(claim.media_id)
+        .await?
+        .ok_or_else(StepError::abandoned)?;
+    let key = media_blob(media.id, "original");
+    db.set_running(media.id, &progress.tasks).await?;
+
+    // Fetch: uploads are already in the blob store; a mediaUrl is fetched once.
+    step(db, claim, progress, lost, "fetch", async {
+        if let Some(url) = &media.media_url {
+            let present = match ctx.blobs.size(&key).await {
+                Ok(_) => true,
+                Err(StoreError::NotFound) => false,
+                Err(e) => return Err(e.into()),
+            };
+            if !present {
+                let (size, content_type) =
+                    fetch::fetch(&ctx.http, &ctx.settings.url_policy, url, &ctx.blobs, &key)
+                        .await?;
+                db.set_probed(media.id, 0, content_type.as_deref(), Some(size))
+                    .await?;
+            }
+        }
+        Ok(())
+    })
+    .await?;
+
+    let (path, _guard) = working_copy(&ctx.blobs, &key, &ctx.settings.tmp_dir, claim).await?;
+
+    let info = step(db, claim, progress, lost, "probe", async {
+        let p = path.clone();
+        let info = tokio::task::spawn_blocking(move || sealscribe_asr::probe(p)).await??;
+        db.set_probed(media.id, info.duration_ms, None, None)
+            .await?;
+        Ok(info)
+    })
+    .await?;
+
+    let transcript = step(db, claim, progress, lost, "transcribe", async {
+        let engine: Arc<dyn SpeechEngine> = ctx.engine.clone();
+        let p = path.clone();
+        let transcript = tokio::task::spawn_blocking(move || {
+            let pcm = sealscribe_asr::media::decode_probed(&p, &info)?;
+            engine.recognise(&pcm)
+        })
+        .await??;
+        Ok(transcript)
+    })
+    .await?;
+
+    let document = step(db, claim, progress, lost, "transcript", async {
+        serde_json::to_value(&transcript).map_err(|e| StepError::transient(e.to_string()))
+    })
+    .await?;
+
+    let index = if media.searchable {
+        let meta = media.metadata.as_ref();
+        let field = |name: &str| {
+            meta.and_then(|m| m.get(name))
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        progress.set("index", TaskStatus::Completed);
+        Some(IndexEntry {
+            title: field("title"),
+            description: field("description"),
+            transcript: transcript.text(),
+        })
+    } else {
+        progress.set("index", TaskStatus::Skipped);
+        None
+    };
+    if lost.is_cancelled()
+        || !db
+            .finish_job(
+                claim.job_id,
+                &ctx.settings.worker_id,
+                media.id,
+                &document,
+                &progress.tasks,
+                index.as_ref(),
+            )
+            .await?
+    {
+        return Err(StepError::abandoned());
+    }
+    Ok(())
+}
+
+/// A local file with the media bytes: the blob itself on a local store,
+/// else a temporary copy removed when the guard drops.
+async fn working_copy(
+    blobs: &BlobStore,
+    key: &sealscribe_store::BlobKey,
+    tmp_dir: &std::path::Path,
+    claim: &JobClaim,
+) -> Result<(PathBuf, TempFile), StepError> {
+    if let Some(path) = blobs.local_path(key) {
+        return Ok((path, TempFile(None)));
+    }
+    let path = tmp_dir.join(format!("{}-{}", claim.media_id, claim.job_id));
+    let guard = TempFile(Some(path.clone()));
+    blobs.download_to(key, &path).await?;
+    Ok((path, guard))
+}

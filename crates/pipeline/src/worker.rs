@@ -1,0 +1,233 @@
+//! The worker pool: each worker leases one job at a time, renews the lease
+//! while it works, and retries or fails the job on error.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use sealscribe_asr::SpeechEngine;
+use sealscribe_domain::codes;
+use sealscribe_domain::media::{Failure, JobClaim};
+use sealscribe_store::{BlobStore, Db, media_prefix};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::UrlPolicy;
+use crate::process::{self, Progress};
+
+/// How the workers behave.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Concurrent jobs in this process.
+    pub workers: usize,
+    /// How long a claimed job stays this worker's without a renewal. A crashed
+    /// worker's job is retried this long after its last renewal.
+    pub lease: Duration,
+    /// How often idle workers look for work (they are also woken on upload).
+    pub poll: Duration,
+    /// Attempts before a job that keeps failing (or keeps crashing its worker) fails.
+    pub max_attempts: u32,
+    /// How long a shutting-down worker lets its current job run before releasing it.
+    pub shutdown_grace: Duration,
+    /// Scratch space for working copies (emptied at start).
+    pub tmp_dir: PathBuf,
+    pub url_policy: UrlPolicy,
+    /// This process's identity in job leases.
+    pub worker_id: String,
+}
+
+/// What every job needs.
+pub struct Ctx {
+    pub db: Arc<dyn Db>,
+    pub blobs: BlobStore,
+    pub engine: Arc<dyn SpeechEngine>,
+    pub http: reqwest::Client,
+    pub settings: Settings,
+}
+
+/// The worker pool of one process.
+pub struct Workers {
+    ctx: Arc<Ctx>,
+    wake: Arc<Notify>,
+}
+
+impl Workers {
+    pub fn new(
+        db: Arc<dyn Db>,
+        blobs: BlobStore,
+        engine: Arc<dyn SpeechEngine>,
+        settings: Settings,
+    ) -> Self {
+        let http = crate::fetch::client(&settings.url_policy);
+        Self {
+            ctx: Arc::new(Ctx {
+                db,
+                blobs,
+                engine,
+                http,
+                settings,
+            }),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Notify this after queueing a job so an idle worker starts at once.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Starts the workers; they stop when `shutdown` is cancelled (after at
+    /// most the shutdown grace period) and `tracker` sees them finish.
+    pub fn spawn(
+        &self,
+        shutdown: &CancellationToken,
+        tracker: &TaskTracker,
+    ) -> std::io::Result<()> {
+        let tmp = &self.ctx.settings.tmp_dir;
+        // Working copies of a previous run are leftovers of a crash: remove them.
+        let _ = std::fs::remove_dir_all(tmp);
+        std::fs::create_dir_all(tmp)?;
+        for n in 0..self.ctx.settings.workers {
+            let (ctx, wake, shutdown) = (self.ctx.clone(), self.wake.clone(), shutdown.clone());
+            tracker.spawn(async move {
+                tracing::info!(worker = n, "worker started");
+                run_worker(ctx, wake, shutdown).await;
+                tracing::info!(worker = n, "worker stopped");
+            });
+        }
+        Ok(())
+    }
+}
+
+async fn run_worker(ctx: Arc<Ctx>, wake: Arc<Notify>, shutdown: CancellationToken) {
+    let s = &ctx.settings;
+    while !shutdown.is_cancelled() {
+        let now = Utc::now();
+        let lease_until = now + s.lease;
+        match ctx.db.claim_job(&s.worker_id, now, lease_until).await {
+            Ok(Some(claim)) => run_job(&ctx, claim, &shutdown).await,
+            Ok(None) => {
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(s.poll) => {}
+                    _ = shutdown.cancelled() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!("cannot claim jobs: {e}");
+                tokio::select! {
+                    _ = tokio::time::sleep(s.poll * 4) => {}
+                    _ = shutdown.cancelled() => {}
+                }
+            }
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(media_id = %claim.media_id, job_id = claim.job_id, attempt = claim.attempt))]
+async fn run_job(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &CancellationToken) {
+    let s = &ctx.settings;
+    let db = ctx.db.as_ref();
+    let mut progress = Progress::new();
+    if claim.attempt > s.max_attempts {
+        // It was claimed this often without finishing: its workers died mid-job.
+        let failure = Failure {
+            code: codes::INTERNAL,
+            error: format!(
+                "processing was interrupted {} times and was abandoned",
+                claim.attempt - 1
+            ),
+        };
+        progress.fail();
+        let _ = db
+            .fail_job(
+                claim.job_id,
+                &s.worker_id,
+                claim.media_id,
+                &failure,
+                &progress.tasks,
+            )
+            .await;
+        tracing::warn!("job abandoned after repeated interruptions");
+        return;
+    }
+    tracing::info!("job started");
+
+    // Renew the lease while working; losing it (or the media) cancels `lost`.
+    let lost = CancellationToken::new();
+    let heartbeat = {
+        let (ctx, lost, job) = (ctx.clone(), lost.clone(), claim.job_id);
+        tokio::spawn(async move {
+            let every = ctx.settings.lease / 3;
+            loop {
+                tokio::time::sleep(every).await;
+                let until = Utc::now() + ctx.settings.lease;
+                match ctx
+                    .db
+                    .renew_lease(job, &ctx.settings.worker_id, until)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        lost.cancel();
+                        return;
+                    }
+                    Err(e) => tracing::warn!("cannot renew job lease: {e}"),
+                }
+            }
+        })
+    };
+
+    let grace = async {
+        shutdown.cancelled().await;
+        tokio::time::sleep(s.shutdown_grace).await;
+    };
+    let result = tokio::select! {
+        r = process::run(ctx, &claim, &mut progress, &lost) => Some(r),
+        _ = grace => None,
+    };
+    heartbeat.abort();
+
+    match result {
+        Some(Ok(())) => tracing::info!("job finished"),
+        None => {
+            // Shutting down: hand the job back so another worker (or the next start) takes it.
+            let _ = db
+                .retry_job(claim.job_id, &s.worker_id, "worker shut down", Utc::now())
+                .await;
+            tracing::info!("job released at shutdown");
+        }
+        Some(Err(_)) if lost.is_cancelled() => {
+            tracing::info!("job abandoned: media deleted or lease lost")
+        }
+        Some(Err(e)) => {
+            if !e.permanent && claim.attempt < s.max_attempts {
+                let backoff = Duration::from_secs(5 * 4u64.pow(claim.attempt.min(5) - 1));
+                let retry_at = Utc::now() + backoff;
+                tracing::warn!(cause = %e.cause, retry_in_s = backoff.as_secs(), "job failed; will retry");
+                let _ = db
+                    .retry_job(claim.job_id, &s.worker_id, &e.cause, retry_at)
+                    .await;
+            } else {
+                tracing::warn!(cause = %e.cause, code = e.failure.code, "job failed");
+                progress.fail();
+                let _ = db
+                    .fail_job(
+                        claim.job_id,
+                        &s.worker_id,
+                        claim.media_id,
+                        &e.failure,
+                        &progress.tasks,
+                    )
+                    .await;
+            }
+        }
+    }
+    // A media deleted while its job ran may have had blobs written after the
+    // deletion removed them: leave nothing behind.
+    if matches!(db.load_media(claim.media_id).await, Ok(None)) {
+        let _ = ctx.blobs.delete_prefix(&media_prefix(claim.media_id)).await;
+    }
+}

@@ -1,0 +1,157 @@
+//! The leased job queue on SQLite. SQLite has one writer at a time, so the
+//! claiming `update … returning` is atomic without `skip locked`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sealscribe_domain::MediaId;
+use sealscribe_domain::media::{Failure, IndexEntry, JobClaim, JobKind, Task};
+use serde_json::Value;
+use sqlx::Row;
+
+use super::media::reindex;
+use super::{SqliteDb, parse_id};
+use crate::{JobQueue, StoreError};
+
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+#[async_trait]
+impl JobQueue for SqliteDb {
+    async fn claim_job(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<JobClaim>, StoreError> {
+        let row = sqlx::query(
+            "update jobs set state = 'running', locked_by = ?, locked_until = ?, \
+             attempts = attempts + 1 \
+             where id = (select id from jobs \
+                         where (state = 'queued' and run_at <= ?) \
+                            or (state = 'running' and locked_until < ?) \
+                         order by run_at, id limit 1) \
+             returning id, media_id, kind, attempts",
+        )
+        .bind(worker)
+        .bind(lease_until)
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let kind: String = row.try_get("kind")?;
+        let attempts: i64 = row.try_get("attempts")?;
+        Ok(Some(JobClaim {
+            job_id: row.try_get("id")?,
+            media_id: parse_id(row.try_get::<&str, _>("media_id")?)?,
+            kind: JobKind::parse(&kind)
+                .ok_or_else(|| StoreError::Internal(format!("unknown job kind {kind:?}")))?,
+            attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
+        }))
+    }
+
+    async fn renew_lease(
+        &self,
+        job_id: i64,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "update jobs set locked_until = ? where id = ? and locked_by = ? and state = 'running'",
+        )
+        .bind(lease_until)
+        .bind(job_id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn finish_job(
+        &self,
+        job_id: i64,
+        worker: &str,
+        media: MediaId,
+        transcript: &Value,
+        tasks: &[Task],
+        index: Option<&IndexEntry>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let owned = sqlx::query("delete from jobs where id = ? and locked_by = ?")
+            .bind(job_id)
+            .bind(worker)
+            .execute(&mut *tx)
+            .await?;
+        if owned.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let transcript = json(transcript)?;
+        let row = sqlx::query(
+            "update media set status = 'finished', finished_at = ?, transcript = ?, \
+             recognised = ?, tasks = ?, failure = null where id = ? returning account_id",
+        )
+        .bind(Utc::now())
+        .bind(&transcript)
+        .bind(&transcript)
+        .bind(json(tasks)?)
+        .bind(media.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(false) };
+        let account: String = row.try_get("account_id")?;
+        reindex(&mut tx, &account, &media.to_string(), index).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn retry_job(
+        &self,
+        job_id: i64,
+        worker: &str,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "update jobs set state = 'queued', locked_by = null, locked_until = null, \
+             run_at = ?, last_error = ? where id = ? and locked_by = ?",
+        )
+        .bind(retry_at)
+        .bind(error)
+        .bind(job_id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn fail_job(
+        &self,
+        job_id: i64,
+        worker: &str,
+        media: MediaId,
+        failure: &Failure,
+        tasks: &[Task],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let owned = sqlx::query("delete from jobs where id = ? and locked_by = ?")
+            .bind(job_id)
+            .bind(worker)
+            .execute(&mut *tx)
+            .await?;
+        if owned.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "update media set status = 'failed', finished_at = ?, failure = ?, tasks = ? where id = ?",
+        )
+        .bind(Utc::now())
+        .bind(json(failure)?)
+        .bind(json(tasks)?)
+        .bind(media.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

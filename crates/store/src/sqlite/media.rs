@@ -1,0 +1,354 @@
+//! Media items and the FTS5 search index on SQLite.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use sealscribe_domain::media::{
+    Failure, IndexEntry, MediaQuery, MediaRecord, MediaSource, MediaStatus, Task,
+};
+use sealscribe_domain::{AccountId, MediaId};
+use serde_json::Value;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
+
+use super::{SqliteDb, parse_id};
+use crate::{MediaStore, NewMedia, StoreError};
+
+const COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, file_name, \
+     media_url, size_bytes, length_ms, configuration, metadata, transcript, recognised, tasks, \
+     failure, searchable";
+
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Internal(format!("corrupt {what}: {e}")))
+}
+
+fn opt_json<T: serde::de::DeserializeOwned>(
+    text: Option<String>,
+    what: &str,
+) -> Result<Option<T>, StoreError> {
+    text.map(|t| from_json(&t, what)).transpose()
+}
+
+fn to_u64(v: Option<i64>) -> Option<u64> {
+    v.and_then(|v| u64::try_from(v).ok())
+}
+
+pub(crate) fn media_from_row(row: &SqliteRow) -> Result<MediaRecord, StoreError> {
+    let status: String = row.try_get("status")?;
+    Ok(MediaRecord {
+        id: parse_id(row.try_get::<&str, _>("id")?)?,
+        account_id: parse_id(row.try_get::<&str, _>("account_id")?)?,
+        status: MediaStatus::parse(&status)
+            .ok_or_else(|| StoreError::Internal(format!("corrupt media status {status:?}")))?,
+        created_at: row.try_get("created_at")?,
+        finished_at: row.try_get("finished_at")?,
+        content_type: row.try_get("content_type")?,
+        file_name: row.try_get("file_name")?,
+        media_url: row.try_get("media_url")?,
+        size_bytes: to_u64(row.try_get("size_bytes")?),
+        length_ms: to_u64(row.try_get("length_ms")?),
+        configuration: from_json(row.try_get("configuration")?, "configuration")?,
+        metadata: opt_json(row.try_get("metadata")?, "metadata")?,
+        transcript: opt_json(row.try_get("transcript")?, "transcript")?,
+        recognised: opt_json(row.try_get("recognised")?, "transcript")?,
+        tasks: from_json(row.try_get("tasks")?, "tasks")?,
+        failure: opt_json::<Failure>(row.try_get("failure")?, "failure")?,
+        searchable: row.try_get("searchable")?,
+    })
+}
+
+/// Replaces the media item's index entry (or removes it when `entry` is `None`).
+pub(crate) async fn reindex(
+    tx: &mut Transaction<'_, Sqlite>,
+    account: &str,
+    id: &str,
+    entry: Option<&IndexEntry>,
+) -> Result<(), StoreError> {
+    sqlx::query("delete from media_fts where media_id = ?")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    if let Some(e) = entry {
+        sqlx::query(
+            "insert into media_fts (media_id, account_id, title, description, transcript) \
+             values (?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(account)
+        .bind(&e.title)
+        .bind(&e.description)
+        .bind(&e.transcript)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl MediaStore for SqliteDb {
+    async fn create_media(&self, m: &NewMedia) -> Result<(), StoreError> {
+        let now = Utc::now();
+        let (file_name, content_type, size, url) = match &m.source {
+            MediaSource::Upload {
+                file_name,
+                content_type,
+                size_bytes,
+            } => (
+                file_name.clone(),
+                content_type.clone(),
+                Some(i64::try_from(*size_bytes).unwrap_or(i64::MAX)),
+                None,
+            ),
+            MediaSource::Url(url) => (None, None, None, Some(url.clone())),
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "insert into media (id, account_id, status, created_at, content_type, file_name, \
+             media_url, size_bytes, configuration, metadata, external_id, tasks, searchable) \
+             values (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(m.id.to_string())
+        .bind(m.account_id.to_string())
+        .bind(now)
+        .bind(content_type)
+        .bind(file_name)
+        .bind(url)
+        .bind(size)
+        .bind(json(&m.configuration)?)
+        .bind(m.metadata.as_ref().map(json).transpose()?)
+        .bind(&m.external_id)
+        .bind(json(&m.tasks)?)
+        .bind(m.searchable)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "insert into jobs (media_id, kind, state, run_at, created_at) \
+             values (?, 'process', 'queued', ?, ?)",
+        )
+        .bind(m.id.to_string())
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_media(
+        &self,
+        account: AccountId,
+        id: MediaId,
+    ) -> Result<Option<MediaRecord>, StoreError> {
+        let sql = format!("select {COLUMNS} from media where account_id = ? and id = ?");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(account.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(media_from_row).transpose()
+    }
+
+    async fn load_media(&self, id: MediaId) -> Result<Option<MediaRecord>, StoreError> {
+        let sql = format!("select {COLUMNS} from media where id = ?");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(media_from_row).transpose()
+    }
+
+    async fn list_media(
+        &self,
+        account: AccountId,
+        q: &MediaQuery,
+    ) -> Result<Vec<MediaRecord>, StoreError> {
+        // Built from fixed fragments only; every value is a bound parameter.
+        let account = account.to_string();
+        let mut sql =
+            QueryBuilder::<Sqlite>::new(format!("select {COLUMNS} from media where account_id = "));
+        sql.push_bind(account.clone());
+        if let Some(text) = &q.text {
+            sql.push(" and id in (select media_id from media_fts where media_fts match ")
+                .push_bind(text.clone())
+                .push(" and account_id = ")
+                .push_bind(account.clone())
+                .push(")");
+        }
+        if let Some(ext) = &q.external_id {
+            sql.push(" and external_id = ").push_bind(ext.clone());
+        }
+        if let Some(t) = q.on_or_after {
+            sql.push(" and created_at >= ").push_bind(t);
+        }
+        if let Some(t) = q.on_or_before {
+            sql.push(" and created_at <= ").push_bind(t);
+        }
+        let (forward, backward) = if q.ascending { (">", "<") } else { ("<", ">") };
+        for (cursor, op) in [(q.after, forward), (q.before, backward)] {
+            if let Some(cursor) = cursor {
+                sql.push(format!(
+                    " and (created_at, id) {op} (select created_at, id from media where id = "
+                ))
+                .push_bind(cursor.to_string())
+                .push(" and account_id = ")
+                .push_bind(account.clone())
+                .push(")");
+            }
+        }
+        let order = if q.ascending { "asc" } else { "desc" };
+        sql.push(format!(" order by created_at {order}, id {order} limit "))
+            .push_bind(i64::from(q.limit));
+        let rows = sql.build().fetch_all(&self.pool).await?;
+        rows.iter().map(media_from_row).collect()
+    }
+
+    async fn set_metadata(
+        &self,
+        account: AccountId,
+        id: MediaId,
+        metadata: &Value,
+        external_id: Option<&str>,
+        index: Option<&IndexEntry>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "update media set metadata = ?, external_id = ? where account_id = ? and id = ?",
+        )
+        .bind(json(metadata)?)
+        .bind(external_id)
+        .bind(account.to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        if index.is_some() {
+            reindex(&mut tx, &account.to_string(), &id.to_string(), index).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_transcript(
+        &self,
+        account: AccountId,
+        id: MediaId,
+        transcript: &Value,
+        index: Option<&IndexEntry>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "update media set transcript = ? where account_id = ? and id = ? and status = 'finished'",
+        )
+        .bind(json(transcript)?)
+        .bind(account.to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        if index.is_some() {
+            reindex(&mut tx, &account.to_string(), &id.to_string(), index).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn delete_media(&self, account: AccountId, id: MediaId) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("delete from media where account_id = ? and id = ?")
+            .bind(account.to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        // Jobs go by cascade; the index is a virtual table, so by hand.
+        reindex(&mut tx, &account.to_string(), &id.to_string(), None).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn requeue_media(
+        &self,
+        account: AccountId,
+        id: MediaId,
+        configuration: &Value,
+        searchable: bool,
+        tasks: &[Task],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "update media set status = 'accepted', configuration = ?, searchable = ?, tasks = ?, \
+             failure = null, finished_at = null \
+             where account_id = ? and id = ? and status in ('finished', 'failed') \
+             and not exists (select 1 from jobs where media_id = media.id)",
+        )
+        .bind(json(configuration)?)
+        .bind(searchable)
+        .bind(json(tasks)?)
+        .bind(account.to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let now = Utc::now();
+        sqlx::query(
+            "insert into jobs (media_id, kind, state, run_at, created_at) \
+             values (?, 'process', 'queued', ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_tasks(&self, id: MediaId, tasks: &[Task]) -> Result<(), StoreError> {
+        sqlx::query("update media set tasks = ? where id = ?")
+            .bind(json(tasks)?)
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_running(&self, id: MediaId, tasks: &[Task]) -> Result<(), StoreError> {
+        sqlx::query("update media set status = 'running', tasks = ? where id = ?")
+            .bind(json(tasks)?)
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_probed(
+        &self,
+        id: MediaId,
+        length_ms: u64,
+        content_type: Option<&str>,
+        size_bytes: Option<u64>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "update media set length_ms = ?, content_type = coalesce(content_type, ?), \
+             size_bytes = coalesce(?, size_bytes) where id = ?",
+        )
+        .bind(i64::try_from(length_ms).unwrap_or(i64::MAX))
+        .bind(content_type)
+        .bind(size_bytes.map(|s| i64::try_from(s).unwrap_or(i64::MAX)))
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
