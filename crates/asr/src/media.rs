@@ -1,0 +1,365 @@
+//! Media probing and decoding through Debian's `ffprobe`/`ffmpeg`, run as child processes.
+//!
+//! Why a subprocess rather than a Rust decoder: ffmpeg reads every container and codec clients
+//! upload (WAV, MP3, FLAC, Ogg/Vorbis/Opus, M4A/AAC, MP4/MKV video), the pure-Rust decoders do
+//! not (no Opus), and a crash or hang in a decoder fed hostile input stays in the child. Every
+//! child runs under a deadline and is killed when its guard drops, so a malformed file can never
+//! hang a worker. Input paths are passed as `file:` URLs with `-protocol_whitelist file` so a
+//! playlist cannot make ffmpeg open network URLs, and a name like `http:x` is not a protocol.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::AsrError;
+
+/// Sample rate whisper expects.
+pub const SAMPLE_RATE: u32 = 16_000;
+
+/// How long ffprobe may take to read a header.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Base allowance for a decode; a quarter of the media's duration is added on top (ffmpeg
+/// decodes audio at hundreds of times real time, so only a hung decoder reaches it).
+const DECODE_BASE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What ffprobe reports about a file, known before any recognition starts.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct MediaInfo {
+    /// Container duration in milliseconds (0 when the container does not say).
+    pub duration_ms: u64,
+    /// Channels of the first audio stream.
+    pub channels: u32,
+    /// Codec of the first audio stream, e.g. `mp3`, `opus`, `aac`, `pcm_s16le`.
+    pub codec: String,
+    /// Sample rate of the first audio stream in Hz.
+    pub sample_rate: u32,
+    /// True when the file also has a (non-cover-art) video stream.
+    pub has_video: bool,
+    /// Number of audio streams (only the first is transcribed).
+    pub audio_streams: u32,
+    /// Container format as ffprobe names it, e.g. `wav`, `mov,mp4,m4a,3gp,3g2,mj2`.
+    pub format: String,
+}
+
+#[derive(Deserialize)]
+struct ProbeOut {
+    #[serde(default)]
+    streams: Vec<ProbeStream>,
+    format: Option<ProbeFormat>,
+}
+
+#[derive(Deserialize)]
+struct ProbeStream {
+    codec_type: Option<String>,
+    codec_name: Option<String>,
+    sample_rate: Option<String>,
+    channels: Option<u32>,
+    duration: Option<String>,
+    #[serde(default)]
+    disposition: Option<ProbeDisposition>,
+}
+
+#[derive(Deserialize)]
+struct ProbeDisposition {
+    #[serde(default)]
+    attached_pic: u8,
+}
+
+#[derive(Deserialize)]
+struct ProbeFormat {
+    duration: Option<String>,
+    format_name: Option<String>,
+}
+
+/// Kills and reaps the child when dropped, whatever path we leave by (error, timeout, panic).
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// What a finished child produced.
+struct Finished<T> {
+    status: ExitStatus,
+    stdout: T,
+    stderr: String,
+}
+
+/// Runs `cmd`, feeding stdout to `read_stdout` on a thread, under a deadline.
+fn run_with_deadline<T: Send + 'static>(
+    mut cmd: Command,
+    tool: &'static str,
+    timeout: Duration,
+    read_stdout: impl FnOnce(std::process::ChildStdout) -> T + Send + 'static,
+) -> Result<Finished<T>, AsrError> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd
+        .spawn()
+        .map_err(|source| AsrError::ToolMissing { tool, source })?;
+    let mut guard = ChildGuard(child);
+    let out = guard
+        .0
+        .stdout
+        .take()
+        .map(|o| std::thread::spawn(move || read_stdout(o)));
+    let err: Option<JoinHandle<String>> = guard.0.stderr.take().map(|mut e| {
+        std::thread::spawn(move || {
+            // Keep only the tail: ffmpeg may repeat a warning for every packet.
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 8192];
+            while let Ok(n) = e.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if buf.len() > 64 * 1024 {
+                    buf.drain(..buf.len() - 16 * 1024);
+                }
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match guard.0.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() >= deadline => {
+                drop(guard); // kills the child; the reader threads then see EOF
+                if let Some(h) = out {
+                    let _ = h.join();
+                }
+                if let Some(h) = err {
+                    let _ = h.join();
+                }
+                return Err(AsrError::MediaTimeout {
+                    tool,
+                    seconds: timeout.as_secs(),
+                });
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(AsrError::io(format!("waiting for {tool}"), e)),
+        }
+    };
+    let stdout = out
+        .ok_or_else(|| AsrError::Engine(format!("{tool}: no stdout pipe")))?
+        .join()
+        .map_err(|_| AsrError::Engine(format!("{tool}: stdout reader panicked")))?;
+    let stderr = err.and_then(|h| h.join().ok()).unwrap_or_default();
+    Ok(Finished {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+/// The last meaningful line ffmpeg printed, for error messages.
+fn last_line(stderr: &str) -> String {
+    stderr
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty())
+        .unwrap_or("no diagnostic")
+        .to_string()
+}
+
+/// `file:` URL for ffmpeg: the path can then not be read as another protocol or an option.
+fn file_url(path: &Path) -> std::ffi::OsString {
+    let mut s = std::ffi::OsString::from("file:");
+    s.push(path.as_os_str());
+    s
+}
+
+fn parse_ms(secs: Option<&str>) -> Option<u64> {
+    let v: f64 = secs?.trim().parse().ok()?;
+    (v.is_finite() && v >= 0.0).then(|| (v * 1000.0).round() as u64)
+}
+
+/// Reads the container and stream headers with ffprobe.
+///
+/// # Errors
+/// [`AsrError::UnreadableMedia`] when ffprobe cannot read the file, [`AsrError::Io`] when it
+/// does not exist or is not a regular file, [`AsrError::NoAudio`] when it has no audio stream, [`AsrError::MediaTimeout`] after 30 s,
+/// [`AsrError::ToolMissing`] when ffprobe is not installed.
+pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, AsrError> {
+    let path = path.as_ref();
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        // A missing file is the caller's bug (or storage trouble), not bad media from a client.
+        Ok(_) => {
+            return Err(AsrError::io(
+                format!("{} is not a regular file", path.display()),
+                std::io::Error::from(std::io::ErrorKind::InvalidInput),
+            ));
+        }
+        Err(e) => {
+            return Err(AsrError::io(
+                format!("cannot open media file {}", path.display()),
+                e,
+            ));
+        }
+    }
+    let mut cmd = Command::new("ffprobe");
+    cmd.args(["-v", "error", "-protocol_whitelist", "file", "-show_entries"])
+        .arg("format=duration,format_name:stream=codec_type,codec_name,sample_rate,channels,duration:stream_disposition=attached_pic")
+        .args(["-of", "json"])
+        .arg(file_url(path));
+    let done = run_with_deadline(cmd, "ffprobe", PROBE_TIMEOUT, |mut o| {
+        let mut v = Vec::new();
+        let _ = o.read_to_end(&mut v);
+        v
+    })?;
+    if !done.status.success() {
+        return Err(AsrError::UnreadableMedia {
+            detail: format!("ffprobe: {}", last_line(&done.stderr)),
+        });
+    }
+    let parsed: ProbeOut =
+        serde_json::from_slice(&done.stdout).map_err(|e| AsrError::UnreadableMedia {
+            detail: format!("unexpected ffprobe output: {e}"),
+        })?;
+    let format = parsed.format.ok_or_else(|| AsrError::UnreadableMedia {
+        detail: "ffprobe found no container format".into(),
+    })?;
+    let is_type = |s: &ProbeStream, t: &str| s.codec_type.as_deref() == Some(t);
+    let audio: Vec<&ProbeStream> = parsed
+        .streams
+        .iter()
+        .filter(|s| is_type(s, "audio"))
+        .collect();
+    let has_video = parsed
+        .streams
+        .iter()
+        .any(|s| is_type(s, "video") && s.disposition.as_ref().is_none_or(|d| d.attached_pic == 0));
+    let Some(first) = audio.first() else {
+        let mut kinds: Vec<&str> = parsed
+            .streams
+            .iter()
+            .map(|s| s.codec_type.as_deref().unwrap_or("unknown"))
+            .collect();
+        kinds.dedup();
+        return Err(AsrError::NoAudio {
+            streams: if kinds.is_empty() {
+                "none".into()
+            } else {
+                kinds.join(", ")
+            },
+        });
+    };
+    let duration_ms = parse_ms(format.duration.as_deref())
+        .or_else(|| parse_ms(first.duration.as_deref()))
+        .unwrap_or(0);
+    Ok(MediaInfo {
+        duration_ms,
+        channels: first.channels.unwrap_or(0),
+        codec: first.codec_name.clone().unwrap_or_else(|| "unknown".into()),
+        sample_rate: first
+            .sample_rate
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        has_video,
+        audio_streams: u32::try_from(audio.len()).unwrap_or(u32::MAX),
+        format: format.format_name.unwrap_or_default(),
+    })
+}
+
+/// Decodes the first audio stream to 16 kHz mono f32 samples in -1..1 (channels are mixed).
+///
+/// Probes first, so an audio-less or unreadable file fails before ffmpeg is asked to decode.
+/// The whole signal is returned in memory: 16 kHz mono f32 is 3.84 MB per minute.
+///
+/// # Errors
+/// As [`probe`]; also [`AsrError::UnreadableMedia`] when ffmpeg fails or yields no samples.
+pub fn decode_to_pcm16k(path: impl AsRef<Path>) -> Result<Vec<f32>, AsrError> {
+    let info = probe(&path)?;
+    decode_probed(path.as_ref(), &info)
+}
+
+/// Decodes a file already probed as `info` (saves a second ffprobe run).
+pub fn decode_probed(path: &Path, info: &MediaInfo) -> Result<Vec<f32>, AsrError> {
+    let timeout = DECODE_BASE_TIMEOUT + Duration::from_millis(info.duration_ms / 4);
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args([
+        "-nostdin",
+        "-hide_banner",
+        "-v",
+        "error",
+        "-protocol_whitelist",
+        "file",
+        "-i",
+    ])
+    .arg(file_url(path))
+    .args([
+        "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", "16000", "-f", "s16le", "-",
+    ]);
+    let done = run_with_deadline(cmd, "ffmpeg", timeout, |mut o| {
+        let mut pcm = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut carry: Option<u8> = None;
+        loop {
+            let n = match o.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let mut bytes = &buf[..n];
+            if let Some(lo) = carry.take() {
+                pcm.push(f32::from(i16::from_le_bytes([lo, bytes[0]])) / 32768.0);
+                bytes = &bytes[1..];
+            }
+            let mut chunks = bytes.chunks_exact(2);
+            pcm.extend(
+                chunks
+                    .by_ref()
+                    .map(|c| f32::from(i16::from_le_bytes([c[0], c[1]])) / 32768.0),
+            );
+            carry = chunks.remainder().first().copied();
+        }
+        pcm
+    })?;
+    if !done.status.success() {
+        return Err(AsrError::UnreadableMedia {
+            detail: format!("ffmpeg: {}", last_line(&done.stderr)),
+        });
+    }
+    if done.stdout.is_empty() {
+        return Err(AsrError::UnreadableMedia {
+            detail: format!(
+                "no audio could be decoded from the {} stream ({})",
+                info.codec,
+                last_line(&done.stderr)
+            ),
+        });
+    }
+    Ok(done.stdout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_ms(Some("3.0005")), Some(3001));
+        assert_eq!(parse_ms(Some("N/A")), None);
+        assert_eq!(parse_ms(Some("-1")), None);
+        assert_eq!(parse_ms(None), None);
+    }
+
+    #[test]
+    fn last_line_skips_blanks() {
+        assert_eq!(last_line("a\nInvalid data\n\n"), "Invalid data");
+        assert_eq!(last_line(""), "no diagnostic");
+    }
+}
