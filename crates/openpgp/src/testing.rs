@@ -5,7 +5,7 @@
 //! killed when it is dropped, so parallel tests neither share keyrings nor leave agents
 //! behind. Every failure panics with the tool's stderr: this is for tests only.
 //!
-//! Needs `gpg`, `gpgconf`, `sq` and `openssl` on `PATH` (`scripts/install-pgp-deps.sh`).
+//! Needs `gpg`, `gpgconf`, `sq` and `openssl` on `PATH` (`scripts/setup.sh --test`).
 
 use std::{
     io::Write as _,

