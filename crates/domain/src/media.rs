@@ -105,6 +105,31 @@ pub struct MediaRecord {
     pub failure: Option<Failure>,
     /// Whether the media may enter the search index.
     pub searchable: bool,
+    /// Present when the media is encrypted to a customer's key.
+    pub encryption: Option<Encryption>,
+}
+
+/// Client Supplied Encryption state of a media item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Encryption {
+    /// What the customer sees (`encryption` in the media document).
+    pub info: EncryptionInfo,
+    /// The customer's key as it was at acceptance.
+    pub pinned_key: Vec<u8>,
+    /// Hex key of the sealed working copy; `None` once processing has ended.
+    pub seal_key: Option<String>,
+    /// Metadata and file name sealed under `seal_key` (JSON inside), until processed.
+    pub sealed_input: Option<Vec<u8>>,
+}
+
+/// The `encryption` block of the v3 media document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EncryptionInfo {
+    pub public_key_id: crate::PublicKeyId,
+    pub fingerprint: String,
+    /// Lower-case hex SHA-256 of the key as uploaded.
+    pub public_key_hash: String,
 }
 
 /// What the search index holds for a media item.

@@ -10,6 +10,7 @@
 //! CPU-bound steps (ffmpeg decoding, recognition) run on the blocking pool,
 //! never on the async executor.
 
+mod encrypted;
 mod fetch;
 mod process;
 pub mod sniff;

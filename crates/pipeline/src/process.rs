@@ -35,7 +35,7 @@ impl StepError {
         }
     }
 
-    fn transient(cause: impl Into<String>) -> Self {
+    pub fn transient(cause: impl Into<String>) -> Self {
         Self {
             permanent: false,
             failure: Failure {
@@ -87,6 +87,31 @@ impl Progress {
         }
     }
 
+    /// The tasks of an encrypted media item's job.
+    pub fn encrypted() -> Self {
+        let mut tasks = initial_tasks();
+        let task = |id: &str, display: &str, phase: &str| Task {
+            task_id: id.into(),
+            display: display.into(),
+            phase: phase.into(),
+            status: TaskStatus::Pending,
+        };
+        tasks.insert(
+            1,
+            task(
+                "protect",
+                "Encrypt the original to the customer's key",
+                "ingest",
+            ),
+        );
+        tasks.push(task(
+            "encrypt",
+            "Encrypt results to the customer's key",
+            "publish",
+        ));
+        Self { tasks }
+    }
+
     pub fn set(&mut self, task: &str, status: TaskStatus) {
         if let Some(t) = self.tasks.iter_mut().find(|t| t.task_id == task) {
             t.status = status;
@@ -110,7 +135,7 @@ impl Progress {
 }
 
 /// Removes a temporary working file on every exit path.
-struct TempFile(Option<PathBuf>);
+pub struct TempFile(pub Option<PathBuf>);
 
 impl Drop for TempFile {
     fn drop(&mut self) {
@@ -120,7 +145,7 @@ impl Drop for TempFile {
     }
 }
 
-async fn step<T>(
+pub async fn step<T>(
     db: &dyn Db,
     claim: &JobClaim,
     progress: &mut Progress,
@@ -150,6 +175,10 @@ pub async fn run(
         .load_media(claim.media_id)
         .await?
         .ok_or_else(StepError::abandoned)?;
+    if let Some(enc) = &media.encryption {
+        *progress = Progress::encrypted();
+        return crate::encrypted::run(ctx, claim, progress, lost, &media, enc).await;
+    }
     let key = media_blob(media.id, "original");
     db.set_running(media.id, &progress.tasks).await?;
 
@@ -225,7 +254,7 @@ pub async fn run(
                 claim.job_id,
                 &ctx.settings.worker_id,
                 media.id,
-                &document,
+                Some(&document),
                 &progress.tasks,
                 index.as_ref(),
             )

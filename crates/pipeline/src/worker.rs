@@ -9,7 +9,7 @@ use chrono::Utc;
 use sealscribe_asr::SpeechEngine;
 use sealscribe_domain::codes;
 use sealscribe_domain::media::{Failure, JobClaim};
-use sealscribe_store::{BlobStore, Db, media_prefix};
+use sealscribe_store::{BlobStore, Db, media_blob, media_prefix};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -224,6 +224,18 @@ async fn run_job(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &CancellationToken) 
                     .await;
             }
         }
+    }
+    // Once the job has ended for good, the sealed working copy of an
+    // encrypted media is deleted (its key is already gone with the job).
+    let still_sealed = matches!(
+        db.load_media(claim.media_id).await,
+        Ok(Some(ref m)) if m.encryption.as_ref().is_some_and(|e| e.seal_key.is_some())
+    );
+    if !still_sealed {
+        let _ = ctx
+            .blobs
+            .delete(&media_blob(claim.media_id, "work.sealed"))
+            .await;
     }
     // A media deleted while its job ran may have had blobs written after the
     // deletion removed them: leave nothing behind.

@@ -233,3 +233,51 @@ impl BlobWriter {
         }
     }
 }
+
+impl BlobStore {
+    /// Streams a local file into `key`.
+    pub async fn upload_file(&self, key: &Path, src: &std::path::Path) -> Result<u64, StoreError> {
+        use tokio::io::AsyncReadExt;
+        let mut file = tokio::fs::File::open(src)
+            .await
+            .map_err(|e| StoreError::Internal(format!("opening {}: {e}", src.display())))?;
+        let mut writer = self.writer(key).await?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = match file.read(&mut buf).await {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    writer.abort().await;
+                    return Err(StoreError::Internal(format!(
+                        "reading {}: {e}",
+                        src.display()
+                    )));
+                }
+            };
+            if let Err(e) = writer.write(&buf[..n]).await {
+                writer.abort().await;
+                return Err(e);
+            }
+        }
+        writer.finish().await
+    }
+
+    /// Writes a small object in one go.
+    pub async fn put_bytes(&self, key: &Path, data: &[u8]) -> Result<u64, StoreError> {
+        let mut writer = self.writer(key).await?;
+        if let Err(e) = writer.write(data).await {
+            writer.abort().await;
+            return Err(e);
+        }
+        writer.finish().await
+    }
+
+    /// Deletes one object; a missing object is not an error.
+    pub async fn delete(&self, key: &Path) -> Result<(), StoreError> {
+        match self.inner.delete(key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sealscribe_domain::media::{
-    Failure, IndexEntry, JobClaim, MediaQuery, MediaRecord, MediaSource, Task,
+    Encryption, Failure, IndexEntry, JobClaim, MediaQuery, MediaRecord, MediaSource, Task,
 };
 use sealscribe_domain::{
     Account, AccountId, MediaId, PublicKeyId, PublicKeyRecord, TokenHash, TokenRecord,
@@ -86,6 +86,7 @@ pub struct NewMedia {
     pub external_id: Option<String>,
     pub searchable: bool,
     pub tasks: Vec<Task>,
+    pub encryption: Option<Encryption>,
 }
 
 /// Media items and the search index. Every method taking an `AccountId`
@@ -166,15 +167,16 @@ pub trait JobQueue: Send + Sync {
         worker: &str,
         lease_until: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// Completes a processing job: stores the transcript, marks the media
-    /// finished, indexes it (when `index` is given) and removes the job, atomically.
+    /// Completes a processing job: stores the transcript (none for encrypted
+    /// media), marks the media finished, indexes it (when `index` is given),
+    /// destroys its seal key and removes the job, atomically.
     /// `false` if the job was no longer this worker's.
     async fn finish_job(
         &self,
         job_id: i64,
         worker: &str,
         media: MediaId,
-        transcript: &Value,
+        transcript: Option<&Value>,
         tasks: &[Task],
         index: Option<&IndexEntry>,
     ) -> Result<bool, StoreError>;
@@ -186,7 +188,8 @@ pub trait JobQueue: Send + Sync {
         error: &str,
         retry_at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// Gives up: the media becomes `failed` with `failure`, the job is removed.
+    /// Gives up: the media becomes `failed` with `failure`, its seal key is
+    /// destroyed and the job is removed.
     async fn fail_job(
         &self,
         job_id: i64,

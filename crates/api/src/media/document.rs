@@ -10,39 +10,52 @@ pub fn href(m: &MediaRecord) -> String {
     format!("/v3/media/{}", m.id)
 }
 
-/// The stream names a media item has, with their hrefs.
-pub fn streams(m: &MediaRecord) -> Vec<Value> {
-    vec![
-        json!({"streamName": "original", "streamLocation": format!("{}/streams/original", href(m))}),
-    ]
+/// Stream names: encrypted media only ever has `-encrypted` streams.
+pub fn stream_names(m: &MediaRecord) -> &'static [&'static str] {
+    if m.encryption.is_some() {
+        &["original-encrypted"]
+    } else {
+        &["original"]
+    }
 }
 
-/// The summary used in listings (v3 `VbMediaSummary`).
+/// The stream names a media item has, with their hrefs.
+pub fn streams(m: &MediaRecord) -> Vec<Value> {
+    stream_names(m)
+        .iter()
+        .map(|name| {
+            json!({"streamName": name, "streamLocation": format!("{}/streams/{name}", href(m))})
+        })
+        .collect()
+}
+
+/// The summary used in listings (v3 `VbMediaSummary`). Encrypted media never
+/// show their metadata in clear.
 pub fn summary(m: &MediaRecord) -> Value {
-    json!({
+    let mut doc = json!({
         "_links": {"self": {"href": href(m)}},
         "formatVersion": FORMAT_VERSION,
         "mediaId": m.id,
         "status": m.status.as_str(),
         "dateCreated": m.created_at,
-        "metadata": m.metadata.clone().unwrap_or_else(|| json!({})),
-    })
+    });
+    if m.encryption.is_none() {
+        doc["metadata"] = m.metadata.clone().unwrap_or_else(|| json!({}));
+    }
+    doc
 }
 
-/// The whole media document (v3 `VbMedia`).
+/// The whole media document (v3 `VbMedia`). For encrypted media this is the
+/// bookkeeping only (status, dates, sizes, the `encryption` block): the full
+/// document exists only encrypted to the customer's key.
 pub fn document(m: &MediaRecord) -> Value {
     let base = href(m);
+    let mut links = json!({
+        "self": {"href": base},
+        "progress": {"href": format!("{base}/progress")},
+        "streams": {"href": format!("{base}/streams")},
+    });
     let mut doc = json!({
-        "_links": {
-            "self": {"href": base},
-            "progress": {"href": format!("{base}/progress")},
-            "metadata": {"href": format!("{base}/metadata")},
-            "transcript": {"href": format!("{base}/transcript")},
-            "text": {"href": format!("{base}/transcript/text")},
-            "srt": {"href": format!("{base}/transcript/srt")},
-            "webvtt": {"href": format!("{base}/transcript/webvtt")},
-            "streams": {"href": format!("{base}/streams")},
-        },
         "formatVersion": FORMAT_VERSION,
         "mediaId": m.id,
         "status": m.status.as_str(),
@@ -50,15 +63,30 @@ pub fn document(m: &MediaRecord) -> Value {
         "dateFinished": m.finished_at,
         "mediaContentType": m.content_type,
         "length": m.length_ms,
-        "metadata": m.metadata.clone().unwrap_or_else(|| json!({})),
         "streams": streams(m),
     });
-    if m.status == MediaStatus::Finished {
-        doc["transcript"] = m
-            .transcript
-            .clone()
-            .unwrap_or_else(|| json!({"confidence": 0.0, "words": []}));
+    match &m.encryption {
+        Some(enc) => doc["encryption"] = json!(enc.info),
+        None => {
+            for (name, path) in [
+                ("metadata", "metadata"),
+                ("transcript", "transcript"),
+                ("text", "transcript/text"),
+                ("srt", "transcript/srt"),
+                ("webvtt", "transcript/webvtt"),
+            ] {
+                links[name] = json!({"href": format!("{base}/{path}")});
+            }
+            doc["metadata"] = m.metadata.clone().unwrap_or_else(|| json!({}));
+            if m.status == MediaStatus::Finished {
+                doc["transcript"] = m
+                    .transcript
+                    .clone()
+                    .unwrap_or_else(|| json!({"confidence": 0.0, "words": []}));
+            }
+        }
     }
+    doc["_links"] = links;
     if let Some(f) = &m.failure {
         doc["errors"] = json!([{"code": f.code, "error": f.error}]);
     }

@@ -16,14 +16,67 @@ use super::{document, load};
 use crate::auth::Caller;
 use crate::{ApiError, AppState, Result};
 
-/// `GET /v3/media/{id}`.
+/// The content type of OpenPGP messages sealscribe serves.
+pub const PGP_ENCRYPTED: &str = "application/pgp-encrypted";
+
+/// 404 / 95003: what an encrypted media item does not offer in clear.
+pub(crate) fn encrypted(what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        codes::ENCRYPTED_MEDIA,
+        format!(
+            "This media is encrypted to your OpenPGP key, so its {what} is not available in clear. \
+             Fetch the whole document encrypted with GET /v3/media/{{id}} and `Accept: {PGP_ENCRYPTED}`, \
+             then decrypt it with `gpg --decrypt`."
+        ),
+    )
+}
+
+fn wants_pgp(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| {
+            a.split(',').any(|m| {
+                m.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case(PGP_ENCRYPTED)
+            })
+        })
+}
+
+/// `GET /v3/media/{id}`: the document; for encrypted media with
+/// `Accept: application/pgp-encrypted`, the full document as one OpenPGP
+/// message to the customer's key.
 pub async fn document(
     caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>> {
+    headers: HeaderMap,
+) -> Result<Response> {
     let media = load(&state, &caller, &id).await?;
-    Ok(Json(document::document(&media)))
+    if media.encryption.is_some() && wants_pgp(&headers) {
+        if media.status != MediaStatus::Finished {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                codes::TRANSCRIPT_NOT_READY,
+                format!(
+                    "The encrypted document is available once processing has finished; the media is {}.",
+                    media.status.as_str()
+                ),
+            ));
+        }
+        return serve_blob(
+            &state,
+            &media_blob(media.id, "document.pgp"),
+            PGP_ENCRYPTED,
+            None,
+        )
+        .await;
+    }
+    Ok(Json(document::document(&media)).into_response())
 }
 
 /// `GET /v3/media/{id}/progress`.
@@ -93,6 +146,9 @@ impl Rendition {
 
 /// The stored v3 transcript document of a finished media item.
 fn finished_document(m: &MediaRecord) -> Result<Value> {
+    if m.encryption.is_some() {
+        return Err(encrypted("transcript"));
+    }
     if m.status != MediaStatus::Finished {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -214,22 +270,44 @@ pub async fn stream(
     headers: HeaderMap,
 ) -> Result<Response> {
     let m = load(&state, &caller, &id).await?;
-    if name != "original" {
+    if !document::stream_names(&m).contains(&name.as_str()) {
         return Err(ApiError::not_found(format!(
             "Media {id} has no stream named {name:?}; GET …/streams lists them."
         )));
     }
-    let key = media_blob(m.id, "original");
-    let size = match state.blobs().size(&key).await {
+    let content_type = if m.encryption.is_some() {
+        PGP_ENCRYPTED.to_owned()
+    } else {
+        m.content_type
+            .clone()
+            .unwrap_or_else(|| "application/octet-stream".into())
+    };
+    serve_blob(
+        &state,
+        &media_blob(m.id, &name),
+        &content_type,
+        Some(&headers),
+    )
+    .await
+}
+
+/// Streams a blob, honouring `Range` when `headers` are given.
+async fn serve_blob(
+    state: &AppState,
+    key: &sealscribe_store::BlobKey,
+    content_type: &str,
+    headers: Option<&HeaderMap>,
+) -> Result<Response> {
+    let size = match state.blobs().size(key).await {
         Ok(size) => size,
         Err(sealscribe_store::StoreError::NotFound) => {
             return Err(ApiError::not_found(
-                "The original stream is not available yet: the mediaUrl has not been fetched.",
+                "This stream is not available yet: processing has not produced it.",
             ));
         }
         Err(e) => return Err(e.into()),
     };
-    let range = match parse_range(&headers, size) {
+    let range = match headers.map(|h| parse_range(h, size)).unwrap_or(Ok(None)) {
         Ok(r) => r,
         Err(()) => {
             let mut response = ApiError::new(
@@ -246,16 +324,12 @@ pub async fn stream(
         }
     };
     let partial = range.is_some();
-    let (body, served, total) = state.blobs().read(&key, range).await?;
-    let content_type = m
-        .content_type
-        .clone()
-        .unwrap_or_else(|| "application/octet-stream".into());
+    let (body, served, total) = state.blobs().read(key, range).await?;
     let mut response = Response::new(Body::from_stream(body.map_err(std::io::Error::other)));
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&content_type)
+        HeaderValue::from_str(content_type)
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
@@ -281,6 +355,9 @@ pub async fn metadata(
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
     let m = load(&state, &caller, &id).await?;
+    if m.encryption.is_some() {
+        return Err(encrypted("metadata"));
+    }
     Ok(Json(metadata_document(&m)))
 }
 

@@ -58,6 +58,9 @@ pub async fn put_metadata(
     body: Body,
 ) -> Result<Json<Value>> {
     let m = load(&state, &caller, &id).await?;
+    if m.encryption.is_some() {
+        return Err(super::read::encrypted("metadata"));
+    }
     let bytes = axum::body::to_bytes(
         body,
         sealscribe_domain::configuration::MAX_METADATA_BYTES + 1,
@@ -116,6 +119,14 @@ pub async fn reprocess(
     mut multipart: Multipart,
 ) -> Result<Json<Value>> {
     let m = load(&state, &caller, &id).await?;
+    if m.encryption.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            codes::ENCRYPTED_MEDIA,
+            "This media is encrypted to your OpenPGP key: sealscribe no longer holds its audio or \
+             transcript in clear, so it cannot be reprocessed or aligned. Upload it again instead.",
+        ));
+    }
     let mut parts = SmallParts::default();
     while let Some(field) = multipart.next_field().await.map_err(|e| {
         ApiError::bad_request(

@@ -11,12 +11,20 @@ use axum::extract::State;
 use axum::extract::multipart::{Field, Multipart, MultipartError};
 use axum::http::StatusCode;
 use bytes::Bytes;
-use sealscribe_domain::configuration::{InputError, parse_configuration, parse_metadata};
-use sealscribe_domain::media::{MediaSource, MediaStatus, initial_tasks};
-use sealscribe_domain::{MediaId, codes};
+use chrono::Utc;
+use futures_util::StreamExt;
+use sealscribe_domain::configuration::{
+    InputError, MediaConfig, Metadata, parse_configuration, parse_metadata,
+};
+use sealscribe_domain::media::{
+    Encryption, EncryptionInfo, MediaSource, MediaStatus, initial_tasks,
+};
+use sealscribe_domain::{MediaId, PublicKeyId, codes};
+use sealscribe_openpgp::{KeyErrorKind, Recipient};
 use sealscribe_pipeline::sniff::{self, Verdict};
+use sealscribe_seal::{Opener, SealKey, Sealer};
 use sealscribe_store::{NewMedia, media_blob, media_prefix};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::document;
 use crate::auth::Caller;
@@ -48,6 +56,8 @@ struct Upload {
     size: u64,
     /// The first bytes, for the media sniff.
     head: Vec<u8>,
+    /// The key the upload was sealed with, if it was.
+    sealed: Option<SealKey>,
 }
 
 #[derive(Default)]
@@ -113,6 +123,7 @@ async fn accept(
 ) -> Result<Json<Value>> {
     let mut small = SmallParts::default();
     let mut upload: Option<Upload> = None;
+    let mut config_seen: Option<std::result::Result<MediaConfig, InputError>> = None;
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
@@ -120,13 +131,16 @@ async fn accept(
                 if upload.is_some() {
                     return Err(duplicate("media"));
                 }
-                upload = Some(receive_media(state, id, field).await?);
+                // Plaintext may be stored only once the configuration has said
+                // "no encryption"; until then the media is sealed as it streams.
+                let plain = matches!(&config_seen, Some(Ok(c)) if c.encryption.is_none());
+                upload = Some(receive_media(state, id, field, plain).await?);
             }
-            "configuration" => store_small(
-                &mut small.configuration,
-                "configuration",
-                read_small(field, "configuration", SMALL_PART).await?,
-            )?,
+            "configuration" => {
+                let bytes = read_small(field, "configuration", SMALL_PART).await?;
+                config_seen = Some(parse_configuration(&bytes));
+                store_small(&mut small.configuration, "configuration", bytes)?;
+            }
             "metadata" => store_small(
                 &mut small.metadata,
                 "metadata",
@@ -148,14 +162,10 @@ async fn accept(
         }
     }
 
-    let config = parse_configuration(small.configuration.as_deref().unwrap_or_default())
-        .map_err(input_error)?;
-    if config.encryption.is_some() {
-        return Err(ApiError::bad_request(
-            codes::UNSUPPORTED_FEATURE,
-            "`encryption` (Client Supplied Encryption) is not available in this build yet; remove it to process the media unencrypted.",
-        ));
-    }
+    let config = match config_seen {
+        Some(parsed) => parsed.map_err(input_error)?,
+        None => parse_configuration(b"").map_err(input_error)?,
+    };
     let metadata = match &small.metadata {
         Some(bytes) => Some(parse_metadata(bytes).map_err(input_error)?),
         None => None,
@@ -187,9 +197,10 @@ async fn accept(
         }
     };
 
-    let source = match source {
+    let upload = match source {
         Either::Upload(u) => {
-            let head = u.head;
+            let mut u = u;
+            let head = std::mem::take(&mut u.head);
             match tokio::task::spawn_blocking(move || sniff::sniff(&head)).await? {
                 Verdict::Audio | Verdict::Undecided => {}
                 Verdict::NotMedia(why) => {
@@ -201,29 +212,70 @@ async fn accept(
                     ));
                 }
             }
-            MediaSource::Upload {
-                file_name: u.file_name,
-                content_type: u.content_type,
-                size_bytes: u.size,
-            }
+            Some(u)
         }
-        Either::Url(url) => MediaSource::Url(url),
+        Either::Url(_) if config.encryption.is_some() => {
+            return Err(ApiError::bad_request(
+                codes::UNSUPPORTED_FEATURE,
+                "mediaUrl cannot be combined with encryption yet: upload the file itself as the `media` part.",
+            ));
+        }
+        Either::Url(url) => {
+            small.media_url = Some(Bytes::from(url));
+            None
+        }
     };
 
-    let metadata_json = metadata
-        .as_ref()
-        .map(|m| serde_json::to_value(m).map_err(|e| ApiError::internal(e.to_string())))
-        .transpose()?;
-    let new = NewMedia {
-        id,
-        account_id: caller.account,
-        source,
-        configuration: serde_json::to_value(&config)
-            .map_err(|e| ApiError::internal(e.to_string()))?,
-        external_id: metadata.as_ref().and_then(|m| m.external_id.clone()),
-        metadata: metadata_json,
-        searchable: config.searchable,
-        tasks: initial_tasks(),
+    let new = match (&config.encryption, upload) {
+        (Some(enc), Some(u)) => {
+            encrypted_media(
+                state,
+                caller,
+                id,
+                enc.public_key_id,
+                u,
+                metadata.as_ref(),
+                &config,
+            )
+            .await?
+        }
+        (None, upload) => {
+            let source = match upload {
+                Some(u) => {
+                    if let Some(key) = &u.sealed {
+                        // The media arrived before the configuration: now that it
+                        // says "no encryption", store the plain original.
+                        unseal_original(state, id, key).await?;
+                    }
+                    MediaSource::Upload {
+                        file_name: u.file_name,
+                        content_type: u.content_type,
+                        size_bytes: u.size,
+                    }
+                }
+                None => MediaSource::Url(
+                    String::from_utf8_lossy(small.media_url.as_deref().unwrap_or_default())
+                        .into_owned(),
+                ),
+            };
+            let metadata_json = metadata
+                .as_ref()
+                .map(|m| serde_json::to_value(m).map_err(|e| ApiError::internal(e.to_string())))
+                .transpose()?;
+            NewMedia {
+                id,
+                account_id: caller.account,
+                source,
+                configuration: serde_json::to_value(&config)
+                    .map_err(|e| ApiError::internal(e.to_string()))?,
+                external_id: metadata.as_ref().and_then(|m| m.external_id.clone()),
+                metadata: metadata_json,
+                searchable: config.searchable,
+                tasks: initial_tasks(),
+                encryption: None,
+            }
+        }
+        (Some(_), None) => unreachable!("mediaUrl with encryption was refused above"),
     };
     state.db().create_media(&new).await?;
     tracing::info!(media_id = %id, "media accepted");
@@ -245,16 +297,35 @@ enum Either {
     Url(String),
 }
 
-/// Streams the media part into the blob store.
-async fn receive_media(state: &AppState, id: MediaId, mut field: Field<'_>) -> Result<Upload> {
+/// Streams the media part into the blob store: as is when `plain`, else
+/// sealed under a fresh key (`work.sealed`), so that no plaintext reaches
+/// storage before the configuration has allowed it.
+async fn receive_media(
+    state: &AppState,
+    id: MediaId,
+    mut field: Field<'_>,
+    plain: bool,
+) -> Result<Upload> {
     let file_name = field.file_name().map(str::to_owned);
     let content_type = field.content_type().map(str::to_owned);
     let limit = state.limits().max_upload_bytes;
-    let mut writer = state.blobs().writer(&media_blob(id, "original")).await?;
+    let blob = media_blob(id, if plain { "original" } else { "work.sealed" });
+    let mut writer = state.blobs().writer(&blob).await?;
+    let mut sealing = if plain {
+        None
+    } else {
+        let key = SealKey::generate();
+        let (sealer, header) = Sealer::new(&key);
+        writer.write(&header).await?;
+        Some((key, sealer))
+    };
     let mut head = Vec::new();
+    let mut size = 0u64;
+    let mut out = Vec::new();
     let received: Result<()> = async {
         while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-            if writer.written() + chunk.len() as u64 > limit {
+            size += chunk.len() as u64;
+            if size > limit {
                 return Err(ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     codes::PAYLOAD_TOO_LARGE,
@@ -265,24 +336,150 @@ async fn receive_media(state: &AppState, id: MediaId, mut field: Field<'_>) -> R
                 let take = (sniff::HEAD_BYTES - head.len()).min(chunk.len());
                 head.extend_from_slice(&chunk[..take]);
             }
-            writer.write(&chunk).await?;
+            match &mut sealing {
+                Some((_, sealer)) => {
+                    out.clear();
+                    // AES-GCM over at most a few 64 KiB chunks: let the runtime
+                    // move other tasks off this thread meanwhile.
+                    tokio::task::block_in_place(|| sealer.push(&chunk, &mut out));
+                    writer.write(&out).await?;
+                }
+                None => writer.write(&chunk).await?,
+            }
         }
         Ok(())
     }
     .await;
-    match received {
+    if let Err(e) = received {
+        writer.abort().await;
+        return Err(e);
+    }
+    let sealed = match sealing {
+        Some((key, sealer)) => {
+            out.clear();
+            sealer.finish(&mut out);
+            writer.write(&out).await?;
+            Some(key)
+        }
+        None => None,
+    };
+    writer.finish().await?;
+    Ok(Upload {
+        file_name,
+        content_type,
+        size,
+        head,
+        sealed,
+    })
+}
+
+/// Turns the sealed copy of a plain upload into its `original` stream.
+async fn unseal_original(state: &AppState, id: MediaId, key: &SealKey) -> Result<()> {
+    let sealed = media_blob(id, "work.sealed");
+    let (mut stream, _, _) = state.blobs().read(&sealed, None).await?;
+    let mut writer = state.blobs().writer(&media_blob(id, "original")).await?;
+    let mut opener = Opener::new(key);
+    let mut out = Vec::new();
+    let copied: Result<()> = async {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            out.clear();
+            tokio::task::block_in_place(|| opener.push(&chunk, &mut out))
+                .map_err(|e| ApiError::internal(format!("sealed upload unreadable: {e}")))?;
+            writer.write(&out).await?;
+        }
+        Ok(())
+    }
+    .await;
+    out.clear();
+    let finished = copied.and_then(|()| {
+        opener
+            .finish(&mut out)
+            .map_err(|e| ApiError::internal(format!("sealed upload unreadable: {e}")))
+    });
+    match finished {
         Ok(()) => {
-            let size = writer.finish().await?;
-            Ok(Upload {
-                file_name,
-                content_type,
-                size,
-                head,
-            })
+            writer.write(&out).await?;
+            writer.finish().await?;
+            state.blobs().delete(&sealed).await?;
+            Ok(())
         }
         Err(e) => {
             writer.abort().await;
             Err(e)
         }
     }
+}
+
+/// Builds an encrypted media item: the customer's key is resolved and pinned,
+/// the upload stays sealed, and metadata and file name are sealed with it.
+async fn encrypted_media(
+    state: &AppState,
+    caller: &Caller,
+    id: MediaId,
+    public_key_id: uuid::Uuid,
+    upload: Upload,
+    metadata: Option<&Metadata>,
+    config: &MediaConfig,
+) -> Result<NewMedia> {
+    let key_id = PublicKeyId(public_key_id);
+    let key = state
+        .db()
+        .get_public_key(caller.account, key_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                codes::UNKNOWN_PUBLIC_KEY,
+                format!(
+                    "No public key with id {key_id} exists in this account: upload your key with \
+                 POST /v3/security/public-keys and use the publicKeyId it returns."
+                ),
+            )
+        })?;
+    let bytes = key.bytes.clone();
+    tokio::task::spawn_blocking(move || Recipient::from_bytes(&bytes, Utc::now()))
+        .await?
+        .map_err(|e| {
+            let code = match e.kind() {
+                KeyErrorKind::ExpiredOrRevoked => codes::KEY_EXPIRED_OR_REVOKED,
+                _ => codes::UNUSABLE_PUBLIC_KEY,
+            };
+            ApiError::bad_request(
+                code,
+                format!("The public key {key_id} can no longer be used: {e}"),
+            )
+        })?;
+    let seal_key = upload
+        .sealed
+        .expect("uploads are sealed unless the configuration allowed plaintext");
+    let input = json!({"metadata": metadata, "fileName": upload.file_name});
+    let input = serde_json::to_vec(&input).map_err(|e| ApiError::internal(e.to_string()))?;
+    let (mut sealer, mut sealed_input) = Sealer::new(&seal_key);
+    sealer.push(&input, &mut sealed_input);
+    sealer.finish(&mut sealed_input);
+    Ok(NewMedia {
+        id,
+        account_id: caller.account,
+        source: MediaSource::Upload {
+            file_name: None,
+            content_type: upload.content_type,
+            size_bytes: upload.size,
+        },
+        configuration: serde_json::to_value(config)
+            .map_err(|e| ApiError::internal(e.to_string()))?,
+        metadata: None,
+        external_id: None,
+        searchable: false,
+        tasks: initial_tasks(),
+        encryption: Some(Encryption {
+            info: EncryptionInfo {
+                public_key_id: key_id,
+                fingerprint: key.fingerprint,
+                public_key_hash: key.sha256,
+            },
+            pinned_key: key.bytes,
+            seal_key: Some(seal_key.to_hex()),
+            sealed_input: Some(sealed_input),
+        }),
+    })
 }

@@ -44,18 +44,22 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     let blobs = BlobStore::open(&storage.blob_store_url()?)?;
     tracing::info!(database = %redact_url(&db_url), blob_store = blobs.describe(), "storage ready");
 
-    let engine = load_engine(&args.workers).await?;
-    let workers = Workers::new(
-        db.clone(),
-        blobs.clone(),
-        engine,
-        worker_settings(storage, &args.workers)?,
-    );
     let limits = Limits {
         max_upload_bytes: args.max_upload_bytes,
         url_policy: args.workers.url_policy(),
     };
-    let state = AppState::with_workers(db, blobs, limits, workers.waker());
+    // `--workers 0` is an API-only node: no model is loaded.
+    let workers = if args.workers.workers > 0 {
+        let engine = load_engine(&args.workers).await?;
+        let settings = worker_settings(storage, &args.workers)?;
+        Some(Workers::new(db.clone(), blobs.clone(), engine, settings))
+    } else {
+        None
+    };
+    let state = match &workers {
+        Some(w) => AppState::with_workers(db, blobs, limits, w.waker()),
+        None => AppState::new(db, blobs, limits),
+    };
 
     let listener = TcpListener::bind(args.listen)
         .await
@@ -64,7 +68,9 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
 
     let shutdown = crate::shutdown::on_signal();
     let tracker = TaskTracker::new();
-    workers.spawn(&shutdown, &tracker)?;
+    if let Some(w) = &workers {
+        w.spawn(&shutdown, &tracker)?;
+    }
     tracker.close();
 
     // The bound address on stdout, for people and for scripts that asked for port 0.

@@ -73,7 +73,7 @@ impl JobQueue for SqliteDb {
         job_id: i64,
         worker: &str,
         media: MediaId,
-        transcript: &Value,
+        transcript: Option<&Value>,
         tasks: &[Task],
         index: Option<&IndexEntry>,
     ) -> Result<bool, StoreError> {
@@ -86,10 +86,11 @@ impl JobQueue for SqliteDb {
         if owned.rows_affected() == 0 {
             return Ok(false);
         }
-        let transcript = json(transcript)?;
+        let transcript = transcript.map(json).transpose()?;
         let row = sqlx::query(
             "update media set status = 'finished', finished_at = ?, transcript = ?, \
-             recognised = ?, tasks = ?, failure = null where id = ? returning account_id",
+             recognised = ?, tasks = ?, failure = null, seal_key = null, sealed_input = null \
+             where id = ? returning account_id",
         )
         .bind(Utc::now())
         .bind(&transcript)
@@ -143,7 +144,8 @@ impl JobQueue for SqliteDb {
             return Ok(false);
         }
         sqlx::query(
-            "update media set status = 'failed', finished_at = ?, failure = ?, tasks = ? where id = ?",
+            "update media set status = 'failed', finished_at = ?, failure = ?, tasks = ?, \
+             seal_key = null, sealed_input = null where id = ?",
         )
         .bind(Utc::now())
         .bind(json(failure)?)

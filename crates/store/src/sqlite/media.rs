@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 use chrono::Utc;
 use sealscribe_domain::media::{
-    Failure, IndexEntry, MediaQuery, MediaRecord, MediaSource, MediaStatus, Task,
+    Encryption, EncryptionInfo, Failure, IndexEntry, MediaQuery, MediaRecord, MediaSource,
+    MediaStatus, Task,
 };
 use sealscribe_domain::{AccountId, MediaId};
 use serde_json::Value;
@@ -15,7 +16,7 @@ use crate::{MediaStore, NewMedia, StoreError};
 
 const COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, file_name, \
      media_url, size_bytes, length_ms, configuration, metadata, transcript, recognised, tasks, \
-     failure, searchable";
+     failure, searchable, encryption, pinned_key, seal_key, sealed_input";
 
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Internal(e.to_string()))
@@ -57,6 +58,17 @@ pub(crate) fn media_from_row(row: &SqliteRow) -> Result<MediaRecord, StoreError>
         tasks: from_json(row.try_get("tasks")?, "tasks")?,
         failure: opt_json::<Failure>(row.try_get("failure")?, "failure")?,
         searchable: row.try_get("searchable")?,
+        encryption: match opt_json::<EncryptionInfo>(row.try_get("encryption")?, "encryption")? {
+            None => None,
+            Some(info) => Some(Encryption {
+                info,
+                pinned_key: row
+                    .try_get::<Option<Vec<u8>>, _>("pinned_key")?
+                    .unwrap_or_default(),
+                seal_key: row.try_get("seal_key")?,
+                sealed_input: row.try_get("sealed_input")?,
+            }),
+        },
     })
 }
 
@@ -107,8 +119,9 @@ impl MediaStore for SqliteDb {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "insert into media (id, account_id, status, created_at, content_type, file_name, \
-             media_url, size_bytes, configuration, metadata, external_id, tasks, searchable) \
-             values (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             media_url, size_bytes, configuration, metadata, external_id, tasks, searchable, \
+             encryption, pinned_key, seal_key, sealed_input) \
+             values (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(m.id.to_string())
         .bind(m.account_id.to_string())
@@ -122,6 +135,10 @@ impl MediaStore for SqliteDb {
         .bind(&m.external_id)
         .bind(json(&m.tasks)?)
         .bind(m.searchable)
+        .bind(m.encryption.as_ref().map(|e| json(&e.info)).transpose()?)
+        .bind(m.encryption.as_ref().map(|e| e.pinned_key.clone()))
+        .bind(m.encryption.as_ref().and_then(|e| e.seal_key.clone()))
+        .bind(m.encryption.as_ref().and_then(|e| e.sealed_input.clone()))
         .execute(&mut *tx)
         .await?;
         sqlx::query(

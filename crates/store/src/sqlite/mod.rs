@@ -36,6 +36,9 @@ impl SqliteDb {
             // crash can lose the last transactions.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            // Deleted rows and overwritten values (destroyed seal keys, deleted
+            // media) are zeroed in the file rather than left in free pages.
+            .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)

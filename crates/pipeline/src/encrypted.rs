@@ -1,0 +1,240 @@
+//! Processing of encrypted media (Client Supplied Encryption).
+//!
+//! The upload sits in the blob store sealed under a per-media key
+//! (`work.sealed`). This job (1) encrypts it to the customer's pinned OpenPGP
+//! key as the `original-encrypted` stream, (2) recognises it from a plaintext
+//! temporary file that is removed on every exit path (and the whole scratch
+//! directory is wiped when workers start, which covers crashes), (3) encrypts
+//! the full result document to the customer's key, and (4) finishes the media,
+//! which deletes the seal key: the sealed copy is deleted too, and could not
+//! be read again anyway. The database never receives the transcript or metadata.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Utc;
+use sealscribe_asr::SpeechEngine;
+use sealscribe_domain::codes;
+use sealscribe_domain::media::{Encryption, JobClaim, MediaRecord, TaskStatus};
+use sealscribe_openpgp::{EncryptOptions, Recipient};
+use sealscribe_seal::{OpenReader, Opener, SealKey};
+use sealscribe_store::{StoreError, media_blob};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::process::{Progress, StepError, TempFile, step};
+use crate::worker::Ctx;
+
+fn internal(what: &str, e: impl std::fmt::Display) -> StepError {
+    StepError::transient(format!("{what}: {e}"))
+}
+
+/// A local path to the sealed working copy (sealed bytes are safe on disk).
+async fn sealed_copy(
+    ctx: &Ctx,
+    media: &MediaRecord,
+    claim: &JobClaim,
+) -> Result<(PathBuf, TempFile), StepError> {
+    let key = media_blob(media.id, "work.sealed");
+    if let Some(path) = ctx.blobs.local_path(&key) {
+        return Ok((path, TempFile(None)));
+    }
+    let path = ctx
+        .settings
+        .tmp_dir
+        .join(format!("{}-{}.sealed", media.id, claim.job_id));
+    let guard = TempFile(Some(path.clone()));
+    ctx.blobs.download_to(&key, &path).await?;
+    Ok((path, guard))
+}
+
+/// Encrypts the sealed upload to the customer's key, into a local file.
+fn encrypt_original(
+    sealed: &Path,
+    key: &SealKey,
+    recipient: &Recipient,
+    out: &Path,
+) -> Result<(), StepError> {
+    let input = File::open(sealed).map_err(|e| internal("opening sealed copy", e))?;
+    let output = File::create(out).map_err(|e| internal("creating encrypted original", e))?;
+    let mut writer = BufWriter::with_capacity(1 << 20, output);
+    sealscribe_openpgp::encrypt(
+        recipient,
+        OpenReader::new(input, key),
+        &mut writer,
+        EncryptOptions::binary(),
+    )
+    .map_err(|e| internal("encrypting the original", e))?;
+    std::io::Write::flush(&mut writer).map_err(|e| internal("writing encrypted original", e))?;
+    Ok(())
+}
+
+/// Opens the sealed upload into a plaintext scratch file for ffmpeg.
+fn open_to_file(sealed: &Path, key: &SealKey, out: &Path) -> Result<(), StepError> {
+    let input = File::open(sealed).map_err(|e| internal("opening sealed copy", e))?;
+    let mut reader = OpenReader::new(input, key);
+    let mut output = BufWriter::with_capacity(
+        1 << 20,
+        File::create(out).map_err(|e| internal("scratch file", e))?,
+    );
+    std::io::copy(&mut reader, &mut output).map_err(|e| internal("opening sealed copy", e))?;
+    std::io::Write::flush(&mut output).map_err(|e| internal("scratch file", e))?;
+    Ok(())
+}
+
+fn open_input(key: &SealKey, sealed: &[u8]) -> Result<Value, StepError> {
+    let mut opener = Opener::new(key);
+    let mut plain = Vec::new();
+    opener
+        .push(sealed, &mut plain)
+        .map_err(|e| internal("sealed input", e))?;
+    opener
+        .finish(&mut plain)
+        .map_err(|e| internal("sealed input", e))?;
+    serde_json::from_slice(&plain).map_err(|e| internal("sealed input", e))
+}
+
+pub async fn run(
+    ctx: &Arc<Ctx>,
+    claim: &JobClaim,
+    progress: &mut Progress,
+    lost: &CancellationToken,
+    media: &MediaRecord,
+    enc: &Encryption,
+) -> Result<(), StepError> {
+    let db = ctx.db.as_ref();
+    let seal_key = match &enc.seal_key {
+        Some(hex) => Arc::new(SealKey::from_hex(hex).map_err(|e| internal("seal key", e))?),
+        None => {
+            return Err(StepError::permanent(
+                codes::INTERNAL,
+                "the media's processing key was already destroyed",
+            ));
+        }
+    };
+    let pinned = enc.pinned_key.clone();
+    let recipient = tokio::task::spawn_blocking(move || Recipient::from_bytes(&pinned, Utc::now()))
+        .await?
+        .map_err(|e| {
+            StepError::permanent(
+                codes::KEY_EXPIRED_OR_REVOKED,
+                format!("the public key can no longer be used: {e}"),
+            )
+        })?;
+    let recipient = Arc::new(recipient);
+    db.set_running(media.id, &progress.tasks).await?;
+    progress.set("fetch", TaskStatus::Skipped);
+
+    let (sealed, _sealed_guard) = sealed_copy(ctx, media, claim).await?;
+
+    step(db, claim, progress, lost, "protect", async {
+        let target = media_blob(media.id, "original-encrypted");
+        match ctx.blobs.size(&target).await {
+            Ok(_) => return Ok(()), // done by an earlier attempt
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let out = ctx
+            .settings
+            .tmp_dir
+            .join(format!("{}-{}.pgp", media.id, claim.job_id));
+        let _out_guard = TempFile(Some(out.clone()));
+        let (s, k, r, o) = (
+            sealed.clone(),
+            seal_key.clone(),
+            recipient.clone(),
+            out.clone(),
+        );
+        tokio::task::spawn_blocking(move || encrypt_original(&s, &k, &r, &o)).await??;
+        ctx.blobs.upload_file(&target, &out).await?;
+        Ok(())
+    })
+    .await?;
+
+    // The plaintext exists only here, for ffmpeg, and goes on every exit path.
+    let plain = ctx
+        .settings
+        .tmp_dir
+        .join(format!("{}-{}.plain", media.id, claim.job_id));
+    let _plain_guard = TempFile(Some(plain.clone()));
+    {
+        let (s, k, p) = (sealed.clone(), seal_key.clone(), plain.clone());
+        tokio::task::spawn_blocking(move || open_to_file(&s, &k, &p)).await??;
+    }
+
+    let info = step(db, claim, progress, lost, "probe", async {
+        let p = plain.clone();
+        let info = tokio::task::spawn_blocking(move || sealscribe_asr::probe(p)).await??;
+        db.set_probed(media.id, info.duration_ms, None, None)
+            .await?;
+        Ok(info)
+    })
+    .await?;
+
+    let length_ms = info.duration_ms;
+    let transcript = step(db, claim, progress, lost, "transcribe", async {
+        let engine: Arc<dyn SpeechEngine> = ctx.engine.clone();
+        let p = plain.clone();
+        let transcript = tokio::task::spawn_blocking(move || {
+            let pcm = sealscribe_asr::media::decode_probed(&p, &info)?;
+            engine.recognise(&pcm)
+        })
+        .await??;
+        Ok(transcript)
+    })
+    .await?;
+    progress.set("transcript", TaskStatus::Completed);
+    progress.set("index", TaskStatus::Skipped);
+
+    step(db, claim, progress, lost, "encrypt", async {
+        let input = match &enc.sealed_input {
+            Some(sealed) => open_input(&seal_key, sealed)?,
+            None => json!({}),
+        };
+        let base = format!("/v3/media/{}", media.id);
+        let document = json!({
+            "_links": {"self": {"href": base}},
+            "formatVersion": "3.0.7",
+            "mediaId": media.id,
+            "status": "finished",
+            "dateCreated": media.created_at,
+            "dateFinished": Utc::now(),
+            "mediaContentType": media.content_type,
+            "length": length_ms,
+            "fileName": input.get("fileName").cloned().unwrap_or(Value::Null),
+            "metadata": input.get("metadata").cloned().filter(|m| !m.is_null()).unwrap_or_else(|| json!({})),
+            "transcript": transcript,
+            "streams": [{"streamName": "original-encrypted", "streamLocation": format!("{base}/streams/original-encrypted")}],
+            "encryption": enc.info,
+        });
+        let bytes = serde_json::to_vec_pretty(&document).map_err(|e| internal("document", e))?;
+        let r = recipient.clone();
+        let ciphertext = tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            sealscribe_openpgp::encrypt(&r, bytes.as_slice(), &mut out, EncryptOptions::armored()).map(|_| out)
+        })
+        .await?
+        .map_err(|e| internal("encrypting the document", e))?;
+        ctx.blobs.put_bytes(&media_blob(media.id, "document.pgp"), &ciphertext).await?;
+        Ok(())
+    })
+    .await?;
+
+    if lost.is_cancelled()
+        || !db
+            .finish_job(
+                claim.job_id,
+                &ctx.settings.worker_id,
+                media.id,
+                None,
+                &progress.tasks,
+                None,
+            )
+            .await?
+    {
+        return Err(StepError::abandoned());
+    }
+    Ok(())
+}

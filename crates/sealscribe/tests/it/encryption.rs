@@ -1,0 +1,651 @@
+//! Client Supplied Encryption, driven the way a customer does: keys made with
+//! gpg, uploads with curl-like calls, results opened with `gpg --decrypt` and
+//! `sq decrypt`; and a scan proving no plaintext is left at rest.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use sealscribe_openpgp::testing::{self, GpgHome};
+use serde_json::{Value, json};
+
+use crate::common::{Env, Server, contains, expect_error, files_under, json_part, words};
+
+async fn upload_key(server: &Server, token: &str, key: Vec<u8>) -> String {
+    let resp = server
+        .http
+        .post(server.url("/v3/security/public-keys"))
+        .bearer_auth(token)
+        .header(CONTENT_TYPE, "application/octet-stream")
+        .body(key)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body["publicKeyId"].as_str().unwrap().to_owned()
+}
+
+fn config(key_id: &str) -> String {
+    json!({"encryption": {"publicKeyId": key_id}, "searchability": {"searchable": false}})
+        .to_string()
+}
+
+/// Uploads `audio` with the configuration part first or last, and a file name.
+async fn upload(
+    server: &Server,
+    token: &str,
+    audio: Vec<u8>,
+    config: &str,
+    metadata: &str,
+    file_name: &str,
+    config_first: bool,
+) -> reqwest::Response {
+    let media = reqwest::multipart::Part::bytes(audio)
+        .file_name(file_name.to_owned())
+        .mime_str("audio/wav")
+        .unwrap();
+    let mut form = reqwest::multipart::Form::new();
+    if config_first {
+        form = form
+            .part("configuration", json_part("configuration.json", config))
+            .part("media", media);
+    } else {
+        form = form
+            .part("media", media)
+            .part("configuration", json_part("configuration.json", config));
+    }
+    form = form.part("metadata", json_part("metadata.json", metadata));
+    server
+        .http
+        .post(server.url("/v3/media"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn get(server: &Server, token: &str, path: &str, accept: Option<&str>) -> reqwest::Response {
+    let mut req = server.http.get(server.url(path)).bearer_auth(token);
+    if let Some(a) = accept {
+        req = req.header(ACCEPT, a);
+    }
+    req.send().await.unwrap()
+}
+
+const SPOKEN: &str = "Our secret project meeting moved to the library on Thursday afternoon.";
+
+/// The seed's whole flow for both key types, and every row of the contract's
+/// §2.3 table.
+#[tokio::test]
+async fn encrypted_media_end_to_end_with_gpg_and_sq() {
+    let env = Env::new();
+    let token = env.create_account("acme");
+    let server = env.start();
+    let gpg = GpgHome::new();
+    let audio = std::fs::read(env.speech("secret", SPOKEN)).unwrap();
+
+    for (kind, fpr) in [
+        (
+            "RSA and RSA",
+            gpg.gen_rsa_and_rsa("Customer RSA <rsa@example.com>"),
+        ),
+        (
+            "cv25519",
+            gpg.gen_future_default("Customer 25519 <ed@example.com>"),
+        ),
+    ] {
+        let key_id = upload_key(&server, &token, gpg.export_public(&fpr, true)).await;
+        let config_first = kind == "cv25519";
+        let resp = upload(
+            &server,
+            &token,
+            audio.clone(),
+            &config(&key_id),
+            r#"{"title":"Board meeting","externalId":"enc-1"}"#,
+            "meeting.wav",
+            config_first,
+        )
+        .await;
+        let status = resp.status();
+        let accepted: Value = resp.json().await.unwrap();
+        assert_eq!(status, 200, "{kind}: {accepted}");
+        assert_eq!(accepted["status"], "accepted");
+        let id = accepted["mediaId"].as_str().unwrap().to_owned();
+        assert!(
+            accepted.get("metadata").is_none(),
+            "no metadata in clear: {accepted}"
+        );
+
+        let doc = server.wait(&token, &id).await;
+        assert_eq!(doc["status"], "finished", "{kind}: {doc}");
+        // Bookkeeping and the encryption block; nothing of the content.
+        assert_eq!(doc["encryption"]["publicKeyId"], key_id.as_str());
+        assert_eq!(doc["encryption"]["fingerprint"], fpr.as_str());
+        let key_bytes = gpg.export_public(&fpr, true);
+        let hash = Command::new("sha256sum")
+            .arg("-")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(&key_bytes).unwrap();
+                String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap()
+            })
+            .unwrap();
+        assert_eq!(
+            doc["encryption"]["publicKeyHash"],
+            hash.split_whitespace().next().unwrap()
+        );
+        for absent in ["transcript", "metadata"] {
+            assert!(
+                doc.get(absent).is_none(),
+                "{kind}: {absent} must not be in the document: {doc}"
+            );
+        }
+        assert!(doc["length"].as_u64().unwrap() > 2000);
+
+        // The full document, encrypted to the key; gpg and sq both open it.
+        let pgp = get(
+            &server,
+            &token,
+            &format!("/v3/media/{id}"),
+            Some("application/pgp-encrypted"),
+        )
+        .await;
+        assert_eq!(pgp.status(), 200);
+        assert_eq!(pgp.headers()[CONTENT_TYPE], "application/pgp-encrypted");
+        let ciphertext = pgp.bytes().await.unwrap().to_vec();
+        let full: Value = serde_json::from_slice(&gpg.decrypt(&ciphertext))
+            .expect("the decrypted document is JSON");
+        assert_eq!(full["mediaId"], id.as_str());
+        assert_eq!(full["metadata"]["title"], "Board meeting");
+        let spoken = words(&full["transcript"]);
+        for w in ["project", "meeting", "library", "thursday", "afternoon"] {
+            assert!(
+                spoken.iter().any(|s| s == w),
+                "{kind}: {w:?} missing from {spoken:?}"
+            );
+        }
+        let secret = gpg.export_secret(&fpr);
+        let via_sq: Value =
+            serde_json::from_slice(&testing::sq_decrypt(&secret, &ciphertext)).unwrap();
+        assert_eq!(via_sq, full, "sq decrypts the same document");
+
+        // Transcript and metadata are 404 / 95003 in every rendition.
+        for path in [
+            "transcript",
+            "transcript/text",
+            "transcript/srt",
+            "transcript/webvtt",
+            "metadata",
+        ] {
+            expect_error(
+                get(&server, &token, &format!("/v3/media/{id}/{path}"), None).await,
+                404,
+                95003,
+            )
+            .await;
+        }
+        expect_error(
+            get(
+                &server,
+                &token,
+                &format!("/v3/media/{id}/transcript"),
+                Some("text/plain"),
+            )
+            .await,
+            404,
+            95003,
+        )
+        .await;
+        let put = server
+            .http
+            .put(server.url(&format!("/v3/media/{id}/metadata")))
+            .bearer_auth(&token)
+            .json(&json!({"title": "x"}))
+            .send()
+            .await
+            .unwrap();
+        expect_error(put, 404, 95003).await;
+
+        // Progress works as normal.
+        let progress = server
+            .get_json(&token, &format!("/v3/media/{id}/progress"))
+            .await;
+        assert_eq!(progress["progress"]["status"], "finished");
+        assert!(
+            progress["progress"]["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["taskId"] == "encrypt" && t["status"] == "completed")
+        );
+
+        // Streams: only original-encrypted, which gpg and sq turn back into the upload.
+        let streams = server
+            .get_json(&token, &format!("/v3/media/{id}/streams"))
+            .await;
+        let names: Vec<&str> = streams["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["streamName"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, vec!["original-encrypted"]);
+        expect_error(
+            get(
+                &server,
+                &token,
+                &format!("/v3/media/{id}/streams/original"),
+                None,
+            )
+            .await,
+            404,
+            10205,
+        )
+        .await;
+        let stream = get(
+            &server,
+            &token,
+            &format!("/v3/media/{id}/streams/original-encrypted"),
+            None,
+        )
+        .await;
+        assert_eq!(stream.headers()[CONTENT_TYPE], "application/pgp-encrypted");
+        let ciphertext = stream.bytes().await.unwrap().to_vec();
+        assert_eq!(
+            gpg.decrypt(&ciphertext),
+            audio,
+            "{kind}: gpg --decrypt gives back the upload byte for byte"
+        );
+        assert_eq!(
+            testing::sq_decrypt(&secret, &ciphertext),
+            audio,
+            "{kind}: so does sq decrypt"
+        );
+
+        // Search never sees it; reprocessing is refused; delete works.
+        let found = server.get_json(&token, "/v3/media?query=library").await;
+        assert!(found["media"].as_array().unwrap().is_empty(), "{found}");
+        let found = server.get_json(&token, "/v3/media?externalId=enc-1").await;
+        assert!(found["media"].as_array().unwrap().is_empty());
+        let form = reqwest::multipart::Form::new().part("configuration", json_part("c.json", "{}"));
+        let resp = server
+            .http
+            .post(server.url(&format!("/v3/media/{id}")))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        expect_error(resp, 409, 95003).await;
+        let del = server
+            .http
+            .delete(server.url(&format!("/v3/media/{id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(del.status(), 204);
+        expect_error(
+            get(&server, &token, &format!("/v3/media/{id}"), None).await,
+            404,
+            10205,
+        )
+        .await;
+        assert!(
+            files_under(&env.data_dir())
+                .iter()
+                .all(|p| !p.to_string_lossy().contains(&id))
+        );
+    }
+}
+
+/// Canary words are spoken, and canary strings put in the metadata and the file
+/// name; after processing (and after a kill -9 mid-processing and restart) no
+/// canary appears in any file under the data directory (SQLite files
+/// included), the scratch directory, or the server's log.
+#[tokio::test]
+async fn no_plaintext_at_rest() {
+    let env = Env::new();
+    let token = env.create_account("acme");
+    let gpg = GpgHome::new();
+    let fpr = gpg.gen_rsa_and_rsa("Canary <canary@example.com>");
+    let spoken = "The giraffe looked through the telescope at the volcano.";
+    let audio = std::fs::read(env.speech("canary", spoken)).unwrap();
+    let metadata = r#"{"title":"CANARY-TITLE-5f1e","description":"canary-description-c0ffee","extended":{"note":"CANARY-EXTENDED-a11ce"}}"#;
+    let file_name = "canary-filename-d00d.wav";
+    let canaries = [
+        "giraffe",
+        "telescope",
+        "volcano",
+        "canary-title-5f1e",
+        "canary-description-c0ffee",
+        "canary-extended-a11ce",
+        "canary-filename-d00d",
+    ];
+
+    let mut ids = Vec::new();
+    {
+        let server = env.start_with(&["--job-lease-secs", "3"]);
+        let key_id = upload_key(&server, &token, gpg.export_public(&fpr, true)).await;
+        // One processed normally, media part first…
+        let resp = upload(
+            &server,
+            &token,
+            audio.clone(),
+            &config(&key_id),
+            metadata,
+            file_name,
+            false,
+        )
+        .await;
+        let id = resp.json::<Value>().await.unwrap()["mediaId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(server.wait(&token, &id).await["status"], "finished");
+        ids.push(id);
+        // …and one whose server is killed while it processes.
+        let resp = upload(
+            &server,
+            &token,
+            audio.clone(),
+            &config(&key_id),
+            metadata,
+            file_name,
+            true,
+        )
+        .await;
+        let id = resp.json::<Value>().await.unwrap()["mediaId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while server.get_json(&token, &format!("/v3/media/{id}")).await["status"] != "running" {
+            assert!(Instant::now() < deadline);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Command::new("kill")
+            .args(["-9", &server.pid().to_string()])
+            .status()
+            .unwrap();
+        ids.push(id);
+    }
+    let server = env.start_with(&["--job-lease-secs", "3"]);
+    for id in &ids {
+        assert_eq!(server.wait(&token, id).await["status"], "finished");
+        // The canaries really were captured, in the customer's ciphertext.
+        let ciphertext = get(
+            &server,
+            &token,
+            &format!("/v3/media/{id}"),
+            Some("application/pgp-encrypted"),
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+        let plain = String::from_utf8(gpg.decrypt(&ciphertext))
+            .unwrap()
+            .to_lowercase();
+        for c in canaries.iter().filter(|c| **c != "volcano") {
+            assert!(
+                plain.contains(c),
+                "the test must be able to fail: {c} not in the decrypted document"
+            );
+        }
+    }
+    assert!(server.stop());
+
+    let mut scanned = 0;
+    let mut places = files_under(&env.data_dir());
+    places.push(env.log_path());
+    for path in places {
+        let bytes = std::fs::read(&path).unwrap().to_ascii_lowercase();
+        scanned += 1;
+        for c in canaries {
+            assert!(
+                !contains(&bytes, c.as_bytes()),
+                "canary {c:?} found in {}",
+                path.display()
+            );
+        }
+    }
+    assert!(scanned > 3);
+    let scratch = env.data_dir().join("tmp");
+    assert!(
+        files_under(&scratch).is_empty(),
+        "scratch files left: {:?}",
+        files_under(&scratch)
+    );
+    let leftovers: Vec<_> = files_under(&env.data_dir())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("work.sealed"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "sealed working copies are deleted when processing ends: {leftovers:?}"
+    );
+}
+
+/// Unknown, deleted, other account's and expired keys are refused before
+/// anything is queued; `searchable: true` with encryption too; a key deleted
+/// after acceptance does not stop processing (the key was pinned).
+#[tokio::test]
+async fn key_problems_are_refused_and_pinned_keys_survive_deletion() {
+    let env = Env::new();
+    let token = env.create_account("acme");
+    let other = env.create_account("other");
+    let gpg = GpgHome::new();
+    let audio =
+        std::fs::read(env.speech("pin", "Pinned keys keep working after deletion.")).unwrap();
+    let server = env.start_with(&["--workers", "0"]);
+
+    let missing = "00000000-0000-4000-8000-000000000000";
+    let msg = expect_error(
+        upload(
+            &server,
+            &token,
+            audio.clone(),
+            &config(missing),
+            "{}",
+            "a.wav",
+            true,
+        )
+        .await,
+        400,
+        95001,
+    )
+    .await;
+    assert!(msg.contains("public-keys"), "{msg}");
+    expect_error(
+        upload(
+            &server,
+            &token,
+            audio.clone(),
+            &config("not-a-uuid"),
+            "{}",
+            "a.wav",
+            true,
+        )
+        .await,
+        400,
+        95001,
+    )
+    .await;
+
+    let theirs = upload_key(
+        &server,
+        &other,
+        gpg.export_public(&gpg.gen_future_default("Other <o@example.com>"), true),
+    )
+    .await;
+    expect_error(
+        upload(
+            &server,
+            &token,
+            audio.clone(),
+            &config(&theirs),
+            "{}",
+            "a.wav",
+            false,
+        )
+        .await,
+        400,
+        95001,
+    )
+    .await;
+
+    let deleted = upload_key(
+        &server,
+        &token,
+        gpg.export_public(&gpg.gen_future_default("Gone <g@example.com>"), true),
+    )
+    .await;
+    server
+        .http
+        .delete(server.url(&format!("/v3/security/public-keys/{deleted}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        upload(
+            &server,
+            &token,
+            audio.clone(),
+            &config(&deleted),
+            "{}",
+            "a.wav",
+            true,
+        )
+        .await,
+        400,
+        95001,
+    )
+    .await;
+
+    let mine = upload_key(
+        &server,
+        &token,
+        gpg.export_public(&gpg.gen_future_default("Mine <m@example.com>"), true),
+    )
+    .await;
+    let searchable =
+        json!({"encryption": {"publicKeyId": mine}, "searchability": {"searchable": true}})
+            .to_string();
+    expect_error(
+        upload(
+            &server,
+            &token,
+            audio.clone(),
+            &searchable,
+            "{}",
+            "a.wav",
+            true,
+        )
+        .await,
+        400,
+        95005,
+    )
+    .await;
+
+    // A key that expires a few seconds after its upload.
+    gpg.gpg(
+        &[
+            "--quick-gen-key",
+            "Brief <brief@example.com>",
+            "future-default",
+            "default",
+            "seconds=8",
+        ],
+        b"",
+    );
+    let listing =
+        String::from_utf8(gpg.gpg(&["--with-colons", "--list-keys", "brief@example.com"], b""))
+            .unwrap();
+    let brief = listing
+        .lines()
+        .find(|l| l.starts_with("fpr:"))
+        .unwrap()
+        .split(':')
+        .nth(9)
+        .unwrap()
+        .to_owned();
+    let brief_id = upload_key(&server, &token, gpg.export_public(&brief, true)).await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    expect_error(
+        upload(
+            &server,
+            &token,
+            audio.clone(),
+            &config(&brief_id),
+            "{}",
+            "a.wav",
+            true,
+        )
+        .await,
+        400,
+        95004,
+    )
+    .await;
+
+    let listed = server.get_json(&token, "/v3/media").await;
+    assert!(
+        listed["media"].as_array().unwrap().is_empty(),
+        "nothing was queued: {listed}"
+    );
+    assert!(
+        files_under(&env.data_dir().join("blobs")).is_empty(),
+        "nothing was stored"
+    );
+
+    // Pinning: accept with a key, delete the key, then process.
+    let fpr = gpg.gen_rsa_and_rsa("Pinned <pinned@example.com>");
+    let pinned = upload_key(&server, &token, gpg.export_public(&fpr, true)).await;
+    let resp = upload(
+        &server,
+        &token,
+        audio.clone(),
+        &config(&pinned),
+        "{}",
+        "a.wav",
+        true,
+    )
+    .await;
+    let id = resp.json::<Value>().await.unwrap()["mediaId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let del = server
+        .http
+        .delete(server.url(&format!("/v3/security/public-keys/{pinned}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), 204);
+    assert!(server.stop());
+    let server = env.start();
+    assert_eq!(server.wait(&token, &id).await["status"], "finished");
+    let stream = get(
+        &server,
+        &token,
+        &format!("/v3/media/{id}/streams/original-encrypted"),
+        None,
+    )
+    .await
+    .bytes()
+    .await
+    .unwrap();
+    assert_eq!(
+        gpg.decrypt(&stream),
+        audio,
+        "still encrypted to the pinned key"
+    );
+}
