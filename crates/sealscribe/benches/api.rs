@@ -142,6 +142,38 @@ fn drop_caches_hint(path: &Path) {
     let _ = Command::new("cat").arg(path).stdout(Stdio::null()).status();
 }
 
+/// Uploads `file` with curl (`parts` before the media part); returns seconds
+/// and the server's peak RSS growth over idle, in MiB.
+fn timed_upload(data: &Path, token: &str, file: &Path, parts: &[String]) -> (f64, f64) {
+    let server = Server::start(data);
+    std::thread::sleep(Duration::from_millis(300));
+    let idle = rss_mib(server.child.id());
+    let mut cmd = Command::new("curl");
+    cmd.args([
+        "-sS",
+        "--fail-with-body",
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+    ]);
+    for p in parts {
+        cmd.args(["-F", p]);
+    }
+    cmd.args(["-F", &format!("media=@{};type=audio/wav", file.display())]);
+    let t = Instant::now();
+    let out = cmd
+        .arg(format!("{}/v3/media", server.base))
+        .output()
+        .unwrap();
+    let _ = Command::new("sync").status();
+    let secs = t.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    (secs, peak_rss_mib(server.child.id()) - idle)
+}
+
 fn upload_bench(dir: &Path) {
     let mib = env_or("BENCH_UPLOAD_MIB", 1024);
     let file = dir.join("upload.wav");
@@ -164,47 +196,59 @@ fn upload_bench(dir: &Path) {
 
     let data = dir.join("upload-data");
     let token = token(&data, "bench");
-    let server = Server::start(&data);
-    std::thread::sleep(Duration::from_millis(300));
-    let idle = rss_mib(server.child.id());
-    let t = Instant::now();
-    let out = Command::new("curl")
-        .args([
-            "-sS",
-            "--fail-with-body",
-            "-H",
-            &format!("Authorization: Bearer {token}"),
-            "-F",
-        ])
-        .arg(format!("media=@{};type=audio/wav", file.display()))
-        .arg(format!("{}/v3/media", server.base))
-        .output()
-        .unwrap();
-    let _ = Command::new("sync").status();
-    let up_s = t.elapsed().as_secs_f64();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+    // An OpenPGP key made by gpg, uploaded like a customer's.
+    let gpg = sealscribe_openpgp::testing::GpgHome::new();
+    let fpr = gpg.gen_rsa_and_rsa("Bench <bench@example.com>");
+    let key_file = dir.join("key.asc");
+    std::fs::write(&key_file, gpg.export_public(&fpr, true)).unwrap();
+    let key_id = {
+        let server = Server::start(&data);
+        let out = Command::new("curl")
+            .args([
+                "-sS",
+                "-H",
+                &format!("Authorization: Bearer {token}"),
+                "--data-binary",
+            ])
+            .arg(format!("@{}", key_file.display()))
+            .arg(format!("{}/v3/security/public-keys", server.base))
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["publicKeyId"].as_str().unwrap().to_owned()
+    };
+    let plain_cfg = "configuration={};type=application/json".to_owned();
+    let enc_cfg = format!(
+        "configuration={{\"encryption\":{{\"publicKeyId\":\"{key_id}\"}}}};type=application/json"
     );
-    let peak = peak_rss_mib(server.child.id());
+    let runs = [
+        (
+            "plain, configuration part first (written as is)",
+            vec![plain_cfg],
+        ),
+        (
+            "plain, media part only (sealed while unknown, then unsealed)",
+            vec![],
+        ),
+        ("encrypted (sealed as it streams)", vec![enc_cfg]),
+    ];
     let mb = (mib << 20) as f64 / 1e6;
     println!("## Upload of {mib} MiB over loopback (curl -F → POST /v3/media, --workers 0)");
-    println!("| | time | throughput |");
-    println!("|---|---|---|");
+    println!("| | time | throughput | vs cp | server peak RSS above idle |");
+    println!("|---|---|---|---|---|");
     println!(
-        "| `cp` same file, same disk (+ sync) | {cp_s:.2} s | {:.0} MB/s |",
+        "| `cp` same file, same disk (+ sync) | {cp_s:.2} s | {:.0} MB/s | 1.00× | – |",
         mb / cp_s
     );
-    println!(
-        "| sealscribe upload (+ sync) | {up_s:.2} s | {:.0} MB/s ({:.2}× cp) |",
-        mb / up_s,
-        cp_s / up_s
-    );
-    println!(
-        "Server RSS idle {idle:.1} MiB, peak during the upload {peak:.1} MiB ({:+.1} MiB).\n",
-        peak - idle
-    );
+    for (what, parts) in runs {
+        let (secs, rss) = timed_upload(&data, &token, &file, &parts);
+        println!(
+            "| {what} (+ sync) | {secs:.2} s | {:.0} MB/s | {:.2}× | {rss:+.1} MiB |",
+            mb / secs,
+            cp_s / secs
+        );
+    }
+    println!();
 }
 
 /// A deterministic pseudo-transcript of about 120 words.
