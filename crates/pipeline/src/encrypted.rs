@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::Utc;
-use sealscribe_asr::SpeechEngine;
 use sealscribe_domain::codes;
 use sealscribe_domain::media::{Encryption, JobClaim, MediaRecord, TaskStatus};
 use sealscribe_openpgp::{EncryptOptions, Recipient};
@@ -24,7 +23,7 @@ use sealscribe_store::{StoreError, media_blob};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::process::{Progress, StepError, TempFile, step};
+use crate::process::{Progress, StepError, TempFile, probe_and_recognise, step};
 use crate::worker::Ctx;
 
 fn internal(what: &str, e: impl std::fmt::Display) -> StepError {
@@ -164,27 +163,7 @@ pub async fn run(
         tokio::task::spawn_blocking(move || open_to_file(&s, &k, &p)).await??;
     }
 
-    let info = step(db, claim, progress, lost, "probe", async {
-        let p = plain.clone();
-        let info = tokio::task::spawn_blocking(move || sealscribe_asr::probe(p)).await??;
-        db.set_probed(media.id, info.duration_ms, None, None)
-            .await?;
-        Ok(info)
-    })
-    .await?;
-
-    let length_ms = info.duration_ms;
-    let transcript = step(db, claim, progress, lost, "transcribe", async {
-        let engine: Arc<dyn SpeechEngine> = ctx.engine.clone();
-        let p = plain.clone();
-        let transcript = tokio::task::spawn_blocking(move || {
-            let pcm = sealscribe_asr::media::decode_probed(&p, &info)?;
-            engine.recognise(&pcm)
-        })
-        .await??;
-        Ok(transcript)
-    })
-    .await?;
+    let (length_ms, transcript) = probe_and_recognise(ctx, claim, progress, lost, &plain).await?;
     progress.set("transcript", TaskStatus::Completed);
     progress.set("index", TaskStatus::Skipped);
 

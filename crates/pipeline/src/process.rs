@@ -204,26 +204,7 @@ pub async fn run(
 
     let (path, _guard) = working_copy(&ctx.blobs, &key, &ctx.settings.tmp_dir, claim).await?;
 
-    let info = step(db, claim, progress, lost, "probe", async {
-        let p = path.clone();
-        let info = tokio::task::spawn_blocking(move || sealscribe_asr::probe(p)).await??;
-        db.set_probed(media.id, info.duration_ms, None, None)
-            .await?;
-        Ok(info)
-    })
-    .await?;
-
-    let transcript = step(db, claim, progress, lost, "transcribe", async {
-        let engine: Arc<dyn SpeechEngine> = ctx.engine.clone();
-        let p = path.clone();
-        let transcript = tokio::task::spawn_blocking(move || {
-            let pcm = sealscribe_asr::media::decode_probed(&p, &info)?;
-            engine.recognise(&pcm)
-        })
-        .await??;
-        Ok(transcript)
-    })
-    .await?;
+    let (_, transcript) = probe_and_recognise(ctx, claim, progress, lost, &path).await?;
 
     let document = step(db, claim, progress, lost, "transcript", async {
         serde_json::to_value(&transcript).map_err(|e| StepError::transient(e.to_string()))
@@ -263,6 +244,39 @@ pub async fn run(
         return Err(StepError::abandoned());
     }
     Ok(())
+}
+
+/// The `probe` and `transcribe` steps on a local media file, for plain and
+/// encrypted media alike. Returns the length in ms and the transcript.
+pub async fn probe_and_recognise(
+    ctx: &Arc<Ctx>,
+    claim: &JobClaim,
+    progress: &mut Progress,
+    lost: &CancellationToken,
+    path: &std::path::Path,
+) -> Result<(u64, sealscribe_asr::Transcript), StepError> {
+    let db = ctx.db.as_ref();
+    let info = step(db, claim, progress, lost, "probe", async {
+        let p = path.to_owned();
+        let info = tokio::task::spawn_blocking(move || sealscribe_asr::probe(p)).await??;
+        db.set_probed(claim.media_id, info.duration_ms, None, None)
+            .await?;
+        Ok(info)
+    })
+    .await?;
+    let length_ms = info.duration_ms;
+    let transcript = step(db, claim, progress, lost, "transcribe", async {
+        let engine: Arc<dyn SpeechEngine> = ctx.engine.clone();
+        let p = path.to_owned();
+        let transcript = tokio::task::spawn_blocking(move || {
+            let pcm = sealscribe_asr::media::decode_probed(&p, &info)?;
+            engine.recognise(&pcm)
+        })
+        .await??;
+        Ok(transcript)
+    })
+    .await?;
+    Ok((length_ms, transcript))
 }
 
 /// A local file with the media bytes: the blob itself on a local store,
