@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::multipart::Multipart;
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use sealscribe_domain::codes;
@@ -116,9 +116,10 @@ pub async fn reprocess(
     caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    mut multipart: Multipart,
+    multipart: std::result::Result<Multipart, MultipartRejection>,
 ) -> Result<Json<Value>> {
     let m = load(&state, &caller, &id).await?;
+    let mut multipart = multipart.map_err(super::upload::not_multipart)?;
     if m.encryption.is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -8,7 +8,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::extract::multipart::{Field, Multipart, MultipartError};
+use axum::extract::multipart::{Field, Multipart, MultipartError, MultipartRejection};
 use axum::http::StatusCode;
 use bytes::Bytes;
 use chrono::Utc;
@@ -40,6 +40,17 @@ pub(crate) fn input_error(e: InputError) -> ApiError {
         StatusCode::BAD_REQUEST
     };
     ApiError::new(status, e.code, e.message)
+}
+
+/// The request is not `multipart/form-data` at all.
+pub(crate) fn not_multipart(e: MultipartRejection) -> ApiError {
+    ApiError::bad_request(
+        codes::INVALID_REQUEST,
+        format!(
+            "This call takes a multipart/form-data body (e.g. `curl -F media=@file.wav`): {}",
+            e.body_text()
+        ),
+    )
 }
 
 fn multipart_error(e: MultipartError) -> ApiError {
@@ -102,8 +113,9 @@ pub(crate) fn store_small(slot: &mut Option<Bytes>, name: &str, value: Bytes) ->
 pub async fn upload(
     caller: Caller,
     State(state): State<AppState>,
-    multipart: Multipart,
+    multipart: std::result::Result<Multipart, MultipartRejection>,
 ) -> Result<Json<Value>> {
+    let multipart = multipart.map_err(not_multipart)?;
     let id = MediaId::new();
     let outcome = accept(&caller, &state, id, multipart).await;
     if outcome.is_err() {

@@ -541,6 +541,16 @@ async fn bad_uploads_are_refused_and_leave_nothing() {
         .await
         .unwrap();
     expect_error(garbage, 400, 10001).await;
+    let json_body = server
+        .http
+        .post(server.url("/v3/media"))
+        .bearer_auth(&token)
+        .json(&json!({"media": "x"}))
+        .send()
+        .await
+        .unwrap();
+    let msg = expect_error(json_body, 400, 10001).await;
+    assert!(msg.contains("multipart/form-data"), "{msg}");
 
     assert!(
         search(&server, &token, "").await.is_empty(),
