@@ -102,6 +102,7 @@ pub trait MediaStore: Send + Sync {
     ) -> Result<Option<MediaRecord>, StoreError>;
     /// A media item whatever its account (for workers).
     async fn load_media(&self, id: MediaId) -> Result<Option<MediaRecord>, StoreError>;
+    /// Summaries: `transcript`, `recognised` and the encryption secrets are not loaded.
     async fn list_media(
         &self,
         account: AccountId,

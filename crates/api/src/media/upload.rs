@@ -392,15 +392,30 @@ async fn unseal_original(state: &AppState, id: MediaId, key: &SealKey) -> Result
     let mut writer = state.blobs().writer(&media_blob(id, "original")).await?;
     let mut opener = Opener::new(key);
     let mut out = Vec::new();
+    // The local store reads in small pieces: batch them so each trip to the
+    // blocking-capable path opens about 1 MiB.
+    let mut batch = Vec::with_capacity(1 << 20);
     let copied: Result<()> = async {
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            out.clear();
-            tokio::task::block_in_place(|| opener.push(&chunk, &mut out))
-                .map_err(|e| ApiError::internal(format!("sealed upload unreadable: {e}")))?;
-            writer.write(&out).await?;
+        loop {
+            let next = stream.next().await;
+            if let Some(chunk) = &next {
+                batch.extend_from_slice(
+                    chunk
+                        .as_ref()
+                        .map_err(|e| ApiError::internal(e.to_string()))?,
+                );
+            }
+            if batch.len() >= 1 << 20 || (next.is_none() && !batch.is_empty()) {
+                out.clear();
+                tokio::task::block_in_place(|| opener.push(&batch, &mut out))
+                    .map_err(|e| ApiError::internal(format!("sealed upload unreadable: {e}")))?;
+                batch.clear();
+                writer.write(&out).await?;
+            }
+            if next.is_none() {
+                return Ok(());
+            }
         }
-        Ok(())
     }
     .await;
     out.clear();

@@ -14,6 +14,12 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
 use super::{SqliteDb, parse_id};
 use crate::{MediaStore, NewMedia, StoreError};
 
+/// What a listing needs: the transcripts (the bulk of a row) are left out.
+const SUMMARY_COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, \
+     file_name, media_url, size_bytes, length_ms, configuration, metadata, null as transcript, \
+     null as recognised, tasks, failure, searchable, encryption, null as pinned_key, \
+     null as seal_key, null as sealed_input";
+
 const COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, file_name, \
      media_url, size_bytes, length_ms, configuration, metadata, transcript, recognised, tasks, \
      failure, searchable, encryption, pinned_key, seal_key, sealed_input";
@@ -184,8 +190,9 @@ impl MediaStore for SqliteDb {
     ) -> Result<Vec<MediaRecord>, StoreError> {
         // Built from fixed fragments only; every value is a bound parameter.
         let account = account.to_string();
-        let mut sql =
-            QueryBuilder::<Sqlite>::new(format!("select {COLUMNS} from media where account_id = "));
+        let mut sql = QueryBuilder::<Sqlite>::new(format!(
+            "select {SUMMARY_COLUMNS} from media where account_id = "
+        ));
         sql.push_bind(account.clone());
         if let Some(text) = &q.text {
             sql.push(" and id in (select media_id from media_fts where media_fts match ")
