@@ -107,13 +107,17 @@ async fn read_key_body(body: Body) -> Result<Bytes> {
     Ok(bytes)
 }
 
-fn key_rejection(e: KeyError) -> ApiError {
-    let code = match e.kind() {
+/// The v3 code for a key the OpenPGP policy refused, at upload or at use.
+pub(crate) fn key_error_code(kind: KeyErrorKind) -> u32 {
+    match kind {
         KeyErrorKind::SecretKey => codes::SECRET_KEY_UPLOADED,
         KeyErrorKind::ExpiredOrRevoked => codes::KEY_EXPIRED_OR_REVOKED,
         _ => codes::UNUSABLE_PUBLIC_KEY,
-    };
-    ApiError::bad_request(code, e.to_string())
+    }
+}
+
+fn key_rejection(e: KeyError) -> ApiError {
+    ApiError::bad_request(key_error_code(e.kind()), e.to_string())
 }
 
 /// `GET /v3/security/public-keys`: links to the caller's keys, oldest first.

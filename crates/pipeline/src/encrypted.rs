@@ -11,7 +11,7 @@
 
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -23,30 +23,11 @@ use sealscribe_store::{StoreError, media_blob};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::process::{Progress, StepError, TempFile, probe_and_recognise, step};
+use crate::process::{Progress, StepError, TempFile, probe_and_recognise, step, working_copy};
 use crate::worker::Ctx;
 
 fn internal(what: &str, e: impl std::fmt::Display) -> StepError {
     StepError::transient(format!("{what}: {e}"))
-}
-
-/// A local path to the sealed working copy (sealed bytes are safe on disk).
-async fn sealed_copy(
-    ctx: &Ctx,
-    media: &MediaRecord,
-    claim: &JobClaim,
-) -> Result<(PathBuf, TempFile), StepError> {
-    let key = media_blob(media.id, "work.sealed");
-    if let Some(path) = ctx.blobs.local_path(&key) {
-        return Ok((path, TempFile(None)));
-    }
-    let path = ctx
-        .settings
-        .tmp_dir
-        .join(format!("{}-{}.sealed", media.id, claim.job_id));
-    let guard = TempFile(Some(path.clone()));
-    ctx.blobs.download_to(&key, &path).await?;
-    Ok((path, guard))
 }
 
 /// Encrypts the sealed upload to the customer's key, into a local file.
@@ -126,7 +107,14 @@ pub async fn run(
     db.set_running(media.id, &progress.tasks).await?;
     progress.set("fetch", TaskStatus::Skipped);
 
-    let (sealed, _sealed_guard) = sealed_copy(ctx, media, claim).await?;
+    // A local path to the sealed copy (sealed bytes are safe on disk).
+    let (sealed, _sealed_guard) = working_copy(
+        &ctx.blobs,
+        &media_blob(media.id, "work.sealed"),
+        &ctx.settings.tmp_dir,
+        claim,
+    )
+    .await?;
 
     step(db, claim, progress, lost, "protect", async {
         let target = media_blob(media.id, "original-encrypted");

@@ -281,7 +281,7 @@ pub async fn probe_and_recognise(
 
 /// A local file with the media bytes: the blob itself on a local store,
 /// else a temporary copy removed when the guard drops.
-async fn working_copy(
+pub async fn working_copy(
     blobs: &BlobStore,
     key: &sealscribe_store::BlobKey,
     tmp_dir: &std::path::Path,

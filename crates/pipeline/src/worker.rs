@@ -225,21 +225,20 @@ async fn run_job(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &CancellationToken) 
             }
         }
     }
-    // Once the job has ended for good, the sealed working copy of an
-    // encrypted media is deleted (its key is already gone with the job).
-    let still_sealed = matches!(
-        db.load_media(claim.media_id).await,
-        Ok(Some(ref m)) if m.encryption.as_ref().is_some_and(|e| e.seal_key.is_some())
-    );
-    if !still_sealed {
-        let _ = ctx
-            .blobs
-            .delete(&media_blob(claim.media_id, "work.sealed"))
-            .await;
-    }
-    // A media deleted while its job ran may have had blobs written after the
-    // deletion removed them: leave nothing behind.
-    if matches!(db.load_media(claim.media_id).await, Ok(None)) {
-        let _ = ctx.blobs.delete_prefix(&media_prefix(claim.media_id)).await;
+    match db.load_media(claim.media_id).await {
+        // A media deleted while its job ran may have had blobs written after
+        // the deletion removed them: leave nothing behind.
+        Ok(None) => {
+            let _ = ctx.blobs.delete_prefix(&media_prefix(claim.media_id)).await;
+        }
+        // Once the job has ended for good (the seal key is gone with it), the
+        // sealed working copy of an encrypted media goes too.
+        Ok(Some(m)) if m.encryption.as_ref().is_none_or(|e| e.seal_key.is_none()) => {
+            let _ = ctx
+                .blobs
+                .delete(&media_blob(claim.media_id, "work.sealed"))
+                .await;
+        }
+        _ => {}
     }
 }

@@ -20,7 +20,7 @@ use sealscribe_domain::media::{
     Encryption, EncryptionInfo, MediaSource, MediaStatus, initial_tasks,
 };
 use sealscribe_domain::{MediaId, PublicKeyId, codes};
-use sealscribe_openpgp::{KeyErrorKind, Recipient};
+use sealscribe_openpgp::Recipient;
 use sealscribe_pipeline::sniff::{self, Verdict};
 use sealscribe_seal::{Opener, SealKey, Sealer};
 use sealscribe_store::{NewMedia, media_blob, media_prefix};
@@ -183,7 +183,7 @@ async fn accept(
         None => None,
     };
 
-    let source = match (upload, &small.media_url) {
+    let mut source = match (upload, &small.media_url) {
         (None, None) => {
             return Err(ApiError::bad_request(
                 codes::MEDIA_MISSING,
@@ -209,37 +209,23 @@ async fn accept(
         }
     };
 
-    let upload = match source {
-        Either::Upload(u) => {
-            let mut u = u;
-            let head = std::mem::take(&mut u.head);
-            match tokio::task::spawn_blocking(move || sniff::sniff(&head)).await? {
-                Verdict::Audio | Verdict::Undecided => {}
-                Verdict::NotMedia(why) => {
-                    return Err(ApiError::bad_request(
-                        codes::MEDIA_UNREADABLE,
-                        format!(
-                            "The media cannot be processed: {why}. Send an audio or video file (WAV, MP3, FLAC, Ogg, Opus, M4A, MP4…)."
-                        ),
-                    ));
-                }
+    if let Either::Upload(u) = &mut source {
+        let head = std::mem::take(&mut u.head);
+        match tokio::task::spawn_blocking(move || sniff::sniff(&head)).await? {
+            Verdict::Audio | Verdict::Undecided => {}
+            Verdict::NotMedia(why) => {
+                return Err(ApiError::bad_request(
+                    codes::MEDIA_UNREADABLE,
+                    format!(
+                        "The media cannot be processed: {why}. Send an audio or video file (WAV, MP3, FLAC, Ogg, Opus, M4A, MP4…)."
+                    ),
+                ));
             }
-            Some(u)
         }
-        Either::Url(_) if config.encryption.is_some() => {
-            return Err(ApiError::bad_request(
-                codes::UNSUPPORTED_FEATURE,
-                "mediaUrl cannot be combined with encryption yet: upload the file itself as the `media` part.",
-            ));
-        }
-        Either::Url(url) => {
-            small.media_url = Some(Bytes::from(url));
-            None
-        }
-    };
+    }
 
-    let new = match (&config.encryption, upload) {
-        (Some(enc), Some(u)) => {
+    let new = match (&config.encryption, source) {
+        (Some(enc), Either::Upload(u)) => {
             encrypted_media(
                 state,
                 caller,
@@ -251,9 +237,15 @@ async fn accept(
             )
             .await?
         }
-        (None, upload) => {
-            let source = match upload {
-                Some(u) => {
+        (Some(_), Either::Url(_)) => {
+            return Err(ApiError::bad_request(
+                codes::UNSUPPORTED_FEATURE,
+                "mediaUrl cannot be combined with encryption yet: upload the file itself as the `media` part.",
+            ));
+        }
+        (None, source) => {
+            let source = match source {
+                Either::Upload(u) => {
                     if let Some(key) = &u.sealed {
                         // The media arrived before the configuration: now that it
                         // says "no encryption", store the plain original.
@@ -265,10 +257,7 @@ async fn accept(
                         size_bytes: u.size,
                     }
                 }
-                None => MediaSource::Url(
-                    String::from_utf8_lossy(small.media_url.as_deref().unwrap_or_default())
-                        .into_owned(),
-                ),
+                Either::Url(url) => MediaSource::Url(url),
             };
             let metadata_json = metadata
                 .as_ref()
@@ -287,7 +276,6 @@ async fn accept(
                 encryption: None,
             }
         }
-        (Some(_), None) => unreachable!("mediaUrl with encryption was refused above"),
     };
     state.db().create_media(&new).await?;
     tracing::info!(media_id = %id, "media accepted");
@@ -467,12 +455,8 @@ async fn encrypted_media(
     tokio::task::spawn_blocking(move || Recipient::from_bytes(&bytes, Utc::now()))
         .await?
         .map_err(|e| {
-            let code = match e.kind() {
-                KeyErrorKind::ExpiredOrRevoked => codes::KEY_EXPIRED_OR_REVOKED,
-                _ => codes::UNUSABLE_PUBLIC_KEY,
-            };
             ApiError::bad_request(
-                code,
+                crate::keys::key_error_code(e.kind()),
                 format!("The public key {key_id} can no longer be used: {e}"),
             )
         })?;

@@ -8,13 +8,9 @@ use sealscribe_domain::media::{Failure, IndexEntry, JobClaim, JobKind, Task};
 use serde_json::Value;
 use sqlx::Row;
 
-use super::media::reindex;
+use super::media::{json, reindex};
 use super::{SqliteDb, parse_id};
 use crate::{JobQueue, StoreError};
-
-fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Internal(e.to_string()))
-}
 
 #[async_trait]
 impl JobQueue for SqliteDb {

@@ -24,7 +24,7 @@ const COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_
      media_url, size_bytes, length_ms, configuration, metadata, transcript, recognised, tasks, \
      failure, searchable, encryption, pinned_key, seal_key, sealed_input";
 
-fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+pub(crate) fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Internal(e.to_string()))
 }
 
