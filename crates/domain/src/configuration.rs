@@ -35,8 +35,9 @@
 //!    | `ingest.stereo`, `ingest.speakerName`, `ingest.speakerRole`, `publish.audioTranscode` | none: any presence is a request |
 //!
 //!    `prediction.detectors[]` and `publish.callbacks[]` are parsed strictly into
-//!    [`DetectorConfig`] / [`CallbackConfig`] (so a typo is still a 10008) and then, when
-//!    non-empty, rejected with 10601 "not supported yet"; an empty array is accepted.
+//!    [`DetectorConfig`] / [`CallbackConfig`] (so a typo is still a 10008) and then checked
+//!    and normalised by [`crate::detectors::validate`] and [`crate::callbacks::validate`]
+//!    (codes 50001/50007 and 60001–60011, see there).
 //! 5. Values: `speechModel.language` must be `en-US` or `en` (any case) → else **10401**;
 //!    `priority` must be `low`, `normal` or `high` → else **10009**; `encryption.publicKeyId`
 //!    must be present and a UUID → else **95001** (whether the key exists is the caller's
@@ -119,7 +120,7 @@ pub struct InputError {
 }
 
 impl InputError {
-    fn new(code: u32, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: u32, message: impl Into<String>) -> Self {
         InputError {
             code,
             message: message.into(),
@@ -162,12 +163,12 @@ pub struct MediaConfig {
     pub encryption: Option<EncryptionConfig>,
     /// `transcript.formatting.enableNumberFormatting` (v3 default true).
     pub number_formatting: bool,
-    /// `prediction.detectors[]`; always empty until detectors are implemented.
+    /// `prediction.detectors[]`, validated (see [`crate::detectors`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub detectors: Vec<DetectorConfig>,
-    /// `publish.callbacks[]`; always empty until callbacks are implemented.
+    pub detectors: Vec<crate::detectors::Detector>,
+    /// `publish.callbacks[]`, validated (see [`crate::callbacks`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub callbacks: Vec<CallbackConfig>,
+    pub callbacks: Vec<crate::callbacks::Callback>,
 }
 
 impl Default for MediaConfig {
@@ -199,8 +200,8 @@ pub struct Metadata {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The v3 property tree (reference §3). Detector and callback shapes are public for the issue
-// that implements them.
+// The v3 property tree (reference §3). Detector and callback shapes are public: their
+// validation lives in `crate::detectors` and `crate::callbacks`.
 // ---------------------------------------------------------------------------------------------
 
 /// One `prediction.detectors[]` item (v3 `VbDetectorConfiguration`).
@@ -257,7 +258,7 @@ pub struct AudioRedactorConfig {
     pub gain: Option<f64>,
 }
 
-/// One `publish.callbacks[]` item (reference §5), values not yet validated.
+/// One `publish.callbacks[]` item (reference §5) as sent; see [`crate::callbacks::validate`].
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CallbackConfig {
@@ -766,7 +767,7 @@ fn typed<'a, T: Deserialize<'a>>(
 // ---------------------------------------------------------------------------------------------
 
 /// At most `max` characters of untrusted text, control characters escaped, `…` when cut.
-fn excerpt(s: &str, max: usize) -> String {
+pub(crate) fn excerpt(s: &str, max: usize) -> String {
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
         if i == max {
@@ -1090,28 +1091,13 @@ pub fn parse_configuration(bytes: &[u8]) -> Result<MediaConfig, InputError> {
         .as_ref()
         .and_then(|p| p.callbacks.clone())
         .unwrap_or_default();
-    let mut later = Vec::new();
-    if !detectors.is_empty() {
-        later.push("prediction.detectors");
-    }
-    if !callbacks.is_empty() {
-        later.push("publish.callbacks");
-    }
-    if !later.is_empty() {
-        let subject = backticked(&later);
-        let verb = if later.len() == 1 { "is" } else { "are" };
-        return Err(InputError::new(
-            FEATURE_NOT_SUPPORTED,
-            format!(
-                "{subject} {verb} not supported yet by sealscribe; remove {} from the \
-                 configuration and poll GET /v3/media/{{mediaId}} for the results instead.",
-                if later.len() == 1 { "it" } else { "them" }
-            ),
-        ));
-    }
-
     // Rule 5: values.
-    let mut config = MediaConfig::default();
+    let mut config = MediaConfig {
+        detectors: crate::detectors::validate(&detectors)?,
+        ..MediaConfig::default()
+    };
+    let redacts_audio = config.detectors.iter().any(|d| d.audio.is_some());
+    config.callbacks = crate::callbacks::validate(&callbacks, redacts_audio)?;
     if let Some(lang) = raw
         .speech_model
         .as_ref()

@@ -5,8 +5,10 @@
 //! VoiceBase v3 error codes — so that the HTTP layer, the storage layer and the
 //! pipeline agree on them without depending on each other.
 
+pub mod callbacks;
 pub mod codes;
 pub mod configuration;
+pub mod detectors;
 pub mod ids;
 pub mod media;
 pub mod records;

@@ -1,10 +1,12 @@
 //! The `configuration` and `metadata` parts of `POST /v3/media`: every rule of
 //! `sealscribe_domain::configuration`, seen from the outside.
 
+use sealscribe_domain::callbacks::{Callback, MediaStream, Method, Payload, TranscriptFormat};
 use sealscribe_domain::configuration::{
     CallbackConfig, DetectorConfig, EncryptionConfig, InputError, MediaConfig, Metadata, Priority,
     parse_configuration, parse_metadata,
 };
+use sealscribe_domain::detectors::{AudioRedaction, DetectionLevel, Detector, DetectorName};
 use uuid::Uuid;
 
 const KEY: &str = "6f1c2d7e-8b3a-4c5d-9e0f-112233445566";
@@ -581,60 +583,238 @@ fn explicit_off_values_of_unsupported_features_are_accepted() {
 }
 
 #[test]
-fn detectors_are_parsed_strictly_then_not_supported_yet() {
-    let json = r#"{"prediction":{"detectors":[
+fn detectors_are_validated_and_normalised() {
+    let c = ok(r#"{"prediction":{"detectors":[
         {"detectorName":"PCI","parameters":[{"parameter":"detectionLevel","value":"probableNumbers"}],
-         "redactor":{"transcript":{"replacement":"[redacted]"},"audio":{"tone":170,"gain":0.25}}},
-        {"detectorId":"0b3c1d2e-1111-2222-3333-444455556666","version":"latest"}
-    ]}}"#;
-    let e = err(json);
-    assert_eq!(e.code, 10601);
-    assert!(
-        e.message.contains("`prediction.detectors`"),
-        "{}",
-        e.message
+         "redactor":{"transcript":{"replacement":"[card]"},"audio":{"tone":440,"gain":0.5}}},
+        {"detectorName":"ssn","redactor":{"transcript":{}}},
+        {"detectorName":"Number"}
+    ]}}"#);
+    assert_eq!(
+        c.detectors,
+        vec![
+            Detector {
+                name: DetectorName::Pci,
+                detection_level: DetectionLevel::ProbableNumbers,
+                replacement: Some("[card]".into()),
+                audio: Some(AudioRedaction {
+                    tone: 440,
+                    gain: 0.5
+                }),
+            },
+            Detector {
+                name: DetectorName::Ssn,
+                detection_level: DetectionLevel::EntireRegion,
+                replacement: Some("[redacted]".into()),
+                audio: None,
+            },
+            Detector {
+                name: DetectorName::Number,
+                detection_level: DetectionLevel::EntireRegion,
+                replacement: None,
+                audio: None,
+            },
+        ]
     );
-    assert!(e.message.contains("not supported yet"), "{}", e.message);
-    // The shape is ready for the issue that implements them.
+    // Defaults of an empty audio redactor: v3's example values.
+    let c = ok(r#"{"prediction":{"detectors":[{"detectorName":"PCI","redactor":{"audio":{}}}]}}"#);
+    assert_eq!(
+        c.detectors[0].audio,
+        Some(AudioRedaction {
+            tone: 170,
+            gain: 0.25
+        })
+    );
+    // The stored form reads back.
+    let stored = serde_json::to_value(&c).unwrap();
+    assert_eq!(serde_json::from_value::<MediaConfig>(stored).unwrap(), c);
+
+    for (json, code, words) in [
+        (
+            r#"{"prediction":{"detectors":[{"detectorName":"Passport"}]}}"#,
+            50001,
+            "`prediction.detectors[0].detectorName` `Passport` is not a detector",
+        ),
+        (
+            r#"{"prediction":{"detectors":[{}]}}"#,
+            50001,
+            "needs a `detectorName`",
+        ),
+        (
+            r#"{"prediction":{"detectors":[{"detectorId":"0b3c1d2e-1111-2222-3333-444455556666"}]}}"#,
+            50001,
+            "name the detector instead",
+        ),
+        (
+            r#"{"prediction":{"detectors":[{"detectorName":"PCI-Spanish"}]}}"#,
+            10601,
+            "English only",
+        ),
+        (
+            r#"{"prediction":{"detectors":[{"detectorName":"SSN","parameters":[{"parameter":"detectionLevel","value":"numbersOnly"}]}]}}"#,
+            50001,
+            "takes no parameters",
+        ),
+        (
+            r#"{"prediction":{"detectors":[{"detectorName":"PCI","parameters":[{"parameter":"detectionLevel","value":"all"}]}]}}"#,
+            50001,
+            "use entireRegion",
+        ),
+        (
+            r#"{"prediction":{"detectors":[{"detectorName":"PCI","redactor":{}}]}}"#,
+            50007,
+            "redacts nothing",
+        ),
+        (
+            r#"{"prediction":{"detectors":[{"detectorName":"PCI","redactor":{"audio":{"tone":5}}}]}}"#,
+            50001,
+            "between 20 and 8000 Hz",
+        ),
+        (
+            r#"{"prediction":{"detectors":[{"detectorName":"PCI","redactor":{"audio":{"gain":3.5}}}]}}"#,
+            50001,
+            "between 0 and 1",
+        ),
+    ] {
+        let e = err(json);
+        assert_eq!(
+            (e.code, e.message.contains(words)),
+            (code, true),
+            "{json}: {e:?}"
+        );
+    }
+    // Strict shape: a typo is reported as such.
+    let e = err(r#"{"prediction":{"detectors":[{"detectorNmae":"PCI"}]}}"#);
+    assert_eq!(e.code, 10008);
+    assert!(e.message.contains("`prediction.detectors[0].detectorNmae`"));
     let d: DetectorConfig = serde_json::from_str(
         r#"{"detectorName":"PCI","redactor":{"audio":{"tone":170,"gain":0.25}}}"#,
     )
     .unwrap();
-    assert_eq!(d.detector_name.as_deref(), Some("PCI"));
     assert_eq!(d.redactor.unwrap().audio.unwrap().tone, Some(170));
-    // Strict even though rejected: a typo is reported as such.
-    let e = err(r#"{"prediction":{"detectors":[{"detectorNmae":"PCI"}]}}"#);
-    assert_eq!(e.code, 10008);
-    assert!(e.message.contains("`prediction.detectors[0].detectorNmae`"));
-    let e = err(r#"{"prediction":{"detectors":[{"parameters":[{"parameter":"x","val":"y"}]}]}}"#);
-    assert_eq!(e.code, 10008);
 }
 
 #[test]
-fn callbacks_are_parsed_strictly_then_not_supported_yet() {
-    let json = r#"{"publish":{"callbacks":[
-        {"url":"https://example.org/cb","method":"POST","type":"analytics","include":["transcript","metadata"]},
-        {"url":"https://example.org/t","method":"PUT","type":"transcript","format":"webvtt"},
-        {"url":"https://bucket.s3.amazonaws.com/x?sig","method":"PUT","type":"media","stream":"original",
-         "role":"arn:aws:iam::1:role/r","prependFolder":"calls","s3Delivery":true}
-    ]}}"#;
-    let e = err(json);
-    assert_eq!(e.code, 10601);
-    assert!(e.message.contains("`publish.callbacks`"), "{}", e.message);
-    assert!(e.message.contains("not supported yet"));
-    let c: CallbackConfig =
-        serde_json::from_str(r#"{"url":"https://x","type":"media","stream":"original"}"#).unwrap();
-    assert_eq!(c.kind.as_deref(), Some("media"));
+fn callbacks_are_validated_and_normalised() {
+    let c = ok(r#"{"publish":{"callbacks":[
+        {"url":"https://example.org/cb","type":"analytics","include":["transcript","metadata"]},
+        {"url":"https://example.org/t","method":"put","type":"transcript","format":"webvtt"},
+        {"url":"http://example.org/m?sig=1","method":"PUT","type":"media","stream":"redacted-audio"},
+        {"url":"https://example.org/d"}
+    ]},"prediction":{"detectors":[{"detectorName":"SSN","redactor":{"audio":{}}}]}}"#);
+    assert_eq!(
+        c.callbacks,
+        vec![
+            Callback {
+                url: "https://example.org/cb".into(),
+                method: Method::Post,
+                payload: Payload::Analytics {
+                    include: Some(vec!["transcript".into(), "metadata".into()])
+                },
+            },
+            Callback {
+                url: "https://example.org/t".into(),
+                method: Method::Put,
+                payload: Payload::Transcript {
+                    format: TranscriptFormat::Webvtt
+                },
+            },
+            Callback {
+                url: "http://example.org/m?sig=1".into(),
+                method: Method::Put,
+                payload: Payload::Media {
+                    stream: MediaStream::Redacted
+                },
+            },
+            Callback {
+                url: "https://example.org/d".into(),
+                method: Method::Post,
+                payload: Payload::Analytics { include: None },
+            },
+        ]
+    );
+    let stored = serde_json::to_value(&c).unwrap();
+    assert_eq!(stored["callbacks"][1]["type"], "transcript");
+    assert_eq!(serde_json::from_value::<MediaConfig>(stored).unwrap(), c);
+    assert_eq!(
+        c.callbacks[2].display_url(),
+        "http://example.org/m",
+        "no query in logs"
+    );
+    assert_eq!(
+        sealscribe_domain::callbacks::display_url("https://u:secret@example.org/x?token=t#f"),
+        "https://example.org/x"
+    );
+
+    for (json, code, words) in [
+        (
+            r#"{"publish":{"callbacks":[{"method":"POST"}]}}"#,
+            60001,
+            "needs a `url`",
+        ),
+        (
+            r#"{"publish":{"callbacks":[{"url":"ftp://example.org/x"}]}}"#,
+            60002,
+            "must be an https",
+        ),
+        (
+            r#"{"publish":{"callbacks":[{"url":"not a url"}]}}"#,
+            60002,
+            "not a valid URL",
+        ),
+        (
+            r#"{"publish":{"callbacks":[{"url":"https://x.org","method":"GET"}]}}"#,
+            60011,
+            "use POST or PUT",
+        ),
+        (
+            r#"{"publish":{"callbacks":[{"url":"https://x.org","type":"email"}]}}"#,
+            60003,
+            "not a callback type",
+        ),
+        (
+            r#"{"publish":{"callbacks":[{"url":"https://x.org","type":"transcript","format":"docx"}]}}"#,
+            60003,
+            "not a transcript format",
+        ),
+        (
+            r#"{"publish":{"callbacks":[{"url":"https://x.org","type":"transcript","format":"dfxp"}]}}"#,
+            10601,
+            "dfxp is not supported",
+        ),
+        (
+            r#"{"publish":{"callbacks":[{"url":"https://x.org","type":"media","stream":"redacted-audio"}]}}"#,
+            60003,
+            "no detector has a `redactor.audio`",
+        ),
+        (
+            r#"{"publish":{"callbacks":[{"url":"https://x.org","include":["everything"]}]}}"#,
+            60003,
+            "not a section",
+        ),
+        (
+            r#"{"publish":{"callbacks":[{"url":"https://x.org","format":"srt"}]}}"#,
+            60003,
+            "only applies to `type` transcript",
+        ),
+        (
+            r#"{"publish":{"callbacks":[{"url":"https://b.s3.amazonaws.com/x","role":"arn:aws:iam::1:role/r"}]}}"#,
+            10601,
+            "S3 buckets",
+        ),
+    ] {
+        let e = err(json);
+        assert_eq!(
+            (e.code, e.message.contains(words)),
+            (code, true),
+            "{json}: {e:?}"
+        );
+    }
     let e = err(r#"{"publish":{"callbacks":[{"url":"https://x","headers":{}}]}}"#);
     assert_eq!(e.code, 10008);
-    // Both at once.
-    let e = err(
-        r#"{"publish":{"callbacks":[{"url":"https://x"}]},"prediction":{"detectors":[{"detectorName":"SSN"}]}}"#,
-    );
-    assert!(
-        e.message
-            .contains("`prediction.detectors`, `publish.callbacks` are not supported yet")
-    );
+    let cfg: CallbackConfig =
+        serde_json::from_str(r#"{"url":"https://x","type":"media","stream":"original"}"#).unwrap();
+    assert_eq!(cfg.kind.as_deref(), Some("media"));
 }
 
 /// SplitMix64, for the mutation test.

@@ -1,0 +1,241 @@
+//! `configuration.prediction.detectors[]`: which sensitive data to find in the
+//! recognised speech, and how to redact it (reference §3 "prediction").
+//!
+//! The v3 item (`{detectorName, parameters[], redactor{transcript, audio}}`) is
+//! checked here and normalised into a [`Detector`], the form stored in the
+//! media's configuration and read by the pipeline. Detection itself lives in
+//! the `sealscribe-detect` crate.
+//!
+//! Codes: an unknown `detectorName`, a `detectorId` (sealscribe has no detector
+//! definitions to look ids up in), an unknown parameter or value → **50001**;
+//! a `redactor` with neither `transcript` nor `audio` → **50007** (as in v3);
+//! the Spanish variants → **10601**.
+
+use serde::{Deserialize, Serialize};
+
+use crate::configuration::{DetectorConfig, InputError};
+
+/// A detector name or parameter v3 does not know, or a detector id.
+pub const INVALID_DETECTOR: u32 = 50001;
+/// A `redactor` that redacts nothing.
+pub const EMPTY_REDACTOR: u32 = 50007;
+
+/// Default redaction tone (Hz) and gain, the values of v3's documentation example.
+pub const DEFAULT_TONE_HZ: u32 = 170;
+pub const DEFAULT_GAIN: f64 = 0.25;
+/// Default transcript replacement.
+pub const DEFAULT_REPLACEMENT: &str = "[redacted]";
+
+/// Which detector.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DetectorName {
+    #[serde(rename = "PCI")]
+    Pci,
+    #[serde(rename = "SSN")]
+    Ssn,
+    #[serde(rename = "Number")]
+    Number,
+}
+
+impl DetectorName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pci => "PCI",
+            Self::Ssn => "SSN",
+            Self::Number => "Number",
+        }
+    }
+}
+
+/// PCI `detectionLevel`.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum DetectionLevel {
+    /// The card number and the card data spoken right after it (expiry, code).
+    #[default]
+    EntireRegion,
+    /// Card-length digit runs even when the check digit fails.
+    ProbableNumbers,
+    /// Only the words of a valid card number.
+    NumbersOnly,
+}
+
+/// `redactor.audio`, with defaults applied.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+pub struct AudioRedaction {
+    /// Tone frequency, Hz (20 ..= 8000).
+    pub tone: u32,
+    /// Tone amplitude as a fraction of full scale (0 ..= 1).
+    pub gain: f64,
+}
+
+/// One validated detector.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Detector {
+    pub name: DetectorName,
+    /// Meaningful for PCI only.
+    #[serde(default)]
+    pub detection_level: DetectionLevel,
+    /// `redactor.transcript.replacement`: detected words are replaced by this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
+    /// `redactor.audio`: detected time ranges are overwritten by a tone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<AudioRedaction>,
+}
+
+fn bad(code: u32, message: String) -> InputError {
+    InputError::new(code, message)
+}
+
+/// Checks and normalises `prediction.detectors[]`.
+///
+/// # Errors
+///
+/// An [`InputError`] naming the offending item.
+pub fn validate(items: &[DetectorConfig]) -> Result<Vec<Detector>, InputError> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, d)| validate_one(i, d))
+        .collect()
+}
+
+fn validate_one(i: usize, d: &DetectorConfig) -> Result<Detector, InputError> {
+    let at = format!("prediction.detectors[{i}]");
+    if d.detector_id.is_some() {
+        return Err(bad(
+            INVALID_DETECTOR,
+            format!(
+                "`{at}.detectorId`: sealscribe has no detector definitions to look ids up in; \
+                 name the detector instead, e.g. \"detectorName\": \"PCI\" (or SSN, Number)."
+            ),
+        ));
+    }
+    let name = match d.detector_name.as_deref().map(str::trim) {
+        None | Some("") => {
+            return Err(bad(
+                INVALID_DETECTOR,
+                format!("`{at}` needs a `detectorName`: PCI, SSN or Number."),
+            ));
+        }
+        Some(n) if n.eq_ignore_ascii_case("pci") => DetectorName::Pci,
+        Some(n) if n.eq_ignore_ascii_case("ssn") => DetectorName::Ssn,
+        Some(n) if n.eq_ignore_ascii_case("number") => DetectorName::Number,
+        Some(n) if n.to_ascii_lowercase().ends_with("-spanish") => {
+            return Err(bad(
+                crate::configuration::FEATURE_NOT_SUPPORTED,
+                format!(
+                    "`{at}.detectorName` `{}`: sealscribe recognises English only; use PCI, \
+                     SSN or Number.",
+                    short(n)
+                ),
+            ));
+        }
+        Some(n) => {
+            return Err(bad(
+                INVALID_DETECTOR,
+                format!(
+                    "`{at}.detectorName` `{}` is not a detector; use PCI, SSN or Number.",
+                    short(n)
+                ),
+            ));
+        }
+    };
+    let mut detection_level = DetectionLevel::default();
+    for (j, p) in d.parameters.iter().flatten().enumerate() {
+        let pat = format!("{at}.parameters[{j}]");
+        let param = p.parameter.as_deref().unwrap_or_default();
+        let value = p.value.as_deref().unwrap_or_default();
+        if name != DetectorName::Pci || param != "detectionLevel" {
+            return Err(bad(
+                INVALID_DETECTOR,
+                format!(
+                    "`{pat}`: the {} detector has no parameter `{}`{}.",
+                    name.as_str(),
+                    short(param),
+                    if name == DetectorName::Pci {
+                        "; its only parameter is `detectionLevel`"
+                    } else {
+                        "; it takes no parameters"
+                    }
+                ),
+            ));
+        }
+        detection_level = match value {
+            "entireRegion" => DetectionLevel::EntireRegion,
+            "probableNumbers" => DetectionLevel::ProbableNumbers,
+            "numbersOnly" => DetectionLevel::NumbersOnly,
+            other => {
+                return Err(bad(
+                    INVALID_DETECTOR,
+                    format!(
+                        "`{pat}`: `detectionLevel` `{}` is not valid; use entireRegion (the \
+                         default), probableNumbers or numbersOnly.",
+                        short(other)
+                    ),
+                ));
+            }
+        };
+    }
+    let (mut replacement, mut audio) = (None, None);
+    if let Some(r) = &d.redactor {
+        if r.transcript.is_none() && r.audio.is_none() {
+            return Err(bad(
+                EMPTY_REDACTOR,
+                format!(
+                    "`{at}.redactor` redacts nothing: give it `transcript` \
+                     ({{\"replacement\":\"[redacted]\"}}) and/or `audio` \
+                     ({{\"tone\":170,\"gain\":0.25}}), or leave it out."
+                ),
+            ));
+        }
+        if let Some(t) = &r.transcript {
+            let text = t.replacement.as_deref().unwrap_or(DEFAULT_REPLACEMENT);
+            if text.chars().count() > 64 || text.chars().any(char::is_control) {
+                return Err(bad(
+                    INVALID_DETECTOR,
+                    format!(
+                        "`{at}.redactor.transcript.replacement` must be at most 64 printable \
+                         characters, e.g. \"[redacted]\"."
+                    ),
+                ));
+            }
+            replacement = Some(text.to_owned());
+        }
+        if let Some(a) = &r.audio {
+            let tone = a.tone.unwrap_or(DEFAULT_TONE_HZ);
+            let gain = a.gain.unwrap_or(DEFAULT_GAIN);
+            if !(20..=8000).contains(&tone) {
+                return Err(bad(
+                    INVALID_DETECTOR,
+                    format!(
+                        "`{at}.redactor.audio.tone` is {tone} Hz; use an audible tone between \
+                         20 and 8000 Hz (e.g. 170)."
+                    ),
+                ));
+            }
+            if !(0.0..=1.0).contains(&gain) {
+                return Err(bad(
+                    INVALID_DETECTOR,
+                    format!(
+                        "`{at}.redactor.audio.gain` is {gain}; use a fraction of full scale \
+                         between 0 and 1 (e.g. 0.25)."
+                    ),
+                ));
+            }
+            audio = Some(AudioRedaction { tone, gain });
+        }
+    }
+    Ok(Detector {
+        name,
+        detection_level,
+        replacement,
+        audio,
+    })
+}
+
+fn short(s: &str) -> String {
+    crate::configuration::excerpt(s, 32)
+}
