@@ -17,6 +17,7 @@ pub mod error;
 pub mod health;
 pub mod keys;
 pub mod media;
+pub mod signing;
 mod state;
 
 pub use error::ApiError;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(keys::router())
         .merge(media::router())
+        .merge(signing::router())
         .merge(health::router())
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)

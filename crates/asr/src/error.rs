@@ -68,6 +68,11 @@ pub enum AsrError {
         reason: String,
     },
 
+    /// A caller passed a parameter outside its documented domain (a bug in the caller, not bad
+    /// media and not an operator problem), e.g. a redaction tone above the Nyquist frequency.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
     /// whisper.cpp refused to load the model or failed while recognising.
     #[error("speech recognition engine failed: {0}")]
     Engine(String),

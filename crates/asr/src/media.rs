@@ -89,14 +89,17 @@ impl Drop for ChildGuard {
 }
 
 /// What a finished child produced.
-struct Finished<T> {
-    status: ExitStatus,
-    stdout: T,
-    stderr: String,
+pub(crate) struct Finished<T> {
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: T,
+    pub(crate) stderr: String,
 }
 
 /// Runs `cmd`, feeding stdout to `read_stdout` on a thread, under a deadline.
-fn run_with_deadline<T: Send + 'static>(
+///
+/// When `read_stdout` returns early it drops the pipe, so the child dies of a broken pipe
+/// instead of blocking until the deadline.
+pub(crate) fn run_with_deadline<T: Send + 'static>(
     mut cmd: Command,
     tool: &'static str,
     timeout: Duration,
@@ -165,7 +168,7 @@ fn run_with_deadline<T: Send + 'static>(
 }
 
 /// The last meaningful line ffmpeg printed, for error messages.
-fn last_line(stderr: &str) -> String {
+pub(crate) fn last_line(stderr: &str) -> String {
     stderr
         .lines()
         .map(str::trim)
@@ -175,7 +178,7 @@ fn last_line(stderr: &str) -> String {
 }
 
 /// `file:` URL for ffmpeg: the path can then not be read as another protocol or an option.
-fn file_url(path: &Path) -> std::ffi::OsString {
+pub(crate) fn file_url(path: &Path) -> std::ffi::OsString {
     let mut s = std::ffi::OsString::from("file:");
     s.push(path.as_os_str());
     s
@@ -275,6 +278,29 @@ pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, AsrError> {
     })
 }
 
+/// An ffmpeg command reading only the first audio stream of `path`; the caller appends the
+/// output options (format, rate, channels, `-` for stdout).
+pub(crate) fn ffmpeg_first_audio(path: &Path) -> Command {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args([
+        "-nostdin",
+        "-hide_banner",
+        "-v",
+        "error",
+        "-protocol_whitelist",
+        "file",
+        "-i",
+    ])
+    .arg(file_url(path))
+    .args(["-map", "0:a:0", "-vn", "-sn", "-dn"]);
+    cmd
+}
+
+/// Deadline for decoding all of a file probed as `info`.
+pub(crate) fn decode_timeout(info: &MediaInfo) -> Duration {
+    DECODE_BASE_TIMEOUT + Duration::from_millis(info.duration_ms / 4)
+}
+
 /// Decodes the first audio stream to 16 kHz mono f32 samples in -1..1 (channels are mixed).
 ///
 /// Probes first, so an audio-less or unreadable file fails before ffmpeg is asked to decode.
@@ -289,22 +315,9 @@ pub fn decode_to_pcm16k(path: impl AsRef<Path>) -> Result<Vec<f32>, AsrError> {
 
 /// Decodes a file already probed as `info` (saves a second ffprobe run).
 pub fn decode_probed(path: &Path, info: &MediaInfo) -> Result<Vec<f32>, AsrError> {
-    let timeout = DECODE_BASE_TIMEOUT + Duration::from_millis(info.duration_ms / 4);
-    let mut cmd = Command::new("ffmpeg");
-    cmd.args([
-        "-nostdin",
-        "-hide_banner",
-        "-v",
-        "error",
-        "-protocol_whitelist",
-        "file",
-        "-i",
-    ])
-    .arg(file_url(path))
-    .args([
-        "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", "16000", "-f", "s16le", "-",
-    ]);
-    let done = run_with_deadline(cmd, "ffmpeg", timeout, |mut o| {
+    let mut cmd = ffmpeg_first_audio(path);
+    cmd.args(["-ac", "1", "-ar", "16000", "-f", "s16le", "-"]);
+    let done = run_with_deadline(cmd, "ffmpeg", decode_timeout(info), |mut o| {
         let mut pcm = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
         let mut carry: Option<u8> = None;

@@ -9,6 +9,7 @@ pub mod callbacks;
 pub mod codes;
 pub mod configuration;
 pub mod detectors;
+pub mod document;
 pub mod ids;
 pub mod media;
 pub mod records;

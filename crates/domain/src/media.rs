@@ -107,6 +107,71 @@ pub struct MediaRecord {
     pub searchable: bool,
     /// Present when the media is encrypted to a customer's key.
     pub encryption: Option<Encryption>,
+    /// v3 `prediction` (`{detectors:[…]}`) when detectors ran; never for encrypted media.
+    pub prediction: Option<Value>,
+    /// The delivery state of each configured callback (loaded for single media only).
+    pub deliveries: Vec<Delivery>,
+}
+
+impl MediaRecord {
+    /// The normalised configuration (defaults for anything unreadable).
+    pub fn config(&self) -> crate::configuration::MediaConfig {
+        serde_json::from_value(self.configuration.clone()).unwrap_or_default()
+    }
+
+    /// Whether a redacted audio stream is produced for this media.
+    pub fn redacts_audio(&self) -> bool {
+        self.config().detectors.iter().any(|d| d.audio.is_some())
+    }
+}
+
+/// Where a callback's delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "delivered" => Self::Delivered,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// One try at delivering a callback.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryAttempt {
+    pub at: DateTime<Utc>,
+    /// The receiver's HTTP status, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// Why the try failed, when it did (no URL, no body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The delivery state of `callbacks[index]` of the media's configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delivery {
+    pub index: u32,
+    pub status: DeliveryStatus,
+    pub attempts: Vec<DeliveryAttempt>,
 }
 
 /// Client Supplied Encryption state of a media item.
@@ -159,20 +224,28 @@ pub struct MediaQuery {
 /// Kinds of background job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JobKind {
-    /// Probe, decode, recognise, build the transcript, index.
+    /// Probe, decode, recognise, detect, redact, build the transcript, index.
     Process,
+    /// Deliver `callbacks[index]` of the media's configuration.
+    Callback { index: u32 },
 }
 
 impl JobKind {
+    /// The `kind` column; a callback's index is stored beside it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Process => "process",
+            Self::Callback { .. } => "callback",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
+    /// From the `kind` column and the stored argument.
+    pub fn parse(s: &str, arg: Option<i64>) -> Option<Self> {
         match s {
             "process" => Some(Self::Process),
+            "callback" => Some(Self::Callback {
+                index: u32::try_from(arg?).ok()?,
+            }),
             _ => None,
         }
     }
@@ -188,17 +261,35 @@ pub struct JobClaim {
     pub attempt: u32,
 }
 
-/// The pipeline's tasks, all pending.
-pub fn initial_tasks() -> Vec<Task> {
+/// The pipeline's tasks for a media item with this configuration, all pending.
+pub fn initial_tasks(config: &crate::configuration::MediaConfig) -> Vec<Task> {
+    let encrypted = config.encryption.is_some();
+    let detects = !config.detectors.is_empty();
+    let redacts_audio = config.detectors.iter().any(|d| d.audio.is_some());
     [
-        ("fetch", "Fetch media", "ingest"),
-        ("probe", "Probe media", "ingest"),
-        ("transcribe", "Speech recognition", "transcription"),
-        ("transcript", "Build transcript", "transcription"),
-        ("index", "Search indexing", "publish"),
+        (true, "fetch", "Fetch media", "ingest"),
+        (
+            encrypted,
+            "protect",
+            "Encrypt the original to the customer's key",
+            "ingest",
+        ),
+        (true, "probe", "Probe media", "ingest"),
+        (true, "transcribe", "Speech recognition", "transcription"),
+        (true, "transcript", "Build transcript", "transcription"),
+        (detects, "detect", "Detect sensitive data", "prediction"),
+        (redacts_audio, "redact", "Redact audio", "prediction"),
+        (true, "index", "Search indexing", "publish"),
+        (
+            encrypted,
+            "encrypt",
+            "Encrypt results to the customer's key",
+            "publish",
+        ),
     ]
     .into_iter()
-    .map(|(id, display, phase)| Task {
+    .filter(|(on, ..)| *on)
+    .map(|(_, id, display, phase)| Task {
         task_id: id.into(),
         display: display.into(),
         phase: phase.into(),

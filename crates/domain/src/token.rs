@@ -49,6 +49,14 @@ impl fmt::Debug for Token {
     }
 }
 
+/// A new secret for signing an account's callbacks: `whsec_` and 256 random
+/// bits in hex. Unlike tokens it is stored as is (signing needs it).
+pub fn new_signing_secret() -> String {
+    let mut secret = [0u8; SECRET_BYTES];
+    getrandom::fill(&mut secret).expect("the operating system's random source failed");
+    format!("whsec_{}", hex::encode(secret))
+}
+
 /// SHA-256 of a token, hex-encoded: what the database stores and looks up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenHash(pub String);

@@ -4,8 +4,11 @@
 //! (`work.sealed`). This job (1) encrypts it to the customer's pinned OpenPGP
 //! key as the `original-encrypted` stream, (2) recognises it from a plaintext
 //! temporary file that is removed on every exit path (and the whole scratch
-//! directory is wiped when workers start, which covers crashes), (3) encrypts
-//! the full result document to the customer's key, and (4) finishes the media,
+//! directory is wiped when workers start, which covers crashes), runs the
+//! detectors and, with an audio redactor, encrypts the redacted audio as
+//! `redacted-encrypted` (its plaintext is a scratch file too), (3) encrypts
+//! the full result document, and the `analytics`/`transcript` callback bodies,
+//! to the customer's key, and (4) finishes the media,
 //! which deletes the seal key: the sealed copy is deleted too, and could not
 //! be read again anyway. The database never receives the transcript or metadata.
 
@@ -15,19 +18,38 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::Utc;
-use sealscribe_domain::codes;
-use sealscribe_domain::media::{Encryption, JobClaim, MediaRecord, TaskStatus};
+use sealscribe_domain::media::{Encryption, JobClaim, MediaRecord, MediaStatus, TaskStatus};
+use sealscribe_domain::{codes, document};
 use sealscribe_openpgp::{EncryptOptions, Recipient};
 use sealscribe_seal::{OpenReader, Opener, SealKey};
-use sealscribe_store::{StoreError, media_blob};
+use sealscribe_store::{Finished, StoreError, media_blob};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::process::{Progress, StepError, TempFile, probe_and_recognise, step, working_copy};
+use crate::callbacks;
+use crate::process::{
+    Progress, StepError, TempFile, detect, probe_and_recognise, redact_audio, step, working_copy,
+};
 use crate::worker::Ctx;
 
 fn internal(what: &str, e: impl std::fmt::Display) -> StepError {
     StepError::transient(format!("{what}: {e}"))
+}
+
+/// Encrypts a plaintext scratch file to the customer's key, into a local file.
+fn encrypt_file(input: &Path, recipient: &Recipient, out: &Path) -> Result<(), StepError> {
+    let input = File::open(input).map_err(|e| internal("opening scratch file", e))?;
+    let output = File::create(out).map_err(|e| internal("creating encrypted file", e))?;
+    let mut writer = BufWriter::with_capacity(1 << 20, output);
+    sealscribe_openpgp::encrypt(
+        recipient,
+        std::io::BufReader::with_capacity(1 << 20, input),
+        &mut writer,
+        EncryptOptions::binary(),
+    )
+    .map_err(|e| internal("encrypting", e))?;
+    std::io::Write::flush(&mut writer).map_err(|e| internal("writing encrypted file", e))?;
+    Ok(())
 }
 
 /// Encrypts the sealed upload to the customer's key, into a local file.
@@ -151,7 +173,30 @@ pub async fn run(
         tokio::task::spawn_blocking(move || open_to_file(&s, &k, &p)).await??;
     }
 
-    let (length_ms, transcript) = probe_and_recognise(ctx, claim, progress, lost, &plain).await?;
+    let (info, recognised) = probe_and_recognise(ctx, claim, progress, lost, &plain).await?;
+    let config = media.config();
+    let analysis = detect(db, claim, progress, lost, recognised, &config).await?;
+    if let Some(plan) = &analysis.audio {
+        step(db, claim, progress, lost, "redact", async {
+            // The redacted audio is plaintext too: a scratch file, encrypted
+            // to the customer's key, removed on every exit path.
+            let scratch = |ext: &str| {
+                ctx.settings
+                    .tmp_dir
+                    .join(format!("{}-{}.{ext}", media.id, claim.job_id))
+            };
+            let (wav, pgp) = (scratch("redacted.wav"), scratch("redacted.pgp"));
+            let _guards = (TempFile(Some(wav.clone())), TempFile(Some(pgp.clone())));
+            redact_audio(&plain, &info, plan, &wav).await?;
+            let (w, r, p) = (wav.clone(), recipient.clone(), pgp.clone());
+            tokio::task::spawn_blocking(move || encrypt_file(&w, &r, &p)).await??;
+            ctx.blobs
+                .upload_file(&media_blob(media.id, "redacted-encrypted"), &pgp)
+                .await?;
+            Ok(())
+        })
+        .await?;
+    }
     progress.set("transcript", TaskStatus::Completed);
     progress.set("index", TaskStatus::Skipped);
 
@@ -160,45 +205,59 @@ pub async fn run(
             Some(sealed) => open_input(&seal_key, sealed)?,
             None => json!({}),
         };
-        let base = format!("/v3/media/{}", media.id);
-        let document = json!({
-            "_links": {"self": {"href": base}},
-            "formatVersion": "3.0.7",
-            "mediaId": media.id,
-            "status": "finished",
-            "dateCreated": media.created_at,
-            "dateFinished": Utc::now(),
-            "mediaContentType": media.content_type,
-            "length": length_ms,
-            "fileName": input.get("fileName").cloned().unwrap_or(Value::Null),
-            "metadata": input.get("metadata").cloned().filter(|m| !m.is_null()).unwrap_or_else(|| json!({})),
-            "transcript": transcript,
-            "streams": [{"streamName": "original-encrypted", "streamLocation": format!("{base}/streams/original-encrypted")}],
-            "encryption": enc.info,
-        });
-        let bytes = serde_json::to_vec_pretty(&document).map_err(|e| internal("document", e))?;
-        let r = recipient.clone();
-        let ciphertext = tokio::task::spawn_blocking(move || {
-            let mut out = Vec::new();
-            sealscribe_openpgp::encrypt(&r, bytes.as_slice(), &mut out, EncryptOptions::armored()).map(|_| out)
-        })
-        .await?
-        .map_err(|e| internal("encrypting the document", e))?;
-        ctx.blobs.put_bytes(&media_blob(media.id, "document.pgp"), &ciphertext).await?;
+        // The record as the customer's copy describes it: finished, with its content.
+        let mut full = media.clone();
+        full.status = MediaStatus::Finished;
+        full.finished_at = Some(Utc::now());
+        full.length_ms = Some(info.duration_ms);
+        full.file_name = input
+            .get("fileName")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        full.metadata = input.get("metadata").cloned().filter(|m| !m.is_null());
+        full.transcript = Some(
+            serde_json::to_value(&analysis.transcript).map_err(|e| internal("transcript", e))?,
+        );
+        full.prediction = analysis.prediction.clone();
+        full.deliveries.clear();
+        let mut bodies = vec![(
+            media_blob(media.id, "document.pgp"),
+            serde_json::to_vec_pretty(&document::full_document(&full))
+                .map_err(|e| internal("document", e))?,
+        )];
+        for (i, c) in config.callbacks.iter().enumerate() {
+            if let Some((body, _)) = callbacks::clear_body(&full, &c.payload) {
+                bodies.push((callbacks::prepared_blob(media, i), body));
+            }
+        }
+        for (key, plaintext) in bodies {
+            let r = recipient.clone();
+            let ciphertext = tokio::task::spawn_blocking(move || {
+                let mut out = Vec::new();
+                sealscribe_openpgp::encrypt(
+                    &r,
+                    plaintext.as_slice(),
+                    &mut out,
+                    EncryptOptions::armored(),
+                )
+                .map(|_| out)
+            })
+            .await?
+            .map_err(|e| internal("encrypting the results", e))?;
+            ctx.blobs.put_bytes(&key, &ciphertext).await?;
+        }
         Ok(())
     })
     .await?;
 
+    let done = Finished {
+        tasks: &progress.tasks,
+        callbacks: &callbacks::due(&config.callbacks, true),
+        ..Finished::default()
+    };
     if lost.is_cancelled()
         || !db
-            .finish_job(
-                claim.job_id,
-                &ctx.settings.worker_id,
-                media.id,
-                None,
-                &progress.tasks,
-                None,
-            )
+            .finish_job(claim.job_id, &ctx.settings.worker_id, media.id, &done)
             .await?
     {
         return Err(StepError::abandoned());

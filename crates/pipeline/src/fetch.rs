@@ -76,31 +76,34 @@ pub fn client(policy: &UrlPolicy) -> reqwest::Client {
     builder.build().expect("HTTP client configuration is valid")
 }
 
-/// Checks a `mediaUrl` when it is submitted: scheme, syntax and, for literal
-/// IP addresses, that the address is allowed.
-pub fn check_url(url: &str, policy: &UrlPolicy) -> Result<url::Url, String> {
+/// Checks a URL the server is asked to call (`what` names it in messages, e.g.
+/// "mediaUrl"): scheme, syntax and, for literal IP addresses (which never go
+/// through the resolver), that the address is allowed.
+pub fn check_url(what: &str, url: &str, policy: &UrlPolicy) -> Result<url::Url, String> {
     let parsed =
-        url::Url::parse(url.trim()).map_err(|e| format!("mediaUrl is not a valid URL: {e}"))?;
+        url::Url::parse(url.trim()).map_err(|e| format!("{what} is not a valid URL: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(format!(
-            "mediaUrl must be an http or https URL, not {}:",
+            "{what} must be an http or https URL, not {}:",
             parsed.scheme()
         ));
     }
     let Some(host) = parsed.host() else {
-        return Err("mediaUrl has no host".into());
+        return Err(format!("{what} has no host"));
     };
     if !policy.allow_private {
         let ip = match host {
             url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
             url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
             url::Host::Domain(d) if d.eq_ignore_ascii_case("localhost") => {
-                return Err("mediaUrl must not point at this server's own network".into());
+                return Err(format!(
+                    "{what} must not point at this server's own network"
+                ));
             }
             url::Host::Domain(_) => None,
         };
         if ip.is_some_and(|ip| !is_public(ip)) {
-            return Err("mediaUrl must point at a public address".into());
+            return Err(format!("{what} must point at a public address"));
         }
     }
     Ok(parsed)
@@ -115,8 +118,8 @@ pub async fn fetch(
     blobs: &BlobStore,
     key: &BlobKey,
 ) -> Result<(u64, Option<String>), StepError> {
-    let parsed =
-        check_url(url, policy).map_err(|m| StepError::permanent(codes::MEDIA_URL_MALFORMED, m))?;
+    let parsed = check_url("mediaUrl", url, policy)
+        .map_err(|m| StepError::permanent(codes::MEDIA_URL_MALFORMED, m))?;
     let unreachable = |e: reqwest::Error| {
         StepError::permanent(
             codes::MEDIA_URL_UNREACHABLE,
@@ -175,7 +178,7 @@ fn too_large(policy: &UrlPolicy) -> StepError {
 }
 
 /// A reqwest error in words, without the URL (which may carry credentials).
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -206,7 +209,7 @@ pub async fn check_reachable(
     policy: &UrlPolicy,
     url: &str,
 ) -> Result<url::Url, (u32, String)> {
-    let parsed = check_url(url, policy).map_err(|m| (codes::MEDIA_URL_MALFORMED, m))?;
+    let parsed = check_url("mediaUrl", url, policy).map_err(|m| (codes::MEDIA_URL_MALFORMED, m))?;
     let request = client
         .get(parsed.clone())
         .header(reqwest::header::RANGE, "bytes=0-0")
@@ -249,11 +252,11 @@ mod tests {
             "http://localhost:8080/",
             "http://169.254.169.254/latest",
         ] {
-            assert!(check_url(url, &strict).is_err(), "{url}");
-            assert!(check_url(url, &open).is_ok(), "{url}");
+            assert!(check_url("mediaUrl", url, &strict).is_err(), "{url}");
+            assert!(check_url("mediaUrl", url, &open).is_ok(), "{url}");
         }
-        assert!(check_url("https://example.com/a.mp3", &strict).is_ok());
-        assert!(check_url("ftp://example.com/a.mp3", &open).is_err());
-        assert!(check_url("not a url", &open).is_err());
+        assert!(check_url("mediaUrl", "https://example.com/a.mp3", &strict).is_ok());
+        assert!(check_url("mediaUrl", "ftp://example.com/a.mp3", &open).is_err());
+        assert!(check_url("mediaUrl", "not a url", &open).is_err());
     }
 }

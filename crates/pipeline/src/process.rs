@@ -1,15 +1,20 @@
-//! One processing job: fetch → probe → recognise → transcript → index.
+//! One processing job: fetch → probe → recognise → detect → redact → transcript → index.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use sealscribe_asr::{AsrError, SpeechEngine};
+use sealscribe_asr::{AsrError, MediaInfo, SpeechEngine};
 use sealscribe_domain::codes;
-use sealscribe_domain::media::{Failure, IndexEntry, JobClaim, Task, TaskStatus, initial_tasks};
-use sealscribe_store::{BlobStore, Db, StoreError, media_blob};
+use sealscribe_domain::configuration::MediaConfig;
+use sealscribe_domain::media::{
+    Failure, IndexEntry, JobClaim, MediaRecord, Task, TaskStatus, initial_tasks,
+};
+use sealscribe_store::{BlobStore, Db, Finished, StoreError, media_blob};
+use sealscribe_transcript::Transcript;
 use tokio_util::sync::CancellationToken;
 
 use crate::fetch;
+use crate::redaction::{self, Analysis, AudioPlan};
 use crate::worker::Ctx;
 
 /// Why a step failed, and whether trying again could help.
@@ -81,35 +86,11 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new() -> Self {
+    /// The tasks of this media item's job.
+    pub fn for_media(media: &MediaRecord) -> Self {
         Self {
-            tasks: initial_tasks(),
+            tasks: initial_tasks(&media.config()),
         }
-    }
-
-    /// The tasks of an encrypted media item's job.
-    pub fn encrypted() -> Self {
-        let mut tasks = initial_tasks();
-        let task = |id: &str, display: &str, phase: &str| Task {
-            task_id: id.into(),
-            display: display.into(),
-            phase: phase.into(),
-            status: TaskStatus::Pending,
-        };
-        tasks.insert(
-            1,
-            task(
-                "protect",
-                "Encrypt the original to the customer's key",
-                "ingest",
-            ),
-        );
-        tasks.push(task(
-            "encrypt",
-            "Encrypt results to the customer's key",
-            "publish",
-        ));
-        Self { tasks }
     }
 
     pub fn set(&mut self, task: &str, status: TaskStatus) {
@@ -175,8 +156,8 @@ pub async fn run(
         .load_media(claim.media_id)
         .await?
         .ok_or_else(StepError::abandoned)?;
+    *progress = Progress::for_media(&media);
     if let Some(enc) = &media.encryption {
-        *progress = Progress::encrypted();
         return crate::encrypted::run(ctx, claim, progress, lost, &media, enc).await;
     }
     let key = media_blob(media.id, "original");
@@ -204,7 +185,25 @@ pub async fn run(
 
     let (path, _guard) = working_copy(&ctx.blobs, &key, &ctx.settings.tmp_dir, claim).await?;
 
-    let (_, transcript) = probe_and_recognise(ctx, claim, progress, lost, &path).await?;
+    let (info, recognised) = probe_and_recognise(ctx, claim, progress, lost, &path).await?;
+    let config = media.config();
+    let analysis = detect(db, claim, progress, lost, recognised, &config).await?;
+    if let Some(plan) = &analysis.audio {
+        step(db, claim, progress, lost, "redact", async {
+            let out = ctx
+                .settings
+                .tmp_dir
+                .join(format!("{}-{}.redacted.wav", media.id, claim.job_id));
+            let _out_guard = TempFile(Some(out.clone()));
+            redact_audio(&path, &info, plan, &out).await?;
+            ctx.blobs
+                .upload_file(&media_blob(media.id, "redacted"), &out)
+                .await?;
+            Ok(())
+        })
+        .await?;
+    }
+    let transcript = analysis.transcript;
 
     let document = step(db, claim, progress, lost, "transcript", async {
         serde_json::to_value(&transcript).map_err(|e| StepError::transient(e.to_string()))
@@ -229,16 +228,16 @@ pub async fn run(
         progress.set("index", TaskStatus::Skipped);
         None
     };
+    let done = Finished {
+        transcript: Some(&document),
+        prediction: analysis.prediction.as_ref(),
+        tasks: &progress.tasks,
+        index: index.as_ref(),
+        callbacks: &crate::callbacks::due(&config.callbacks, true),
+    };
     if lost.is_cancelled()
         || !db
-            .finish_job(
-                claim.job_id,
-                &ctx.settings.worker_id,
-                media.id,
-                Some(&document),
-                &progress.tasks,
-                index.as_ref(),
-            )
+            .finish_job(claim.job_id, &ctx.settings.worker_id, media.id, &done)
             .await?
     {
         return Err(StepError::abandoned());
@@ -246,15 +245,54 @@ pub async fn run(
     Ok(())
 }
 
+/// The `detect` step (when detectors are configured): the transcript as it
+/// will be stored, with what the detectors found replaced.
+pub async fn detect(
+    db: &dyn Db,
+    claim: &JobClaim,
+    progress: &mut Progress,
+    lost: &CancellationToken,
+    recognised: sealscribe_asr::Transcript,
+    config: &MediaConfig,
+) -> Result<Analysis, StepError> {
+    // The recogniser's transcript type and the stored one share the v3 shape.
+    let transcript: Transcript = serde_json::to_value(&recognised)
+        .and_then(serde_json::from_value)
+        .map_err(|e| StepError::transient(format!("transcript: {e}")))?;
+    if config.detectors.is_empty() {
+        return Ok(redaction::analyse(transcript, &[]));
+    }
+    step(db, claim, progress, lost, "detect", async {
+        Ok(redaction::analyse(transcript, &config.detectors))
+    })
+    .await
+}
+
+/// Writes the redacted audio of `input` to `out` (a WAV file), off the executor.
+pub async fn redact_audio(
+    input: &std::path::Path,
+    info: &MediaInfo,
+    plan: &AudioPlan,
+    out: &std::path::Path,
+) -> Result<(), StepError> {
+    let (input, info, out) = (input.to_owned(), info.clone(), out.to_owned());
+    let (ranges, tone) = (plan.ranges.clone(), plan.tone);
+    tokio::task::spawn_blocking(move || {
+        sealscribe_asr::redact_audio(&input, &info, &ranges, tone.tone, tone.gain, &out)
+    })
+    .await??;
+    Ok(())
+}
+
 /// The `probe` and `transcribe` steps on a local media file, for plain and
-/// encrypted media alike. Returns the length in ms and the transcript.
+/// encrypted media alike. Returns what the probe found and the transcript.
 pub async fn probe_and_recognise(
     ctx: &Arc<Ctx>,
     claim: &JobClaim,
     progress: &mut Progress,
     lost: &CancellationToken,
     path: &std::path::Path,
-) -> Result<(u64, sealscribe_asr::Transcript), StepError> {
+) -> Result<(MediaInfo, sealscribe_asr::Transcript), StepError> {
     let db = ctx.db.as_ref();
     let info = step(db, claim, progress, lost, "probe", async {
         let p = path.to_owned();
@@ -264,10 +302,9 @@ pub async fn probe_and_recognise(
         Ok(info)
     })
     .await?;
-    let length_ms = info.duration_ms;
     let transcript = step(db, claim, progress, lost, "transcribe", async {
         let engine: Arc<dyn SpeechEngine> = ctx.engine.clone();
-        let p = path.to_owned();
+        let (p, info) = (path.to_owned(), info.clone());
         let transcript = tokio::task::spawn_blocking(move || {
             let pcm = sealscribe_asr::media::decode_probed(&p, &info)?;
             engine.recognise(&pcm)
@@ -276,7 +313,7 @@ pub async fn probe_and_recognise(
         Ok(transcript)
     })
     .await?;
-    Ok((length_ms, transcript))
+    Ok((info, transcript))
 }
 
 /// A local file with the media bytes: the blob itself on a local store,

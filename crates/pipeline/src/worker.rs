@@ -1,5 +1,6 @@
-//! The worker pool: each worker leases one job at a time, renews the lease
-//! while it works, and retries or fails the job on error.
+//! The worker pool: each worker leases one job at a time (processing or a
+//! callback delivery), renews the lease while it works, and retries or fails
+//! the job on error.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 use sealscribe_asr::SpeechEngine;
 use sealscribe_domain::codes;
-use sealscribe_domain::media::{Failure, JobClaim};
+use sealscribe_domain::media::{Failure, JobClaim, JobKind};
 use sealscribe_store::{BlobStore, Db, media_blob, media_prefix};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -36,6 +37,7 @@ pub struct Settings {
     pub url_policy: UrlPolicy,
     /// This process's identity in job leases.
     pub worker_id: String,
+    pub callbacks: crate::CallbackSettings,
 }
 
 /// What every job needs.
@@ -126,40 +128,14 @@ async fn run_worker(ctx: Arc<Ctx>, wake: Arc<Notify>, shutdown: CancellationToke
     }
 }
 
-#[tracing::instrument(skip_all, fields(media_id = %claim.media_id, job_id = claim.job_id, attempt = claim.attempt))]
-async fn run_job(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &CancellationToken) {
-    let s = &ctx.settings;
-    let db = ctx.db.as_ref();
-    let mut progress = Progress::new();
-    if claim.attempt > s.max_attempts {
-        // It was claimed this often without finishing: its workers died mid-job.
-        let failure = Failure {
-            code: codes::INTERNAL,
-            error: format!(
-                "processing was interrupted {} times and was abandoned",
-                claim.attempt - 1
-            ),
-        };
-        progress.fail();
-        let _ = db
-            .fail_job(
-                claim.job_id,
-                &s.worker_id,
-                claim.media_id,
-                &failure,
-                &progress.tasks,
-            )
-            .await;
-        tracing::warn!("job abandoned after repeated interruptions");
-        return;
-    }
-    tracing::info!("job started");
+/// Renews the job's lease until dropped; cancels `lost` when the job is no
+/// longer this worker's (lease lost, or the media was deleted).
+struct Heartbeat(tokio::task::JoinHandle<()>);
 
-    // Renew the lease while working; losing it (or the media) cancels `lost`.
-    let lost = CancellationToken::new();
-    let heartbeat = {
-        let (ctx, lost, job) = (ctx.clone(), lost.clone(), claim.job_id);
-        tokio::spawn(async move {
+impl Heartbeat {
+    fn start(ctx: &Arc<Ctx>, job: i64, lost: &CancellationToken) -> Self {
+        let (ctx, lost) = (ctx.clone(), lost.clone());
+        Self(tokio::spawn(async move {
             let every = ctx.settings.lease / 3;
             loop {
                 tokio::time::sleep(every).await;
@@ -177,9 +153,71 @@ async fn run_job(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &CancellationToken) 
                     Err(e) => tracing::warn!("cannot renew job lease: {e}"),
                 }
             }
-        })
-    };
+        }))
+    }
+}
 
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+#[tracing::instrument(skip_all, fields(media_id = %claim.media_id, job_id = claim.job_id, attempt = claim.attempt, kind = claim.kind.as_str()))]
+async fn run_job(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &CancellationToken) {
+    match claim.kind {
+        JobKind::Process => run_processing(ctx, claim, shutdown).await,
+        JobKind::Callback { index } => {
+            let lost = CancellationToken::new();
+            let _heartbeat = Heartbeat::start(ctx, claim.job_id, &lost);
+            if let Err(e) = crate::callbacks::run(ctx, &claim, index).await {
+                // The round is not recorded; the lease expires and it runs again.
+                tracing::warn!("callback delivery interrupted: {e}");
+            }
+        }
+    }
+}
+
+async fn run_processing(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &CancellationToken) {
+    let s = &ctx.settings;
+    let db = ctx.db.as_ref();
+    let media = match db.load_media(claim.media_id).await {
+        Ok(Some(m)) => m,
+        Ok(None) => return, // deleted; its job goes with it
+        Err(e) => {
+            tracing::warn!("cannot load the media: {e}");
+            return;
+        }
+    };
+    let callbacks = media.config().callbacks;
+    let mut progress = Progress::for_media(&media);
+    if claim.attempt > s.max_attempts {
+        // It was claimed this often without finishing: its workers died mid-job.
+        let failure = Failure {
+            code: codes::INTERNAL,
+            error: format!(
+                "processing was interrupted {} times and was abandoned",
+                claim.attempt - 1
+            ),
+        };
+        progress.fail();
+        let _ = db
+            .fail_job(
+                claim.job_id,
+                &s.worker_id,
+                claim.media_id,
+                &failure,
+                &progress.tasks,
+                &crate::callbacks::due(&callbacks, false),
+            )
+            .await;
+        tracing::warn!("job abandoned after repeated interruptions");
+        return;
+    }
+    tracing::info!("job started");
+
+    let lost = CancellationToken::new();
+    let heartbeat = Heartbeat::start(ctx, claim.job_id, &lost);
     let grace = async {
         shutdown.cancelled().await;
         tokio::time::sleep(s.shutdown_grace).await;
@@ -188,8 +226,7 @@ async fn run_job(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &CancellationToken) 
         r = process::run(ctx, &claim, &mut progress, &lost) => Some(r),
         _ = grace => None,
     };
-    heartbeat.abort();
-
+    drop(heartbeat);
     match result {
         Some(Ok(())) => tracing::info!("job finished"),
         None => {
@@ -220,6 +257,7 @@ async fn run_job(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &CancellationToken) 
                         claim.media_id,
                         &e.failure,
                         &progress.tasks,
+                        &crate::callbacks::due(&callbacks, false),
                     )
                     .await;
             }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use sealscribe_domain::media::{IndexEntry, MediaSource, initial_tasks};
 use sealscribe_domain::{AccountId, MediaId};
-use sealscribe_store::{NewMedia, open_db};
+use sealscribe_store::{Finished, NewMedia, open_db};
 use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sealscribe");
@@ -301,7 +301,7 @@ fn seed(data: &Path, n: u64) -> (String, MediaId) {
                 metadata: Some(json!({"title": format!("Call {i}")})),
                 external_id: None,
                 searchable: true,
-                tasks: initial_tasks(),
+                tasks: initial_tasks(&Default::default()),
                 encryption: None,
             };
             db.create_media(&media).await.unwrap();
@@ -321,9 +321,12 @@ fn seed(data: &Path, n: u64) -> (String, MediaId) {
                     claim.job_id,
                     "bench",
                     claim.media_id,
-                    Some(&doc),
-                    &initial_tasks(),
-                    Some(&entry)
+                    &Finished {
+                        transcript: Some(&doc),
+                        tasks: &initial_tasks(&Default::default()),
+                        index: Some(&entry),
+                        ..Finished::default()
+                    }
                 )
                 .await
                 .unwrap()

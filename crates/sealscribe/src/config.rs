@@ -142,7 +142,8 @@ pub struct WorkerArgs {
     /// Seconds a running job may continue after a shutdown signal before it is released.
     #[arg(long, env = "SEALSCRIBE_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
-    /// Allow mediaUrls on loopback and private networks (off: prevents SSRF).
+    /// Allow mediaUrls and callback URLs on loopback and private networks
+    /// (off: prevents SSRF into the operator's network).
     #[arg(long, env = "SEALSCRIBE_ALLOW_PRIVATE_URLS")]
     pub allow_private_urls: bool,
     /// Largest media fetched from a mediaUrl, in bytes.
@@ -151,11 +152,54 @@ pub struct WorkerArgs {
     /// Seconds allowed to fetch a mediaUrl.
     #[arg(long, env = "SEALSCRIBE_MEDIA_URL_TIMEOUT_SECS", default_value_t = 600)]
     pub media_url_timeout_secs: u64,
+    /// Callback tries per round, back to back.
+    #[arg(long, env = "SEALSCRIBE_CALLBACK_TRIES_PER_ROUND", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub callback_tries_per_round: u32,
+    /// Delays before each further round of callback tries, comma-separated
+    /// (`s`, `m`, `h` units); VoiceBase's schedule is the default. Empty: one round.
+    #[arg(long, env = "SEALSCRIBE_CALLBACK_RETRY_DELAYS", default_value = "15m,30m,1h,2h,4h,8h", value_parser = parse_delays)]
+    pub callback_retry_delays: Delays,
+    /// Seconds one callback try may take.
+    #[arg(long, env = "SEALSCRIBE_CALLBACK_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub callback_timeout_secs: u64,
     #[command(flatten)]
     pub asr: sealscribe_asr::AsrArgs,
 }
 
+/// A list of delays, e.g. `15m,30m,1h`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delays(pub Vec<std::time::Duration>);
+
+fn parse_delays(text: &str) -> Result<Delays, String> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let split = part
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(part.len());
+        let (number, unit) = part.split_at(split);
+        let n: u64 = number
+            .parse()
+            .map_err(|_| format!("`{part}` is not a delay like 30s, 15m or 2h"))?;
+        let secs = match unit {
+            "s" | "" => n,
+            "m" => n * 60,
+            "h" => n * 3600,
+            _ => return Err(format!("`{part}`: the unit must be s, m or h")),
+        };
+        out.push(std::time::Duration::from_secs(secs));
+    }
+    Ok(Delays(out))
+}
+
 impl WorkerArgs {
+    pub fn callback_settings(&self) -> sealscribe_pipeline::CallbackSettings {
+        sealscribe_pipeline::CallbackSettings {
+            tries_per_round: self.callback_tries_per_round,
+            retry_delays: self.callback_retry_delays.0.clone(),
+            timeout: std::time::Duration::from_secs(self.callback_timeout_secs),
+        }
+    }
+
     pub fn url_policy(&self) -> sealscribe_pipeline::UrlPolicy {
         sealscribe_pipeline::UrlPolicy {
             allow_private: self.allow_private_urls,
@@ -196,6 +240,19 @@ pub fn init_logging(args: &LogArgs) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn delays_parse() {
+        use std::time::Duration;
+        assert_eq!(
+            super::parse_delays("15m, 1h,30s,2").unwrap().0,
+            [900, 3600, 30, 2].map(Duration::from_secs).to_vec()
+        );
+        assert!(super::parse_delays("").unwrap().0.is_empty());
+        assert!(super::parse_delays("5d").is_err());
+        assert!(super::parse_delays("soon").is_err());
+    }
+
     use clap::CommandFactory;
 
     #[test]

@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sealscribe_domain::media::{
-    Encryption, Failure, IndexEntry, JobClaim, MediaQuery, MediaRecord, MediaSource, Task,
+    DeliveryAttempt, Encryption, Failure, IndexEntry, JobClaim, MediaQuery, MediaRecord,
+    MediaSource, Task,
 };
 use sealscribe_domain::{
     Account, AccountId, MediaId, PublicKeyId, PublicKeyRecord, TokenHash, TokenRecord,
@@ -73,6 +74,35 @@ pub trait Db: MediaStore + JobQueue + Send + Sync + 'static {
         account: AccountId,
         id: PublicKeyId,
     ) -> Result<bool, StoreError>;
+
+    /// The secret the account's callbacks are signed with, created on first
+    /// use; `rotate` replaces it with a new one.
+    async fn callback_secret(&self, account: AccountId, rotate: bool)
+    -> Result<String, StoreError>;
+}
+
+/// What a finished processing job leaves behind.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Finished<'a> {
+    /// The transcript (none for encrypted media).
+    pub transcript: Option<&'a Value>,
+    /// v3 `prediction` (none for encrypted media, or without detectors).
+    pub prediction: Option<&'a Value>,
+    pub tasks: &'a [Task],
+    /// The search index entry, when the media is searchable.
+    pub index: Option<&'a IndexEntry>,
+    /// Indexes of the configured callbacks to deliver now.
+    pub callbacks: &'a [u32],
+}
+
+/// How a callback delivery job ends.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DeliveryOutcome {
+    Delivered,
+    /// Try again at this time.
+    RetryAt(DateTime<Utc>),
+    /// Out of tries.
+    Failed,
 }
 
 /// A media item to create.
@@ -168,18 +198,17 @@ pub trait JobQueue: Send + Sync {
         worker: &str,
         lease_until: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// Completes a processing job: stores the transcript (none for encrypted
-    /// media), marks the media finished, indexes it (when `index` is given),
-    /// destroys its seal key and removes the job, atomically.
+    /// Completes a processing job: stores the transcript and prediction
+    /// (none for encrypted media), marks the media finished, indexes it (when
+    /// an index entry is given), destroys its seal key, removes the job and
+    /// queues its callbacks, atomically.
     /// `false` if the job was no longer this worker's.
     async fn finish_job(
         &self,
         job_id: i64,
         worker: &str,
         media: MediaId,
-        transcript: Option<&Value>,
-        tasks: &[Task],
-        index: Option<&IndexEntry>,
+        done: &Finished<'_>,
     ) -> Result<bool, StoreError>;
     /// Puts a failed attempt back in the queue to run at `retry_at`.
     async fn retry_job(
@@ -190,7 +219,7 @@ pub trait JobQueue: Send + Sync {
         retry_at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
     /// Gives up: the media becomes `failed` with `failure`, its seal key is
-    /// destroyed and the job is removed.
+    /// destroyed, the job is removed and the given callbacks are queued.
     async fn fail_job(
         &self,
         job_id: i64,
@@ -198,5 +227,17 @@ pub trait JobQueue: Send + Sync {
         media: MediaId,
         failure: &Failure,
         tasks: &[Task],
+        callbacks: &[u32],
+    ) -> Result<bool, StoreError>;
+    /// Records the attempts of one run of a callback job and ends or
+    /// reschedules it, atomically. `false` if the job was no longer this worker's.
+    async fn end_delivery(
+        &self,
+        job_id: i64,
+        worker: &str,
+        media: MediaId,
+        index: u32,
+        attempts: &[DeliveryAttempt],
+        outcome: DeliveryOutcome,
     ) -> Result<bool, StoreError>;
 }

@@ -11,7 +11,7 @@ mod db;
 pub mod sqlite;
 
 pub use blob::{BlobStore, BlobWriter, media_blob, media_prefix};
-pub use db::{Db, JobQueue, MediaStore, NewMedia, RevokeOutcome};
+pub use db::{Db, DeliveryOutcome, Finished, JobQueue, MediaStore, NewMedia, RevokeOutcome};
 pub use object_store::path::Path as BlobKey;
 
 use std::sync::Arc;

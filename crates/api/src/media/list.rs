@@ -8,9 +8,9 @@ use sealscribe_domain::media::MediaQuery;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::document;
 use crate::auth::Caller;
 use crate::{ApiError, AppState, Result};
+use sealscribe_domain::document;
 
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1000;

@@ -1,7 +1,6 @@
 //! `/v3/media`: upload, the media document, transcripts, progress, streams,
 //! metadata, listing and search, deletion, reprocessing and alignment.
 
-mod document;
 mod list;
 mod read;
 mod update;

@@ -12,7 +12,9 @@ use sealscribe_store::media_blob;
 use sealscribe_transcript::Transcript;
 use serde_json::{Value, json};
 
-use super::{document, load};
+use sealscribe_domain::document;
+
+use super::load;
 use crate::auth::Caller;
 use crate::{ApiError, AppState, Result};
 
@@ -270,21 +272,23 @@ pub async fn stream(
     headers: HeaderMap,
 ) -> Result<Response> {
     let m = load(&state, &caller, &id).await?;
-    if !document::stream_names(&m).contains(&name.as_str()) {
+    let Some(blob) = document::stream_blob(&m, &name) else {
         return Err(ApiError::not_found(format!(
             "Media {id} has no stream named {name:?}; GET …/streams lists them."
         )));
-    }
-    let content_type = if m.encryption.is_some() {
-        PGP_ENCRYPTED.to_owned()
-    } else {
-        m.content_type
+    };
+    let content_type = match blob {
+        _ if m.encryption.is_some() => PGP_ENCRYPTED.to_owned(),
+        // Redaction writes WAV, whatever the original's format.
+        "redacted" => "audio/wav".to_owned(),
+        _ => m
+            .content_type
             .clone()
-            .unwrap_or_else(|| "application/octet-stream".into())
+            .unwrap_or_else(|| "application/octet-stream".into()),
     };
     serve_blob(
         &state,
-        &media_blob(m.id, &name),
+        &media_blob(m.id, blob),
         &content_type,
         Some(&headers),
     )

@@ -13,7 +13,9 @@ use sealscribe_transcript::Transcript;
 use serde_json::Value;
 
 use super::upload::{SmallParts, input_error, read_small, store_small};
-use super::{document, load, not_found};
+use sealscribe_domain::document;
+
+use super::{load, not_found};
 use crate::auth::Caller;
 use crate::{ApiError, AppState, Result};
 
@@ -171,6 +173,7 @@ pub async fn reprocess(
     }
     let config = parse_configuration(parts.configuration.as_deref().unwrap_or_default())
         .map_err(input_error)?;
+    super::upload::check_callback_urls(&state, &config)?;
     if config.encryption.is_some() {
         return Err(ApiError::bad_request(
             codes::UNSUPPORTED_FEATURE,
@@ -228,7 +231,7 @@ pub async fn reprocess(
                 m.id,
                 &value,
                 config.searchable,
-                &initial_tasks(),
+                &initial_tasks(&config),
             )
             .await?
         {

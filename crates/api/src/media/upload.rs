@@ -26,9 +26,9 @@ use sealscribe_seal::{Opener, SealKey, Sealer};
 use sealscribe_store::{NewMedia, media_blob, media_prefix};
 use serde_json::{Value, json};
 
-use super::document;
 use crate::auth::Caller;
 use crate::{ApiError, AppState, Result};
+use sealscribe_domain::document;
 
 /// Limit for each of the small parts (configuration, metadata, mediaUrl).
 const SMALL_PART: usize = 64 * 1024;
@@ -40,6 +40,20 @@ pub(crate) fn input_error(e: InputError) -> ApiError {
         StatusCode::BAD_REQUEST
     };
     ApiError::new(status, e.code, e.message)
+}
+
+/// Callback URLs must be addresses the operator lets the server call (the
+/// resolver re-checks host names at delivery time).
+pub(crate) fn check_callback_urls(state: &AppState, config: &MediaConfig) -> Result<()> {
+    for (i, c) in config.callbacks.iter().enumerate() {
+        sealscribe_pipeline::check_url(
+            &format!("`publish.callbacks[{i}].url`"),
+            &c.url,
+            &state.limits().url_policy,
+        )
+        .map_err(|m| ApiError::bad_request(sealscribe_domain::callbacks::URL_INVALID, m))?;
+    }
+    Ok(())
 }
 
 /// The request is not `multipart/form-data` at all.
@@ -178,6 +192,7 @@ async fn accept(
         Some(parsed) => parsed.map_err(input_error)?,
         None => parse_configuration(b"").map_err(input_error)?,
     };
+    check_callback_urls(state, &config)?;
     let metadata = match &small.metadata {
         Some(bytes) => Some(parse_metadata(bytes).map_err(input_error)?),
         None => None,
@@ -272,7 +287,7 @@ async fn accept(
                 external_id: metadata.as_ref().and_then(|m| m.external_id.clone()),
                 metadata: metadata_json,
                 searchable: config.searchable,
-                tasks: initial_tasks(),
+                tasks: initial_tasks(&config),
                 encryption: None,
             }
         }
@@ -287,7 +302,7 @@ async fn accept(
     // The answer describes the acceptance (v3: `status: "accepted"`), even if
     // a polling worker has already picked the job up.
     media.status = MediaStatus::Accepted;
-    media.tasks = initial_tasks();
+    media.tasks = initial_tasks(&config);
     state.job_queued();
     Ok(Json(document::document(&media)))
 }
@@ -481,7 +496,7 @@ async fn encrypted_media(
         metadata: None,
         external_id: None,
         searchable: false,
-        tasks: initial_tasks(),
+        tasks: initial_tasks(&config),
         encryption: Some(Encryption {
             info: EncryptionInfo {
                 public_key_id: key_id,

@@ -33,6 +33,7 @@ pub fn worker_settings(storage: &StorageArgs, args: &WorkerArgs) -> anyhow::Resu
         tmp_dir: storage.data_dir()?.join("tmp"),
         url_policy: args.url_policy(),
         worker_id: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+        callbacks: args.callback_settings(),
     })
 }
 

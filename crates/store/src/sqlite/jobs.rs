@@ -4,13 +4,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sealscribe_domain::MediaId;
-use sealscribe_domain::media::{Failure, IndexEntry, JobClaim, JobKind, Task};
-use serde_json::Value;
-use sqlx::Row;
+use sealscribe_domain::media::{DeliveryAttempt, DeliveryStatus, Failure, JobClaim, JobKind, Task};
+use sqlx::{Row, Sqlite, Transaction};
 
-use super::media::{json, reindex};
+use super::media::{from_json, json, reindex};
 use super::{SqliteDb, parse_id};
-use crate::{JobQueue, StoreError};
+use crate::{DeliveryOutcome, Finished, JobQueue, StoreError};
 
 #[async_trait]
 impl JobQueue for SqliteDb {
@@ -27,7 +26,7 @@ impl JobQueue for SqliteDb {
                          where (state = 'queued' and run_at <= ?) \
                             or (state = 'running' and locked_until < ?) \
                          order by run_at, id limit 1) \
-             returning id, media_id, kind, attempts",
+             returning id, media_id, kind, arg, attempts",
         )
         .bind(worker)
         .bind(lease_until)
@@ -41,7 +40,7 @@ impl JobQueue for SqliteDb {
         Ok(Some(JobClaim {
             job_id: row.try_get("id")?,
             media_id: parse_id(row.try_get::<&str, _>("media_id")?)?,
-            kind: JobKind::parse(&kind)
+            kind: JobKind::parse(&kind, row.try_get("arg")?)
                 .ok_or_else(|| StoreError::Internal(format!("unknown job kind {kind:?}")))?,
             attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
         }))
@@ -69,9 +68,7 @@ impl JobQueue for SqliteDb {
         job_id: i64,
         worker: &str,
         media: MediaId,
-        transcript: Option<&Value>,
-        tasks: &[Task],
-        index: Option<&IndexEntry>,
+        done: &Finished<'_>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let owned = sqlx::query("delete from jobs where id = ? and locked_by = ?")
@@ -82,22 +79,24 @@ impl JobQueue for SqliteDb {
         if owned.rows_affected() == 0 {
             return Ok(false);
         }
-        let transcript = transcript.map(json).transpose()?;
+        let transcript = done.transcript.map(json).transpose()?;
         let row = sqlx::query(
             "update media set status = 'finished', finished_at = ?, transcript = ?, \
-             recognised = ?, tasks = ?, failure = null, seal_key = null, sealed_input = null \
-             where id = ? returning account_id",
+             recognised = ?, prediction = ?, tasks = ?, failure = null, seal_key = null, \
+             sealed_input = null where id = ? returning account_id",
         )
         .bind(Utc::now())
         .bind(&transcript)
         .bind(&transcript)
-        .bind(json(tasks)?)
+        .bind(done.prediction.map(json).transpose()?)
+        .bind(json(done.tasks)?)
         .bind(media.to_string())
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else { return Ok(false) };
         let account: String = row.try_get("account_id")?;
-        reindex(&mut tx, &account, &media.to_string(), index).await?;
+        reindex(&mut tx, &account, &media.to_string(), done.index).await?;
+        queue_callbacks(&mut tx, media, done.callbacks).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -129,6 +128,7 @@ impl JobQueue for SqliteDb {
         media: MediaId,
         failure: &Failure,
         tasks: &[Task],
+        callbacks: &[u32],
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let owned = sqlx::query("delete from jobs where id = ? and locked_by = ?")
@@ -149,7 +149,96 @@ impl JobQueue for SqliteDb {
         .bind(media.to_string())
         .execute(&mut *tx)
         .await?;
+        queue_callbacks(&mut tx, media, callbacks).await?;
         tx.commit().await?;
         Ok(true)
     }
+
+    async fn end_delivery(
+        &self,
+        job_id: i64,
+        worker: &str,
+        media: MediaId,
+        index: u32,
+        attempts: &[DeliveryAttempt],
+        outcome: DeliveryOutcome,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let owned = match outcome {
+            DeliveryOutcome::RetryAt(at) => sqlx::query(
+                "update jobs set state = 'queued', locked_by = null, locked_until = null, \
+                 run_at = ? where id = ? and locked_by = ?",
+            )
+            .bind(at),
+            DeliveryOutcome::Delivered | DeliveryOutcome::Failed => {
+                sqlx::query("delete from jobs where id = ? and locked_by = ?")
+            }
+        }
+        .bind(job_id)
+        .bind(worker)
+        .execute(&mut *tx)
+        .await?;
+        if owned.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let previous: Option<String> =
+            sqlx::query_scalar("select attempts from deliveries where media_id = ? and idx = ?")
+                .bind(media.to_string())
+                .bind(index)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let mut all: Vec<DeliveryAttempt> = match previous {
+            Some(text) => from_json(&text, "delivery attempts")?,
+            None => Vec::new(),
+        };
+        all.extend_from_slice(attempts);
+        let status = match outcome {
+            DeliveryOutcome::Delivered => DeliveryStatus::Delivered,
+            DeliveryOutcome::RetryAt(_) => DeliveryStatus::Pending,
+            DeliveryOutcome::Failed => DeliveryStatus::Failed,
+        };
+        sqlx::query(
+            "insert into deliveries (media_id, idx, status, attempts) values (?, ?, ?, ?) \
+             on conflict (media_id, idx) do update set status = excluded.status, \
+             attempts = excluded.attempts",
+        )
+        .bind(media.to_string())
+        .bind(index)
+        .bind(status.as_str())
+        .bind(json(&all)?)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// Queues one delivery job per callback, and its pending delivery row.
+async fn queue_callbacks(
+    tx: &mut Transaction<'_, Sqlite>,
+    media: MediaId,
+    callbacks: &[u32],
+) -> Result<(), StoreError> {
+    let now = Utc::now();
+    for &index in callbacks {
+        sqlx::query(
+            "insert into jobs (media_id, kind, arg, state, run_at, created_at) \
+             values (?, 'callback', ?, 'queued', ?, ?)",
+        )
+        .bind(media.to_string())
+        .bind(index)
+        .bind(now)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "insert into deliveries (media_id, idx, status, attempts) values (?, ?, 'pending', '[]') \
+             on conflict (media_id, idx) do update set status = 'pending', attempts = '[]'",
+        )
+        .bind(media.to_string())
+        .bind(index)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }

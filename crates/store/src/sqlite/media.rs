@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use chrono::Utc;
 use sealscribe_domain::media::{
-    Encryption, EncryptionInfo, Failure, IndexEntry, MediaQuery, MediaRecord, MediaSource,
-    MediaStatus, Task,
+    Delivery, DeliveryStatus, Encryption, EncryptionInfo, Failure, IndexEntry, MediaQuery,
+    MediaRecord, MediaSource, MediaStatus, Task,
 };
 use sealscribe_domain::{AccountId, MediaId};
 use serde_json::Value;
@@ -18,17 +18,20 @@ use crate::{MediaStore, NewMedia, StoreError};
 const SUMMARY_COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, \
      file_name, media_url, size_bytes, length_ms, configuration, metadata, null as transcript, \
      null as recognised, tasks, failure, searchable, encryption, null as pinned_key, \
-     null as seal_key, null as sealed_input";
+     null as seal_key, null as sealed_input, null as prediction";
 
 const COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, file_name, \
      media_url, size_bytes, length_ms, configuration, metadata, transcript, recognised, tasks, \
-     failure, searchable, encryption, pinned_key, seal_key, sealed_input";
+     failure, searchable, encryption, pinned_key, seal_key, sealed_input, prediction";
 
 pub(crate) fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Internal(e.to_string()))
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &str,
+) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Internal(format!("corrupt {what}: {e}")))
 }
 
@@ -75,7 +78,34 @@ pub(crate) fn media_from_row(row: &SqliteRow) -> Result<MediaRecord, StoreError>
                 sealed_input: row.try_get("sealed_input")?,
             }),
         },
+        prediction: opt_json(row.try_get("prediction")?, "prediction")?,
+        deliveries: Vec::new(),
     })
+}
+
+/// Loads a single media item with its callback deliveries.
+async fn media_with_deliveries(
+    pool: &sqlx::SqlitePool,
+    row: Option<SqliteRow>,
+) -> Result<Option<MediaRecord>, StoreError> {
+    let Some(row) = row else { return Ok(None) };
+    let mut media = media_from_row(&row)?;
+    let rows =
+        sqlx::query("select idx, status, attempts from deliveries where media_id = ? order by idx")
+            .bind(media.id.to_string())
+            .fetch_all(pool)
+            .await?;
+    for r in rows {
+        let status: String = r.try_get("status")?;
+        media.deliveries.push(Delivery {
+            index: u32::try_from(r.try_get::<i64, _>("idx")?).unwrap_or(u32::MAX),
+            status: DeliveryStatus::parse(&status).ok_or_else(|| {
+                StoreError::Internal(format!("corrupt delivery status {status:?}"))
+            })?,
+            attempts: from_json(r.try_get("attempts")?, "delivery attempts")?,
+        });
+    }
+    Ok(Some(media))
 }
 
 /// Replaces the media item's index entry (or removes it when `entry` is `None`).
@@ -171,7 +201,7 @@ impl MediaStore for SqliteDb {
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(media_from_row).transpose()
+        media_with_deliveries(&self.pool, row).await
     }
 
     async fn load_media(&self, id: MediaId) -> Result<Option<MediaRecord>, StoreError> {
@@ -180,7 +210,7 @@ impl MediaStore for SqliteDb {
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(media_from_row).transpose()
+        media_with_deliveries(&self.pool, row).await
     }
 
     async fn list_media(
@@ -324,6 +354,11 @@ impl MediaStore for SqliteDb {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
+        // The new run owes its own callbacks.
+        sqlx::query("delete from deliveries where media_id = ?")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
         let now = Utc::now();
         sqlx::query(
             "insert into jobs (media_id, kind, state, run_at, created_at) \

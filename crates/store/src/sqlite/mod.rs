@@ -289,4 +289,24 @@ impl Db for SqliteDb {
             .await?;
         Ok(done.rows_affected() > 0)
     }
+
+    async fn callback_secret(
+        &self,
+        account: AccountId,
+        rotate: bool,
+    ) -> Result<String, StoreError> {
+        let fresh = sealscribe_domain::token::new_signing_secret();
+        let sql = if rotate {
+            "update accounts set callback_secret = ? where id = ? returning callback_secret"
+        } else {
+            "update accounts set callback_secret = coalesce(callback_secret, ?) where id = ? \
+             returning callback_secret"
+        };
+        sqlx::query_scalar(sql)
+            .bind(&fresh)
+            .bind(account.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
 }

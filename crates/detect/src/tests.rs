@@ -1,0 +1,329 @@
+use super::*;
+
+const CARD: Detector = Detector::Pci(PciLevel::NumbersOnly);
+const PROBABLE: Detector = Detector::Pci(PciLevel::ProbableNumbers);
+const REGION: Detector = Detector::Pci(PciLevel::EntireRegion);
+
+/// Words from `w@s-e` / `w@t` / `w` tokens (untimed tokens get 1 s slots); tokens without a
+/// letter or digit are punctuation.
+fn ws(spec: &str) -> Vec<Word> {
+    spec.split_whitespace()
+        .enumerate()
+        .map(|(i, tok)| {
+            let at = i as u64 * 1000;
+            let (w, s, e) = match tok.rsplit_once('@') {
+                Some((w, t)) => {
+                    let (s, e) = t.split_once('-').unwrap_or((t, t));
+                    (w, s.parse().unwrap(), e.parse().unwrap())
+                }
+                None => (tok, at, at + 500),
+            };
+            let punc = !w.chars().any(char::is_alphanumeric);
+            Word {
+                p: i as u32,
+                s,
+                e,
+                c: if punc { 1.0 } else { 0.9 },
+                w: w.to_string(),
+                m: punc.then(|| "punc".to_string()),
+            }
+        })
+        .collect()
+}
+
+/// The text of each detection.
+fn found(spec: &str, detector: Detector) -> Vec<String> {
+    let words = ws(spec);
+    detect(&words, &detector)
+        .iter()
+        .map(|d| {
+            assert_eq!((d.s, d.e), (words[d.first].s, words[d.last].e));
+            let text: Vec<&str> = words[d.first..=d.last]
+                .iter()
+                .map(|w| w.w.as_str())
+                .collect();
+            text.join(" ")
+        })
+        .collect()
+}
+
+/// The digits of each run.
+fn digits(spec: &str) -> Vec<String> {
+    runs(&ws(spec))
+        .iter()
+        .map(|r| {
+            r.digits
+                .iter()
+                .map(|&(d, _)| char::from(b'0' + d))
+                .collect()
+        })
+        .collect()
+}
+
+const WHISPER: &str = "My@0-500 card@600-900 number@1000-1200 is@1300-1500 4532@3290-4020 ,@4020 \
+    0151@4240-5520 ,@5520 1283@5860-6940 ,@6940 0366@7200-8630 .@8630 And@9000-9200 my@9300-9400 \
+    social@9500-9800 security@9900-10300 number@10400-10800 is@10900-11000 53622@11040-12940 \
+    ,@12940 4187@13300-14500 .@14500";
+
+#[test]
+fn whisper_card_and_ssn() {
+    let words = ws(WHISPER);
+    for level in [
+        PciLevel::NumbersOnly,
+        PciLevel::ProbableNumbers,
+        PciLevel::EntireRegion,
+    ] {
+        let d = detect(&words, &Detector::Pci(level));
+        assert_eq!(d.len(), 1, "{level:?}");
+        assert_eq!((d[0].first, d[0].last, d[0].s, d[0].e), (4, 10, 3290, 8630));
+        assert_eq!((d[0].detector, d[0].label), ("PCI", "Credit card number"));
+    }
+    let d = detect(&words, &Detector::Ssn);
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        (d[0].first, d[0].last, d[0].s, d[0].e),
+        (18, 20, 11040, 14500)
+    );
+    assert_eq!(
+        found(WHISPER, Detector::Number),
+        ["4532 , 0151 , 1283 , 0366", "53622 , 4187"]
+    );
+}
+
+#[test]
+fn whisper_shapes() {
+    assert_eq!(found("it is 536-22-4187 .", Detector::Ssn), ["536-22-4187"]);
+    assert_eq!(found("219 , 09 , 9999", Detector::Ssn), ["219 , 09 , 9999"]);
+    assert_eq!(found("123456789", Detector::Ssn), ["123456789"]);
+    // Eight digits: not an SSN, still a number.
+    assert!(found("219 , 09 , 999 ,", Detector::Ssn).is_empty());
+    assert_eq!(
+        found("219 , 09 , 999 ,", Detector::Number),
+        ["219 , 09 , 999"]
+    );
+    // A repeated trailing digit inside one word: 4111 1111 1111 1111 + "111".
+    assert_eq!(
+        found("card 4111111111111111111 ok", CARD),
+        ["4111111111111111111"]
+    );
+    assert_eq!(
+        found("4242 , 4242 , 4242 , 4242", CARD),
+        ["4242 , 4242 , 4242 , 4242"]
+    );
+    // 601100000901394424 fails Luhn: only a probable card number.
+    let garbled = "is 6-011-0-0-0-0-0-9-013-94424 .";
+    assert!(found(garbled, CARD).is_empty());
+    assert_eq!(found(garbled, PROBABLE), ["6-011-0-0-0-0-0-9-013-94424"]);
+    assert_eq!(found("4-1-1-1", Detector::Number), ["4-1-1-1"]);
+    assert!(found("4-1-1-1", CARD).is_empty());
+}
+
+#[test]
+fn spoken_digits() {
+    let spoken =
+        "card four five three two zero one five one one two eight three zero three six six";
+    assert_eq!(found(spoken, CARD), [spoken.strip_prefix("card ").unwrap()]);
+    let glued = "Four, five, three, two, oh one five one. One two eight three, zero three six six.";
+    assert_eq!(found(glued, CARD), [glued]);
+    let doubled = "four five three two oh one five one one two eight three oh three double six";
+    assert_eq!(found(doubled, CARD), [doubled]);
+}
+
+#[test]
+fn number_words_to_digits() {
+    let cases: [(&str, &[&str]); 13] = [
+        ("twenty twenty", &["2020"]),
+        ("thirty one", &["31"]),
+        ("nineteen eighty four", &["1984"]),
+        ("a hundred or four hundred", &["100", "400"]),
+        ("four hundred and twenty three", &["423"]),
+        ("nineteen hundred", &["1900"]),
+        ("forty-two", &["42"]),
+        ("expires oh nine twenty eight or 09/28", &["0928", "0928"]),
+        ("double five triple one double oh seven", &["55111007"]),
+        ("oh, I see, double trouble", &[]),
+        ("oh, 4532 and zero", &["4532", "0"]),
+        ("Four, five. Six!", &["45", "6"]),
+        ("I am forty. Two three", &["40", "23"]),
+    ];
+    for (spec, want) in cases {
+        assert_eq!(digits(spec), want, "{spec}");
+    }
+    // Each digit keeps its word: the first copy of `double` belongs to `double`.
+    let r = &runs(&ws("double five twenty one"))[0];
+    assert_eq!(r.digits, [(5, 0), (5, 1), (2, 2), (1, 3)]);
+}
+
+#[test]
+fn luhn_decides_card_numbers() {
+    let invalid = "my card is 4532 0151 1283 0367 thanks";
+    assert!(found(invalid, CARD).is_empty());
+    assert!(found(invalid, REGION).is_empty());
+    assert_eq!(found(invalid, PROBABLE), ["4532 0151 1283 0367"]);
+    // Probable numbers are still only 13–19 digits.
+    assert!(found("4532 0151 1283", PROBABLE).is_empty());
+    assert!(found("4532 0151 1283 0367 1234", PROBABLE).is_empty());
+    // Read in two sentences, the blocks still make one card.
+    assert_eq!(
+        found("4532 0151. 1283 0366.", CARD),
+        ["4532 0151. 1283 0366."]
+    );
+    // A card number starts where a word starts: "94532" does not hide 4532 0151 1283 0366.
+    assert!(found("94532 0151 1283 0366", CARD).is_empty());
+    // A card followed by more digits in the same run.
+    assert_eq!(
+        found("4532 0151 1283 0366 , 0928", CARD),
+        ["4532 0151 1283 0366"]
+    );
+}
+
+#[test]
+fn entire_region_covers_expiry_and_code() {
+    let spec = "card 4532 0151 1283 0366 expiry oh nine twenty eight security code seven three \
+                seven . Thank you for calling";
+    assert_eq!(
+        found(spec, REGION),
+        ["4532 0151 1283 0366 expiry oh nine twenty eight security code seven three seven"]
+    );
+    assert_eq!(found(spec, CARD), ["4532 0151 1283 0366"]);
+    assert_eq!(
+        found("4532 0151 1283 0366 , 0928", REGION),
+        ["4532 0151 1283 0366 , 0928"]
+    );
+    // More than 15 words later: not part of the region.
+    let far = format!("4532 0151 1283 0366 {} 737", "la ".repeat(16));
+    assert_eq!(found(&far, REGION), ["4532 0151 1283 0366"]);
+    // More than 20 s later: not part of the region; 18 s is.
+    let timed = |at: u64| {
+        format!("4532@0-500 0151@600-900 1283@1000-1500 0366@1600-2000 code@2100 737@{at}")
+    };
+    assert_eq!(found(&timed(23_000), REGION), ["4532 0151 1283 0366"]);
+    assert_eq!(
+        found(&timed(20_000), REGION),
+        ["4532 0151 1283 0366 code 737"]
+    );
+}
+
+#[test]
+fn ssn_rules() {
+    assert_eq!(found("123-45-6789", Detector::Ssn), ["123-45-6789"]);
+    for bad in [
+        "000-12-3456",
+        "666-12-3456",
+        "912-34-5678",
+        "123-00-4567",
+        "123-45-0000",
+    ] {
+        assert!(found(bad, Detector::Ssn).is_empty(), "{bad}");
+    }
+    // Ten digits is a phone number, not an SSN.
+    assert!(found("call 555-123-4567 now", Detector::Ssn).is_empty());
+    assert!(found("536 22 4187 1", Detector::Ssn).is_empty());
+    assert_eq!(
+        found("five three six two two four one eight seven", Detector::Ssn).len(),
+        1
+    );
+}
+
+#[test]
+fn number_detector() {
+    assert_eq!(
+        found("room 123 or 4532 , not 12", Detector::Number),
+        ["123", "4532"]
+    );
+    assert!(found("one of them , two of them", Detector::Number).is_empty());
+    assert!(found("I am forty. Two three of them", Detector::Number).is_empty());
+    assert_eq!(
+        found("I am forty two three", Detector::Number),
+        ["forty two three"]
+    );
+    assert_eq!(found("triple one", Detector::Number), ["triple one"]);
+}
+
+#[test]
+fn odd_input_never_panics() {
+    for d in [CARD, PROBABLE, REGION, Detector::Ssn, Detector::Number] {
+        assert!(detect(&[], &d).is_empty());
+        for spec in [
+            "double",
+            "and hundred and",
+            ", - …",
+            "123-and-456 789",
+            "o oh double oh",
+        ] {
+            detect(&ws(spec), &d);
+        }
+    }
+    let mut turn = ws("Agent 123");
+    turn[0].m = Some("turn".into());
+    turn[1].m = Some("turn".into());
+    assert!(detect(&turn, &Detector::Number).is_empty());
+    assert_eq!(
+        PciLevel::from_v3("probableNumbers"),
+        Some(PciLevel::ProbableNumbers)
+    );
+    assert_eq!(PciLevel::from_v3("bogus"), None);
+    assert_eq!(PciLevel::default(), PciLevel::EntireRegion);
+}
+
+fn transcript(spec: &str) -> Transcript {
+    let mut words = ws(spec);
+    for (i, w) in words.iter_mut().enumerate() {
+        if !w.is_punctuation() {
+            w.c = 0.5 + 0.1 * i as f32;
+        }
+    }
+    Transcript {
+        confidence: 0.0,
+        words,
+    }
+}
+
+#[test]
+fn redact_merges_and_renumbers() {
+    // a(0.5) b(0.6) ,(p) c(0.8) d(0.9) e(1.0)
+    let t = transcript("a b , c d e");
+    let r = redact(&t, &[(3, 4), (1, 3), (9, 12), (4, 1)], "[x]");
+    let w: Vec<&str> = r.words.iter().map(|w| w.w.as_str()).collect();
+    assert_eq!(w, ["a", "[x]", "e"]);
+    assert_eq!(r.words.iter().map(|w| w.p).collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!((r.words[1].s, r.words[1].e), (1000, 4500));
+    assert!(r.words[1].m.is_none());
+    assert!((r.words[1].c - (0.6 + 0.8 + 0.9) / 3.0).abs() < 1e-5);
+    assert!((r.confidence - (0.5 + (0.6 + 0.8 + 0.9) / 3.0 + 1.0) / 3.0).abs() < 1e-5);
+    // Touching spans merge; spans past the end are clamped.
+    let r = redact(&t, &[(0, 0), (1, 1), (5, 99)], "#");
+    assert_eq!(
+        r.words.iter().map(|w| w.w.as_str()).collect::<Vec<_>>(),
+        ["#", ",", "c", "d", "#"]
+    );
+    // Nothing to do, or nothing at all.
+    assert_eq!(redact(&t, &[], "#").words, t.words);
+    let empty = redact(&Transcript::default(), &[(0, 3)], "#");
+    assert!(empty.words.is_empty());
+    assert_eq!(empty.confidence, 0.0);
+}
+
+#[test]
+fn redacted_transcript_has_no_card_or_ssn_digits() {
+    let t = Transcript {
+        confidence: 0.9,
+        words: ws(WHISPER),
+    };
+    let spans: Vec<(usize, usize)> = [REGION, Detector::Ssn]
+        .iter()
+        .flat_map(|d| detect(&t.words, d))
+        .map(|d| d.span())
+        .collect();
+    let r = redact(&t, &spans, "[redacted]");
+    assert_eq!(
+        r.text(),
+        "My card number is [redacted].\nAnd my social security number is [redacted].\n"
+    );
+    assert!(
+        !r.words
+            .iter()
+            .any(|w| w.w.chars().any(|c| c.is_ascii_digit()))
+    );
+    assert_eq!((r.words[4].s, r.words[4].e), (3290, 8630));
+}

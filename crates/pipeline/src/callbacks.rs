@@ -1,0 +1,319 @@
+//! Callback delivery: one durable job per configured callback, queued in the
+//! same transaction that ends processing.
+//!
+//! A run of the job is one *round* of up to `tries_per_round` back-to-back
+//! tries; a failed round is rescheduled after the next delay of the schedule
+//! (VoiceBase: 3 tries per round, rounds after 15 min, 30 min, 1 h, 2 h, 4 h
+//! and 8 h). Any 2xx answer is success. Every try is recorded and shown to the
+//! customer in the media document.
+//!
+//! Every request is signed: `X-Sealscribe-Signature: t=<unix seconds>,v1=<hex
+//! HMAC-SHA256(secret, "<t>." + body)>` with the account's callback secret,
+//! so a receiver can tell the body came from this server, unchanged, and
+//! recently (docs/callbacks.md has a verification example).
+//!
+//! Bodies (reference §5): `analytics` is the media document filtered by
+//! `include`, `transcript` a rendition, `media` a stream. For encrypted media
+//! the `analytics` and `transcript` bodies are OpenPGP messages prepared while
+//! the plaintext existed (`callback-<index>.pgp`), and `media` sends the
+//! `-encrypted` stream: nothing readable leaves the server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures_util::StreamExt;
+use hmac::{Hmac, Mac};
+use sealscribe_domain::callbacks::{Callback, MediaStream, Payload, TranscriptFormat};
+use sealscribe_domain::document;
+use sealscribe_domain::media::{DeliveryAttempt, JobClaim, MediaRecord, MediaStatus};
+use sealscribe_openpgp::{EncryptOptions, Recipient};
+use sealscribe_store::{DeliveryOutcome, StoreError, media_blob};
+use sealscribe_transcript::Transcript;
+use sha2::Sha256;
+
+use crate::worker::Ctx;
+
+/// How callbacks are delivered.
+#[derive(Clone, Debug)]
+pub struct CallbackSettings {
+    /// Tries in one round, back to back.
+    pub tries_per_round: u32,
+    /// Delay before each further round; its length + 1 is the number of rounds.
+    pub retry_delays: Vec<Duration>,
+    /// Time limit of one try.
+    pub timeout: Duration,
+}
+
+impl Default for CallbackSettings {
+    /// VoiceBase's schedule: 7 rounds of 3 tries over about 15¾ hours.
+    fn default() -> Self {
+        let minutes = |m: u64| Duration::from_secs(60 * m);
+        Self {
+            tries_per_round: 3,
+            retry_delays: vec![
+                minutes(15),
+                minutes(30),
+                minutes(60),
+                minutes(120),
+                minutes(240),
+                minutes(480),
+            ],
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The content type of what an encrypted body holds.
+const PGP: &str = "application/pgp-encrypted";
+
+/// The blob holding a prepared (encrypted) body of `callbacks[index]`.
+pub fn prepared_blob(media: &MediaRecord, index: usize) -> sealscribe_store::BlobKey {
+    media_blob(media.id, &format!("callback-{index}.pgp"))
+}
+
+/// The callbacks to deliver when processing ends: all of them when it
+/// finished, only `analytics` ones when it failed (reference §5).
+pub fn due(callbacks: &[Callback], finished: bool) -> Vec<u32> {
+    (0u32..)
+        .zip(callbacks)
+        .filter(|(_, c)| finished || matches!(c.payload, Payload::Analytics { .. }))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The body of an `analytics` or `transcript` callback in clear, from a
+/// media record holding the content (for encrypted media: the record the
+/// pipeline filled in before encrypting).
+pub fn clear_body(media: &MediaRecord, payload: &Payload) -> Option<(Vec<u8>, &'static str)> {
+    match payload {
+        Payload::Analytics { include } => {
+            let doc = document::include_only(document::full_document(media), include.as_deref());
+            Some((serde_json::to_vec(&doc).ok()?, "application/json"))
+        }
+        Payload::Transcript { format } => {
+            let t: Transcript = media
+                .transcript
+                .clone()
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            let body = match format {
+                TranscriptFormat::Json => serde_json::to_string(&t).ok()?,
+                TranscriptFormat::Text => t.text(),
+                TranscriptFormat::Srt => t.srt(),
+                TranscriptFormat::Webvtt => t.webvtt(),
+            };
+            Some((body.into_bytes(), format.content_type()))
+        }
+        Payload::Media { .. } => None,
+    }
+}
+
+enum Body {
+    Bytes(Vec<u8>),
+    Blob(sealscribe_store::BlobKey),
+}
+
+/// Why a body cannot be produced; permanent for this callback.
+struct NoBody(String);
+
+impl From<StoreError> for NoBody {
+    fn from(e: StoreError) -> Self {
+        NoBody(e.to_string())
+    }
+}
+
+async fn body(
+    media: &MediaRecord,
+    index: usize,
+    callback: &Callback,
+) -> Result<(Body, &'static str), NoBody> {
+    let encrypted = media.encryption.as_ref();
+    if let Payload::Media { stream } = callback.payload {
+        let name = match (stream, encrypted.is_some()) {
+            (MediaStream::Original, false) => "original",
+            (MediaStream::Redacted, false) => "redacted",
+            (MediaStream::Original, true) => "original-encrypted",
+            (MediaStream::Redacted, true) => "redacted-encrypted",
+        };
+        let kind = if encrypted.is_some() {
+            PGP
+        } else {
+            "application/octet-stream"
+        };
+        return Ok((Body::Blob(media_blob(media.id, name)), kind));
+    }
+    let Some(enc) = encrypted else {
+        let (bytes, kind) = clear_body(media, &callback.payload)
+            .ok_or_else(|| NoBody("the body could not be rendered".into()))?;
+        return Ok((Body::Bytes(bytes), kind));
+    };
+    if media.status == MediaStatus::Finished {
+        // Prepared, encrypted, while the plaintext existed.
+        return Ok((Body::Blob(prepared_blob(media, index)), PGP));
+    }
+    // Failed: the document holds only bookkeeping and the error; it is
+    // encrypted all the same, so every body of encrypted media is ciphertext.
+    let doc = serde_json::to_vec(&document::document(media))
+        .map_err(|e| NoBody(format!("document: {e}")))?;
+    let key = enc.pinned_key.clone();
+    let ciphertext = tokio::task::spawn_blocking(move || {
+        let recipient = Recipient::from_bytes(&key, Utc::now()).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        sealscribe_openpgp::encrypt(
+            &recipient,
+            doc.as_slice(),
+            &mut out,
+            EncryptOptions::armored(),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok::<_, String>(out)
+    })
+    .await
+    .map_err(|e| NoBody(e.to_string()))?
+    .map_err(|e| NoBody(format!("the customer's key cannot be used: {e}")))?;
+    Ok((Body::Bytes(ciphertext), PGP))
+}
+
+/// `t=<unix>,v1=<hex>`: HMAC-SHA256 over `"<t>."` followed by the body.
+async fn signature(
+    ctx: &Ctx,
+    secret: &str,
+    timestamp: i64,
+    body: &Body,
+) -> Result<String, StoreError> {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(format!("{timestamp}.").as_bytes());
+    match body {
+        Body::Bytes(b) => mac.update(b),
+        Body::Blob(key) => {
+            let (mut stream, _, _) = ctx.blobs.read(key, None).await?;
+            while let Some(chunk) = stream.next().await {
+                mac.update(&chunk?);
+            }
+        }
+    }
+    Ok(format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    ))
+}
+
+/// One try: `Ok(status)` when the receiver answered, `Err(reason)` otherwise.
+async fn send(
+    ctx: &Ctx,
+    media: &MediaRecord,
+    callback: &Callback,
+    body: &Body,
+    content_type: &str,
+    secret: &str,
+) -> Result<u16, String> {
+    let url = crate::fetch::check_url("the callback url", &callback.url, &ctx.settings.url_policy)?;
+    let timestamp = Utc::now().timestamp();
+    let signature = signature(ctx, secret, timestamp, body)
+        .await
+        .map_err(|e| format!("reading the body: {e}"))?;
+    let request_body = match body {
+        Body::Bytes(b) => reqwest::Body::from(b.clone()),
+        Body::Blob(key) => {
+            let (stream, _, _) = ctx
+                .blobs
+                .read(key, None)
+                .await
+                .map_err(|e| format!("reading the body: {e}"))?;
+            reqwest::Body::wrap_stream(stream)
+        }
+    };
+    let method = match callback.method {
+        sealscribe_domain::callbacks::Method::Post => reqwest::Method::POST,
+        sealscribe_domain::callbacks::Method::Put => reqwest::Method::PUT,
+    };
+    let response = ctx
+        .http
+        .request(method, url)
+        .timeout(ctx.settings.callbacks.timeout)
+        .header(reqwest::header::CONTENT_TYPE, content_type)
+        .header("X-Sealscribe-Signature", signature)
+        .header("X-Sealscribe-Media-Id", media.id.to_string())
+        .header("X-Sealscribe-Callback-Type", callback.payload.type_name())
+        .body(request_body)
+        .send()
+        .await
+        .map_err(|e| crate::fetch::describe(&e))?;
+    Ok(response.status().as_u16())
+}
+
+/// Runs one round of a callback job and records it.
+pub async fn run(ctx: &Arc<Ctx>, claim: &JobClaim, index: u32) -> Result<(), StoreError> {
+    let s = &ctx.settings;
+    let db = ctx.db.as_ref();
+    let Some(media) = db.load_media(claim.media_id).await? else {
+        return Ok(()); // deleted: its jobs went with it
+    };
+    let config = media.config();
+    let mut attempts = Vec::new();
+    let mut record = |http_status: Option<u16>, error: Option<String>| {
+        attempts.push(DeliveryAttempt {
+            at: Utc::now(),
+            http_status,
+            error,
+        });
+    };
+    let outcome = match config.callbacks.get(index as usize) {
+        None => {
+            record(None, Some("the callback is no longer configured".into()));
+            DeliveryOutcome::Failed
+        }
+        Some(callback) => {
+            let secret = db.callback_secret(media.account_id, false).await?;
+            match body(&media, index as usize, callback).await {
+                Err(NoBody(why)) => {
+                    tracing::warn!(callback = index, "callback has no body: {why}");
+                    record(None, Some(format!("the body could not be produced: {why}")));
+                    DeliveryOutcome::Failed
+                }
+                Ok((body, content_type)) => {
+                    let mut delivered = false;
+                    for _ in 0..s.callbacks.tries_per_round.max(1) {
+                        match send(ctx, &media, callback, &body, content_type, &secret).await {
+                            Ok(status) if (200..300).contains(&status) => {
+                                record(Some(status), None);
+                                delivered = true;
+                                break;
+                            }
+                            Ok(status) => record(
+                                Some(status),
+                                Some(format!("the receiver answered HTTP {status}")),
+                            ),
+                            Err(e) => record(None, Some(e)),
+                        }
+                    }
+                    let round = (claim.attempt as usize).saturating_sub(1);
+                    match (delivered, s.callbacks.retry_delays.get(round)) {
+                        (true, _) => DeliveryOutcome::Delivered,
+                        (false, Some(delay)) => DeliveryOutcome::RetryAt(Utc::now() + *delay),
+                        (false, None) => DeliveryOutcome::Failed,
+                    }
+                }
+            }
+        }
+    };
+    tracing::info!(
+        callback = index,
+        tries = attempts.len(),
+        outcome = ?outcome,
+        url = %config.callbacks.get(index as usize).map(Callback::display_url).unwrap_or_default(),
+        "callback round ended"
+    );
+    db.end_delivery(
+        claim.job_id,
+        &s.worker_id,
+        media.id,
+        index,
+        &attempts,
+        outcome,
+    )
+    .await?;
+    Ok(())
+}
