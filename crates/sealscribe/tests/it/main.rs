@@ -6,4 +6,5 @@ mod common;
 mod encryption;
 mod keys;
 mod media;
+mod redaction;
 mod server;
