@@ -136,7 +136,12 @@ fn render(m: &MediaRecord, content: bool) -> Value {
                     "url": c.display_url(),
                     "method": c.method.as_str(),
                     "type": c.payload.type_name(),
-                    "status": d.map_or("pending", |d| d.status.as_str()),
+                    // Failed processing sends only `analytics` callbacks.
+                    "status": match d {
+                        Some(d) => d.status.as_str(),
+                        None if m.status == MediaStatus::Failed => "skipped",
+                        None => "pending",
+                    },
                     "attempts": d.map(|d| d.attempts.clone()).unwrap_or_default(),
                 })
             })

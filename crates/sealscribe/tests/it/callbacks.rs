@@ -1,0 +1,393 @@
+//! Callbacks to a local receiver: one delivery per configured callback, the
+//! v3 content types, a valid `X-Sealscribe-Signature`, retries recorded in the
+//! media document, encrypted bodies for encrypted media, and the SSRF guard.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use hmac::{Hmac, Mac};
+use sealscribe_openpgp::testing::GpgHome;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::common::{Env, Server, expect_error, json_part, serve_file};
+
+/// One request the receiver got.
+#[derive(Clone, Debug)]
+struct Received {
+    method: Method,
+    path: String,
+    content_type: String,
+    signature: String,
+    body: Vec<u8>,
+}
+
+/// A webhook receiver on 127.0.0.1: records every request; a path answers
+/// 500 as often as `failures` says, then 200.
+#[derive(Clone, Default)]
+struct Receiver {
+    got: Arc<Mutex<Vec<Received>>>,
+    failures: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+impl Receiver {
+    async fn start(failures: &[(&str, u32)]) -> (Self, String) {
+        let receiver = Receiver::default();
+        *receiver.failures.lock().unwrap() = failures
+            .iter()
+            .map(|(p, n)| ((*p).to_owned(), *n))
+            .collect();
+        let state = receiver.clone();
+        let app = axum::Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let state = state.clone();
+                async move {
+                    let header = |name: &str| {
+                        headers
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    let path = uri.path().to_owned();
+                    state.got.lock().unwrap().push(Received {
+                        method,
+                        path: path.clone(),
+                        content_type: header("content-type"),
+                        signature: header("x-sealscribe-signature"),
+                        body: body.to_vec(),
+                    });
+                    let mut failures = state.failures.lock().unwrap();
+                    match failures.get_mut(&path) {
+                        Some(n) if *n > 0 => {
+                            *n -= 1;
+                            StatusCode::INTERNAL_SERVER_ERROR
+                        }
+                        _ => StatusCode::OK,
+                    }
+                }
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (receiver, base)
+    }
+
+    fn to(&self, path: &str) -> Vec<Received> {
+        self.got
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.path == path)
+            .cloned()
+            .collect()
+    }
+}
+
+/// Checks `t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`.
+fn assert_signed(r: &Received, secret: &str) {
+    let (t, v1) = r
+        .signature
+        .split_once(',')
+        .and_then(|(t, v)| Some((t.strip_prefix("t=")?, v.strip_prefix("v1=")?)))
+        .unwrap_or_else(|| panic!("signature header {:?}", r.signature));
+    let age = chrono_now() - t.parse::<i64>().unwrap();
+    assert!((0..600).contains(&age), "recent timestamp: {age} s");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(&r.body);
+    mac.verify_slice(&hex::decode(v1).unwrap())
+        .unwrap_or_else(|_| panic!("signature of {} does not verify", r.path));
+    // A changed body does not verify.
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(b"tampered");
+    assert!(mac.verify_slice(&hex::decode(v1).unwrap()).is_err());
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Polls the media document until no callback is pending any more.
+async fn wait_delivered(server: &Server, token: &str, id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let doc = server.get_json(token, &format!("/v3/media/{id}")).await;
+        let callbacks = doc["callbacks"].as_array().cloned().unwrap_or_default();
+        if doc["status"] != "accepted"
+            && doc["status"] != "running"
+            && !callbacks.is_empty()
+            && callbacks.iter().all(|c| c["status"] != "pending")
+        {
+            return doc;
+        }
+        assert!(Instant::now() < deadline, "callbacks still pending: {doc}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+const FLAGS: &[&str] = &[
+    "--allow-private-urls",
+    "--callback-retry-delays",
+    "1s",
+    "--callback-tries-per-round",
+    "3",
+];
+
+#[tokio::test]
+async fn callbacks_are_delivered_signed_and_retried() {
+    let env = Env::new();
+    let token = env.create_account("hooks");
+    let server = env.start_with(FLAGS);
+    let (receiver, base) = Receiver::start(&[("/analytics", 2), ("/never", u32::MAX)]).await;
+    let audio =
+        std::fs::read(env.speech("hello", "Hello there, this is a callback test.")).unwrap();
+    let config = json!({"publish": {"callbacks": [
+        {"url": format!("{base}/analytics"), "include": ["transcript", "metadata"]},
+        {"url": format!("{base}/srt?sig=s3cret"), "method": "put", "type": "transcript", "format": "srt"},
+        {"url": format!("{base}/media"), "type": "media", "stream": "original"},
+        {"url": format!("{base}/never"), "type": "transcript", "format": "text"},
+    ]}})
+    .to_string();
+    let id = server
+        .upload_ok(
+            &token,
+            audio.clone(),
+            Some(&config),
+            Some(r#"{"title":"Hook"}"#),
+        )
+        .await;
+    let doc = wait_delivered(&server, &token, &id).await;
+    assert_eq!(doc["status"], "finished");
+    let secret = server
+        .get_json(&token, "/v3/security/callback-secret")
+        .await["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(secret.starts_with("whsec_"));
+
+    // analytics: failed twice, then delivered: three attempts, same body.
+    let analytics = receiver.to("/analytics");
+    assert_eq!(analytics.len(), 3, "{analytics:?}");
+    for r in &analytics {
+        assert_eq!(r.method, Method::POST);
+        assert_eq!(r.content_type, "application/json");
+        assert_eq!(r.body, analytics[0].body);
+        assert_signed(r, &secret);
+    }
+    let body: Value = serde_json::from_slice(&analytics[0].body).unwrap();
+    assert_eq!(body["mediaId"], id.as_str());
+    assert_eq!(body["status"], "finished");
+    assert_eq!(body["metadata"]["title"], "Hook");
+    assert!(body["transcript"]["words"].as_array().unwrap().len() > 3);
+    assert!(
+        body.get("streams").is_none(),
+        "only the included sections: {body}"
+    );
+
+    // transcript (PUT, srt) and media: once each, with their content types.
+    let srt = receiver.to("/srt");
+    assert_eq!(srt.len(), 1);
+    assert_eq!(srt[0].method, Method::PUT);
+    assert_eq!(srt[0].content_type, "text/srt");
+    assert!(String::from_utf8_lossy(&srt[0].body).contains(" --> "));
+    assert_signed(&srt[0], &secret);
+    let media = receiver.to("/media");
+    assert_eq!(media.len(), 1);
+    assert_eq!(media[0].content_type, "application/octet-stream");
+    assert_eq!(media[0].body, audio, "the original stream, byte for byte");
+    assert_signed(&media[0], &secret);
+    // never: two rounds of three tries, then given up.
+    assert_eq!(receiver.to("/never").len(), 6);
+
+    // The customer sees every attempt, and no secret from the URL.
+    let callbacks = doc["callbacks"].as_array().unwrap();
+    let statuses: Vec<_> = callbacks
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["delivered", "delivered", "delivered", "failed"]);
+    let codes: Vec<_> = callbacks[0]["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["httpStatus"].as_u64().unwrap())
+        .collect();
+    assert_eq!(codes, [500, 500, 200]);
+    assert_eq!(callbacks[3]["attempts"].as_array().unwrap().len(), 6);
+    assert!(!doc.to_string().contains("s3cret"), "{doc}");
+    assert!(!env.log().contains("s3cret"), "no URL secrets in the log");
+    assert!(!env.log().contains(&secret), "no signing secret in the log");
+
+    // Rotation: a new secret from now on.
+    let rotated: Value = server
+        .http
+        .post(server.url("/v3/security/callback-secret"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(rotated["secret"], secret.as_str());
+}
+
+#[tokio::test]
+async fn encrypted_media_callbacks_carry_ciphertext() {
+    let env = Env::new();
+    let token = env.create_account("hooks");
+    let server = env.start_with(FLAGS);
+    let (receiver, base) = Receiver::start(&[]).await;
+    let gpg = GpgHome::new();
+    let fpr = gpg.gen_rsa_and_rsa("Hooks <hooks@example.com>");
+    let key: Value = server
+        .http
+        .post(server.url("/v3/security/public-keys"))
+        .bearer_auth(&token)
+        .body(gpg.export_public(&fpr, true))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let audio = std::fs::read(env.speech("secret", "The launch code word is pineapple.")).unwrap();
+    let config = json!({
+        "encryption": {"publicKeyId": key["publicKeyId"]},
+        "publish": {"callbacks": [
+            {"url": format!("{base}/analytics")},
+            {"url": format!("{base}/text"), "type": "transcript", "format": "text"},
+            {"url": format!("{base}/media"), "type": "media"},
+        ]},
+    })
+    .to_string();
+    let id = server
+        .upload_ok(
+            &token,
+            audio.clone(),
+            Some(&config),
+            Some(r#"{"title":"Launch"}"#),
+        )
+        .await;
+    let doc = wait_delivered(&server, &token, &id).await;
+    assert_eq!(doc["status"], "finished", "{doc}");
+    let secret = server
+        .get_json(&token, "/v3/security/callback-secret")
+        .await["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let analytics = receiver.to("/analytics");
+    assert_eq!(analytics.len(), 1);
+    assert_eq!(analytics[0].content_type, "application/pgp-encrypted");
+    assert!(
+        analytics[0]
+            .body
+            .starts_with(b"-----BEGIN PGP MESSAGE-----")
+    );
+    assert_signed(&analytics[0], &secret);
+    let body: Value = serde_json::from_slice(&gpg.decrypt(&analytics[0].body)).unwrap();
+    assert_eq!(body["mediaId"], id.as_str());
+    assert_eq!(body["metadata"]["title"], "Launch");
+    assert!(
+        body["transcript"]
+            .to_string()
+            .to_lowercase()
+            .contains("pineapple"),
+        "{body}"
+    );
+    let text = receiver.to("/text");
+    assert_eq!(text[0].content_type, "application/pgp-encrypted");
+    let plain = String::from_utf8(gpg.decrypt(&text[0].body)).unwrap();
+    assert!(plain.to_lowercase().contains("pineapple"), "{plain}");
+    let media = receiver.to("/media");
+    assert_eq!(media[0].content_type, "application/pgp-encrypted");
+    assert_eq!(gpg.decrypt(&media[0].body), audio);
+    assert_signed(&media[0], &secret);
+    // Nothing readable went out.
+    for r in receiver.got.lock().unwrap().iter() {
+        assert!(
+            !String::from_utf8_lossy(&r.body)
+                .to_lowercase()
+                .contains("pineapple")
+        );
+    }
+}
+
+#[tokio::test]
+async fn failed_processing_sends_only_analytics_and_private_urls_are_refused() {
+    let env = Env::new();
+    let token = env.create_account("hooks");
+    let server = env.start_with(FLAGS);
+    let (receiver, base) = Receiver::start(&[]).await;
+    // A mediaUrl that serves something that is not audio: processing fails.
+    let junk = serve_file(b"<html>not audio</html>".repeat(50), 200);
+    let config = json!({"publish": {"callbacks": [
+        {"url": format!("{base}/analytics")},
+        {"url": format!("{base}/text"), "type": "transcript", "format": "text"},
+    ]}})
+    .to_string();
+    let form = reqwest::multipart::Form::new()
+        .text("mediaUrl", junk)
+        .part("configuration", json_part("configuration.json", &config));
+    let accepted: Value = server
+        .http
+        .post(server.url("/v3/media"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = accepted["mediaId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{accepted}"))
+        .to_owned();
+    let doc = wait_delivered(&server, &token, &id).await;
+    assert_eq!(doc["status"], "failed", "{doc}");
+    let analytics = receiver.to("/analytics");
+    assert_eq!(analytics.len(), 1);
+    let body: Value = serde_json::from_slice(&analytics[0].body).unwrap();
+    assert_eq!(body["status"], "failed");
+    assert!(body["errors"][0]["code"].is_u64(), "{body}");
+    assert!(
+        receiver.to("/text").is_empty(),
+        "no transcript callback on failure"
+    );
+    assert_eq!(doc["callbacks"][0]["status"], "delivered");
+    assert_eq!(doc["callbacks"][1]["status"], "skipped");
+    drop(server);
+
+    // Without --allow-private-urls a loopback receiver is refused at upload.
+    let server = env.start();
+    let audio = std::fs::read(env.speech("x", "Hello.")).unwrap();
+    for url in [
+        format!("{base}/analytics"),
+        "http://10.1.2.3/x".into(),
+        "http://localhost/x".into(),
+    ] {
+        let config = json!({"publish": {"callbacks": [{"url": url}]}}).to_string();
+        let message = expect_error(
+            server
+                .upload(&token, audio.clone(), Some(&config), None)
+                .await,
+            400,
+            60002,
+        )
+        .await;
+        assert!(message.contains("publish.callbacks[0].url"), "{message}");
+    }
+}
