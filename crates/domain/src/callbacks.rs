@@ -228,18 +228,18 @@ fn validate_one(i: usize, c: &CallbackConfig, redacts_audio: bool) -> Result<Cal
             if c.stream.is_some() {
                 return Err(misplaced("stream", "media"));
             }
-            if let Some(inc) = &c.include {
-                if let Some(x) = inc.iter().find(|x| !INCLUDABLE.contains(&x.as_str())) {
-                    return Err(bad(
-                        INVALID_VALUE,
-                        format!(
-                            "`{at}.include` has `{}`, which is not a section of the media \
+            if let Some(inc) = &c.include
+                && let Some(x) = inc.iter().find(|x| !INCLUDABLE.contains(&x.as_str()))
+            {
+                return Err(bad(
+                    INVALID_VALUE,
+                    format!(
+                        "`{at}.include` has `{}`, which is not a section of the media \
                              document; use any of {}.",
-                            excerpt(x, 32),
-                            INCLUDABLE.join(", ")
-                        ),
-                    ));
-                }
+                        excerpt(x, 32),
+                        INCLUDABLE.join(", ")
+                    ),
+                ));
             }
             Payload::Analytics {
                 include: c.include.clone(),

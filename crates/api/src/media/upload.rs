@@ -496,7 +496,7 @@ async fn encrypted_media(
         metadata: None,
         external_id: None,
         searchable: false,
-        tasks: initial_tasks(&config),
+        tasks: initial_tasks(config),
         encryption: Some(Encryption {
             info: EncryptionInfo {
                 public_key_id: key_id,
