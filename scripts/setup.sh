@@ -4,7 +4,9 @@
 # speech model from PyPI, and the model itself (verified by SHA-256, cached
 # outside the repository). With --test, also the tools the tests drive:
 # espeak-ng and sox (speech), GnuPG, sq and openssl (OpenPGP interop), and
-# Python requests (the VoiceBase client pattern), and the base model (the
+# Python requests (the VoiceBase client pattern), PostgreSQL 15 and python3-venv
+# (for the scaled-out backend tests; SeaweedFS comes from PyPI in
+# scripts/services.sh), and the base model (the
 # redaction tests need its accuracy on digits).
 #
 #   scripts/setup.sh [--test]
@@ -16,7 +18,7 @@ cd "$(dirname "$0")/.."
 
 packages=(ca-certificates curl pkg-config cmake clang libclang-dev ffmpeg python3 python3-pip)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(espeak-ng sox gnupg gpg-agent sq openssl python3-requests)
+  packages+=(espeak-ng sox gnupg gpg-agent sq openssl python3-requests postgresql-15 python3-venv)
 fi
 
 missing=()

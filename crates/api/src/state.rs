@@ -24,6 +24,9 @@ pub struct Limits {
     pub max_upload_bytes: u64,
     /// What `mediaUrl`s are acceptable (checked again when fetched).
     pub url_policy: UrlPolicy,
+    /// Answer stream downloads with a 302 to a pre-signed URL of this life
+    /// (S3 only); `None` serves the bytes.
+    pub stream_redirect: Option<std::time::Duration>,
 }
 
 impl AppState {

@@ -205,11 +205,53 @@ pub struct IndexEntry {
     pub transcript: String,
 }
 
+/// A part of the search index a term can be restricted to (`title:frost`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SearchField {
+    Title,
+    Description,
+    Transcript,
+}
+
+impl SearchField {
+    /// The name used in a v3 `query` and as the index column name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Title => "title",
+            Self::Description => "description",
+            Self::Transcript => "transcript",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "title" => Self::Title,
+            "description" => Self::Description,
+            "transcript" => Self::Transcript,
+            _ => return None,
+        })
+    }
+}
+
+/// One term of a full-text query. The query is backend-neutral: each database
+/// translates it to its own index's syntax, so no query syntax ever comes from
+/// user input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchTerm {
+    /// Restricts the term to one field; `None` matches any field.
+    pub field: Option<SearchField>,
+    /// Only alphanumerics, `'` and `-`, with at least one alphanumeric. Terms
+    /// are matched as the index tokenizes them (case-folded and stemmed, `'`
+    /// and `-` separating words that must then appear in sequence).
+    pub term: String,
+}
+
 /// Filters and paging of `GET /v3/media`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaQuery {
-    /// Full-text query, already translated to the index's syntax.
-    pub text: Option<String>,
+    /// Full-text search: media matching every term (implicit AND). An empty
+    /// list matches nothing.
+    pub text: Option<Vec<SearchTerm>>,
     pub external_id: Option<String>,
     /// Only media created after (in sort order) this one.
     pub after: Option<MediaId>,

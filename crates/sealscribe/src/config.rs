@@ -23,8 +23,11 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the HTTP API (and, as later issues add them, the in-process workers).
+    /// Run the HTTP API and in-process workers (`--workers 0`: API only).
     Serve(ServeArgs),
+    /// Run workers only, no HTTP: any number of them, on any number of
+    /// machines sharing the database and blob store.
+    Worker(WorkerCommandArgs),
     /// Manage accounts.
     #[command(subcommand)]
     Accounts(AccountsCommand),
@@ -75,9 +78,17 @@ pub struct StorageArgs {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
-    /// Blob store URL [default: file://<data-dir>/blobs].
+    /// Blob store URL: `file:///DIR` or `s3://BUCKET[/PREFIX]` [default: file://<data-dir>/blobs].
+    /// S3 credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
     #[arg(long, env = "SEALSCRIBE_BLOB_STORE", global = true)]
     pub blob_store: Option<String>,
+    /// S3-compatible endpoint for a non-AWS store (e.g. http://minio:9000), addressed
+    /// path-style [default: AWS, or AWS_ENDPOINT_URL].
+    #[arg(long, env = "SEALSCRIBE_S3_ENDPOINT", global = true)]
+    pub s3_endpoint: Option<String>,
+    /// The bucket's region [default: AWS_REGION / AWS_DEFAULT_REGION, else us-east-1].
+    #[arg(long, env = "SEALSCRIBE_S3_REGION", global = true)]
+    pub s3_region: Option<String>,
 }
 
 impl StorageArgs {
@@ -97,6 +108,18 @@ impl StorageArgs {
             Some(url) => Ok(url.clone()),
             None => Ok(sqlite_url(&self.data_dir()?.join("sealscribe.db"))),
         }
+    }
+
+    /// Opens the blob store these flags name.
+    pub fn blob_store(&self) -> anyhow::Result<sealscribe_store::BlobStore> {
+        let settings = sealscribe_store::S3Settings {
+            endpoint: self.s3_endpoint.clone(),
+            region: self.s3_region.clone(),
+        };
+        Ok(sealscribe_store::BlobStore::open_with(
+            &self.blob_store_url()?,
+            &settings,
+        )?)
     }
 
     pub fn blob_store_url(&self) -> anyhow::Result<String> {
@@ -122,6 +145,17 @@ pub struct ServeArgs {
     /// Largest accepted media upload, in bytes.
     #[arg(long, env = "SEALSCRIBE_MAX_UPLOAD_BYTES", default_value_t = 8 << 30)]
     pub max_upload_bytes: u64,
+    /// On an S3 blob store, answer stream downloads with a 302 to a pre-signed URL valid
+    /// this many seconds, so the bytes go from the bucket to the client directly.
+    /// 0: the API serves the bytes itself (works when clients cannot reach the bucket).
+    #[arg(long, env = "SEALSCRIBE_STREAM_REDIRECT_SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=604_800))]
+    pub stream_redirect_secs: u64,
+    #[command(flatten)]
+    pub workers: WorkerArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct WorkerCommandArgs {
     #[command(flatten)]
     pub workers: WorkerArgs,
 }

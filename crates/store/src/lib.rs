@@ -2,15 +2,18 @@
 //!
 //! Handlers and workers only see the [`Db`] trait and the [`BlobStore`]
 //! handle, never a driver. The embedded default is SQLite ([`sqlite::SqliteDb`])
-//! plus a directory of files; a PostgreSQL implementation of [`Db`] and an S3
+//! plus a directory of files; PostgreSQL ([`postgres::PgDb`]) and an S3
 //! backend for [`BlobStore`] slot in behind the same interfaces for scale-out,
-//! chosen by URL in [`open_db`] and [`BlobStore::open`].
+//! chosen by URL in [`open_db`] and [`BlobStore::open`]. Both databases pass
+//! one conformance suite (`tests/conformance.rs`).
 
 mod blob;
+mod codec;
 mod db;
+pub mod postgres;
 pub mod sqlite;
 
-pub use blob::{BlobStore, BlobWriter, media_blob, media_prefix};
+pub use blob::{BlobStore, BlobWriter, S3Settings, media_blob, media_prefix};
 pub use db::{Db, DeliveryOutcome, Finished, JobQueue, MediaStore, NewMedia, RevokeOutcome};
 pub use object_store::path::Path as BlobKey;
 
@@ -40,15 +43,43 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                StoreError::Unavailable(e.to_string())
-            }
+            // No connection could be made or kept: refused, reset, timed out,
+            // TLS handshake failed, or the pool gave up waiting.
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
             sqlx::Error::Database(ref d) if d.is_unique_violation() => {
                 StoreError::Conflict(d.message().to_owned())
             }
+            sqlx::Error::Database(ref d)
+                if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some_and(|pg| pg_unavailable(pg.code())) =>
+            {
+                StoreError::Unavailable(e.to_string())
+            }
+            // `Protocol` (the server said something sqlx cannot read) stays
+            // internal: it is not a server going away but a bug or a server
+            // that is not PostgreSQL, and retrying would not help.
             other => StoreError::Internal(other.to_string()),
         }
     }
+}
+
+/// PostgreSQL errors (by SQLSTATE) that mean "the database cannot serve this
+/// now": connection exceptions (08), failed authentication (28, e.g. a rotated
+/// password), a missing database (3D000), exhausted resources such as
+/// `too_many_connections` (53), a server shutting down or starting up
+/// (57P01-57P03), and the serialization failures and deadlocks of concurrent
+/// transactions (40001, 40P01), which a retry resolves.
+fn pg_unavailable(code: &str) -> bool {
+    ["08", "28", "53"]
+        .iter()
+        .any(|class| code.starts_with(class))
+        || matches!(
+            code,
+            "3D000" | "57P01" | "57P02" | "57P03" | "40001" | "40P01"
+        )
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {
@@ -59,19 +90,18 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 
 /// Opens the metadata database named by `url` and applies pending migrations.
 ///
-/// `sqlite://PATH` (created if missing) is the embedded default.
+/// `sqlite://PATH` (created if missing) is the embedded default;
+/// `postgres://` or `postgresql://` URLs open PostgreSQL, which many
+/// sealscribe processes can share (migrations then run once, under a lock).
 pub async fn open_db(url: &str) -> Result<Arc<dyn Db>, StoreError> {
     let db: Arc<dyn Db> = if url.starts_with("sqlite:") {
         Arc::new(sqlite::SqliteDb::connect(url).await?)
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        return Err(StoreError::Config(
-            "PostgreSQL is not supported by this build yet; use the embedded SQLite default \
-             (omit --database-url)"
-                .into(),
-        ));
+        Arc::new(postgres::PgDb::connect(url).await?)
     } else {
         return Err(StoreError::Config(format!(
-            "unsupported database URL scheme in {:?}: expected sqlite://PATH",
+            "unsupported database URL scheme in {:?}: expected sqlite://PATH or \
+             postgres://USER:PASSWORD@HOST/DATABASE",
             redact_url(url)
         )));
     };

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use chrono::{DateTime, NaiveDate, Utc};
 use sealscribe_domain::codes;
-use sealscribe_domain::media::MediaQuery;
+use sealscribe_domain::media::{MediaQuery, SearchField, SearchTerm};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -50,35 +50,32 @@ fn parse_date(name: &str, value: &str, end_of_day: bool) -> Result<DateTime<Utc>
     Ok(t.expect("valid time").and_utc())
 }
 
-/// Translates a v3 `query` into an FTS5 query: every term must match
-/// (implicit AND), `field:term` restricts a term to `title`, `description` or
-/// `transcript`, and every term is quoted, so no FTS5 syntax is ever
-/// interpreted from user input.
-pub fn fts_query(query: &str) -> Result<Option<String>> {
+/// Reads a v3 `query`: whitespace-separated terms that must all match
+/// (implicit AND); `field:term` restricts a term to `title`, `description` or
+/// `transcript`. Terms keep only alphanumerics, `'` and `-`, and a term left
+/// without any alphanumeric is dropped (the index could not match it), so no
+/// search syntax is ever interpreted from user input: each database backend
+/// translates the terms to its own index. `None` when no term is left.
+pub fn search_terms(query: &str) -> Option<Vec<SearchTerm>> {
     let mut terms = Vec::new();
     for raw in query.split_whitespace() {
         let (field, term) = match raw.split_once(':') {
-            Some((f, t)) if matches!(f, "title" | "description" | "transcript") => (Some(f), t),
-            _ => (None, raw),
+            Some((f, t)) => match SearchField::parse(f) {
+                Some(field) => (Some(field), t),
+                None => (None, raw),
+            },
+            None => (None, raw),
         };
         let term: String = term
             .chars()
             .filter(|c| c.is_alphanumeric() || *c == '\'' || *c == '-')
             .collect();
-        if term.is_empty() {
+        if !term.chars().any(char::is_alphanumeric) {
             continue;
         }
-        let quoted = format!("\"{}\"", term.replace('"', "\"\""));
-        terms.push(match field {
-            Some(f) => format!("{f} : {quoted}"),
-            None => quoted,
-        });
+        terms.push(SearchTerm { field, term });
     }
-    Ok(if terms.is_empty() {
-        None
-    } else {
-        Some(terms.join(" "))
-    })
+    if terms.is_empty() { None } else { Some(terms) }
 }
 
 pub async fn list(
@@ -122,10 +119,7 @@ pub async fn list(
             })
             .transpose()
     };
-    let text = match params.query.as_deref() {
-        Some(q) => fts_query(q)?,
-        None => None,
-    };
+    let text = params.query.as_deref().and_then(search_terms);
     if params
         .query
         .as_deref()
@@ -164,23 +158,46 @@ pub async fn list(
 
 #[cfg(test)]
 mod tests {
-    use super::fts_query;
+    use super::search_terms;
+    use sealscribe_domain::media::{SearchField, SearchTerm};
+
+    fn any(term: &str) -> SearchTerm {
+        SearchTerm {
+            field: None,
+            term: term.into(),
+        }
+    }
 
     #[test]
-    fn queries_are_quoted_terms() {
+    fn queries_are_plain_terms() {
         assert_eq!(
-            fts_query("hello world").unwrap().as_deref(),
-            Some("\"hello\" \"world\"")
+            search_terms("hello world"),
+            Some(vec![any("hello"), any("world")])
         );
         assert_eq!(
-            fts_query("title:Frost").unwrap().as_deref(),
-            Some("title : \"Frost\"")
+            search_terms("title:Frost"),
+            Some(vec![SearchTerm {
+                field: Some(SearchField::Title),
+                term: "Frost".into()
+            }])
         );
+        // Not a field: the colon is dropped with the other punctuation.
+        assert_eq!(search_terms("author:Frost"), Some(vec![any("authorFrost")]));
+        // Query syntax of any index is just dropped.
         assert_eq!(
-            fts_query("a\" OR * NEAR(").unwrap().as_deref(),
-            Some("\"a\" \"OR\" \"NEAR\"")
+            search_terms("a\" OR * NEAR( don't e-mail"),
+            Some(vec![
+                any("a"),
+                any("OR"),
+                any("NEAR"),
+                any("don't"),
+                any("e-mail")
+            ])
         );
-        assert_eq!(fts_query("  ").unwrap(), None);
-        assert_eq!(fts_query("***").unwrap(), None);
+        assert_eq!(search_terms("  "), None);
+        assert_eq!(search_terms("***"), None);
+        // Nothing an index could match.
+        assert_eq!(search_terms("- ' title:--"), None);
+        assert_eq!(search_terms("meeting -"), Some(vec![any("meeting")]));
     }
 }

@@ -286,6 +286,21 @@ pub async fn stream(
             .clone()
             .unwrap_or_else(|| "application/octet-stream".into()),
     };
+    if let Some(ttl) = state.limits().stream_redirect
+        && let Some(url) = state
+            .blobs()
+            .presigned_get(&media_blob(m.id, blob), ttl)
+            .await?
+    {
+        // The bucket serves the bytes (and Range) itself.
+        let mut response = StatusCode::FOUND.into_response();
+        response.headers_mut().insert(
+            header::LOCATION,
+            HeaderValue::from_str(url.as_str())
+                .map_err(|e| ApiError::internal(format!("pre-signed URL: {e}")))?,
+        );
+        return Ok(response);
+    }
     serve_blob(
         &state,
         &media_blob(m.id, blob),

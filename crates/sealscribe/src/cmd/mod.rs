@@ -8,6 +8,7 @@ use crate::config::{Cli, Command};
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(&cli.storage, args).await,
+        Command::Worker(args) => serve::worker(&cli.storage, args).await,
         Command::Accounts(cmd) => admin::accounts(&cli.storage, cmd).await,
         Command::Tokens(cmd) => admin::tokens(&cli.storage, cmd).await,
         Command::Transcribe(args) => {

@@ -1,4 +1,5 @@
-//! `sealscribe serve`: the HTTP API and in-process workers.
+//! `sealscribe serve` (the HTTP API and in-process workers) and `sealscribe
+//! worker` (workers only).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,11 +8,11 @@ use anyhow::Context;
 use sealscribe_api::{AppState, Limits};
 use sealscribe_asr::{SpeechEngine, WhisperEngine};
 use sealscribe_pipeline::{Settings, Workers};
-use sealscribe_store::{BlobStore, open_db, redact_url};
+use sealscribe_store::{BlobStore, Db, open_db, redact_url};
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{ServeArgs, StorageArgs, WorkerArgs};
+use crate::config::{ServeArgs, StorageArgs, WorkerArgs, WorkerCommandArgs};
 
 /// Loads the speech model once for the whole process; a missing or corrupt
 /// model stops the start with a message saying how to fetch it.
@@ -37,16 +38,47 @@ pub fn worker_settings(storage: &StorageArgs, args: &WorkerArgs) -> anyhow::Resu
     })
 }
 
-pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
+/// The database (migrated) and the blob store the storage flags name.
+async fn open_storage(storage: &StorageArgs) -> anyhow::Result<(Arc<dyn Db>, BlobStore)> {
     let db_url = storage.database_url()?;
     let db = open_db(&db_url)
         .await
         .with_context(|| format!("opening database {}", redact_url(&db_url)))?;
-    let blobs = BlobStore::open(&storage.blob_store_url()?)?;
+    let blobs = storage.blob_store()?;
     tracing::info!(database = %redact_url(&db_url), blob_store = blobs.describe(), "storage ready");
+    Ok((db, blobs))
+}
+
+/// `sealscribe worker`: workers only. They find work by polling the shared
+/// database (uploads on API nodes cannot wake them) and stop on SIGINT or
+/// SIGTERM, finishing or releasing their current job.
+pub async fn worker(storage: &StorageArgs, args: WorkerCommandArgs) -> anyhow::Result<()> {
+    let args = args.workers;
+    anyhow::ensure!(
+        args.workers > 0,
+        "a worker process needs --workers 1 or more"
+    );
+    let (db, blobs) = open_storage(storage).await?;
+    let engine = load_engine(&args).await?;
+    let workers = Workers::new(db, blobs, engine, worker_settings(storage, &args)?);
+    let shutdown = crate::shutdown::on_signal();
+    let tracker = TaskTracker::new();
+    workers.spawn(&shutdown, &tracker)?;
+    tracker.close();
+    println!("sealscribe worker ready ({} workers)", args.workers);
+    tracing::info!(workers = args.workers, "worker process ready");
+    tracker.wait().await;
+    tracing::info!("workers stopped; bye");
+    Ok(())
+}
+
+pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let (db, blobs) = open_storage(storage).await?;
 
     let limits = Limits {
         max_upload_bytes: args.max_upload_bytes,
+        stream_redirect: (args.stream_redirect_secs > 0)
+            .then(|| Duration::from_secs(args.stream_redirect_secs)),
         url_policy: args.workers.url_policy(),
     };
     // `--workers 0` is an API-only node: no model is loaded.

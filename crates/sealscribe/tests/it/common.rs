@@ -9,16 +9,156 @@ use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_sealscribe");
 
+/// Where the servers of a test keep their state. The whole suite runs once
+/// per backend: `SEALSCRIBE_IT_BACKEND=scaled` (set by scripts/test.sh, with
+/// the services of scripts/services.sh) puts every test on PostgreSQL and S3;
+/// unset, on the embedded SQLite + files default.
+pub enum Backend {
+    Embedded,
+    Scaled {
+        /// `postgres://…/<database>`: a database of this test's own.
+        database_url: String,
+        /// Server URL without a database, to create and drop it.
+        admin_url: String,
+        database: String,
+        /// `s3://bucket/<prefix>`: a prefix of this test's own.
+        blob_store: String,
+        s3_endpoint: String,
+    },
+}
+
 /// A temporary data directory plus the log file servers started on it write to.
 pub struct Env {
     pub dir: tempfile::TempDir,
+    pub backend: Backend,
+}
+
+fn random_name(prefix: &str) -> String {
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+    let name = dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_lowercase();
+    name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
 }
 
 impl Env {
     pub fn new() -> Self {
+        let backend = match std::env::var("SEALSCRIBE_IT_BACKEND").as_deref() {
+            Ok("scaled") => {
+                let var = |name: &str| {
+                    std::env::var(name).unwrap_or_else(|_| {
+                        panic!("{name} is not set: run scripts/services.sh start and source target/services.env")
+                    })
+                };
+                let admin_url = var("SEALSCRIBE_TEST_POSTGRES");
+                let database = random_name("it_");
+                psql(
+                    &format!("{admin_url}/postgres"),
+                    &format!("create database {database}"),
+                );
+                Backend::Scaled {
+                    database_url: format!("{admin_url}/{database}"),
+                    admin_url,
+                    blob_store: format!(
+                        "s3://{}/{}",
+                        var("SEALSCRIBE_TEST_S3_BUCKET"),
+                        random_name("it-")
+                    ),
+                    s3_endpoint: var("SEALSCRIBE_TEST_S3"),
+                    database,
+                }
+            }
+            Ok("embedded") | Err(_) => Backend::Embedded,
+            Ok(other) => panic!("SEALSCRIBE_IT_BACKEND={other}: expected embedded or scaled"),
+        };
         Self {
             dir: tempfile::tempdir().expect("temp dir"),
+            backend,
         }
+    }
+
+    pub fn is_scaled(&self) -> bool {
+        matches!(self.backend, Backend::Scaled { .. })
+    }
+
+    /// Points a `sealscribe` command at this test's storage.
+    pub fn configure(&self, cmd: &mut Command) {
+        cmd.arg("--data-dir").arg(self.data_dir());
+        match &self.backend {
+            Backend::Embedded => {
+                cmd.env_remove("SEALSCRIBE_DATABASE_URL")
+                    .env_remove("SEALSCRIBE_BLOB_STORE")
+                    .env_remove("SEALSCRIBE_S3_ENDPOINT");
+            }
+            Backend::Scaled {
+                database_url,
+                blob_store,
+                s3_endpoint,
+                ..
+            } => {
+                cmd.env("SEALSCRIBE_DATABASE_URL", database_url)
+                    .env("SEALSCRIBE_BLOB_STORE", blob_store)
+                    .env("SEALSCRIBE_S3_ENDPOINT", s3_endpoint);
+            }
+        }
+    }
+
+    /// The blob store this test's servers use, opened from the test.
+    pub fn blob_store(&self) -> sealscribe_store::BlobStore {
+        match &self.backend {
+            Backend::Embedded => sealscribe_store::BlobStore::open(&format!(
+                "file://{}",
+                self.data_dir().join("blobs").display()
+            ))
+            .unwrap(),
+            Backend::Scaled {
+                blob_store,
+                s3_endpoint,
+                ..
+            } => sealscribe_store::BlobStore::open_with(
+                blob_store,
+                &sealscribe_store::S3Settings {
+                    endpoint: Some(s3_endpoint.clone()),
+                    region: None,
+                },
+            )
+            .unwrap(),
+        }
+    }
+
+    /// The names of every blob stored (`media/<id>/<stream>`).
+    pub async fn blob_names(&self) -> Vec<String> {
+        self.blob_store().list_keys("").await.unwrap()
+    }
+
+    /// Everything the operator's storage holds, as (where, bytes): every file
+    /// under the data directory and, on the scaled backend, a dump of the
+    /// PostgreSQL database (and its bytea values decoded) and every object
+    /// of the S3 prefix.
+    pub async fn stored(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out: Vec<(String, Vec<u8>)> = files_under(&self.data_dir())
+            .into_iter()
+            .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+            .collect();
+        if let Backend::Scaled { database_url, .. } = &self.backend {
+            let dump = Command::new("pg_dump")
+                .arg(database_url)
+                .output()
+                .expect("pg_dump is installed (postgresql-client)");
+            assert!(dump.status.success(), "pg_dump failed");
+            let decoded = decode_bytea(&dump.stdout);
+            out.push(("postgres dump".into(), dump.stdout));
+            out.push(("postgres bytea values".into(), decoded));
+            let blobs = self.blob_store();
+            for key in blobs.list_keys("").await.unwrap() {
+                let bytes = blobs.get_bytes(&key).await.unwrap();
+                out.push((format!("s3 {key}"), bytes));
+            }
+        }
+        out
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -34,16 +174,12 @@ impl Env {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
-    /// Runs `sealscribe ARGS --data-dir DIR`.
+    /// Runs `sealscribe ARGS` on this test's storage.
     pub fn cli(&self, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .args(args)
-            .arg("--data-dir")
-            .arg(self.data_dir())
-            .env_remove("SEALSCRIBE_DATABASE_URL")
-            .env_remove("SEALSCRIBE_BLOB_STORE")
-            .output()
-            .expect("run sealscribe")
+        let mut cmd = Command::new(BIN);
+        cmd.args(args);
+        self.configure(&mut cmd);
+        cmd.output().expect("run sealscribe")
     }
 
     /// `sealscribe accounts create NAME`, returning the token it prints.
@@ -101,12 +237,10 @@ impl Server {
             .append(true)
             .open(env.log_path())
             .expect("log file");
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(env.data_dir())
-            .args(extra)
-            .env_remove("SEALSCRIBE_DATABASE_URL")
-            .env_remove("SEALSCRIBE_BLOB_STORE")
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--listen", "127.0.0.1:0"]).args(extra);
+        env.configure(&mut cmd);
+        let mut child = cmd
             .env("SEALSCRIBE_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(log)
@@ -236,6 +370,51 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Backend::Scaled {
+            admin_url,
+            database,
+            ..
+        } = &self.backend
+        {
+            // Servers of this test are gone by now (they are dropped first).
+            psql(
+                &format!("{admin_url}/postgres"),
+                &format!("drop database if exists {database} with (force)"),
+            );
+        }
+    }
+}
+
+/// Runs one SQL statement with psql.
+pub fn psql(url: &str, sql: &str) {
+    let out = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
+        .output()
+        .expect("psql is installed (postgresql-client)");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The bytes of every `\x…` bytea literal in a pg_dump, concatenated with
+/// newlines, so scans see binary column values as stored.
+fn decode_bytea(dump: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(dump);
+    let mut out = Vec::new();
+    for piece in text.split("\\x").skip(1) {
+        let hex: String = piece.chars().take_while(char::is_ascii_hexdigit).collect();
+        if let Ok(bytes) = hex::decode(&hex[..hex.len() & !1]) {
+            out.extend_from_slice(&bytes);
+            out.push(b'\n');
+        }
+    }
+    out
 }
 
 impl Drop for Server {

@@ -297,11 +297,7 @@ async fn encrypted_media_end_to_end_with_gpg_and_sq() {
             10205,
         )
         .await;
-        assert!(
-            files_under(&env.data_dir())
-                .iter()
-                .all(|p| !p.to_string_lossy().contains(&id))
-        );
+        assert!(env.blob_names().await.iter().all(|n| !n.contains(&id)));
     }
 }
 
@@ -403,16 +399,15 @@ async fn no_plaintext_at_rest() {
     assert!(server.stop());
 
     let mut scanned = 0;
-    let mut places = files_under(&env.data_dir());
-    places.push(env.log_path());
-    for path in places {
-        let bytes = std::fs::read(&path).unwrap().to_ascii_lowercase();
+    let mut places = env.stored().await;
+    places.push(("the log".into(), env.log().into_bytes()));
+    for (place, bytes) in places {
+        let bytes = bytes.to_ascii_lowercase();
         scanned += 1;
         for c in canaries {
             assert!(
                 !contains(&bytes, c.as_bytes()),
-                "canary {c:?} found in {}",
-                path.display()
+                "canary {c:?} found in {place}"
             );
         }
     }
@@ -423,9 +418,11 @@ async fn no_plaintext_at_rest() {
         "scratch files left: {:?}",
         files_under(&scratch)
     );
-    let leftovers: Vec<_> = files_under(&env.data_dir())
+    let leftovers: Vec<_> = env
+        .blob_names()
+        .await
         .into_iter()
-        .filter(|p| p.to_string_lossy().contains("work.sealed"))
+        .filter(|n| n.contains("work.sealed"))
         .collect();
     assert!(
         leftovers.is_empty(),
@@ -600,10 +597,7 @@ async fn key_problems_are_refused_and_pinned_keys_survive_deletion() {
         listed["media"].as_array().unwrap().is_empty(),
         "nothing was queued: {listed}"
     );
-    assert!(
-        files_under(&env.data_dir().join("blobs")).is_empty(),
-        "nothing was stored"
-    );
+    assert!(env.blob_names().await.is_empty(), "nothing was stored");
 
     // Pinning: accept with a key, delete the key, then process.
     let fpr = gpg.gen_rsa_and_rsa("Pinned <pinned@example.com>");

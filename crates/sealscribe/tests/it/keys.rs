@@ -4,7 +4,7 @@ use reqwest::header::CONTENT_TYPE;
 use sealscribe_openpgp::testing::{self, GpgHome};
 use serde_json::Value;
 
-use crate::common::{Env, Server, contains, expect_error, files_under, uuid_like};
+use crate::common::{Env, Server, contains, expect_error, uuid_like};
 
 /// The seed's call: `curl --header "Content-Type: application/octet-stream" --data-binary @key.asc`.
 async fn upload(server: &Server, token: &str, body: Vec<u8>) -> reqwest::Response {
@@ -324,10 +324,7 @@ async fn every_rejection_is_clear_and_stores_nothing() {
         .collect();
     assert!(armor_lines.len() > 10);
     let log = env.log();
-    let mut stored: Vec<Vec<u8>> = files_under(&env.data_dir())
-        .iter()
-        .map(|p| std::fs::read(p).unwrap())
-        .collect();
+    let mut stored: Vec<Vec<u8>> = env.stored().await.into_iter().map(|(_, b)| b).collect();
     stored.push(log.into_bytes());
     let binary = gpg.export_secret_binary(&good);
     for haystack in &stored {

@@ -8,4 +8,5 @@ mod encryption;
 mod keys;
 mod media;
 mod redaction;
+mod scaled;
 mod server;

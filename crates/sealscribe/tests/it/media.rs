@@ -5,7 +5,9 @@ use std::process::Command;
 use reqwest::header::{ACCEPT, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use serde_json::{Value, json};
 
-use crate::common::{Env, Server, expect_error, files_under, json_part, serve_file, words};
+use sha2::Digest;
+
+use crate::common::{Env, Server, expect_error, json_part, serve_file, words};
 
 const SPOKEN: &str =
     "The weather today is sunny and warm. Please call the office tomorrow morning.";
@@ -304,9 +306,11 @@ async fn upload_transcribe_read_search_delete() {
     )
     .await;
     assert!(search(&server, &token, "query=sunny").await.is_empty());
-    let leftovers: Vec<_> = files_under(&env.data_dir())
+    let leftovers: Vec<_> = env
+        .blob_names()
+        .await
         .into_iter()
-        .filter(|p| p.to_string_lossy().contains(&id))
+        .filter(|n| n.contains(&id))
         .collect();
     assert!(
         leftovers.is_empty(),
@@ -556,7 +560,7 @@ async fn bad_uploads_are_refused_and_leave_nothing() {
         search(&server, &token, "").await.is_empty(),
         "no media was created"
     );
-    let blobs: Vec<_> = files_under(&env.data_dir().join("blobs"));
+    let blobs = env.blob_names().await;
     assert!(blobs.is_empty(), "no blob was left behind: {blobs:?}");
 }
 
@@ -888,18 +892,25 @@ async fn large_upload_streams_with_flat_memory() {
         growth_mib < 64,
         "peak RSS grew by {growth_mib} MiB for a 400 MiB upload"
     );
-    let stored = env.data_dir().join(format!("blobs/media/{id}/original"));
-    assert_eq!(
-        std::fs::metadata(&stored).unwrap().len(),
-        u64::from(size) + 44
-    );
-    let same = Command::new("cmp")
-        .arg(&path)
-        .arg(&stored)
-        .status()
+    // The stored blob is the upload, byte for byte (hashed as it streams).
+    let blobs = env.blob_store();
+    let (mut stream, _, stored_size) = blobs
+        .read(
+            &sealscribe_store::media_blob(id.parse().unwrap(), "original"),
+            None,
+        )
+        .await
         .unwrap();
-    assert!(
-        same.success(),
+    assert_eq!(stored_size, u64::from(size) + 44);
+    let mut stored_hash = sha2::Sha256::new();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        stored_hash.update(chunk.unwrap());
+    }
+    let mut file_hash = sha2::Sha256::new();
+    std::io::copy(&mut std::fs::File::open(&path).unwrap(), &mut file_hash).unwrap();
+    assert_eq!(
+        stored_hash.finalize(),
+        file_hash.finalize(),
         "the stored stream is the upload, byte for byte"
     );
 }

@@ -252,11 +252,10 @@ async fn card_number_and_ssn_are_detected_and_redacted() {
         assert_eq!(list["media"].as_array().unwrap().len(), hits, "{query}");
     }
     // …nor in the database files.
-    for f in files_under(&env.data_dir()) {
-        if f.to_string_lossy().contains("sealscribe.db") {
-            let bytes = std::fs::read(&f).unwrap();
+    for (place, bytes) in env.stored().await {
+        if place.contains("sealscribe.db") || place.starts_with("postgres") {
             for g in AT_REST {
-                assert!(!contains(&bytes, g.as_bytes()), "{g} in {}", f.display());
+                assert!(!contains(&bytes, g.as_bytes()), "{g} in {place}");
             }
         }
     }
@@ -389,10 +388,9 @@ async fn encrypted_redaction_keeps_no_digit_at_rest() {
     // scratch directory is empty.
     drop(server);
     let mut scanned = 0;
-    for f in files_under(&env.data_dir()) {
-        let bytes = std::fs::read(&f).unwrap();
+    for (place, bytes) in env.stored().await {
         for g in AT_REST.iter().chain(&["receipt"]) {
-            assert!(!contains(&bytes, g.as_bytes()), "{g} in {}", f.display());
+            assert!(!contains(&bytes, g.as_bytes()), "{g} in {place}");
         }
         scanned += 1;
     }

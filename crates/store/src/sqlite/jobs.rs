@@ -7,8 +7,9 @@ use sealscribe_domain::MediaId;
 use sealscribe_domain::media::{DeliveryAttempt, DeliveryStatus, Failure, JobClaim, JobKind, Task};
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::media::{from_json, json, reindex};
-use super::{SqliteDb, parse_id};
+use super::SqliteDb;
+use super::media::reindex;
+use crate::codec::{from_json, json, parse_id};
 use crate::{DeliveryOutcome, Finished, JobQueue, StoreError};
 
 #[async_trait]

@@ -4,14 +4,15 @@ use async_trait::async_trait;
 use chrono::Utc;
 use sealscribe_domain::media::{
     Delivery, DeliveryStatus, Encryption, EncryptionInfo, Failure, IndexEntry, MediaQuery,
-    MediaRecord, MediaSource, MediaStatus, Task,
+    MediaRecord, MediaSource, MediaStatus, SearchTerm, Task,
 };
 use sealscribe_domain::{AccountId, MediaId};
 use serde_json::Value;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
 
-use super::{SqliteDb, parse_id};
+use super::SqliteDb;
+use crate::codec::{from_json, json, opt_json, parse_id, to_i64, to_u64};
 use crate::{MediaStore, NewMedia, StoreError};
 
 /// What a listing needs: the transcripts (the bulk of a row) are left out.
@@ -24,26 +25,26 @@ const COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_
      media_url, size_bytes, length_ms, configuration, metadata, transcript, recognised, tasks, \
      failure, searchable, encryption, pinned_key, seal_key, sealed_input, prediction";
 
-pub(crate) fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Internal(e.to_string()))
-}
-
-pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
-    text: &str,
-    what: &str,
-) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Internal(format!("corrupt {what}: {e}")))
-}
-
-fn opt_json<T: serde::de::DeserializeOwned>(
-    text: Option<String>,
-    what: &str,
-) -> Result<Option<T>, StoreError> {
-    text.map(|t| from_json(&t, what)).transpose()
-}
-
-fn to_u64(v: Option<i64>) -> Option<u64> {
-    v.and_then(|v| u64::try_from(v).ok())
+/// The FTS5 query for these terms: each term a quoted string (FTS5 reads a
+/// quoted string as a phrase of the tokens the tokenizer finds in it, so
+/// `e-mail` is the phrase `e mail`), with `field : ` when restricted, joined by
+/// spaces (implicit AND). `None` for no terms, which must match nothing.
+pub(crate) fn fts5_query(terms: &[SearchTerm]) -> Option<String> {
+    let parts: Vec<String> = terms
+        .iter()
+        .map(|t| {
+            let quoted = format!("\"{}\"", t.term.replace('"', "\"\""));
+            match t.field {
+                Some(f) => format!("{} : {quoted}", f.as_str()),
+                None => quoted,
+            }
+        })
+        .collect();
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join(" "))
+    }
 }
 
 pub(crate) fn media_from_row(row: &SqliteRow) -> Result<MediaRecord, StoreError> {
@@ -147,7 +148,7 @@ impl MediaStore for SqliteDb {
             } => (
                 file_name.clone(),
                 content_type.clone(),
-                Some(i64::try_from(*size_bytes).unwrap_or(i64::MAX)),
+                Some(to_i64(*size_bytes)),
                 None,
             ),
             MediaSource::Url(url) => (None, None, None, Some(url.clone())),
@@ -224,12 +225,18 @@ impl MediaStore for SqliteDb {
             "select {SUMMARY_COLUMNS} from media where account_id = "
         ));
         sql.push_bind(account.clone());
-        if let Some(text) = &q.text {
-            sql.push(" and id in (select media_id from media_fts where media_fts match ")
-                .push_bind(text.clone())
-                .push(" and account_id = ")
-                .push_bind(account.clone())
-                .push(")");
+        match q.text.as_deref().map(fts5_query) {
+            None => {}
+            Some(None) => {
+                sql.push(" and 0");
+            }
+            Some(Some(text)) => {
+                sql.push(" and id in (select media_id from media_fts where media_fts match ")
+                    .push_bind(text)
+                    .push(" and account_id = ")
+                    .push_bind(account.clone())
+                    .push(")");
+            }
         }
         if let Some(ext) = &q.external_id {
             sql.push(" and external_id = ").push_bind(ext.clone());
@@ -402,12 +409,44 @@ impl MediaStore for SqliteDb {
             "update media set length_ms = ?, content_type = coalesce(content_type, ?), \
              size_bytes = coalesce(?, size_bytes) where id = ?",
         )
-        .bind(i64::try_from(length_ms).unwrap_or(i64::MAX))
+        .bind(to_i64(length_ms))
         .bind(content_type)
-        .bind(size_bytes.map(|s| i64::try_from(s).unwrap_or(i64::MAX)))
+        .bind(size_bytes.map(to_i64))
         .bind(id.to_string())
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sealscribe_domain::media::{SearchField, SearchTerm};
+
+    use super::fts5_query;
+
+    fn term(field: Option<SearchField>, term: &str) -> SearchTerm {
+        SearchTerm {
+            field,
+            term: term.into(),
+        }
+    }
+
+    #[test]
+    fn terms_become_quoted_fts5_strings() {
+        assert_eq!(
+            fts5_query(&[term(None, "hello"), term(None, "world")]).as_deref(),
+            Some("\"hello\" \"world\"")
+        );
+        assert_eq!(
+            fts5_query(&[term(Some(SearchField::Title), "Frost")]).as_deref(),
+            Some("title : \"Frost\"")
+        );
+        // Even a quote (which the API never lets through) cannot end the string.
+        assert_eq!(
+            fts5_query(&[term(None, "a\" OR b")]).as_deref(),
+            Some("\"a\"\" OR b\"")
+        );
+        assert_eq!(fts5_query(&[]), None);
     }
 }

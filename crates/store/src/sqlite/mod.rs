@@ -13,6 +13,7 @@ use sealscribe_domain::{Account, AccountId, PublicKeyId, PublicKeyRecord, TokenH
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+use crate::codec::parse_id;
 use crate::{Db, RevokeOutcome, StoreError};
 
 mod jobs;
@@ -47,11 +48,6 @@ impl SqliteDb {
             .await?;
         Ok(Self { pool })
     }
-}
-
-pub(crate) fn parse_id<T: FromStr>(text: &str) -> Result<T, StoreError> {
-    text.parse()
-        .map_err(|_| StoreError::Internal(format!("corrupt identifier in database: {text:?}")))
 }
 
 fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError> {
