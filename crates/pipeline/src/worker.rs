@@ -32,7 +32,9 @@ pub struct Settings {
     pub max_attempts: u32,
     /// How long a shutting-down worker lets its current job run before releasing it.
     pub shutdown_grace: Duration,
-    /// Scratch space for working copies (emptied at start).
+    /// Scratch space for working copies. Each process works in a directory
+    /// of its own under it (several worker processes may share a data
+    /// directory); directories of processes that are gone are removed.
     pub tmp_dir: PathBuf,
     pub url_policy: UrlPolicy,
     /// This process's identity in job leases.
@@ -53,17 +55,68 @@ pub struct Ctx {
 pub struct Workers {
     ctx: Arc<Ctx>,
     wake: Arc<Notify>,
+    _scratch: Scratch,
+}
+
+/// This process's scratch directory, `<tmp_dir>/<worker id>/`, marked as in
+/// use by an exclusive lock on its `.lock` file for as long as the process
+/// lives (the OS releases it if the process dies). Removed on drop.
+struct Scratch {
+    dir: PathBuf,
+    _lock: Option<std::fs::File>,
+}
+
+impl Scratch {
+    /// Removes scratch directories whose process is gone (their lock can be
+    /// taken: the leftovers of a crash, which may hold plaintext), then
+    /// creates and locks this process's own.
+    fn create(root: &std::path::Path, id: &str) -> std::io::Result<Self> {
+        std::fs::create_dir_all(root)?;
+        for entry in std::fs::read_dir(root)?.flatten() {
+            let path = entry.path();
+            if !path.is_dir() {
+                let _ = std::fs::remove_file(&path); // files of an older layout
+                continue;
+            }
+            let abandoned = match std::fs::File::open(path.join(".lock")) {
+                Ok(f) => f.try_lock().is_ok(),
+                Err(_) => true,
+            };
+            if abandoned {
+                let _ = std::fs::remove_dir_all(&path);
+            }
+        }
+        let dir = root.join(id);
+        std::fs::create_dir_all(&dir)?;
+        let lock = std::fs::File::create(dir.join(".lock"))?;
+        lock.lock()?;
+        Ok(Self {
+            dir,
+            _lock: Some(lock),
+        })
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 impl Workers {
+    /// # Errors
+    ///
+    /// The scratch directory cannot be prepared.
     pub fn new(
         db: Arc<dyn Db>,
         blobs: BlobStore,
         engine: Arc<dyn SpeechEngine>,
-        settings: Settings,
-    ) -> Self {
+        mut settings: Settings,
+    ) -> std::io::Result<Self> {
+        let scratch = Scratch::create(&settings.tmp_dir, &settings.worker_id)?;
+        settings.tmp_dir = scratch.dir.clone();
         let http = crate::fetch::client(&settings.url_policy);
-        Self {
+        Ok(Self {
             ctx: Arc::new(Ctx {
                 db,
                 blobs,
@@ -72,7 +125,8 @@ impl Workers {
                 settings,
             }),
             wake: Arc::new(Notify::new()),
-        }
+            _scratch: scratch,
+        })
     }
 
     /// Notify this after queueing a job so an idle worker starts at once.
@@ -87,10 +141,6 @@ impl Workers {
         shutdown: &CancellationToken,
         tracker: &TaskTracker,
     ) -> std::io::Result<()> {
-        let tmp = &self.ctx.settings.tmp_dir;
-        // Working copies of a previous run are leftovers of a crash: remove them.
-        let _ = std::fs::remove_dir_all(tmp);
-        std::fs::create_dir_all(tmp)?;
         for n in 0..self.ctx.settings.workers {
             let (ctx, wake, shutdown) = (self.ctx.clone(), self.wake.clone(), shutdown.clone());
             tracker.spawn(async move {

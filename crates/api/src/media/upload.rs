@@ -400,13 +400,10 @@ async fn unseal_original(state: &AppState, id: MediaId, key: &SealKey) -> Result
     let mut batch = Vec::with_capacity(1 << 20);
     let copied: Result<()> = async {
         loop {
-            let next = stream.next().await;
+            // A store outage mid-read is a 503, like any other.
+            let next = stream.next().await.transpose()?;
             if let Some(chunk) = &next {
-                batch.extend_from_slice(
-                    chunk
-                        .as_ref()
-                        .map_err(|e| ApiError::internal(e.to_string()))?,
-                );
+                batch.extend_from_slice(chunk);
             }
             if batch.len() >= 1 << 20 || (next.is_none() && !batch.is_empty()) {
                 out.clear();

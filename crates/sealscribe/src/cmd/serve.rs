@@ -60,7 +60,7 @@ pub async fn worker(storage: &StorageArgs, args: WorkerCommandArgs) -> anyhow::R
     );
     let (db, blobs) = open_storage(storage).await?;
     let engine = load_engine(&args).await?;
-    let workers = Workers::new(db, blobs, engine, worker_settings(storage, &args)?);
+    let workers = Workers::new(db, blobs, engine, worker_settings(storage, &args)?)?;
     let shutdown = crate::shutdown::on_signal();
     let tracker = TaskTracker::new();
     workers.spawn(&shutdown, &tracker)?;
@@ -85,7 +85,7 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     let workers = if args.workers.workers > 0 {
         let engine = load_engine(&args.workers).await?;
         let settings = worker_settings(storage, &args.workers)?;
-        Some(Workers::new(db.clone(), blobs.clone(), engine, settings))
+        Some(Workers::new(db.clone(), blobs.clone(), engine, settings)?)
     } else {
         None
     };

@@ -386,7 +386,7 @@ async fn encrypted_redaction_keeps_no_digit_at_rest() {
 
     // No digit group of either number anywhere at rest, nor in the log; the
     // scratch directory is empty.
-    drop(server);
+    assert!(server.stop());
     let mut scanned = 0;
     for (place, bytes) in env.stored().await {
         for g in AT_REST.iter().chain(&["receipt"]) {
