@@ -47,7 +47,13 @@ start() {
 {"identities":[{"name":"admin","credentials":[{"accessKey":"sealscribe","secretKey":"sealscribe-secret"}],"actions":["Admin","Read","Write","List","Tagging"]}]}
 JSON
   mkdir -p "$s3dir/data"
-  nohup "$venv/bin/weed" mini -dir="$s3dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port=$s3_port \
+  if curl -s -o /dev/null "http://127.0.0.1:$s3_port/"; then
+    echo "services: port $s3_port is already in use (a SeaweedFS left running?); stop it first" >&2
+    exit 1
+  fi
+  # In a session of its own: `weed` is a Python launcher with the real server
+  # as its child, and stop must end both.
+  setsid "$venv/bin/weed" mini -dir="$s3dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port=$s3_port \
     -s3.config="$s3dir/s3.json" -bucket=sealscribe -admin.ui=false -webdav=false > "$s3dir/weed.log" 2>&1 &
   echo $! > "$state/weed.pid"
   for _ in $(seq 1 120); do
@@ -70,9 +76,10 @@ EOF
 
 stop() {
   if [[ -f "$state/weed.pid" ]]; then
-    kill "$(cat "$state/weed.pid")" 2>/dev/null || true
-    sleep 0.5
-    pkill -f "weed mini -dir=$(cat "$state/s3dir" 2>/dev/null)/data" 2>/dev/null || true
+    pgid=$(cat "$state/weed.pid")
+    kill -TERM -- "-$pgid" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 -- "-$pgid" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL -- "-$pgid" 2>/dev/null || true
     rm -f "$state/weed.pid"
   fi
   if [[ -f "$state/s3dir" ]]; then rm -rf "$(cat "$state/s3dir")"; rm -f "$state/s3dir"; fi
