@@ -45,12 +45,29 @@ impl From<sqlx::Error> for StoreError {
         match e {
             // No connection could be made or kept: refused, reset, timed out,
             // TLS handshake failed, or the pool gave up waiting.
+            // `Protocol` is here too: a connection cut during its start-up
+            // (a database going away, a proxy in between closing it) shows
+            // as "unexpected response from SSLRequest", and retrying later is
+            // exactly right; a server that is not PostgreSQL at all fails
+            // every time, which the operator sees in the logs either way.
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_) => StoreError::Unavailable(e.to_string()),
             sqlx::Error::Database(ref d) if d.is_unique_violation() => {
                 StoreError::Conflict(d.message().to_owned())
+            }
+            // SQLite still busy or locked after the busy timeout (SQLITE_BUSY,
+            // SQLITE_LOCKED and their extended codes): a retry succeeds.
+            sqlx::Error::Database(ref d)
+                if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+                    && matches!(
+                        d.code().as_deref(),
+                        Some("5" | "6" | "261" | "262" | "517" | "773")
+                    ) =>
+            {
+                StoreError::Unavailable(e.to_string())
             }
             sqlx::Error::Database(ref d)
                 if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
@@ -58,9 +75,6 @@ impl From<sqlx::Error> for StoreError {
             {
                 StoreError::Unavailable(e.to_string())
             }
-            // `Protocol` (the server said something sqlx cannot read) stays
-            // internal: it is not a server going away but a bug or a server
-            // that is not PostgreSQL, and retrying would not help.
             other => StoreError::Internal(other.to_string()),
         }
     }

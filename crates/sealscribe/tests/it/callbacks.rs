@@ -250,20 +250,12 @@ async fn encrypted_media_callbacks_carry_ciphertext() {
     let (receiver, base) = Receiver::start(&[]).await;
     let gpg = GpgHome::new();
     let fpr = gpg.gen_rsa_and_rsa("Hooks <hooks@example.com>");
-    let key: Value = server
-        .http
-        .post(server.url("/v3/security/public-keys"))
-        .bearer_auth(&token)
-        .body(gpg.export_public(&fpr, true))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let key_id = server
+        .upload_key(&token, gpg.export_public(&fpr, true))
+        .await;
     let audio = std::fs::read(env.speech("secret", "The launch code word is pineapple.")).unwrap();
     let config = json!({
-        "encryption": {"publicKeyId": key["publicKeyId"]},
+        "encryption": {"publicKeyId": key_id},
         "publish": {"callbacks": [
             {"url": format!("{base}/analytics")},
             {"url": format!("{base}/text"), "type": "transcript", "format": "text"},

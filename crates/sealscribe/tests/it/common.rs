@@ -310,6 +310,24 @@ impl Server {
             .expect("upload")
     }
 
+    /// `POST /v3/security/public-keys` the way the seed's curl does it,
+    /// returning the `publicKeyId`.
+    pub async fn upload_key(&self, token: &str, key: Vec<u8>) -> String {
+        let resp = self
+            .http
+            .post(self.url("/v3/security/public-keys"))
+            .bearer_auth(token)
+            .header("Content-Type", "application/octet-stream")
+            .body(key)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(status, 200, "key refused: {body}");
+        body["publicKeyId"].as_str().unwrap().to_owned()
+    }
+
     /// Uploads and returns the media id, checking the v3 "accepted" answer.
     pub async fn upload_ok(
         &self,

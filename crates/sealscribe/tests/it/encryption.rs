@@ -11,22 +11,6 @@ use serde_json::{Value, json};
 
 use crate::common::{Env, Server, contains, expect_error, files_under, json_part, words};
 
-async fn upload_key(server: &Server, token: &str, key: Vec<u8>) -> String {
-    let resp = server
-        .http
-        .post(server.url("/v3/security/public-keys"))
-        .bearer_auth(token)
-        .header(CONTENT_TYPE, "application/octet-stream")
-        .body(key)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(status, 200, "{body}");
-    body["publicKeyId"].as_str().unwrap().to_owned()
-}
-
 fn config(key_id: &str) -> String {
     json!({"encryption": {"publicKeyId": key_id}, "searchability": {"searchable": false}})
         .to_string()
@@ -97,7 +81,9 @@ async fn encrypted_media_end_to_end_with_gpg_and_sq() {
             gpg.gen_future_default("Customer 25519 <ed@example.com>"),
         ),
     ] {
-        let key_id = upload_key(&server, &token, gpg.export_public(&fpr, true)).await;
+        let key_id = server
+            .upload_key(&token, gpg.export_public(&fpr, true))
+            .await;
         let config_first = kind == "cv25519";
         let resp = upload(
             &server,
@@ -328,7 +314,9 @@ async fn no_plaintext_at_rest() {
     let mut ids = Vec::new();
     {
         let server = env.start_with(&["--job-lease-secs", "3"]);
-        let key_id = upload_key(&server, &token, gpg.export_public(&fpr, true)).await;
+        let key_id = server
+            .upload_key(&token, gpg.export_public(&fpr, true))
+            .await;
         // One processed normally, media part first…
         let resp = upload(
             &server,
@@ -476,12 +464,12 @@ async fn key_problems_are_refused_and_pinned_keys_survive_deletion() {
     )
     .await;
 
-    let theirs = upload_key(
-        &server,
-        &other,
-        gpg.export_public(&gpg.gen_future_default("Other <o@example.com>"), true),
-    )
-    .await;
+    let theirs = server
+        .upload_key(
+            &other,
+            gpg.export_public(&gpg.gen_future_default("Other <o@example.com>"), true),
+        )
+        .await;
     expect_error(
         upload(
             &server,
@@ -498,12 +486,12 @@ async fn key_problems_are_refused_and_pinned_keys_survive_deletion() {
     )
     .await;
 
-    let deleted = upload_key(
-        &server,
-        &token,
-        gpg.export_public(&gpg.gen_future_default("Gone <g@example.com>"), true),
-    )
-    .await;
+    let deleted = server
+        .upload_key(
+            &token,
+            gpg.export_public(&gpg.gen_future_default("Gone <g@example.com>"), true),
+        )
+        .await;
     server
         .http
         .delete(server.url(&format!("/v3/security/public-keys/{deleted}")))
@@ -527,12 +515,12 @@ async fn key_problems_are_refused_and_pinned_keys_survive_deletion() {
     )
     .await;
 
-    let mine = upload_key(
-        &server,
-        &token,
-        gpg.export_public(&gpg.gen_future_default("Mine <m@example.com>"), true),
-    )
-    .await;
+    let mine = server
+        .upload_key(
+            &token,
+            gpg.export_public(&gpg.gen_future_default("Mine <m@example.com>"), true),
+        )
+        .await;
     let searchable =
         json!({"encryption": {"publicKeyId": mine}, "searchability": {"searchable": true}})
             .to_string();
@@ -574,7 +562,9 @@ async fn key_problems_are_refused_and_pinned_keys_survive_deletion() {
         .nth(9)
         .unwrap()
         .to_owned();
-    let brief_id = upload_key(&server, &token, gpg.export_public(&brief, true)).await;
+    let brief_id = server
+        .upload_key(&token, gpg.export_public(&brief, true))
+        .await;
     tokio::time::sleep(Duration::from_secs(10)).await;
     expect_error(
         upload(
@@ -601,7 +591,9 @@ async fn key_problems_are_refused_and_pinned_keys_survive_deletion() {
 
     // Pinning: accept with a key, delete the key, then process.
     let fpr = gpg.gen_rsa_and_rsa("Pinned <pinned@example.com>");
-    let pinned = upload_key(&server, &token, gpg.export_public(&fpr, true)).await;
+    let pinned = server
+        .upload_key(&token, gpg.export_public(&fpr, true))
+        .await;
     let resp = upload(
         &server,
         &token,

@@ -298,18 +298,9 @@ async fn encrypted_redaction_keeps_no_digit_at_rest() {
     let server = env.start_with(&["--asr-model", "base"]);
     let gpg = GpgHome::new();
     let fpr = gpg.gen_rsa_and_rsa("Bank <sec@bank.example>");
-    let key = server
-        .http
-        .post(server.url("/v3/security/public-keys"))
-        .bearer_auth(&token)
-        .body(gpg.export_public(&fpr, true))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
-    let key_id = key["publicKeyId"].as_str().unwrap();
+    let key_id = server
+        .upload_key(&token, gpg.export_public(&fpr, true))
+        .await;
     let wav = env.speech("call", SPOKEN);
     let config = json!({
         "encryption": {"publicKeyId": key_id},

@@ -157,7 +157,7 @@ async fn outages_answer_503_and_recover() {
     assert!(took < Duration::from_secs(20), "503 after {took:?}");
     until_status(&server, &token, "/health", 503).await;
     let resp = server.upload(&token, audio.clone(), None, None).await;
-    assert_eq!(resp.status(), 503, "uploads too");
+    assert_eq!(resp.status(), 503, "uploads too; log:\n{}", env.log());
     pg.up();
     until_status(&server, &token, "/v3/media", 200).await;
     until_status(&server, &token, "/health", 200).await;
@@ -168,7 +168,7 @@ async fn outages_answer_503_and_recover() {
     assert!(took < Duration::from_secs(30), "503 after {took:?}");
     until_status(&server, &token, "/health", 503).await;
     let resp = server.upload(&token, audio.clone(), None, None).await;
-    assert_eq!(resp.status(), 503, "uploads too");
+    assert_eq!(resp.status(), 503, "uploads too; log:\n{}", env.log());
     s3.up();
     until_status(&server, &token, &stream, 200).await;
     until_status(&server, &token, "/health", 200).await;
@@ -226,18 +226,7 @@ async fn api_and_two_workers_process_each_media_once_despite_a_kill() {
     let api = env.start_with(&["--workers", "0"]);
     let gpg = GpgHome::new();
     let fpr = gpg.gen_rsa_and_rsa("Fleet <fleet@example.com>");
-    let key: Value = api
-        .http
-        .post(api.url("/v3/security/public-keys"))
-        .bearer_auth(&token)
-        .body(gpg.export_public(&fpr, true))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key_id = key["publicKeyId"].as_str().unwrap();
+    let key_id = api.upload_key(&token, gpg.export_public(&fpr, true)).await;
 
     // 20 media: 6 encrypted ones speak and carry canaries; 14 plain ones do not.
     let plain_audio = std::fs::read(env.speech(
