@@ -87,14 +87,24 @@ fn host_port(url: &str) -> String {
 async fn until_status(server: &Server, token: &str, path: &str, status: u16) -> Duration {
     let start = Instant::now();
     loop {
-        let resp = server
+        let sent = server
             .http
             .get(server.url(path))
             .bearer_auth(token)
             .timeout(Duration::from_secs(60))
             .send()
-            .await
-            .unwrap();
+            .await;
+        let resp = match sent {
+            Ok(resp) => resp,
+            // After an upload answered 503 before its body was read, the
+            // server closes that connection; a GET racing onto it from the
+            // client's pool fails in transport. Clients retry idempotent GETs.
+            Err(e) if e.is_request() && start.elapsed() < Duration::from_secs(90) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            Err(e) => panic!("GET {path}: {e}"),
+        };
         if resp.status().as_u16() == status {
             if status == 503 && path.starts_with("/v3/") {
                 let body: Value = resp.json().await.unwrap();
