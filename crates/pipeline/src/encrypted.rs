@@ -36,20 +36,28 @@ fn internal(what: &str, e: impl std::fmt::Display) -> StepError {
     StepError::transient(format!("{what}: {e}"))
 }
 
+/// Encrypts `input` to the customer's key (binary OpenPGP), streaming into a local file.
+fn encrypt_to_file(
+    input: impl std::io::Read,
+    recipient: &Recipient,
+    out: &Path,
+) -> Result<(), StepError> {
+    let output = File::create(out).map_err(|e| internal("creating encrypted file", e))?;
+    let mut writer = BufWriter::with_capacity(1 << 20, output);
+    sealscribe_openpgp::encrypt(recipient, input, &mut writer, EncryptOptions::binary())
+        .map_err(|e| internal("encrypting", e))?;
+    std::io::Write::flush(&mut writer).map_err(|e| internal("writing encrypted file", e))?;
+    Ok(())
+}
+
 /// Encrypts a plaintext scratch file to the customer's key, into a local file.
 fn encrypt_file(input: &Path, recipient: &Recipient, out: &Path) -> Result<(), StepError> {
     let input = File::open(input).map_err(|e| internal("opening scratch file", e))?;
-    let output = File::create(out).map_err(|e| internal("creating encrypted file", e))?;
-    let mut writer = BufWriter::with_capacity(1 << 20, output);
-    sealscribe_openpgp::encrypt(
-        recipient,
+    encrypt_to_file(
         std::io::BufReader::with_capacity(1 << 20, input),
-        &mut writer,
-        EncryptOptions::binary(),
+        recipient,
+        out,
     )
-    .map_err(|e| internal("encrypting", e))?;
-    std::io::Write::flush(&mut writer).map_err(|e| internal("writing encrypted file", e))?;
-    Ok(())
 }
 
 /// Encrypts the sealed upload to the customer's key, into a local file.
@@ -60,17 +68,7 @@ fn encrypt_original(
     out: &Path,
 ) -> Result<(), StepError> {
     let input = File::open(sealed).map_err(|e| internal("opening sealed copy", e))?;
-    let output = File::create(out).map_err(|e| internal("creating encrypted original", e))?;
-    let mut writer = BufWriter::with_capacity(1 << 20, output);
-    sealscribe_openpgp::encrypt(
-        recipient,
-        OpenReader::new(input, key),
-        &mut writer,
-        EncryptOptions::binary(),
-    )
-    .map_err(|e| internal("encrypting the original", e))?;
-    std::io::Write::flush(&mut writer).map_err(|e| internal("writing encrypted original", e))?;
-    Ok(())
+    encrypt_to_file(OpenReader::new(input, key), recipient, out)
 }
 
 /// Opens the sealed upload into a plaintext scratch file for ffmpeg.
