@@ -2,8 +2,9 @@
 //!
 //! Every error response, whatever produced it, has the VoiceBase v3 shape:
 //! `{"status": 404, "errors": [{"code": 10205, "error": "…"}], "warnings": [], "reference": "<uuid>"}`.
-//! The `reference` is logged with the cause, so an operator can find what
-//! happened from what a customer reports. Internal causes (database errors,
+//! The `reference` is the request id (see [`crate::request_id`]): it is logged
+//! with the cause and on every log line of the request, so an operator can
+//! find what happened from what a customer reports. Internal causes (database errors,
 //! panics) are logged only; the client gets a generic sentence and the reference.
 
 use axum::Json;
@@ -99,7 +100,9 @@ impl From<tokio::task::JoinError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let reference = Uuid::new_v4();
+        // The request's id, so the reference finds every log line of the
+        // request; a fresh one for an error rendered outside a request.
+        let reference = crate::request_id::current().unwrap_or_else(Uuid::new_v4);
         if self.status.is_server_error() {
             tracing::error!(
                 %reference,

@@ -8,6 +8,9 @@
 //! - [`keys`]: `/v3/security/public-keys` (customers' OpenPGP public keys).
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
 //! - [`health`]: `GET /health`, unauthenticated, for load balancers.
+//! - [`request_id`]: one id per request, in the logs, the `X-Request-Id`
+//!   header and the error envelope's `reference`.
+//! - [`metrics`]: Prometheus metrics, on a listener of their own.
 //!
 //! Handlers stay thin: extract, call the storage or OpenPGP layer, render.
 //! CPU-bound work (OpenPGP parsing) runs on the blocking pool.
@@ -17,6 +20,8 @@ pub mod error;
 pub mod health;
 pub mod keys;
 pub mod media;
+pub mod metrics;
+pub mod request_id;
 pub mod signing;
 mod state;
 
@@ -45,14 +50,22 @@ pub fn router(state: AppState) -> Router {
         .merge(media::router())
         .merge(signing::router())
         .merge(health::router())
+        .route_layer(axum::middleware::from_fn(metrics::tag_route))
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(
             TraceLayer::new_for_http()
                 // Path only: query strings may carry search terms, and headers carry tokens.
                 .make_span_with(|req: &Request| {
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                    let id = req.extensions().get::<request_id::RequestId>().map(|r| r.0);
+                    tracing::info_span!(
+                        "request",
+                        request_id = id.map(tracing::field::display),
+                        method = %req.method(),
+                        path = %req.uri().path()
+                    )
                 })
                 .on_request(())
                 .on_response(
@@ -65,9 +78,14 @@ pub fn router(state: AppState) -> Router {
                     },
                 ),
         )
-        .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
-            ApiError::internal("handler panicked").into_response()
-        }))
+        .layer(CatchPanicLayer::custom(
+            |_panic: Box<dyn std::any::Any + Send>| {
+                ApiError::internal("handler panicked").into_response()
+            },
+        ))
+        // Outermost, so that everything inside (the span, a panic's error
+        // envelope) sees the request id.
+        .layer(axum::middleware::from_fn(request_id::assign))
 }
 
 async fn unknown_path(method: Method, uri: Uri) -> ApiError {

@@ -27,7 +27,7 @@ use hmac::{Hmac, Mac};
 use sealscribe_domain::callbacks::{Callback, MediaStream, Payload, TranscriptFormat};
 use sealscribe_domain::document;
 use sealscribe_domain::media::{DeliveryAttempt, JobClaim, MediaRecord, MediaStatus};
-use sealscribe_openpgp::{EncryptOptions, Recipient};
+use sealscribe_openpgp::Recipient;
 use sealscribe_store::{DeliveryOutcome, StoreError, media_blob};
 use sealscribe_transcript::Transcript;
 use sha2::Sha256;
@@ -159,15 +159,7 @@ async fn body(
     let key = enc.pinned_key.clone();
     let ciphertext = tokio::task::spawn_blocking(move || {
         let recipient = Recipient::from_bytes(&key, Utc::now()).map_err(|e| e.to_string())?;
-        let mut out = Vec::new();
-        sealscribe_openpgp::encrypt(
-            &recipient,
-            doc.as_slice(),
-            &mut out,
-            EncryptOptions::armored(),
-        )
-        .map_err(|e| e.to_string())?;
-        Ok::<_, String>(out)
+        crate::encrypted::encrypt_armored(&recipient, &doc).map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| NoBody(e.to_string()))?
@@ -254,6 +246,7 @@ pub async fn run(ctx: &Arc<Ctx>, claim: &JobClaim, index: u32) -> Result<(), Sto
     let config = media.config();
     let mut attempts = Vec::new();
     let mut record = |http_status: Option<u16>, error: Option<String>| {
+        crate::metrics::callback_attempt(http_status);
         attempts.push(DeliveryAttempt {
             at: Utc::now(),
             http_status,
@@ -305,6 +298,14 @@ pub async fn run(ctx: &Arc<Ctx>, claim: &JobClaim, index: u32) -> Result<(), Sto
         outcome = ?outcome,
         url = %config.callbacks.get(index as usize).map(Callback::display_url).unwrap_or_default(),
         "callback round ended"
+    );
+    crate::metrics::job_ended(
+        "callback",
+        match outcome {
+            DeliveryOutcome::Delivered => "delivered",
+            DeliveryOutcome::RetryAt(_) => "rescheduled",
+            DeliveryOutcome::Failed => "failed",
+        },
     );
     db.end_delivery(
         claim.job_id,

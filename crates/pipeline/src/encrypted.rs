@@ -36,24 +36,42 @@ fn internal(what: &str, e: impl std::fmt::Display) -> StepError {
     StepError::transient(format!("{what}: {e}"))
 }
 
-/// Encrypts `input` to the customer's key (binary OpenPGP), streaming into a local file.
+/// Encrypts `input` to the customer's key (binary OpenPGP), streaming into a
+/// local file; `what` labels the bytes in the metrics.
 fn encrypt_to_file(
+    what: &'static str,
     input: impl std::io::Read,
     recipient: &Recipient,
     out: &Path,
 ) -> Result<(), StepError> {
     let output = File::create(out).map_err(|e| internal("creating encrypted file", e))?;
     let mut writer = BufWriter::with_capacity(1 << 20, output);
-    sealscribe_openpgp::encrypt(recipient, input, &mut writer, EncryptOptions::binary())
-        .map_err(|e| internal("encrypting", e))?;
+    let bytes =
+        sealscribe_openpgp::encrypt(recipient, input, &mut writer, EncryptOptions::binary())
+            .map_err(|e| internal("encrypting", e))?;
+    crate::metrics::encrypted(what, bytes);
     std::io::Write::flush(&mut writer).map_err(|e| internal("writing encrypted file", e))?;
     Ok(())
+}
+
+/// Encrypts a small plaintext (a document, a callback body) to the customer's
+/// key as an armored message, in memory.
+pub(crate) fn encrypt_armored(
+    recipient: &Recipient,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, sealscribe_openpgp::EncryptError> {
+    let mut out = Vec::new();
+    let bytes =
+        sealscribe_openpgp::encrypt(recipient, plaintext, &mut out, EncryptOptions::armored())?;
+    crate::metrics::encrypted("results", bytes);
+    Ok(out)
 }
 
 /// Encrypts a plaintext scratch file to the customer's key, into a local file.
 fn encrypt_file(input: &Path, recipient: &Recipient, out: &Path) -> Result<(), StepError> {
     let input = File::open(input).map_err(|e| internal("opening scratch file", e))?;
     encrypt_to_file(
+        "redacted",
         std::io::BufReader::with_capacity(1 << 20, input),
         recipient,
         out,
@@ -68,7 +86,7 @@ fn encrypt_original(
     out: &Path,
 ) -> Result<(), StepError> {
     let input = File::open(sealed).map_err(|e| internal("opening sealed copy", e))?;
-    encrypt_to_file(OpenReader::new(input, key), recipient, out)
+    encrypt_to_file("original", OpenReader::new(input, key), recipient, out)
 }
 
 /// Opens the sealed upload into a plaintext scratch file for ffmpeg.
@@ -230,18 +248,9 @@ pub async fn run(
         }
         for (key, plaintext) in bodies {
             let r = recipient.clone();
-            let ciphertext = tokio::task::spawn_blocking(move || {
-                let mut out = Vec::new();
-                sealscribe_openpgp::encrypt(
-                    &r,
-                    plaintext.as_slice(),
-                    &mut out,
-                    EncryptOptions::armored(),
-                )
-                .map(|_| out)
-            })
-            .await?
-            .map_err(|e| internal("encrypting the results", e))?;
+            let ciphertext = tokio::task::spawn_blocking(move || encrypt_armored(&r, &plaintext))
+                .await?
+                .map_err(|e| internal("encrypting the results", e))?;
             ctx.blobs.put_bytes(&key, &ciphertext).await?;
         }
         Ok(())

@@ -13,6 +13,7 @@
 pub mod callbacks;
 mod encrypted;
 mod fetch;
+pub mod metrics;
 mod process;
 mod redaction;
 pub mod sniff;

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sealscribe_asr::{AsrError, MediaInfo, SpeechEngine};
 use sealscribe_domain::codes;
@@ -139,7 +140,10 @@ pub async fn step<T>(
     }
     progress.set(task, TaskStatus::Started);
     db.set_tasks(claim.media_id, &progress.tasks).await?;
-    let out = work.await?;
+    let started = std::time::Instant::now();
+    let out = work.await;
+    crate::metrics::stage(task, out.is_ok(), started.elapsed());
+    let out = out?;
     progress.set(task, TaskStatus::Completed);
     Ok(out)
 }
@@ -305,11 +309,14 @@ pub async fn probe_and_recognise(
     let transcript = step(db, claim, progress, lost, "transcribe", async {
         let engine: Arc<dyn SpeechEngine> = ctx.engine.clone();
         let (p, info) = (path.to_owned(), info.clone());
+        let audio = Duration::from_millis(info.duration_ms);
+        let started = std::time::Instant::now();
         let transcript = tokio::task::spawn_blocking(move || {
             let pcm = sealscribe_asr::media::decode_probed(&p, &info)?;
             engine.recognise(&pcm)
         })
         .await??;
+        crate::metrics::recognised(audio, started.elapsed());
         Ok(transcript)
     })
     .await?;

@@ -262,6 +262,7 @@ async fn run_processing(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &Cancellation
             )
             .await;
         tracing::warn!("job abandoned after repeated interruptions");
+        crate::metrics::job_ended("process", "failed");
         return;
     }
     tracing::info!("job started");
@@ -278,16 +279,21 @@ async fn run_processing(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &Cancellation
     };
     drop(heartbeat);
     match result {
-        Some(Ok(())) => tracing::info!("job finished"),
+        Some(Ok(())) => {
+            tracing::info!("job finished");
+            crate::metrics::job_ended("process", "finished");
+        }
         None => {
             // Shutting down: hand the job back so another worker (or the next start) takes it.
             let _ = db
                 .retry_job(claim.job_id, &s.worker_id, "worker shut down", Utc::now())
                 .await;
             tracing::info!("job released at shutdown");
+            crate::metrics::job_ended("process", "released");
         }
         Some(Err(_)) if lost.is_cancelled() => {
-            tracing::info!("job abandoned: media deleted or lease lost")
+            tracing::info!("job abandoned: media deleted or lease lost");
+            crate::metrics::job_ended("process", "abandoned");
         }
         Some(Err(e)) => {
             if !e.permanent && claim.attempt < s.max_attempts {
@@ -297,8 +303,10 @@ async fn run_processing(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &Cancellation
                 let _ = db
                     .retry_job(claim.job_id, &s.worker_id, &e.cause, retry_at)
                     .await;
+                crate::metrics::job_ended("process", "retried");
             } else {
                 tracing::warn!(cause = %e.cause, code = e.failure.code, "job failed");
+                crate::metrics::job_ended("process", "failed");
                 progress.fail();
                 let _ = db
                     .fail_job(

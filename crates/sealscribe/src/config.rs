@@ -151,13 +151,26 @@ pub struct ServeArgs {
     #[arg(long, env = "SEALSCRIBE_STREAM_REDIRECT_SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=604_800))]
     pub stream_redirect_secs: u64,
     #[command(flatten)]
+    pub metrics: MetricsArgs,
+    #[command(flatten)]
     pub workers: WorkerArgs,
 }
 
 #[derive(Args, Debug)]
 pub struct WorkerCommandArgs {
     #[command(flatten)]
+    pub metrics: MetricsArgs,
+    #[command(flatten)]
     pub workers: WorkerArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MetricsArgs {
+    /// Serve Prometheus metrics (`GET /metrics`, unauthenticated) on this address,
+    /// apart from the API; keep it on a network only the operator's scraper
+    /// reaches. Port 0 picks a free port (printed). Unset: no metrics.
+    #[arg(long, env = "SEALSCRIBE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// How this process's workers run jobs.

@@ -179,9 +179,23 @@ pub trait MediaStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// How many jobs of one kind are in one state, for metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobCount {
+    /// `process` or `callback`.
+    pub kind: String,
+    /// `queued` (runnable now), `scheduled` (waiting for a retry or the next
+    /// round of deliveries) or `running` (leased, possibly to a dead worker
+    /// whose lease has not yet expired).
+    pub state: String,
+    pub count: u64,
+}
+
 /// The durable job queue with leases.
 #[async_trait]
 pub trait JobQueue: Send + Sync {
+    /// The queue's size by kind and state at `now` (only pairs with jobs).
+    async fn job_counts(&self, now: DateTime<Utc>) -> Result<Vec<JobCount>, StoreError>;
     /// Leases the next runnable job (queued and due, or running with an expired
     /// lease) to `worker` until `lease_until`.
     async fn claim_job(

@@ -14,7 +14,9 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use blob::{BlobStore, BlobWriter, S3Settings, media_blob, media_prefix};
-pub use db::{Db, DeliveryOutcome, Finished, JobQueue, MediaStore, NewMedia, RevokeOutcome};
+pub use db::{
+    Db, DeliveryOutcome, Finished, JobCount, JobQueue, MediaStore, NewMedia, RevokeOutcome,
+};
 pub use object_store::path::Path as BlobKey;
 
 use std::sync::Arc;

@@ -589,7 +589,22 @@ async fn media_and_jobs(db: &dyn Db, acme: AccountId, other: AccountId) {
             .unwrap(),
         None
     );
+    let counts = |now| async move {
+        let mut c = db.job_counts(now).await.unwrap();
+        c.sort_by(|a, b| (&a.kind, &a.state).cmp(&(&b.kind, &b.state)));
+        c.into_iter()
+            .map(|c| (c.kind, c.state, c.count))
+            .collect::<Vec<_>>()
+    };
+    let p = |state: &str, n| ("process".to_owned(), state.to_owned(), n);
+    // Every media has its processing job: not yet due before it existed, queued after.
+    assert_eq!(
+        counts(m1.created_at - TimeDelta::seconds(1)).await,
+        [p("scheduled", 5)]
+    );
+    assert_eq!(counts(t0).await, [p("queued", 5)]);
     let j1 = db.claim_job("w1", t0, lease).await.unwrap().unwrap();
+    assert_eq!(counts(t0).await, [p("queued", 4), p("running", 1)]);
     assert_eq!(
         (j1.media_id, j1.kind, j1.attempt),
         (n1.id, JobKind::Process, 1)

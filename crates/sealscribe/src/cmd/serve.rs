@@ -12,7 +12,34 @@ use sealscribe_store::{BlobStore, Db, open_db, redact_url};
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{ServeArgs, StorageArgs, WorkerArgs, WorkerCommandArgs};
+use crate::config::{MetricsArgs, ServeArgs, StorageArgs, WorkerArgs, WorkerCommandArgs};
+
+/// With `--metrics-listen`: installs the recorder, binds the address and
+/// serves `/metrics` until `shutdown`, as a task of `tracker`.
+async fn start_metrics(
+    args: &MetricsArgs,
+    db: &Arc<dyn Db>,
+    shutdown: &tokio_util::sync::CancellationToken,
+    tracker: &TaskTracker,
+) -> anyhow::Result<()> {
+    let Some(addr) = args.metrics_listen else {
+        return Ok(());
+    };
+    let handle = sealscribe_api::metrics::install().context("installing the metrics recorder")?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+    let addr = listener.local_addr()?;
+    println!("sealscribe metrics on http://{addr}/metrics");
+    tracing::info!(%addr, "serving metrics");
+    tracker.spawn(sealscribe_api::metrics::serve(
+        listener,
+        handle,
+        db.clone(),
+        shutdown.clone(),
+    ));
+    Ok(())
+}
 
 /// Loads the speech model once for the whole process; a missing or corrupt
 /// model stops the start with a message saying how to fetch it.
@@ -53,6 +80,7 @@ async fn open_storage(storage: &StorageArgs) -> anyhow::Result<(Arc<dyn Db>, Blo
 /// database (uploads on API nodes cannot wake them) and stop on SIGINT or
 /// SIGTERM, finishing or releasing their current job.
 pub async fn worker(storage: &StorageArgs, args: WorkerCommandArgs) -> anyhow::Result<()> {
+    let metrics = args.metrics;
     let args = args.workers;
     anyhow::ensure!(
         args.workers > 0,
@@ -60,9 +88,10 @@ pub async fn worker(storage: &StorageArgs, args: WorkerCommandArgs) -> anyhow::R
     );
     let (db, blobs) = open_storage(storage).await?;
     let engine = load_engine(&args).await?;
-    let workers = Workers::new(db, blobs, engine, worker_settings(storage, &args)?)?;
     let shutdown = crate::shutdown::on_signal();
     let tracker = TaskTracker::new();
+    start_metrics(&metrics, &db, &shutdown, &tracker).await?;
+    let workers = Workers::new(db, blobs, engine, worker_settings(storage, &args)?)?;
     workers.spawn(&shutdown, &tracker)?;
     tracker.close();
     println!("sealscribe worker ready ({} workers)", args.workers);
@@ -89,6 +118,9 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    let shutdown = crate::shutdown::on_signal();
+    let tracker = TaskTracker::new();
+    start_metrics(&args.metrics, &db, &shutdown, &tracker).await?;
     let state = match &workers {
         Some(w) => AppState::with_workers(db, blobs, limits, w.waker()),
         None => AppState::new(db, blobs, limits),
@@ -99,8 +131,6 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
 
-    let shutdown = crate::shutdown::on_signal();
-    let tracker = TaskTracker::new();
     if let Some(w) = &workers {
         w.spawn(&shutdown, &tracker)?;
     }

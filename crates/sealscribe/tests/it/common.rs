@@ -227,6 +227,8 @@ impl Env {
 pub struct Server {
     child: Child,
     pub base: String,
+    /// `http://…/metrics` when started with `--metrics-listen`.
+    pub metrics: Option<String>,
     pub http: reqwest::Client,
 }
 
@@ -249,14 +251,19 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
+            // The metrics line, when there is one, comes before this one.
+            let mut metrics = None;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("sealscribe metrics on ") {
+                    metrics = Some(url.to_owned());
+                }
                 if let Some(url) = line.strip_prefix("sealscribe listening on ") {
-                    let _ = tx.send(url.to_owned());
+                    let _ = tx.send((url.to_owned(), metrics.take()));
                 }
             }
         });
-        let base = match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(url) => url,
+        let (base, metrics) = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(urls) => urls,
             Err(_) => {
                 let _ = child.kill();
                 panic!("server did not start; log:\n{}", env.log());
@@ -265,6 +272,7 @@ impl Server {
         Server {
             child,
             base,
+            metrics,
             http: reqwest::Client::new(),
         }
     }

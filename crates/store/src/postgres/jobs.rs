@@ -20,7 +20,7 @@ use sqlx::{Postgres, Row, Transaction};
 use super::PgDb;
 use super::media::reindex;
 use crate::codec::{from_json, json, parse_id};
-use crate::{DeliveryOutcome, Finished, JobQueue, StoreError};
+use crate::{DeliveryOutcome, Finished, JobCount, JobQueue, StoreError};
 
 /// How a transaction ending a job holds the media row.
 #[derive(Clone, Copy)]
@@ -64,6 +64,27 @@ async fn delete_owned(
 
 #[async_trait]
 impl JobQueue for PgDb {
+    async fn job_counts(&self, now: DateTime<Utc>) -> Result<Vec<JobCount>, StoreError> {
+        let rows = sqlx::query(
+            "select kind, case when state = 'running' then 'running' \
+                               when run_at <= $1 then 'queued' else 'scheduled' end as s, \
+                    count(*) as n \
+             from jobs group by kind, s order by kind, s",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(JobCount {
+                    kind: row.try_get("kind")?,
+                    state: row.try_get("s")?,
+                    count: u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
     async fn claim_job(
         &self,
         worker: &str,
