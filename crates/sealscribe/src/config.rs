@@ -286,6 +286,105 @@ pub fn init_logging(args: &LogArgs) {
 }
 
 #[cfg(test)]
+mod reference {
+    //! Renders the configuration reference (docs/configuration.md).
+
+    use std::fmt::Write;
+
+    use clap::Command;
+
+    pub fn markdown(cli: &Command) -> String {
+        let mut out = String::from(
+            "# Configuration reference\n\n\
+             Generated from the command-line definitions by \
+             `SEALSCRIBE_UPDATE_DOCS=1 cargo test -p sealscribe --bin sealscribe configuration_reference`; \
+             a test fails when it is out of date. Every option can also be set by the \
+             environment variable shown; a flag wins over its variable.\n",
+        );
+        let globals: Vec<_> = cli.get_arguments().filter(|a| a.is_global_set()).collect();
+        section(&mut out, "Global options (every command)", &globals);
+        commands(&mut out, cli, "sealscribe");
+        out
+    }
+
+    fn commands(out: &mut String, cmd: &Command, path: &str) {
+        for sub in cmd.get_subcommands() {
+            if sub.is_hide_set() {
+                continue;
+            }
+            let path = format!("{path} {}", sub.get_name());
+            let own: Vec<_> = sub
+                .get_arguments()
+                .filter(|a| !a.is_global_set() && !a.is_hide_set())
+                .filter(|a| !matches!(a.get_id().as_str(), "help" | "version"))
+                .collect();
+            let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+            if !own.is_empty() || sub.get_subcommands().next().is_none() {
+                let _ = write!(out, "\n## `{path}`\n\n{}\n", one_line(&about));
+                if !own.is_empty() {
+                    section(out, "", &own);
+                }
+            }
+            commands(out, sub, &path);
+        }
+    }
+
+    fn section(out: &mut String, title: &str, args: &[&clap::Arg]) {
+        if !title.is_empty() {
+            let _ = write!(out, "\n## {title}\n");
+        }
+        out.push_str("\n| option | environment | default | meaning |\n|---|---|---|---|\n");
+        for arg in args {
+            let name = match arg.get_long() {
+                Some(long) if arg.get_action().takes_values() => {
+                    let value = arg
+                        .get_value_names()
+                        .and_then(|v| v.first())
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| arg.get_id().as_str().to_uppercase());
+                    format!("`--{long} {value}`")
+                }
+                Some(long) => format!("`--{long}`"),
+                None => format!("`{}`", arg.get_id().as_str().to_uppercase()),
+            };
+            let env = arg
+                .get_env()
+                .map(|e| format!("`{}`", e.to_string_lossy()))
+                .unwrap_or_default();
+            let default = arg
+                .get_default_values()
+                .iter()
+                .map(|v| format!("`{}`", v.to_string_lossy()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut help = arg
+                .get_long_help()
+                .or(arg.get_help())
+                .map(|h| one_line(&h.to_string()))
+                .unwrap_or_default();
+            let choices: Vec<_> = arg
+                .get_possible_values()
+                .iter()
+                .filter(|v| !v.is_hide_set())
+                .map(|v| format!("`{}`", v.get_name()))
+                .collect();
+            if !choices.is_empty() && arg.get_action().takes_values() {
+                let _ = write!(help, " (one of {})", choices.join(", "));
+            }
+            let _ = writeln!(out, "| {name} | {env} | {default} | {help} |");
+        }
+    }
+
+    /// Table cells are one line, with pipes escaped.
+    fn one_line(text: &str) -> String {
+        text.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace('|', "\\|")
+    }
+}
+
+#[cfg(test)]
 mod tests {
 
     #[test]
@@ -305,5 +404,22 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    /// docs/configuration.md is generated from the clap definitions, so the
+    /// reference cannot drift from what the binary accepts.
+    #[test]
+    fn configuration_reference_is_up_to_date() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/configuration.md");
+        let generated = super::reference::markdown(&super::Cli::command());
+        if std::env::var_os("SEALSCRIBE_UPDATE_DOCS").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/configuration.md is out of date with the command-line definitions; \
+             regenerate it with `SEALSCRIBE_UPDATE_DOCS=1 cargo test -p sealscribe --bin sealscribe configuration_reference`"
+        );
     }
 }
