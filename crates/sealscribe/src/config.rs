@@ -38,6 +38,9 @@ pub enum Command {
     Migrate,
     /// Transcribe a media file locally and print the transcript (no server needed).
     Transcribe(sealscribe_asr::cli::TranscribeArgs),
+    // The customer's side; its help text, with the exit codes, is in sealscribe-client.
+    // It opens no database or data directory (the storage flags parse and are ignored).
+    Client(sealscribe_client::ClientArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -61,6 +64,7 @@ pub enum TokensCommand {
 
 /// Where sealscribe keeps its state.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Storage options (server side)")]
 pub struct StorageArgs {
     /// Directory for the embedded database and blobs.
     #[arg(
@@ -244,6 +248,7 @@ impl WorkerArgs {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Logging options")]
 pub struct LogArgs {
     /// Log format.
     #[arg(long, env = "SEALSCRIBE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]

@@ -27,7 +27,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // `sealscribe client` has exit codes of its own (`client --help`).
+            match e.downcast_ref::<sealscribe_client::Error>() {
+                Some(client) => ExitCode::from(client.exit_code()),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }
