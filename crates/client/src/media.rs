@@ -491,7 +491,6 @@ async fn download(
     }
     // Redirects (302 to a pre-signed URL) are followed; `Range` goes along, the token not.
     let resp = api.send_raw(rb).await?;
-    let progress = Progress::bytes("download", None, ui.quiet);
     let (append, total) = match resp.status() {
         StatusCode::PARTIAL_CONTENT => {
             let Some((Some(start), total)) = content_range(&resp) else {
@@ -504,29 +503,20 @@ async fn download(
                     "asked to resume at byte {existing}, the server sent from byte {start}"
                 )));
             }
-            progress.set_total(Some(total));
-            progress.start_at(existing);
-            progress.note(&format!(
-                "resuming at {existing} bytes ({} of {} already there)",
-                human_bytes(existing),
-                human_bytes(total)
-            ));
             (true, Some(total))
         }
         StatusCode::RANGE_NOT_SATISFIABLE if existing > 0 => {
-            let size = content_range(&resp).map(|(_, t)| t);
-            return match size {
+            let file = output.expect("a file").display();
+            return match content_range(&resp).map(|(_, t)| t) {
                 Some(size) if size == existing => {
-                    progress.note(&format!(
-                        "{} is already complete ({existing} bytes)",
-                        output.expect("a file").display()
+                    ui.note(format!(
+                        "download: {file} is already complete ({existing} bytes)"
                     ));
                     Ok(())
                 }
                 Some(size) => Err(Error::local(format!(
-                    "{} is longer ({existing} bytes) than the stream ({size} bytes): it is not \
-                     a partial download of it; remove it or choose another file",
-                    output.expect("a file").display()
+                    "{file} is longer ({existing} bytes) than the stream ({size} bytes): it is \
+                     not a partial download of it; remove it or choose another file"
                 ))),
                 None => Err(api_error(
                     resp.status(),
@@ -536,17 +526,26 @@ async fn download(
         }
         s if s.is_success() => {
             if existing > 0 {
-                progress.note("the server ignored the range request; downloading from the start");
+                ui.note(
+                    "download: the server ignored the range request; downloading from the start",
+                );
             }
-            let total = resp.content_length();
-            progress.set_total(total);
-            (false, total)
+            (false, resp.content_length())
         }
         _ => {
             check(resp).await?;
             unreachable!("check fails on non-2xx");
         }
     };
+    let progress = Progress::bytes("download", total, ui.quiet);
+    if append {
+        progress.start_at(existing);
+        progress.note(&format!(
+            "resuming at {existing} bytes ({} of {} already there)",
+            human_bytes(existing),
+            human_bytes(total.unwrap_or(existing))
+        ));
+    }
 
     let mut resp = resp;
     let mut written = if append { existing } else { 0 };

@@ -92,15 +92,6 @@ impl Progress {
         }
     }
 
-    /// Sets the total once it is known.
-    pub fn set_total(&self, total: Option<u64>) {
-        let mut s = self.inner.state.lock().expect("progress lock");
-        s.total = total;
-        if let (Mode::Bar(bar), Some(t)) = (&self.inner.mode, total) {
-            bar.set_length(t);
-        }
-    }
-
     /// Starts counting at `pos` bytes already done (a resumed download).
     pub fn start_at(&self, pos: u64) {
         let mut s = self.inner.state.lock().expect("progress lock");

@@ -9,7 +9,7 @@
 //! **Streaming.** rPGP reads SEIPD v1 in "check first" mode by default: the whole message is
 //! buffered (up to 1 GiB) and only released once its MDC (integrity code) verifies. That is
 //! neither constant memory nor usable for multi-GiB recordings, so [`decrypt`] uses rPGP's
-//! *streaming* mode: plaintext is written as it is decrypted, in 64 KiB steps, and memory stays
+//! *streaming* mode: plaintext is written as it is decrypted, in 512 KiB steps, and memory stays
 //! flat whatever the input size (measured in `tests/decrypt_memory.rs` and
 //! `benches/decrypt.rs`). The price, as with `gpg --decrypt`: when a message was tampered with,
 //! the failure is only detected at the end (or wherever the damage makes the plaintext
@@ -39,7 +39,7 @@ use pgp::{
 use zeroize::Zeroizing;
 
 /// How much plaintext is moved at a time.
-const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 512 * 1024;
 
 /// A passphrase, zeroized when dropped. `Debug` does not show it.
 #[derive(Clone)]
@@ -336,7 +336,7 @@ impl DecryptError {
 /// Decrypts one OpenPGP message (armored or binary) read from `input` with `key`, writing the
 /// plaintext to `output` as it goes. Returns the number of plaintext bytes written.
 ///
-/// Memory is constant (a few 64 KiB buffers plus the key), whatever the size of the message.
+/// Memory is constant (a few 512 KiB buffers plus the key), whatever the size of the message.
 /// On [`DecryptError::Integrity`] or [`DecryptError::Damaged`], some plaintext may already
 /// have been written: discard the output (see the module documentation).
 pub fn decrypt<R, W>(
