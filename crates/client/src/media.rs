@@ -71,7 +71,7 @@ pub(crate) async fn run(api: &Api, ui: &Ui, cmd: MediaCommand) -> Result<(), Err
         }
         MediaCommand::List { query, limit } => {
             let mut url = api.url("/v3/media");
-            {
+            if query.is_some() || limit.is_some() {
                 let mut q = url.query_pairs_mut();
                 if let Some(query) = &query {
                     q.append_pair("query", query);

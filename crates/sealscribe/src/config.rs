@@ -21,6 +21,23 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses the command line (exiting on usage errors, with clap's code 2). For
+    /// `client`, logs are off unless `--log`/`SEALSCRIBE_LOG` asks for them: the client
+    /// reports its own errors, and dependency logs (e.g. a TLS verifier's) are noise there.
+    pub fn parse_args() -> Cli {
+        use clap::{CommandFactory as _, FromArgMatches as _, parser::ValueSource};
+        let matches = Cli::command().get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        if let Command::Client(_) = cli.command
+            && matches.value_source("log") == Some(ValueSource::DefaultValue)
+        {
+            cli.log.log = "off".into();
+        }
+        cli
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the HTTP API and in-process workers (`--workers 0`: API only).

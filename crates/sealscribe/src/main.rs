@@ -7,10 +7,8 @@ mod shutdown;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = config::Cli::parse();
+    let cli = config::Cli::parse_args();
     config::init_logging(&cli.log);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -564,6 +564,9 @@ fn errors_exit_codes_and_json() {
         err.contains("cannot reach the sealscribe API at http://127.0.0.1:9/"),
         "{err}"
     );
+    // Dependency logs are off for the client (no `--log`): only its one error line.
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!err.contains("/v3/media?"), "no empty query string: {err}");
 
     // Usage errors are clap's exit 2; local input errors exit 1 before any request.
     client.fails(&["media", "frobnicate"], 2);
