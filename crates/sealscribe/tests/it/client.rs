@@ -213,6 +213,27 @@ fn encrypted_round_trip_with_the_client_alone() {
     assert_eq!(compact.lines().count(), 1, "--json: one line of JSON");
     assert_eq!(serde_json::from_str::<Value>(&compact).unwrap(), doc);
 
+    // A document modified at rest is refused, and nothing of it is printed (it is decrypted
+    // in memory, all or nothing). The embedded backend keeps blobs as files.
+    if !env.is_scaled() {
+        let blob = crate::common::files_under(&env.data_dir())
+            .into_iter()
+            .find(|p| p.ends_with(format!("{id}/document.pgp")))
+            .expect("the encrypted document's blob");
+        let original = std::fs::read(&blob).unwrap();
+        let mut modified = original.clone();
+        let at = modified.len() / 2;
+        // Armored: swap one base64 letter for another.
+        modified[at] = if modified[at] == b'A' { b'B' } else { b'A' };
+        std::fs::write(&blob, &modified).unwrap();
+        let out = client.run(&["media", "results", &id, "--secret-key", s(&secret)]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty(), "nothing printed");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("decryption failed"), "{err}");
+        std::fs::write(&blob, &original).unwrap();
+    }
+
     // The original, downloaded encrypted and decrypted here: byte for byte, like gpg.
     let pgp = files.path().join("call.wav.pgp");
     client.ok(&[
