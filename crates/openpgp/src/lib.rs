@@ -6,6 +6,10 @@
 //! - [`Recipient`] + [`encrypt`] stream a standard OpenPGP message that `gpg --decrypt`
 //!   (GnuPG 2.2 included) and `sq decrypt` open: SEIPD v1, AES-256, one PKESK per valid
 //!   encryption subkey, no compression.
+//! - [`SecretKey`] + [`decrypt`] are the customer's side (used by `sealscribe client`, never by
+//!   the server): parse a secret key file as gpg or sq export it and decrypt a message,
+//!   streaming, with constant memory (see the `decrypt` module for what streaming means for
+//!   integrity failures).
 //! - With the `test-support` feature, [`testing`] drives the real `gpg` and `sq` binaries
 //!   (key generation, export, decryption) for tests of this and other crates.
 //!
@@ -19,6 +23,7 @@
 //! decoded copies this crate makes are zeroized when dropped. The caller owns the request
 //! body and must neither store nor log it in that case.
 
+mod decrypt;
 mod encrypt;
 mod error;
 mod input;
@@ -30,6 +35,7 @@ mod types;
 use chrono::{DateTime, Utc};
 
 pub use crate::{
+    decrypt::{DecryptError, Passphrase, SecretKey, decrypt},
     encrypt::{EncryptOptions, Recipient, encrypt},
     error::{EncryptError, KeyError, KeyErrorKind},
     types::{KeyInfo, SubkeyInfo},

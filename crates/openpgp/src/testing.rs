@@ -76,6 +76,12 @@ impl GpgHome {
 
     /// A `gpg` command on this home, in batch mode with an empty passphrase.
     pub fn command(&self) -> Command {
+        self.command_with_passphrase("")
+    }
+
+    /// A `gpg` command on this home, in batch mode with `passphrase` given in loopback mode
+    /// (for making, exporting and using passphrase-protected keys).
+    pub fn command_with_passphrase(&self, passphrase: &str) -> Command {
         let mut cmd = Command::new("gpg");
         cmd.env("GNUPGHOME", self.path()).args([
             "--batch",
@@ -84,9 +90,57 @@ impl GpgHome {
             "--pinentry-mode",
             "loopback",
             "--passphrase",
-            "",
+            passphrase,
         ]);
         cmd
+    }
+
+    /// A `future-default` key (ed25519 + cv25519) protected by `passphrase`; returns its
+    /// fingerprint. Export it with [`GpgHome::export_secret_protected`].
+    pub fn gen_protected(&self, uid: &str, passphrase: &str) -> String {
+        let mut cmd = self.command_with_passphrase(passphrase);
+        cmd.args(["--quick-gen-key", uid, "future-default", "default", "1y"]);
+        run(cmd, b"");
+        self.fingerprint_of(uid)
+    }
+
+    /// `gpg --armor --export-secret-keys FPR` of a passphrase-protected key (the export keeps
+    /// the protection).
+    pub fn export_secret_protected(&self, fpr: &str, passphrase: &str) -> Vec<u8> {
+        let mut cmd = self.command_with_passphrase(passphrase);
+        cmd.args(["--armor", "--export-secret-keys", fpr]);
+        run(cmd, b"").stdout
+    }
+
+    /// `gpg --encrypt` to `fpr` with gpg's defaults (ZLIB compression where the key allows
+    /// it), armored or binary, plus `extra` options (e.g. `["-z", "0"]`).
+    pub fn encrypt_to(&self, fpr: &str, plaintext: &[u8], armor: bool, extra: &[&str]) -> Vec<u8> {
+        let mut args = vec!["--trust-model", "always", "--recipient", fpr];
+        if armor {
+            args.push("--armor");
+        }
+        args.extend_from_slice(extra);
+        args.push("--encrypt");
+        self.gpg(&args, plaintext)
+    }
+
+    /// `gpg --encrypt` of the file `input` to `fpr` into the file `output` (for inputs too big
+    /// to hold in memory twice).
+    pub fn encrypt_file(&self, fpr: &str, input: &Path, output: &Path, extra: &[&str]) {
+        let mut cmd = self.command();
+        cmd.args([
+            "--trust-model",
+            "always",
+            "--recipient",
+            fpr,
+            "--yes",
+            "--output",
+        ])
+        .arg(output)
+        .args(extra)
+        .arg("--encrypt")
+        .arg(input);
+        run(cmd, b"");
     }
 
     /// Runs gpg with `args` and `stdin`; returns stdout. Panics on failure.
@@ -328,6 +382,16 @@ pub fn sq_generate_key(uid: &str) -> SqKey {
     cmd.args(["key", "extract-cert"]);
     let public = run(cmd, &secret).stdout;
     SqKey { secret, public }
+}
+
+/// `sq encrypt --recipient-cert CERT` of `plaintext` (armored, sq's default).
+pub fn sq_encrypt(cert: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("cert.pgp");
+    std::fs::write(&path, cert).expect("write cert");
+    let mut cmd = Command::new("sq");
+    cmd.args(["encrypt", "--recipient-cert"]).arg(&path);
+    run(cmd, plaintext).stdout
 }
 
 /// The armored certificate of a fresh `sq key generate` key (to upload a key made by sq).

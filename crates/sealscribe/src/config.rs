@@ -21,6 +21,23 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses the command line (exiting on usage errors, with clap's code 2). For
+    /// `client`, logs are off unless `--log`/`SEALSCRIBE_LOG` asks for them: the client
+    /// reports its own errors, and dependency logs (e.g. a TLS verifier's) are noise there.
+    pub fn parse_args() -> Cli {
+        use clap::{CommandFactory as _, FromArgMatches as _, parser::ValueSource};
+        let matches = Cli::command().get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        if let Command::Client(_) = cli.command
+            && matches.value_source("log") == Some(ValueSource::DefaultValue)
+        {
+            cli.log.log = "off".into();
+        }
+        cli
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the HTTP API and in-process workers (`--workers 0`: API only).
@@ -38,6 +55,9 @@ pub enum Command {
     Migrate,
     /// Transcribe a media file locally and print the transcript (no server needed).
     Transcribe(sealscribe_asr::cli::TranscribeArgs),
+    // The customer's side; its help text, with the exit codes, is in sealscribe-client.
+    // It opens no database or data directory (the storage flags parse and are ignored).
+    Client(sealscribe_client::ClientArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -61,6 +81,7 @@ pub enum TokensCommand {
 
 /// Where sealscribe keeps its state.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Storage options (server side)")]
 pub struct StorageArgs {
     /// Directory for the embedded database and blobs.
     #[arg(
@@ -257,6 +278,7 @@ impl WorkerArgs {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Logging options")]
 pub struct LogArgs {
     /// Log format.
     #[arg(long, env = "SEALSCRIBE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]

@@ -14,6 +14,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Transcribe(args) => {
             tokio::task::spawn_blocking(move || sealscribe_asr::cli::run(args)).await?
         }
+        // The client needs neither the data directory nor the database: `cli.storage` is
+        // deliberately not touched (its flags are global, so they parse, and are ignored).
+        Command::Client(args) => Ok(sealscribe_client::run(args).await?),
         Command::Migrate => {
             let url = cli.storage.database_url()?;
             sealscribe_store::open_db(&url).await?;

@@ -3,6 +3,7 @@
 //! One test binary (faster to build and link than one per file).
 
 mod callbacks;
+mod client;
 mod common;
 mod encryption;
 mod keys;
