@@ -168,13 +168,22 @@ pub(crate) fn run_with_deadline<T: Send + 'static>(
 }
 
 /// The last meaningful line ffmpeg printed, for error messages.
+/// The last diagnostic line, without the `file:/…: ` prefix ffmpeg puts before
+/// errors about a file: that path is the server's, and the message reaches
+/// the customer in the media document.
 pub(crate) fn last_line(stderr: &str) -> String {
-    stderr
+    let line = stderr
         .lines()
         .map(str::trim)
         .rfind(|l| !l.is_empty())
-        .unwrap_or("no diagnostic")
-        .to_string()
+        .unwrap_or("no diagnostic");
+    match line
+        .strip_prefix("file:")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        Some((_path, message)) => message.to_string(),
+        None => line.to_string(),
+    }
 }
 
 /// `file:` URL for ffmpeg: the path can then not be read as another protocol or an option.
@@ -374,5 +383,9 @@ mod tests {
     fn last_line_skips_blanks() {
         assert_eq!(last_line("a\nInvalid data\n\n"), "Invalid data");
         assert_eq!(last_line(""), "no diagnostic");
+        assert_eq!(
+            last_line("x\nfile:/srv/data/blobs/media/1/original: Invalid data found\n"),
+            "Invalid data found"
+        );
     }
 }

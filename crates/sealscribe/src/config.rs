@@ -337,7 +337,9 @@ mod reference {
             let path = format!("{path} {}", sub.get_name());
             let own: Vec<_> = sub
                 .get_arguments()
-                .filter(|a| !a.is_global_set() && !a.is_hide_set())
+                // Unbuilt, a command lists only its own arguments (globals
+                // have not been propagated), so a `client`'s `--url` shows once.
+                .filter(|a| !a.is_hide_set())
                 .filter(|a| !matches!(a.get_id().as_str(), "help" | "version"))
                 .collect();
             let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
