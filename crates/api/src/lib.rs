@@ -8,6 +8,7 @@
 //! - [`keys`]: `/v3/security/public-keys` (customers' OpenPGP public keys).
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
 //! - [`health`]: `GET /health`, unauthenticated, for load balancers.
+//! - [`openapi`]: `GET /v3/openapi.json`, unauthenticated, generated from the code.
 //!
 //! Handlers stay thin: extract, call the storage or OpenPGP layer, render.
 //! CPU-bound work (OpenPGP parsing) runs on the blocking pool.
@@ -17,6 +18,7 @@ pub mod error;
 pub mod health;
 pub mod keys;
 pub mod media;
+pub mod openapi;
 pub mod signing;
 mod state;
 
@@ -45,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(media::router())
         .merge(signing::router())
         .merge(health::router())
+        .merge(openapi::router())
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
