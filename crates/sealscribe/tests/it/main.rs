@@ -7,6 +7,7 @@ mod common;
 mod encryption;
 mod keys;
 mod media;
+mod openapi;
 mod redaction;
 mod scaled;
 mod server;
