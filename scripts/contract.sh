@@ -10,11 +10,12 @@
 # SEALSCRIBE_BIN: a sealscribe binary to use instead of building one.
 # SEALSCRIBE_CONTRACT_EXAMPLES (default 25) and SEALSCRIBE_CONTRACT_MAX_TIME
 # (seconds, default 300) bound the run; SEALSCRIBE_CONTRACT_REPORT keeps the
-# NDJSON report of every request in that directory.
+# NDJSON report of every request in that directory; SEALSCRIBE_CONTRACT_ARGS
+# adds schemathesis options (e.g. `--include-path-regex progress --phases fuzzing`).
 #
-# So that operations on a media item or key see real ids (not only 404s), a
-# public key and a short tone are uploaded first; schemathesis draws `{id}`
-# from them half of the time (schemathesis.toml written below).
+# So that operations on a media item or key see real ids (not only 404s),
+# public keys and short tones (plain and encrypted) are uploaded and processed
+# first; schemathesis draws `{id}` from them half of the time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,7 +65,8 @@ for _ in $(seq 1200); do
 done
 [[ -n "$base" ]] || { echo "contract: the server did not start" >&2; exit 1; }
 
-# A real key and a real media item.
+# Real ids: two keys (one to delete) and three processed tones: plain,
+# encrypted to the key, and one to delete.
 export GNUPGHOME="$work/gnupg"
 mkdir -m 700 "$GNUPGHOME"
 gpg --batch -q --pinentry-mode loopback --passphrase '' \
@@ -72,32 +74,58 @@ gpg --batch -q --pinentry-mode loopback --passphrase '' \
 gpg --batch -q --pinentry-mode loopback --passphrase '' \
   --quick-add-key "$(gpg --list-keys --with-colons | awk -F: '/^fpr/ {print $10; exit}')" rsa2048 encr never 2>/dev/null
 gpg --armor --export >"$work/key.asc"
-key_id=$(curl -sfS -H "Authorization: Bearer $token" --data-binary @"$work/key.asc" \
-  -H 'Content-Type: application/octet-stream' "$base/v3/security/public-keys" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["publicKeyId"])')
-python3 - "$work/tone.wav" <<'EOF'
+api() { curl -sfS -H "Authorization: Bearer $token" "$@"; }
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+upload_key() {
+  api --data-binary @"$work/key.asc" -H 'Content-Type: application/octet-stream' \
+    "$base/v3/security/public-keys" | field publicKeyId
+}
+key_id=$(upload_key)
+doomed_key_id=$(upload_key)
+python3 -c '
 import math, struct, sys, wave
 with wave.open(sys.argv[1], "wb") as w:
     w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000)
     w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / 16000))) for i in range(16000)))
-EOF
-media_id=$(curl -sfS -H "Authorization: Bearer $token" -F "media=@$work/tone.wav;type=audio/wav" \
-  -F 'metadata={"title":"contract","externalId":"contract-1"};type=application/json' "$base/v3/media" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["mediaId"])')
+' "$work/tone.wav"
+upload_media() {
+  api -F "media=@$work/tone.wav;type=audio/wav" "$@" "$base/v3/media" | field mediaId
+}
+media_id=$(upload_media -F 'metadata={"title":"contract","externalId":"contract-1"};type=application/json')
+encrypted_id=$(upload_media -F "configuration={\"encryption\":{\"publicKeyId\":\"$key_id\"}};type=application/json")
+doomed_media_id=$(upload_media)
+# Processing finished: transcripts, streams and the encrypted document exist.
+for id in "$media_id" "$encrypted_id" "$doomed_media_id"; do
+  for _ in $(seq 600); do
+    case $(api "$base/v3/media/$id" | field status) in finished | failed) break ;; esac
+    sleep 0.2
+  done
+done
 
-cat >"$work/schemathesis.toml" <<EOF
+# `{id}` is drawn half of the time from real ids: reads and updates from the
+# ones that stay, deletions from their own (gone after the first use).
+cat >"$work/schemathesis.toml" <<TOML
 [dictionaries.ids]
-values = ["$key_id", "$media_id"]
+values = ["$key_id", "$media_id", "$encrypted_id"]
+[dictionaries.doomed]
+values = ["$doomed_key_id", "$doomed_media_id"]
 [dictionaries.streams]
 values = ["original", "redacted", "original-encrypted", "redacted-audio"]
 [dictionaries.formats]
 values = ["json", "text", "srt", "webvtt", "vtt"]
 
 [parameters]
-"path.id" = { dictionary = "ids", probability = 0.5 }
 "path.name" = { dictionary = "streams", probability = 0.5 }
 "path.format" = { dictionary = "formats", probability = 0.5 }
-EOF
+
+[[operations]]
+include-method = ["GET", "POST", "PUT"]
+parameters = { "path.id" = { dictionary = "ids", probability = 0.5 } }
+
+[[operations]]
+include-method = "DELETE"
+parameters = { "path.id" = { dictionary = "doomed", probability = 0.5 } }
+TOML
 
 checks=not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance
 started=$(date +%s)
@@ -111,6 +139,7 @@ status=0
   --request-timeout 30 \
   --seed "${SEALSCRIBE_CONTRACT_SEED:-1}" \
   --report ndjson --report-dir "${SEALSCRIBE_CONTRACT_REPORT:-$work/report}" \
+  ${SEALSCRIBE_CONTRACT_ARGS:-} \
   || status=$?
 echo "contract: schemathesis took $(($(date +%s) - started)) s (exit $status)"
 if ((status != 0)); then

@@ -203,48 +203,151 @@ pub struct Reprocess {
 
 /// The processing configuration (v3 `VbConfiguration`). Validation is strict:
 /// an unknown property is 400 / 10008, a v3 feature sealscribe does not
-/// implement is 400 / 10601 naming it. Only the properties sealscribe acts on
-/// are described here.
+/// implement is 400 / 10601 naming it (so they are not described here), and
+/// `null` counts as absent. Only what sealscribe does is described.
 #[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Configuration {
     pub speech_model: Option<SpeechModel>,
-    #[schema(value_type = Option<String>, pattern = "^(low|normal|high)$")]
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     pub transcript: Option<TranscriptConfig>,
-    /// `prediction.detectors[]`: sensitive-data detection and redaction.
-    #[schema(value_type = Option<Object>)]
-    pub prediction: Option<Value>,
-    /// `publish.callbacks[]`: where results are delivered.
-    #[schema(value_type = Option<Object>)]
-    pub publish: Option<Value>,
+    pub prediction: Option<PredictionConfig>,
+    pub publish: Option<PublishConfig>,
     /// Client Supplied Encryption (CONTRACT §2.3).
     pub encryption: Option<EncryptionConfig>,
     pub searchability: Option<Searchability>,
 }
 
 #[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SpeechModel {
-    /// `en-US` or `en`.
+    /// `en-US` or `en` (any case).
+    #[schema(pattern = "^[eE][nN](-[uU][sS])?$")]
     pub language: Option<String>,
     /// Accepted and ignored: sealscribe has one model.
     pub model: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TranscriptConfig {
-    #[schema(value_type = Option<Object>)]
-    pub formatting: Option<Value>,
+    pub formatting: Option<Formatting>,
 }
 
 #[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Formatting {
+    /// Default true.
+    pub enable_number_formatting: Option<bool>,
+}
+
+/// Sensitive-data detection and redaction (docs/redaction.md).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PredictionConfig {
+    pub detectors: Option<Vec<DetectorConfig>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub enum DetectorName {
+    #[serde(rename = "PCI")]
+    Pci,
+    #[serde(rename = "SSN")]
+    Ssn,
+    Number,
+}
+
+/// One detector (codes 50001, 50007 when refused).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DetectorConfig {
+    pub detector_name: DetectorName,
+    /// `{parameter, value}` pairs, e.g. PCI's `detectionLevel`.
+    pub parameters: Option<Vec<DetectorParameter>>,
+    pub redactor: Option<Redactor>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorParameter {
+    pub parameter: String,
+    pub value: String,
+}
+
+/// At least one of `transcript` and `audio` (else 50007). (Not stated as
+/// `minProperties`: utoipa 5.5 renders `min_properties` as `maxProperties`.)
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Redactor {
+    pub transcript: Option<TranscriptRedactor>,
+    pub audio: Option<AudioRedactor>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TranscriptRedactor {
+    /// Replaces detected words (default `[redacted]`).
+    pub replacement: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AudioRedactor {
+    /// Tone, Hz (default 170).
+    #[schema(minimum = 20, maximum = 8000)]
+    pub tone: Option<u32>,
+    /// Fraction of full scale (default 0.25).
+    #[schema(minimum = 0, maximum = 1)]
+    pub gain: Option<f64>,
+}
+
+/// Where results are delivered (docs/callbacks.md).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishConfig {
+    pub callbacks: Option<Vec<CallbackConfig>>,
+}
+
+/// One callback (codes 60001–60011 when refused).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackConfig {
+    /// http(s); private addresses are refused unless the operator allows them.
+    #[schema(format = "uri")]
+    pub url: String,
+    #[schema(pattern = "^([pP][oO][sS][tT]|[pP][uU][tT])$")]
+    pub method: Option<String>,
+    /// `analytics` (default), `transcript` or `media`.
+    #[serde(rename = "type")]
+    #[schema(pattern = "^(analytics|transcript|media)$")]
+    pub kind: Option<String>,
+    /// For `analytics`: the document sections to send.
+    pub include: Option<Vec<String>>,
+    /// For `transcript`: `json`, `text`, `srt` or `webvtt`.
+    #[schema(pattern = "^(json|text|srt|webvtt)$")]
+    pub format: Option<String>,
+    /// For `media`: `original` or `redacted-audio`.
+    #[schema(pattern = "^(original|redacted-audio)$")]
+    pub stream: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EncryptionConfig {
     /// A `publicKeyId` from `POST /v3/security/public-keys`.
     pub public_key_id: Uuid,
 }
 
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Searchability {
     /// Must not be `true` with `encryption`.
     pub searchable: Option<bool>,
