@@ -320,7 +320,8 @@ fn parse_range(
     };
     let (a, b) = (a.trim(), b.trim());
     let range = match (a.parse::<u64>(), b.parse::<u64>()) {
-        (Ok(start), Ok(end)) if start <= end => start..(end + 1).min(size),
+        // `end` may be anything up to u64::MAX (RFC 9110: clamped to the size).
+        (Ok(start), Ok(end)) if start <= end => start..end.saturating_add(1).min(size),
         (Ok(start), Err(_)) if b.is_empty() => start..size,
         (Err(_), Ok(suffix)) if a.is_empty() => size.saturating_sub(suffix)..size,
         _ => return Ok(None),
@@ -512,5 +513,10 @@ mod tests {
         assert_eq!(range("bytes=0-1,5-6", 100), Ok(None));
         assert_eq!(range("items=0-1", 100), Ok(None));
         assert_eq!(range("bytes=5-1", 100), Ok(None));
+        // The largest last-byte-pos is satisfiable (it used to overflow: a 500).
+        assert_eq!(range("bytes=0-18446744073709551615", 100), Ok(Some(0..100)));
+        assert_eq!(range("bytes=99-18446744073709551615", 100), Ok(Some(99..100)));
+        assert_eq!(range("bytes=-18446744073709551615", 100), Ok(Some(0..100)));
+        assert_eq!(range("bytes=18446744073709551615-", 100), Err(()));
     }
 }
