@@ -8,7 +8,7 @@
 use axum::Json;
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -19,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Caller;
+use crate::extract::Path;
 use crate::openapi::schemas::{
     ErrorEnvelope, KeyWarning, PublicKeyDocument, PublicKeyLink, PublicKeyList, SelfLinks,
 };

@@ -15,6 +15,7 @@
 
 pub mod auth;
 pub mod error;
+mod extract;
 pub mod health;
 pub mod keys;
 pub mod media;

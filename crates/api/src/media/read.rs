@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
@@ -16,6 +16,7 @@ use sealscribe_domain::document;
 
 use super::load;
 use crate::auth::Caller;
+use crate::extract::Path;
 use crate::openapi::schemas;
 use crate::openapi::schemas::{
     ErrorEnvelope, MediaDocument, MetadataDocument, Progress, ProgressDetail, SelfLinks, StreamList,
@@ -515,7 +516,10 @@ mod tests {
         assert_eq!(range("bytes=5-1", 100), Ok(None));
         // The largest last-byte-pos is satisfiable (it used to overflow: a 500).
         assert_eq!(range("bytes=0-18446744073709551615", 100), Ok(Some(0..100)));
-        assert_eq!(range("bytes=99-18446744073709551615", 100), Ok(Some(99..100)));
+        assert_eq!(
+            range("bytes=99-18446744073709551615", 100),
+            Ok(Some(99..100))
+        );
         assert_eq!(range("bytes=-18446744073709551615", 100), Ok(Some(0..100)));
         assert_eq!(range("bytes=18446744073709551615-", 100), Err(()));
     }

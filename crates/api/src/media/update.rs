@@ -2,8 +2,8 @@
 
 use axum::Json;
 use axum::body::Body;
+use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use sealscribe_domain::codes;
 use sealscribe_domain::configuration::{Metadata, parse_configuration, parse_metadata};
@@ -17,6 +17,7 @@ use sealscribe_domain::document;
 
 use super::{load, not_found};
 use crate::auth::Caller;
+use crate::extract::Path;
 use crate::openapi::schemas;
 use crate::openapi::schemas::{ErrorEnvelope, MediaDocument, MetadataDocument, Reprocess};
 use crate::{ApiError, AppState, Result};
