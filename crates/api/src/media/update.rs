@@ -172,7 +172,8 @@ pub async fn reprocess(
     multipart: std::result::Result<Multipart, MultipartRejection>,
 ) -> Result<Json<Value>> {
     let m = load(&state, &caller, &id).await?;
-    let mut multipart = multipart.map_err(super::upload::not_multipart)?;
+    // What the media is decides before what the request carries: encrypted
+    // media is a 409 whatever the body.
     if m.encryption.is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -181,6 +182,7 @@ pub async fn reprocess(
              transcript in clear, so it cannot be reprocessed or aligned. Upload it again instead.",
         ));
     }
+    let mut multipart = multipart.map_err(super::upload::not_multipart)?;
     let mut parts = SmallParts::default();
     while let Some(field) = multipart.next_field().await.map_err(|e| {
         ApiError::bad_request(
