@@ -142,9 +142,11 @@ curl -sfS "$base/v3/openapi.json" >"$work/openapi.json"
   POST /v3/media 200 "$work/answer-doomed-media.json"
 
 checks=not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance
+report=$(realpath -m "${SEALSCRIBE_CONTRACT_REPORT:-$work/report}")
 started=$(date +%s)
 status=0
-"$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$base/v3/openapi.json" \
+# From the temporary directory: schemathesis keeps a cache (.schemathesis/) in the current one.
+(cd "$work" && "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$base/v3/openapi.json" \
   -H "Authorization: Bearer $token" \
   --checks "$checks" \
   --workers 1 \
@@ -152,8 +154,8 @@ status=0
   --max-time "${SEALSCRIBE_CONTRACT_MAX_TIME:-300}" \
   --request-timeout 30 \
   --seed "${SEALSCRIBE_CONTRACT_SEED:-1}" \
-  --report ndjson --report-dir "${SEALSCRIBE_CONTRACT_REPORT:-$work/report}" \
-  ${SEALSCRIBE_CONTRACT_ARGS:-} \
+  --report ndjson --report-dir "$report" \
+  ${SEALSCRIBE_CONTRACT_ARGS:-}) \
   || status=$?
 echo "contract: schemathesis took $(($(date +%s) - started)) s (exit $status)"
 if ((status != 0)); then
