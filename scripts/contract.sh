@@ -9,7 +9,7 @@
 #
 # SEALSCRIBE_BIN: a sealscribe binary to use instead of building one.
 # SEALSCRIBE_CONTRACT_EXAMPLES (default 25) and SEALSCRIBE_CONTRACT_MAX_TIME
-# (seconds, default 300) bound the run; SEALSCRIBE_CONTRACT_REPORT keeps the
+# (seconds, default 180) bound the run; SEALSCRIBE_CONTRACT_REPORT keeps the
 # NDJSON report of every request in that directory; SEALSCRIBE_CONTRACT_ARGS
 # adds schemathesis options (e.g. `--include-path-regex progress --phases fuzzing`).
 #
@@ -151,7 +151,7 @@ status=0
   --checks "$checks" \
   --workers 1 \
   --max-examples "${SEALSCRIBE_CONTRACT_EXAMPLES:-25}" \
-  --max-time "${SEALSCRIBE_CONTRACT_MAX_TIME:-300}" \
+  --max-time "${SEALSCRIBE_CONTRACT_MAX_TIME:-180}" \
   --request-timeout 30 \
   --seed "${SEALSCRIBE_CONTRACT_SEED:-1}" \
   --report ndjson --report-dir "$report" \
