@@ -6,7 +6,8 @@
 # espeak-ng and sox (speech), GnuPG, sq and openssl (OpenPGP interop), and
 # Python requests (the VoiceBase client pattern), PostgreSQL 15 and python3-venv
 # (for the scaled-out backend tests; SeaweedFS comes from PyPI in
-# scripts/services.sh), and the base model (the
+# scripts/services.sh), schemathesis (PyPI, pinned, in a venv: the OpenAPI
+# contract run of scripts/contract.sh), and the base model (the
 # redaction tests need its accuracy on digits).
 #
 #   scripts/setup.sh [--test]
@@ -37,6 +38,7 @@ scripts/fetch-model.sh tiny.en
 if [[ "${1:-}" == "--test" ]]; then
   # The redaction tests need base: tiny.en garbles long digit strings.
   scripts/fetch-model.sh base
+  scripts/contract.sh --install
 elif [[ -n "${SEALSCRIBE_ASR_MODEL:-}" && "${SEALSCRIBE_ASR_MODEL}" != tiny.en ]]; then
   scripts/fetch-model.sh "$SEALSCRIBE_ASR_MODEL"
 fi

@@ -3,7 +3,8 @@
 # clippy with warnings as errors, and the whole test suite — once on the
 # embedded backend (SQLite + files) and once more, the integration suite, on
 # the scaled-out one (PostgreSQL + S3, throwaway servers from
-# scripts/services.sh, stopped at the end whatever happens).
+# scripts/services.sh, stopped at the end whatever happens) — and last the
+# OpenAPI contract run (schemathesis against a real server, scripts/contract.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,3 +21,4 @@ export SEALSCRIBE_REQUIRE_SERVICES=1
 
 cargo test --workspace
 SEALSCRIBE_IT_BACKEND=scaled cargo test -p sealscribe --test it
+scripts/contract.sh

@@ -8,17 +8,21 @@
 use axum::Json;
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use chrono::Utc;
 use sealscribe_domain::{PublicKeyId, PublicKeyRecord, codes};
 use sealscribe_openpgp::{KeyError, KeyErrorKind};
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
+use crate::extract::Path;
+use crate::openapi::schemas::{
+    ErrorEnvelope, KeyWarning, PublicKeyDocument, PublicKeyLink, PublicKeyList, SelfLinks,
+};
 use crate::{ApiError, AppState, Result};
 
 /// Largest accepted key upload. Real public keys are a few KiB; 1 MiB leaves
@@ -27,13 +31,14 @@ pub const MAX_KEY_BYTES: usize = 1024 * 1024;
 
 const COLLECTION: &str = "/v3/security/public-keys";
 
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload, list))
+        .routes(routes!(download, remove))
+}
+
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(COLLECTION, post(upload).get(list))
-        .route(
-            "/v3/security/public-keys/{id}",
-            get(download).delete(remove),
-        )
+    routes().into()
 }
 
 fn href(id: PublicKeyId) -> String {
@@ -42,7 +47,30 @@ fn href(id: PublicKeyId) -> String {
 
 /// `POST /v3/security/public-keys`: the body is the key, armored or binary,
 /// whatever the Content-Type (the v3 docs use `application/octet-stream`).
-async fn upload(caller: Caller, State(state): State<AppState>, body: Body) -> Result<Json<Value>> {
+#[utoipa::path(
+    post,
+    path = "/v3/security/public-keys",
+    tag = "public keys",
+    operation_id = "uploadPublicKey",
+    request_body(
+        description = "An OpenPGP public key (certificate), ASCII-armored or binary, at most 1 MiB; any Content-Type.",
+        content(
+            (Vec<u8> = "application/octet-stream"),
+            (Vec<u8> = "application/pgp-keys"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "The key was accepted and stored.", body = PublicKeyDocument),
+        (status = 400, description = "Not a usable OpenPGP public key and nothing was stored: not OpenPGP (95002), \
+            a secret key (95006), expired or revoked (95004), no encryption-capable key, RSA below 2048 bits, \
+            several certificates, empty, or over 1 MiB (10800).", body = ErrorEnvelope),
+    ),
+)]
+async fn upload(
+    caller: Caller,
+    State(state): State<AppState>,
+    body: Body,
+) -> Result<Json<PublicKeyDocument>> {
     let bytes = read_key_body(body).await?;
     let now = Utc::now();
     let inspected = {
@@ -67,23 +95,26 @@ async fn upload(caller: Caller, State(state): State<AppState>, body: Body) -> Re
     state.db().insert_public_key(&record).await?;
     tracing::info!(public_key_id = %record.id, fingerprint = %record.fingerprint, "public key stored");
 
-    let warnings: Vec<Value> = info
+    let warnings = info
         .warnings
         .iter()
-        .map(|w| json!({"code": codes::KEY_EXPIRES_SOON, "message": w}))
+        .map(|w| KeyWarning {
+            code: codes::KEY_EXPIRES_SOON,
+            message: w.clone(),
+        })
         .collect();
-    Ok(Json(json!({
-        "_links": {"self": {"href": href(record.id)}},
-        "publicKeyId": record.id,
-        "fingerprint": record.fingerprint,
-        "publicKeyHash": record.sha256,
-        "algorithm": record.algorithm,
-        "bits": record.bits,
-        "created": record.created,
-        "expires": record.expires,
-        "userIds": record.user_ids,
-        "warnings": warnings,
-    })))
+    Ok(Json(PublicKeyDocument {
+        links: SelfLinks::to(href(record.id)),
+        public_key_id: record.id.0,
+        fingerprint: record.fingerprint,
+        public_key_hash: record.sha256,
+        algorithm: record.algorithm,
+        bits: record.bits,
+        created: record.created,
+        expires: record.expires,
+        user_ids: record.user_ids,
+        warnings,
+    }))
 }
 
 /// Reads at most [`MAX_KEY_BYTES`], refusing (not truncating) anything larger.
@@ -121,16 +152,24 @@ fn key_rejection(e: KeyError) -> ApiError {
 }
 
 /// `GET /v3/security/public-keys`: links to the caller's keys, oldest first.
-async fn list(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>> {
+#[utoipa::path(
+    get,
+    path = "/v3/security/public-keys",
+    tag = "public keys",
+    operation_id = "listPublicKeys",
+    responses((status = 200, description = "Links to the account's keys, oldest first.", body = PublicKeyList)),
+)]
+async fn list(caller: Caller, State(state): State<AppState>) -> Result<Json<PublicKeyList>> {
     let ids = state.db().list_public_keys(caller.account).await?;
-    let keys: Vec<Value> = ids
-        .into_iter()
-        .map(|id| json!({"_links": {"self": {"href": href(id)}}}))
-        .collect();
-    Ok(Json(json!({
-        "_links": {"self": {"href": COLLECTION}},
-        "publicKeys": keys,
-    })))
+    Ok(Json(PublicKeyList {
+        links: SelfLinks::to(COLLECTION),
+        public_keys: ids
+            .into_iter()
+            .map(|id| PublicKeyLink {
+                links: SelfLinks::to(href(id)),
+            })
+            .collect(),
+    }))
 }
 
 fn parse_key_id(id: &str) -> Result<PublicKeyId> {
@@ -144,6 +183,17 @@ fn key_not_found(id: &str) -> ApiError {
 }
 
 /// `GET /v3/security/public-keys/{id}`: the key exactly as uploaded.
+#[utoipa::path(
+    get,
+    path = "/v3/security/public-keys/{id}",
+    tag = "public keys",
+    operation_id = "getPublicKey",
+    params(("id" = String, Path, description = "The `publicKeyId`.")),
+    responses(
+        (status = 200, description = "The key, byte-for-byte as uploaded.", content_type = "application/pgp-keys", body = Vec<u8>),
+        (status = 404, description = "No such key in this account (10205).", body = ErrorEnvelope),
+    ),
+)]
 async fn download(
     caller: Caller,
     State(state): State<AppState>,
@@ -157,6 +207,17 @@ async fn download(
 
 /// `DELETE /v3/security/public-keys/{id}`: media already accepted with this key
 /// keep their pinned copy and stay encrypted to it.
+#[utoipa::path(
+    delete,
+    path = "/v3/security/public-keys/{id}",
+    tag = "public keys",
+    operation_id = "deletePublicKey",
+    params(("id" = String, Path, description = "The `publicKeyId`.")),
+    responses(
+        (status = 204, description = "Deleted; media accepted with it stay encrypted to their pinned copy."),
+        (status = 404, description = "No such key in this account (10205).", body = ErrorEnvelope),
+    ),
+)]
 async fn remove(
     caller: Caller,
     State(state): State<AppState>,

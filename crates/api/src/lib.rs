@@ -11,16 +11,19 @@
 //! - [`request_id`]: one id per request, in the logs, the `X-Request-Id`
 //!   header and the error envelope's `reference`.
 //! - [`metrics`]: Prometheus metrics, on a listener of their own.
+//! - [`openapi`]: `GET /v3/openapi.json`, unauthenticated, generated from the code.
 //!
 //! Handlers stay thin: extract, call the storage or OpenPGP layer, render.
 //! CPU-bound work (OpenPGP parsing) runs on the blocking pool.
 
 pub mod auth;
 pub mod error;
+mod extract;
 pub mod health;
 pub mod keys;
 pub mod media;
 pub mod metrics;
+pub mod openapi;
 pub mod request_id;
 pub mod signing;
 mod state;
@@ -50,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(media::router())
         .merge(signing::router())
         .merge(health::router())
+        .merge(openapi::router())
         .route_layer(axum::middleware::from_fn(metrics::tag_route))
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)

@@ -6,9 +6,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sealscribe_domain::codes;
 use sealscribe_domain::media::{MediaQuery, SearchField, SearchTerm};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::auth::Caller;
+use crate::openapi::schemas::{ErrorEnvelope, MediaList, SelfLinks};
 use crate::{ApiError, AppState, Result};
 use sealscribe_domain::document;
 
@@ -78,11 +78,34 @@ pub fn search_terms(query: &str) -> Option<Vec<SearchTerm>> {
     if terms.is_empty() { None } else { Some(terms) }
 }
 
+/// `GET /v3/media`: the caller's media, newest first unless `sortOrder=asc`.
+#[utoipa::path(
+    get,
+    path = "/v3/media",
+    tag = "media",
+    operation_id = "listMedia",
+    params(
+        ("query" = Option<String>, Query, description = "Full-text search over transcript, title and description: \
+            whitespace-separated terms that must all match; `title:`, `description:` or `transcript:` restricts a term. \
+            Encrypted media are never matched."),
+        ("externalId" = Option<String>, Query, description = "Only media with this `metadata.externalId`."),
+        ("after" = Option<String>, Query, format = Uuid, description = "Cursor: only media after this `mediaId` in sort order."),
+        ("before" = Option<String>, Query, format = Uuid, description = "Cursor: only media before this `mediaId` in sort order."),
+        ("onOrAfterDate" = Option<String>, Query, description = "`YYYY-MM-DD` (from the start of that day, UTC) or an RFC 3339 time."),
+        ("onOrBeforeDate" = Option<String>, Query, description = "`YYYY-MM-DD` (to the end of that day, UTC) or an RFC 3339 time."),
+        ("sortOrder" = Option<String>, Query, pattern = "^([aA][sS][cC]|[dD][eE][sS][cC])$", description = "`asc` or `desc` (default) by creation time."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "At most this many media (default 100)."),
+    ),
+    responses(
+        (status = 200, description = "The matching media.", body = MediaList),
+        (status = 400, description = "An unknown or malformed query parameter (10001).", body = ErrorEnvelope),
+    ),
+)]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>> {
+) -> Result<Json<MediaList>> {
     let params: Params = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
         .map_err(|e| bad(format!("Invalid query parameters: {e}. Known: query, externalId, after, before, onOrAfterDate, onOrBeforeDate, sortOrder, limit.")))?;
     let limit = match params.limit.as_deref() {
@@ -127,9 +150,10 @@ pub async fn list(
         && text.is_none()
     {
         // A query with no searchable term matches nothing (rather than everything).
-        return Ok(Json(
-            json!({"_links": {"self": {"href": "/v3/media"}}, "media": []}),
-        ));
+        return Ok(Json(MediaList {
+            links: SelfLinks::to("/v3/media"),
+            media: Vec::new(),
+        }));
     }
     let query = MediaQuery {
         text,
@@ -150,10 +174,10 @@ pub async fn list(
         limit,
     };
     let media = state.db().list_media(caller.account, &query).await?;
-    Ok(Json(json!({
-        "_links": {"self": {"href": "/v3/media"}},
-        "media": media.iter().map(document::summary).collect::<Vec<_>>(),
-    })))
+    Ok(Json(MediaList {
+        links: SelfLinks::to("/v3/media"),
+        media: media.iter().map(document::summary).collect(),
+    }))
 }
 
 #[cfg(test)]

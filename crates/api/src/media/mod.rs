@@ -8,42 +8,46 @@ mod upload;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
 use sealscribe_domain::MediaId;
 use sealscribe_domain::media::MediaRecord;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::{ApiError, AppState, Result};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v3/media",
-            // Uploads stream to the blob store; their size is checked as they arrive.
-            get(list::list)
-                .post(upload::upload)
-                .layer(DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/v3/media/{id}",
-            get(read::document)
-                .post(update::reprocess)
-                .delete(update::delete)
-                .layer(DefaultBodyLimit::max(16 * 1024 * 1024)),
-        )
-        .route("/v3/media/{id}/progress", get(read::progress))
-        .route("/v3/media/{id}/transcript", get(read::transcript))
-        .route(
-            "/v3/media/{id}/transcript/{format}",
-            get(read::transcript_as),
-        )
-        .route("/v3/media/{id}/streams", get(read::streams))
-        .route("/v3/media/{id}/streams/{name}", get(read::stream))
-        .route(
-            "/v3/media/{id}/metadata",
-            get(read::metadata).put(update::put_metadata),
-        )
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        // Uploads stream to the blob store; their size is checked as they arrive.
+        .routes(body_limit(
+            routes!(list::list, upload::upload),
+            DefaultBodyLimit::disable(),
+        ))
+        .routes(body_limit(
+            routes!(read::document, update::reprocess, update::delete),
+            DefaultBodyLimit::max(16 * 1024 * 1024),
+        ))
+        .routes(routes!(read::progress))
+        .routes(routes!(read::transcript))
+        .routes(routes!(read::transcript_as))
+        .routes(routes!(read::streams))
+        .routes(routes!(read::stream))
+        .routes(routes!(read::metadata, update::put_metadata))
 }
+
+pub fn router() -> Router<AppState> {
+    routes().into()
+}
+
+fn body_limit(
+    (schemas, paths, router): UtoipaMethodRouter<AppState>,
+    limit: DefaultBodyLimit,
+) -> UtoipaMethodRouter<AppState> {
+    (schemas, paths, router.layer(limit))
+}
+
+/// The `{id}` path parameter of every media route.
+pub(crate) const ID_DESCRIPTION: &str = "The `mediaId`.";
 
 fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("No media with id {id:?} exists in this account."))

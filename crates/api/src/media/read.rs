@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
@@ -16,6 +16,11 @@ use sealscribe_domain::document;
 
 use super::load;
 use crate::auth::Caller;
+use crate::extract::Path;
+use crate::openapi::schemas;
+use crate::openapi::schemas::{
+    ErrorEnvelope, MediaDocument, MetadataDocument, Progress, ProgressDetail, SelfLinks, StreamList,
+};
 use crate::{ApiError, AppState, Result};
 
 /// The content type of OpenPGP messages sealscribe serves.
@@ -52,6 +57,19 @@ fn wants_pgp(headers: &HeaderMap) -> bool {
 /// `GET /v3/media/{id}`: the document; for encrypted media with
 /// `Accept: application/pgp-encrypted`, the full document as one OpenPGP
 /// message to the customer's key.
+#[utoipa::path(
+    get,
+    path = "/v3/media/{id}",
+    tag = "media",
+    operation_id = "getMedia",
+    params(("id" = String, Path, description = super::ID_DESCRIPTION)),
+    responses(
+        (status = 200, description = "The media document; with `Accept: application/pgp-encrypted` on finished \
+            encrypted media, the full document as one OpenPGP message to the customer's key.",
+            content((MediaDocument = "application/json"), (Vec<u8> = "application/pgp-encrypted"))),
+        (status = 404, description = "No such media (10205); the encrypted document before processing finished (10301).", body = ErrorEnvelope),
+    ),
+)]
 pub async fn document(
     caller: Caller,
     State(state): State<AppState>,
@@ -82,22 +100,33 @@ pub async fn document(
 }
 
 /// `GET /v3/media/{id}/progress`.
+#[utoipa::path(
+    get,
+    path = "/v3/media/{id}/progress",
+    tag = "media",
+    operation_id = "getMediaProgress",
+    params(("id" = String, Path, description = super::ID_DESCRIPTION)),
+    responses(
+        (status = 200, description = "Status and pipeline tasks (also for encrypted media).", body = Progress),
+        (status = 404, description = "No such media (10205).", body = ErrorEnvelope),
+    ),
+)]
 pub async fn progress(
     caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Progress>> {
     let m = load(&state, &caller, &id).await?;
-    let mut progress = json!({"status": m.status.as_str(), "tasks": m.tasks});
-    if let Some(f) = &m.failure {
-        progress["errors"] = json!([{"code": f.code, "error": f.error}]);
-    }
-    Ok(Json(json!({
-        "_links": {"self": {"href": format!("{}/progress", document::href(&m))}},
-        "mediaId": m.id,
-        "status": m.status.as_str(),
-        "progress": progress,
-    })))
+    Ok(Json(Progress {
+        links: SelfLinks::to(format!("{}/progress", document::href(&m))),
+        media_id: m.id,
+        status: m.status.as_str(),
+        progress: ProgressDetail {
+            status: m.status.as_str(),
+            tasks: m.tasks,
+            errors: m.failure.map(|f| vec![f]),
+        },
+    }))
 }
 
 /// The renditions of a transcript.
@@ -193,6 +222,20 @@ fn render(document: Value, r: Rendition) -> Result<Response> {
 }
 
 /// `GET /v3/media/{id}/transcript`, rendition chosen by `Accept`.
+#[utoipa::path(
+    get,
+    path = "/v3/media/{id}/transcript",
+    tag = "media",
+    operation_id = "getTranscript",
+    description = "The rendition follows `Accept`: `text/plain`, `text/srt` (or `application/x-subrip`), \
+        `text/vtt`; JSON otherwise. Available once the media is finished.",
+    params(("id" = String, Path, description = super::ID_DESCRIPTION)),
+    responses(
+        (status = 200, description = "The transcript: JSON, or the plain text, SubRip or WebVTT rendition.",
+            content((schemas::Transcript = "application/json"), (String = "text/plain"), (String = "text/srt"), (String = "text/vtt"))),
+        (status = 404, description = "No such media (10205) or format, not finished yet (10301), or encrypted media (95003).", body = ErrorEnvelope),
+    ),
+)]
 pub async fn transcript(
     caller: Caller,
     State(state): State<AppState>,
@@ -204,6 +247,21 @@ pub async fn transcript(
 }
 
 /// `GET /v3/media/{id}/transcript/{text|srt|webvtt|json}`.
+#[utoipa::path(
+    get,
+    path = "/v3/media/{id}/transcript/{format}",
+    tag = "media",
+    operation_id = "getTranscriptAs",
+    params(
+        ("id" = String, Path, description = super::ID_DESCRIPTION),
+        ("format" = String, Path, description = "`json`, `text`, `srt`, `webvtt` (or `vtt`)."),
+    ),
+    responses(
+        (status = 200, description = "The transcript: JSON, or the plain text, SubRip or WebVTT rendition.",
+            content((schemas::Transcript = "application/json"), (String = "text/plain"), (String = "text/srt"), (String = "text/vtt"))),
+        (status = 404, description = "No such media (10205) or format, not finished yet (10301), or encrypted media (95003).", body = ErrorEnvelope),
+    ),
+)]
 pub async fn transcript_as(
     caller: Caller,
     State(state): State<AppState>,
@@ -219,16 +277,27 @@ pub async fn transcript_as(
 }
 
 /// `GET /v3/media/{id}/streams`.
+#[utoipa::path(
+    get,
+    path = "/v3/media/{id}/streams",
+    tag = "media",
+    operation_id = "listStreams",
+    params(("id" = String, Path, description = super::ID_DESCRIPTION)),
+    responses(
+        (status = 200, description = "The media's streams: `original` (and `redacted`), or only `-encrypted` ones for encrypted media.", body = StreamList),
+        (status = 404, description = "No such media (10205).", body = ErrorEnvelope),
+    ),
+)]
 pub async fn streams(
     caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<StreamList>> {
     let m = load(&state, &caller, &id).await?;
-    Ok(Json(json!({
-        "_links": {"self": {"href": format!("{}/streams", document::href(&m))}},
-        "streams": document::streams(&m),
-    })))
+    Ok(Json(StreamList {
+        links: SelfLinks::to(format!("{}/streams", document::href(&m))),
+        streams: document::streams(&m),
+    }))
 }
 
 /// A single `bytes=` range, resolved against the object size. `Ok(None)`
@@ -252,7 +321,8 @@ fn parse_range(
     };
     let (a, b) = (a.trim(), b.trim());
     let range = match (a.parse::<u64>(), b.parse::<u64>()) {
-        (Ok(start), Ok(end)) if start <= end => start..(end + 1).min(size),
+        // `end` may be anything up to u64::MAX (RFC 9110: clamped to the size).
+        (Ok(start), Ok(end)) if start <= end => start..end.saturating_add(1).min(size),
         (Ok(start), Err(_)) if b.is_empty() => start..size,
         (Err(_), Ok(suffix)) if a.is_empty() => size.saturating_sub(suffix)..size,
         _ => return Ok(None),
@@ -265,6 +335,28 @@ fn parse_range(
 }
 
 /// `GET /v3/media/{id}/streams/{name}`: the bytes, with `Range` support.
+#[utoipa::path(
+    get,
+    path = "/v3/media/{id}/streams/{name}",
+    tag = "media",
+    operation_id = "getStream",
+    params(
+        ("id" = String, Path, description = super::ID_DESCRIPTION),
+        ("name" = String, Path, description = "A `streamName` from the streams list (`redacted-audio` is accepted for `redacted`)."),
+        ("Range" = Option<String>, Header, description = "One `bytes=` range; several ranges, or other units, get the whole stream."),
+    ),
+    responses(
+        (status = 200, description = "The bytes, with the media's content type (`application/pgp-encrypted` for encrypted media).",
+            content((Vec<u8> = "*/*")),
+            headers(("Accept-Ranges" = String), ("Content-Length" = u64))),
+        (status = 206, description = "The requested range.", content((Vec<u8> = "*/*")),
+            headers(("Content-Range" = String, description = "`bytes first-last/total`"))),
+        (status = 302, description = "Where the blob store is S3: a short-lived pre-signed URL that serves the bytes (and Range).",
+            headers(("Location" = String))),
+        (status = 404, description = "No such media (10205) or stream, or not produced yet.", body = ErrorEnvelope),
+        (status = 416, description = "The range starts beyond the stream (`Content-Range: bytes */size`).", body = ErrorEnvelope),
+    ),
+)]
 pub async fn stream(
     caller: Caller,
     State(state): State<AppState>,
@@ -368,6 +460,17 @@ async fn serve_blob(
 }
 
 /// `GET /v3/media/{id}/metadata`.
+#[utoipa::path(
+    get,
+    path = "/v3/media/{id}/metadata",
+    tag = "media",
+    operation_id = "getMediaMetadata",
+    params(("id" = String, Path, description = super::ID_DESCRIPTION)),
+    responses(
+        (status = 200, description = "The metadata.", body = MetadataDocument),
+        (status = 404, description = "No such media (10205), or encrypted media (95003).", body = ErrorEnvelope),
+    ),
+)]
 pub async fn metadata(
     caller: Caller,
     State(state): State<AppState>,
@@ -411,5 +514,13 @@ mod tests {
         assert_eq!(range("bytes=0-1,5-6", 100), Ok(None));
         assert_eq!(range("items=0-1", 100), Ok(None));
         assert_eq!(range("bytes=5-1", 100), Ok(None));
+        // The largest last-byte-pos is satisfiable (it used to overflow: a 500).
+        assert_eq!(range("bytes=0-18446744073709551615", 100), Ok(Some(0..100)));
+        assert_eq!(
+            range("bytes=99-18446744073709551615", 100),
+            Ok(Some(99..100))
+        );
+        assert_eq!(range("bytes=-18446744073709551615", 100), Ok(Some(0..100)));
+        assert_eq!(range("bytes=18446744073709551615-", 100), Err(()));
     }
 }

@@ -2,8 +2,8 @@
 
 use axum::Json;
 use axum::body::Body;
+use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use sealscribe_domain::codes;
 use sealscribe_domain::configuration::{Metadata, parse_configuration, parse_metadata};
@@ -17,6 +17,9 @@ use sealscribe_domain::document;
 
 use super::{load, not_found};
 use crate::auth::Caller;
+use crate::extract::Path;
+use crate::openapi::schemas;
+use crate::openapi::schemas::{ErrorEnvelope, MediaDocument, MetadataDocument, Reprocess};
 use crate::{ApiError, AppState, Result};
 
 /// What the search index should hold for `m` with this metadata and transcript,
@@ -53,6 +56,20 @@ fn index_entry(
 }
 
 /// `PUT /v3/media/{id}/metadata`: replaces the metadata.
+#[utoipa::path(
+    put,
+    path = "/v3/media/{id}/metadata",
+    tag = "media",
+    operation_id = "putMediaMetadata",
+    params(("id" = String, Path, description = super::ID_DESCRIPTION)),
+    request_body(description = "The new metadata (replaces the old), at most 64 KiB.", content = schemas::Metadata, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The metadata now stored.", body = MetadataDocument),
+        (status = 400, description = "Invalid metadata (10008, 10107–10110).", body = ErrorEnvelope),
+        (status = 404, description = "No such media (10205), or encrypted media (95003).", body = ErrorEnvelope),
+        (status = 413, description = "Over 64 KiB (10800).", body = ErrorEnvelope),
+    ),
+)]
 pub async fn put_metadata(
     caller: Caller,
     State(state): State<AppState>,
@@ -98,6 +115,17 @@ pub async fn put_metadata(
 /// `DELETE /v3/media/{id}`: the media, its streams, transcript, index entry and
 /// jobs. A job running at the time notices at its next lease renewal, stops,
 /// and removes anything it wrote afterwards.
+#[utoipa::path(
+    delete,
+    path = "/v3/media/{id}",
+    tag = "media",
+    operation_id = "deleteMedia",
+    params(("id" = String, Path, description = super::ID_DESCRIPTION)),
+    responses(
+        (status = 204, description = "The media, its streams, transcript, index entry and jobs are gone."),
+        (status = 404, description = "No such media (10205).", body = ErrorEnvelope),
+    ),
+)]
 pub async fn delete(
     caller: Caller,
     State(state): State<AppState>,
@@ -114,6 +142,29 @@ pub async fn delete(
 
 /// `POST /v3/media/{id}`: with a `transcript` part, aligns that text to the
 /// recognised audio; otherwise reprocesses with the given `configuration`.
+#[utoipa::path(
+    post,
+    path = "/v3/media/{id}",
+    tag = "media",
+    operation_id = "reprocessMedia",
+    params(("id" = String, Path, description = super::ID_DESCRIPTION)),
+    request_body(
+        description = "`configuration` to reprocess with and, to align, `transcript`.",
+        content(
+            (Reprocess = "multipart/form-data", encoding(
+                ("configuration" = (content_type = "application/json")),
+                ("transcript" = (content_type = "text/plain")),
+            )),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Queued for reprocessing, or aligned.", body = MediaDocument),
+        (status = 400, description = "Not multipart, an unknown part, or an invalid configuration.", body = ErrorEnvelope),
+        (status = 404, description = "No such media (10205).", body = ErrorEnvelope),
+        (status = 409, description = "Encrypted media (95003), still processing, or not finished (10301) for alignment.", body = ErrorEnvelope),
+        (status = 413, description = "A part is over its limit (10800).", body = ErrorEnvelope),
+    ),
+)]
 pub async fn reprocess(
     caller: Caller,
     State(state): State<AppState>,
@@ -121,7 +172,8 @@ pub async fn reprocess(
     multipart: std::result::Result<Multipart, MultipartRejection>,
 ) -> Result<Json<Value>> {
     let m = load(&state, &caller, &id).await?;
-    let mut multipart = multipart.map_err(super::upload::not_multipart)?;
+    // What the media is decides before what the request carries: encrypted
+    // media is a 409 whatever the body.
     if m.encryption.is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -130,6 +182,7 @@ pub async fn reprocess(
              transcript in clear, so it cannot be reprocessed or aligned. Upload it again instead.",
         ));
     }
+    let mut multipart = multipart.map_err(super::upload::not_multipart)?;
     let mut parts = SmallParts::default();
     while let Some(field) = multipart.next_field().await.map_err(|e| {
         ApiError::bad_request(

@@ -27,6 +27,7 @@ use sealscribe_store::{NewMedia, media_blob, media_prefix};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
+use crate::openapi::schemas::{ErrorEnvelope, MediaDocument, MediaUpload};
 use crate::{ApiError, AppState, Result};
 use sealscribe_domain::document;
 
@@ -124,6 +125,31 @@ pub(crate) fn store_small(slot: &mut Option<Bytes>, name: &str, value: Bytes) ->
     Ok(())
 }
 
+/// `POST /v3/media`: accepts a recording for processing.
+#[utoipa::path(
+    post,
+    path = "/v3/media",
+    tag = "media",
+    operation_id = "uploadMedia",
+    request_body(
+        description = "`media` (the file) **or** `mediaUrl`; optional `configuration` and `metadata` (JSON). \
+            Parts may come in any order; each part at most once.",
+        content(
+            (MediaUpload = "multipart/form-data", encoding(
+                ("configuration" = (content_type = "application/json")),
+                ("metadata" = (content_type = "application/json")),
+            )),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Accepted for processing (`status: accepted`).", body = MediaDocument),
+        (status = 400, description = "Not multipart, an unknown or duplicated part, no media or both media and mediaUrl \
+            (10202), not media (10201), an unreachable or refused mediaUrl (10203/10204/10207), an invalid \
+            configuration (10007/10008/10009/10010/10401/10601, 6000x, 5000x) or metadata (10107–10110), \
+            an unknown or unusable publicKeyId (95001/95002/95004), searchable with encryption (95005).", body = ErrorEnvelope),
+        (status = 413, description = "The media or a small part is over its limit (10800).", body = ErrorEnvelope),
+    ),
+)]
 pub async fn upload(
     caller: Caller,
     State(state): State<AppState>,

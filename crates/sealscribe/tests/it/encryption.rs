@@ -269,6 +269,15 @@ async fn encrypted_media_end_to_end_with_gpg_and_sq() {
             .await
             .unwrap();
         expect_error(resp, 409, 95003).await;
+        // Whatever the body: the media, not the request, is the problem.
+        let resp = server
+            .http
+            .post(server.url(&format!("/v3/media/{id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        expect_error(resp, 409, 95003).await;
         let del = server
             .http
             .delete(server.url(&format!("/v3/media/{id}")))

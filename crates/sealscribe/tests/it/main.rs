@@ -9,6 +9,7 @@ mod encryption;
 mod keys;
 mod media;
 mod observability;
+mod openapi;
 mod redaction;
 mod scaled;
 mod server;

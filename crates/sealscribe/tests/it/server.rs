@@ -201,3 +201,39 @@ async fn state_survives_a_restart() {
     assert_eq!(got.bytes().await.unwrap().as_ref(), key.as_slice());
     assert!(server.stop());
 }
+
+/// Path parameters that are not UTF-8 (found next to the schemathesis
+/// contract run, which only generates UTF-8) name nothing: the 404 envelope,
+/// not axum's `text/plain` 400.
+#[tokio::test]
+async fn unreadable_path_parameters_get_the_404_envelope() {
+    let env = Env::new();
+    let token = env.create_account("acme");
+    let server = env.start();
+    for path in [
+        "/v3/media/%FF",
+        "/v3/media/%FF/progress",
+        "/v3/media/%C3%28/metadata",
+        "/v3/media/abc/streams/%FE",
+        "/v3/media/abc/transcript/%FF",
+        "/v3/security/public-keys/%FF",
+    ] {
+        let resp = server
+            .http
+            .get(server.url(path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.headers()[CONTENT_TYPE], "application/json", "{path}");
+        expect_error(resp, 404, 10205).await;
+    }
+    let resp = server
+        .http
+        .delete(server.url("/v3/media/%FF"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 404, 10205).await;
+}
