@@ -257,3 +257,88 @@ async fn request_ids_tie_error_references_to_log_lines() {
     // The token never reaches the log.
     assert!(!log.contains(&token));
 }
+
+/// `sealscribe worker` (no HTTP API) serves its own metrics and still stops
+/// cleanly on SIGTERM.
+#[tokio::test]
+async fn worker_processes_serve_their_own_metrics() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let env = Env::new();
+    let token = env.create_account("acme");
+    let server = env.start_with(&["--workers", "0"]);
+    let mut cmd = Command::new(crate::common::BIN);
+    cmd.args([
+        "worker",
+        "--workers",
+        "1",
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ]);
+    env.configure(&mut cmd);
+    let mut worker = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(worker.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let metrics = first
+        .strip_prefix("sealscribe metrics on ")
+        .unwrap_or_else(|| panic!("{first:?}"))
+        .to_owned();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .unwrap()
+            .starts_with("sealscribe worker ready")
+    );
+
+    let audio = std::fs::read(env.speech("w", "Workers report too.")).unwrap();
+    let id = server.upload_ok(&token, audio, None, None).await;
+    assert_eq!(server.wait(&token, &id).await["status"], "finished");
+
+    let text = scrape(&metrics).await;
+    let get = |name: &str, labels: &[(&str, &str)]| sample(&text, name, labels);
+    assert_eq!(
+        get(
+            "sealscribe_jobs_ended_total",
+            &[("kind", "process"), ("outcome", "finished")]
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        get(
+            "sealscribe_pipeline_stage_duration_seconds_count",
+            &[("stage", "transcribe"), ("outcome", "ok")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        get("sealscribe_recognition_real_time_factor_count", &[]),
+        Some(1.0)
+    );
+    assert_eq!(
+        get(
+            "sealscribe_jobs",
+            &[("kind", "process"), ("state", "queued")]
+        ),
+        Some(0.0)
+    );
+    // No HTTP API in this process, so no request metrics.
+    assert!(!text.contains("sealscribe_http_requests_total"));
+
+    let pid = worker.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(worker.wait().unwrap().success());
+    assert!(server.stop());
+}
