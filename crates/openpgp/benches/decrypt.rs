@@ -28,7 +28,9 @@ use sealscribe_openpgp::{
     EncryptOptions, Recipient, SecretKey, decrypt, encrypt, testing::GpgHome,
 };
 mod support;
-use support::{Measured, human, make_input, mb_per_s, parse_size, run_measured, sha256_file, sync};
+use support::{
+    Measured, human, keep_best, make_input, mb_per_s, parse_size, run_measured, sha256_file, sync,
+};
 
 /// Builds the command line of one contender (a fresh `Command` per round).
 type MakeCommand<'a> = Box<dyn Fn() -> Command + 'a>;
@@ -133,15 +135,7 @@ fn main() -> Result<()> {
                     "{name}: the plaintext differs from the input"
                 );
             }
-            eprintln!(
-                "round {round} {name}: {:.0} MB/s wall, {:.0} MB/s CPU, peak RSS {:.1} MiB",
-                mb_per_s(bytes, m.wall),
-                mb_per_s(bytes, m.cpu),
-                m.hwm_kib as f64 / 1024.0
-            );
-            if best[i].as_ref().is_none_or(|b| m.wall < b.wall) {
-                best[i] = Some(m);
-            }
+            keep_best(round, name, bytes, m, &mut best[i]);
         }
     }
     let _ = std::fs::remove_file(&output);

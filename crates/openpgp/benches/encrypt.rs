@@ -26,7 +26,9 @@ use sealscribe_openpgp::{EncryptOptions, Recipient, encrypt, testing::GpgHome};
 use sha2::{Digest, Sha256};
 
 mod support;
-use support::{Measured, human, make_input, mb_per_s, parse_size, run_measured, sha256_file, sync};
+use support::{
+    Measured, human, keep_best, make_input, mb_per_s, parse_size, run_measured, sha256_file, sync,
+};
 
 /// Builds the command line of one contender (a fresh `Command` per round).
 type MakeCommand<'a> = Box<dyn Fn() -> Command + 'a>;
@@ -141,15 +143,7 @@ fn main() -> Result<()> {
                     "gpg decrypted something else than the input"
                 );
             }
-            eprintln!(
-                "round {round} {name}: {:.0} MB/s wall, {:.0} MB/s CPU, peak RSS {:.1} MiB",
-                mb_per_s(bytes, m.wall),
-                mb_per_s(bytes, m.cpu),
-                m.hwm_kib as f64 / 1024.0
-            );
-            if best[i].as_ref().is_none_or(|b| m.wall < b.wall) {
-                best[i] = Some(m);
-            }
+            keep_best(round, name, bytes, m, &mut best[i]);
         }
     }
     let _ = std::fs::remove_file(&output);

@@ -20,6 +20,19 @@ pub struct Measured {
     pub hwm_kib: u64,
 }
 
+/// Reports one round's measurement and keeps it if it is the fastest so far.
+pub fn keep_best(round: u32, name: &str, bytes: u64, m: Measured, best: &mut Option<Measured>) {
+    eprintln!(
+        "round {round} {name}: {:.0} MB/s wall, {:.0} MB/s CPU, peak RSS {:.1} MiB",
+        mb_per_s(bytes, m.wall),
+        mb_per_s(bytes, m.cpu),
+        m.hwm_kib as f64 / 1024.0
+    );
+    if best.as_ref().is_none_or(|b| m.wall < b.wall) {
+        *best = Some(m);
+    }
+}
+
 pub fn mb_per_s(bytes: u64, t: Duration) -> f64 {
     bytes as f64 / 1e6 / t.as_secs_f64().max(1e-9)
 }
