@@ -19,7 +19,6 @@
 //! `-encrypted` stream: nothing readable leaves the server.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 use futures_util::StreamExt;
@@ -32,37 +31,8 @@ use sealscribe_store::{DeliveryOutcome, StoreError, media_blob};
 use sealscribe_transcript::Transcript;
 use sha2::Sha256;
 
-use crate::worker::Ctx;
-
-/// How callbacks are delivered.
-#[derive(Clone, Debug)]
-pub struct CallbackSettings {
-    /// Tries in one round, back to back.
-    pub tries_per_round: u32,
-    /// Delay before each further round; its length + 1 is the number of rounds.
-    pub retry_delays: Vec<Duration>,
-    /// Time limit of one try.
-    pub timeout: Duration,
-}
-
-impl Default for CallbackSettings {
-    /// VoiceBase's schedule: 7 rounds of 3 tries over about 15¾ hours.
-    fn default() -> Self {
-        let minutes = |m: u64| Duration::from_secs(60 * m);
-        Self {
-            tries_per_round: 3,
-            retry_delays: vec![
-                minutes(15),
-                minutes(30),
-                minutes(60),
-                minutes(120),
-                minutes(240),
-                minutes(480),
-            ],
-            timeout: Duration::from_secs(30),
-        }
-    }
-}
+use crate::armor::encrypt_armored;
+use crate::ctx::Ctx;
 
 /// The content type of what an encrypted body holds.
 const PGP: &str = "application/pgp-encrypted";
@@ -159,7 +129,7 @@ async fn body(
     let key = enc.pinned_key.clone();
     let ciphertext = tokio::task::spawn_blocking(move || {
         let recipient = Recipient::from_bytes(&key, Utc::now()).map_err(|e| e.to_string())?;
-        crate::encrypted::encrypt_armored(&recipient, &doc).map_err(|e| e.to_string())
+        encrypt_armored(&recipient, &doc).map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| NoBody(e.to_string()))?

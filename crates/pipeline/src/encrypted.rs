@@ -26,11 +26,11 @@ use sealscribe_store::{Finished, StoreError, media_blob};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use crate::armor::encrypt_armored;
 use crate::callbacks;
-use crate::process::{
-    Progress, StepError, TempFile, detect, probe_and_recognise, redact_audio, step, working_copy,
-};
-use crate::worker::Ctx;
+use crate::ctx::Ctx;
+use crate::stages::{detect, probe_and_recognise, redact_audio};
+use crate::step::{Progress, StepError, TempFile, step, working_copy};
 
 fn internal(what: &str, e: impl std::fmt::Display) -> StepError {
     StepError::transient(format!("{what}: {e}"))
@@ -52,19 +52,6 @@ fn encrypt_to_file(
     crate::metrics::encrypted(what, bytes);
     std::io::Write::flush(&mut writer).map_err(|e| internal("writing encrypted file", e))?;
     Ok(())
-}
-
-/// Encrypts a small plaintext (a document, a callback body) to the customer's
-/// key as an armored message, in memory.
-pub(crate) fn encrypt_armored(
-    recipient: &Recipient,
-    plaintext: &[u8],
-) -> Result<Vec<u8>, sealscribe_openpgp::EncryptError> {
-    let mut out = Vec::new();
-    let bytes =
-        sealscribe_openpgp::encrypt(recipient, plaintext, &mut out, EncryptOptions::armored())?;
-    crate::metrics::encrypted("results", bytes);
-    Ok(out)
 }
 
 /// Encrypts a plaintext scratch file to the customer's key, into a local file.

@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use sealscribe_domain::codes;
 use sealscribe_store::{BlobKey, BlobStore};
 
-use crate::process::StepError;
+use crate::step::StepError;
 
 /// What URLs the server may fetch.
 #[derive(Clone, Copy, Debug)]

@@ -9,16 +9,35 @@
 //!
 //! CPU-bound steps (ffmpeg decoding, recognition) run on the blocking pool,
 //! never on the async executor.
+//!
+//! # Layout
+//! Modules use only the ones listed below them (no `use crate::` cycles):
+//! * `worker` — the scheduler ([`Workers`]): leases jobs, renews leases while they run,
+//!   retries with backoff or fails them, hands them back at shutdown.
+//! * `process` — one processing job of plain media; hands encrypted media to `encrypted`.
+//! * `encrypted` — the Client Supplied Encryption job: sealed copy in, ciphertext out.
+//! * [`callbacks`] — callback deliveries (bodies, signatures, rounds).
+//! * `stages` — the steps both jobs share: probe and recognise, detect, redact the audio.
+//! * `fetch` — downloading a `mediaUrl` into the blob store.
+//! * `redaction` — what the detectors found, applied to the transcript and the audio plan.
+//! * `armor` — armored OpenPGP messages for results and callback bodies.
+//! * `step` — the step vocabulary: `StepError`, `Progress`, the `step` wrapper, scratch files.
+//! * `ctx` — what every job needs (`Ctx`) and the [`Settings`] it carries.
+//! * [`metrics`] — what the pipeline records.
 
+mod armor;
 pub mod callbacks;
+mod ctx;
 mod encrypted;
 mod fetch;
 pub mod metrics;
 mod process;
 mod redaction;
 pub mod sniff;
+mod stages;
+mod step;
 mod worker;
 
-pub use callbacks::CallbackSettings;
+pub use ctx::{CallbackSettings, Settings};
 pub use fetch::{UrlPolicy, check_reachable, check_url, client as http_client};
-pub use worker::{Settings, Workers};
+pub use worker::Workers;

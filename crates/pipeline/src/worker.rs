@@ -15,41 +15,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::UrlPolicy;
-use crate::process::{self, Progress};
-
-/// How the workers behave.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    /// Concurrent jobs in this process.
-    pub workers: usize,
-    /// How long a claimed job stays this worker's without a renewal. A crashed
-    /// worker's job is retried this long after its last renewal.
-    pub lease: Duration,
-    /// How often idle workers look for work (they are also woken on upload).
-    pub poll: Duration,
-    /// Attempts before a job that keeps failing (or keeps crashing its worker) fails.
-    pub max_attempts: u32,
-    /// How long a shutting-down worker lets its current job run before releasing it.
-    pub shutdown_grace: Duration,
-    /// Scratch space for working copies. Each process works in a directory
-    /// of its own under it (several worker processes may share a data
-    /// directory); directories of processes that are gone are removed.
-    pub tmp_dir: PathBuf,
-    pub url_policy: UrlPolicy,
-    /// This process's identity in job leases.
-    pub worker_id: String,
-    pub callbacks: crate::CallbackSettings,
-}
-
-/// What every job needs.
-pub struct Ctx {
-    pub db: Arc<dyn Db>,
-    pub blobs: BlobStore,
-    pub engine: Arc<dyn SpeechEngine>,
-    pub http: reqwest::Client,
-    pub settings: Settings,
-}
+use crate::ctx::{Ctx, Settings};
+use crate::process;
+use crate::step::Progress;
 
 /// The worker pool of one process.
 pub struct Workers {

@@ -1,0 +1,90 @@
+//! The steps plain and encrypted jobs share once the media is a local file:
+//! probe and recognise, detect, redact the audio.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sealscribe_asr::{MediaInfo, SpeechEngine};
+use sealscribe_domain::configuration::MediaConfig;
+use sealscribe_domain::media::JobClaim;
+use sealscribe_store::Db;
+use sealscribe_transcript::Transcript;
+use tokio_util::sync::CancellationToken;
+
+use crate::ctx::Ctx;
+use crate::redaction::{self, Analysis, AudioPlan};
+use crate::step::{Progress, StepError, step};
+
+/// The `detect` step (when detectors are configured): the transcript as it
+/// will be stored, with what the detectors found replaced.
+pub async fn detect(
+    db: &dyn Db,
+    claim: &JobClaim,
+    progress: &mut Progress,
+    lost: &CancellationToken,
+    recognised: sealscribe_asr::Transcript,
+    config: &MediaConfig,
+) -> Result<Analysis, StepError> {
+    // The recogniser's transcript type and the stored one share the v3 shape.
+    let transcript: Transcript = serde_json::to_value(&recognised)
+        .and_then(serde_json::from_value)
+        .map_err(|e| StepError::transient(format!("transcript: {e}")))?;
+    if config.detectors.is_empty() {
+        return Ok(redaction::analyse(transcript, &[]));
+    }
+    step(db, claim, progress, lost, "detect", async {
+        Ok(redaction::analyse(transcript, &config.detectors))
+    })
+    .await
+}
+
+/// Writes the redacted audio of `input` to `out` (a WAV file), off the executor.
+pub async fn redact_audio(
+    input: &std::path::Path,
+    info: &MediaInfo,
+    plan: &AudioPlan,
+    out: &std::path::Path,
+) -> Result<(), StepError> {
+    let (input, info, out) = (input.to_owned(), info.clone(), out.to_owned());
+    let (ranges, tone) = (plan.ranges.clone(), plan.tone);
+    tokio::task::spawn_blocking(move || {
+        sealscribe_asr::redact_audio(&input, &info, &ranges, tone.tone, tone.gain, &out)
+    })
+    .await??;
+    Ok(())
+}
+
+/// The `probe` and `transcribe` steps on a local media file, for plain and
+/// encrypted media alike. Returns what the probe found and the transcript.
+pub async fn probe_and_recognise(
+    ctx: &Arc<Ctx>,
+    claim: &JobClaim,
+    progress: &mut Progress,
+    lost: &CancellationToken,
+    path: &std::path::Path,
+) -> Result<(MediaInfo, sealscribe_asr::Transcript), StepError> {
+    let db = ctx.db.as_ref();
+    let info = step(db, claim, progress, lost, "probe", async {
+        let p = path.to_owned();
+        let info = tokio::task::spawn_blocking(move || sealscribe_asr::probe(p)).await??;
+        db.set_probed(claim.media_id, info.duration_ms, None, None)
+            .await?;
+        Ok(info)
+    })
+    .await?;
+    let transcript = step(db, claim, progress, lost, "transcribe", async {
+        let engine: Arc<dyn SpeechEngine> = ctx.engine.clone();
+        let (p, info) = (path.to_owned(), info.clone());
+        let audio = Duration::from_millis(info.duration_ms);
+        let started = std::time::Instant::now();
+        let transcript = tokio::task::spawn_blocking(move || {
+            let pcm = sealscribe_asr::media::decode_probed(&p, &info)?;
+            engine.recognise(&pcm)
+        })
+        .await??;
+        crate::metrics::recognised(audio, started.elapsed());
+        Ok(transcript)
+    })
+    .await?;
+    Ok((info, transcript))
+}
