@@ -11,7 +11,7 @@
 //! (`/v3/media/{id}`), methods and statuses come from fixed sets.
 //!
 //! What is recorded here: HTTP requests. The pipeline records its own
-//! (`sealscribe_pipeline::metrics`); the job gauges are read from the
+//! (named in `sealscribe_ingress::metrics`); the job gauges are read from the
 //! database at each scrape, so they show the whole queue whichever node
 //! is scraped.
 
@@ -44,21 +44,21 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
             ],
         )?
         .set_buckets_for_metric(
-            Matcher::Full(sealscribe_pipeline::metrics::STAGE_DURATION.into()),
+            Matcher::Full(sealscribe_ingress::metrics::STAGE_DURATION.into()),
             &[
                 0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0,
                 3600.0,
             ],
         )?
         .set_buckets_for_metric(
-            Matcher::Full(sealscribe_pipeline::metrics::REAL_TIME_FACTOR.into()),
+            Matcher::Full(sealscribe_ingress::metrics::REAL_TIME_FACTOR.into()),
             &[
                 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0,
             ],
         )?
         .install_recorder()?;
     describe();
-    sealscribe_pipeline::metrics::describe();
+    sealscribe_ingress::metrics::describe();
     Ok(handle)
 }
 

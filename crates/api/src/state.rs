@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use sealscribe_pipeline::UrlPolicy;
+use sealscribe_ingress::UrlPolicy;
 use sealscribe_store::{BlobStore, Db};
 use tokio::sync::Notify;
 
@@ -31,7 +31,7 @@ pub struct Limits {
 
 impl AppState {
     pub fn new(db: Arc<dyn Db>, blobs: BlobStore, limits: Limits) -> Self {
-        let http = sealscribe_pipeline::http_client(&limits.url_policy);
+        let http = sealscribe_ingress::http_client(&limits.url_policy);
         Self(Arc::new(Inner {
             db,
             blobs,
@@ -48,7 +48,7 @@ impl AppState {
         limits: Limits,
         wake: Arc<Notify>,
     ) -> Self {
-        let http = sealscribe_pipeline::http_client(&limits.url_policy);
+        let http = sealscribe_ingress::http_client(&limits.url_policy);
         Self(Arc::new(Inner {
             db,
             blobs,

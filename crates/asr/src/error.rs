@@ -114,3 +114,17 @@ impl AsrError {
         }
     }
 }
+
+impl From<sealscribe_ingress::child::ChildError> for AsrError {
+    fn from(e: sealscribe_ingress::child::ChildError) -> Self {
+        use sealscribe_ingress::child::ChildError;
+        match e {
+            ChildError::Spawn { tool, source } => AsrError::ToolMissing { tool, source },
+            ChildError::Timeout { tool, seconds } => AsrError::MediaTimeout { tool, seconds },
+            ChildError::Wait { tool, source } => {
+                AsrError::io(format!("waiting for {tool}"), source)
+            }
+            ChildError::Output { tool, what } => AsrError::Engine(format!("{tool}: {what}")),
+        }
+    }
+}

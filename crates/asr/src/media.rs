@@ -3,16 +3,16 @@
 //! Why a subprocess rather than a Rust decoder: ffmpeg reads every container and codec clients
 //! upload (WAV, MP3, FLAC, Ogg/Vorbis/Opus, M4A/AAC, MP4/MKV video), the pure-Rust decoders do
 //! not (no Opus), and a crash or hang in a decoder fed hostile input stays in the child. Every
-//! child runs under a deadline and is killed when its guard drops, so a malformed file can never
-//! hang a worker. Input paths are passed as `file:` URLs with `-protocol_whitelist file` so a
+//! child runs under a deadline and is killed when its guard drops ([`sealscribe_ingress::child`]),
+//! so a malformed file can never hang a worker. Input paths are passed as `file:` URLs with `-protocol_whitelist file` so a
 //! playlist cannot make ffmpeg open network URLs, and a name like `http:x` is not a protocol.
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
+use sealscribe_ingress::child::{self, Finished};
 use serde::Deserialize;
 
 use crate::AsrError;
@@ -76,95 +76,15 @@ struct ProbeFormat {
     format_name: Option<String>,
 }
 
-/// Kills and reaps the child when dropped, whatever path we leave by (error, timeout, panic).
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-        }
-        let _ = self.0.wait();
-    }
-}
-
-/// What a finished child produced.
-pub(crate) struct Finished<T> {
-    pub(crate) status: ExitStatus,
-    pub(crate) stdout: T,
-    pub(crate) stderr: String,
-}
-
-/// Runs `cmd`, feeding stdout to `read_stdout` on a thread, under a deadline.
-///
-/// When `read_stdout` returns early it drops the pipe, so the child dies of a broken pipe
-/// instead of blocking until the deadline.
+/// Runs `cmd` under a deadline, feeding stdout to `read_stdout` on a thread
+/// ([`sealscribe_ingress::child`], shared with the upload sniff).
 pub(crate) fn run_with_deadline<T: Send + 'static>(
-    mut cmd: Command,
+    cmd: Command,
     tool: &'static str,
     timeout: Duration,
     read_stdout: impl FnOnce(std::process::ChildStdout) -> T + Send + 'static,
 ) -> Result<Finished<T>, AsrError> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = cmd
-        .spawn()
-        .map_err(|source| AsrError::ToolMissing { tool, source })?;
-    let mut guard = ChildGuard(child);
-    let out = guard
-        .0
-        .stdout
-        .take()
-        .map(|o| std::thread::spawn(move || read_stdout(o)));
-    let err: Option<JoinHandle<String>> = guard.0.stderr.take().map(|mut e| {
-        std::thread::spawn(move || {
-            // Keep only the tail: ffmpeg may repeat a warning for every packet.
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 8192];
-            while let Ok(n) = e.read(&mut chunk) {
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                if buf.len() > 64 * 1024 {
-                    buf.drain(..buf.len() - 16 * 1024);
-                }
-            }
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match guard.0.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
-                drop(guard); // kills the child; the reader threads then see EOF
-                if let Some(h) = out {
-                    let _ = h.join();
-                }
-                if let Some(h) = err {
-                    let _ = h.join();
-                }
-                return Err(AsrError::MediaTimeout {
-                    tool,
-                    seconds: timeout.as_secs(),
-                });
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(AsrError::io(format!("waiting for {tool}"), e)),
-        }
-    };
-    let stdout = out
-        .ok_or_else(|| AsrError::Engine(format!("{tool}: no stdout pipe")))?
-        .join()
-        .map_err(|_| AsrError::Engine(format!("{tool}: stdout reader panicked")))?;
-    let stderr = err.and_then(|h| h.join().ok()).unwrap_or_default();
-    Ok(Finished {
-        status,
-        stdout,
-        stderr,
-    })
+    Ok(child::run_with_deadline(cmd, tool, timeout, read_stdout)?)
 }
 
 /// The last meaningful line ffmpeg printed, for error messages.

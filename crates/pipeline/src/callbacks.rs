@@ -171,7 +171,8 @@ async fn send(
     content_type: &str,
     secret: &str,
 ) -> Result<u16, String> {
-    let url = crate::fetch::check_url("the callback url", &callback.url, &ctx.settings.url_policy)?;
+    let url =
+        sealscribe_ingress::check_url("the callback url", &callback.url, &ctx.settings.url_policy)?;
     let timestamp = Utc::now().timestamp();
     let signature = signature(ctx, secret, timestamp, body)
         .await
@@ -202,7 +203,7 @@ async fn send(
         .body(request_body)
         .send()
         .await
-        .map_err(|e| crate::fetch::describe(&e))?;
+        .map_err(|e| sealscribe_ingress::describe_error(&e))?;
     Ok(response.status().as_u16())
 }
 

@@ -8,9 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sealscribe_asr::SpeechEngine;
+use sealscribe_ingress::UrlPolicy;
 use sealscribe_store::{BlobStore, Db};
-
-use crate::fetch::UrlPolicy;
 
 /// How the workers behave.
 #[derive(Clone, Debug)]

@@ -33,11 +33,10 @@ mod fetch;
 pub mod metrics;
 mod process;
 mod redaction;
-pub mod sniff;
 mod stages;
 mod step;
 mod worker;
 
 pub use ctx::{CallbackSettings, Settings};
-pub use fetch::{UrlPolicy, check_reachable, check_url, client as http_client};
+pub use sealscribe_ingress::UrlPolicy;
 pub use worker::Workers;

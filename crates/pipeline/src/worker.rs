@@ -83,7 +83,7 @@ impl Workers {
     ) -> std::io::Result<Self> {
         let scratch = Scratch::create(&settings.tmp_dir, &settings.worker_id)?;
         settings.tmp_dir = scratch.dir.clone();
-        let http = crate::fetch::client(&settings.url_policy);
+        let http = sealscribe_ingress::http_client(&settings.url_policy);
         Ok(Self {
             ctx: Arc::new(Ctx {
                 db,

@@ -20,8 +20,8 @@ use sealscribe_domain::media::{
     Encryption, EncryptionInfo, MediaSource, MediaStatus, initial_tasks,
 };
 use sealscribe_domain::{MediaId, PublicKeyId, codes};
+use sealscribe_ingress::sniff::{self, Verdict};
 use sealscribe_openpgp::Recipient;
-use sealscribe_pipeline::sniff::{self, Verdict};
 use sealscribe_seal::{Opener, SealKey, Sealer};
 use sealscribe_store::{NewMedia, media_blob, media_prefix};
 use serde_json::{Value, json};
@@ -47,7 +47,7 @@ pub(crate) fn input_error(e: InputError) -> ApiError {
 /// resolver re-checks host names at delivery time).
 pub(crate) fn check_callback_urls(state: &AppState, config: &MediaConfig) -> Result<()> {
     for (i, c) in config.callbacks.iter().enumerate() {
-        sealscribe_pipeline::check_url(
+        sealscribe_ingress::check_url(
             &format!("`publish.callbacks[{i}].url`"),
             &c.url,
             &state.limits().url_policy,
@@ -243,7 +243,7 @@ async fn accept(
                 ApiError::bad_request(codes::MEDIA_URL_MALFORMED, "mediaUrl is not UTF-8 text.")
             })?;
             let checked =
-                sealscribe_pipeline::check_reachable(state.http(), &state.limits().url_policy, url)
+                sealscribe_ingress::check_reachable(state.http(), &state.limits().url_policy, url)
                     .await
                     .map_err(|(code, m)| ApiError::bad_request(code, m))?;
             Either::Url(checked.to_string())

@@ -7,9 +7,14 @@
 //! written without "faststart") cannot be judged from their head; they are
 //! accepted and fully probed by the worker.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::Read;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::child::{self, ChildError};
+
+/// How long ffprobe may take over the head, writing it included.
+const SNIFF_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How much of an upload the sniff looks at.
 pub const HEAD_BYTES: usize = 1024 * 1024;
@@ -31,48 +36,30 @@ pub fn sniff(head: &[u8]) -> Verdict {
         return Verdict::NotMedia("the media part is empty".into());
     }
     let iso_bmff = head.len() >= 8 && &head[4..8] == b"ftyp";
-    let child = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "stream=codec_type",
-            "-of",
-            "csv=p=0",
-            "-i",
-            "pipe:0",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(e) => {
+    let mut cmd = Command::new("ffprobe");
+    cmd.args([
+        "-v",
+        "error",
+        "-show_entries",
+        "stream=codec_type",
+        "-of",
+        "csv=p=0",
+        "-i",
+        "pipe:0",
+    ]);
+    let read = |mut o: std::process::ChildStdout| {
+        let mut v = Vec::new();
+        let _ = o.read_to_end(&mut v);
+        v
+    };
+    let output = match child::run_with_input(cmd, "ffprobe", SNIFF_TIMEOUT, head.to_vec(), read) {
+        Ok(done) => done.stdout,
+        Err(e @ ChildError::Spawn { .. }) => {
             tracing::error!("cannot run ffprobe: {e}");
             return Verdict::Undecided;
         }
+        Err(_) => return Verdict::Undecided,
     };
-    if let Some(mut stdin) = child.stdin.take() {
-        // ffprobe may stop reading early; a broken pipe is expected then.
-        let _ = stdin.write_all(head);
-    }
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Verdict::Undecided;
-            }
-        }
-    }
-    let output = child
-        .wait_with_output()
-        .map(|o| o.stdout)
-        .unwrap_or_default();
     let streams = String::from_utf8_lossy(&output);
     if streams.lines().any(|l| l.trim() == "audio") {
         Verdict::Audio
@@ -82,5 +69,34 @@ pub fn sniff(head: &[u8]) -> Verdict {
         Verdict::NotMedia("the media has no audio track".into())
     } else {
         Verdict::NotMedia("the media part is not a readable audio or video file".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audio_is_recognised_and_other_bytes_are_not() {
+        // A positive control made by ffmpeg itself: 0.3 s of silence as WAV.
+        let wav = Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "anullsrc=r=16000:cl=mono",
+            ])
+            .args(["-t", "0.3", "-f", "wav", "pipe:1"])
+            .output()
+            .expect("ffmpeg is installed (scripts/setup.sh)")
+            .stdout;
+        assert_eq!(sniff(&wav), Verdict::Audio);
+        assert!(matches!(
+            sniff(b"hello, this is not media"),
+            Verdict::NotMedia(_)
+        ));
+        assert!(matches!(sniff(b""), Verdict::NotMedia(_)));
     }
 }

@@ -1,0 +1,23 @@
+//! What comes in from outside: customer URLs and uploaded bytes.
+//!
+//! Both the API (at submission) and the pipeline (while processing) judge
+//! input a customer controls: a `mediaUrl` or callback URL the server is asked
+//! to call, and the bytes of an upload. This crate holds those checks, below
+//! both, so that the API does not link the recogniser (whisper.cpp) just to
+//! check a URL or sniff an upload.
+//!
+//! # Layout
+//! * [`urls`] — [`UrlPolicy`], [`check_url`], the SSRF-safe [`http_client`] (a resolver that
+//!   drops non-public addresses) and [`check_reachable`], the submission-time probe.
+//! * [`sniff`] — the upload-time check that the head of an upload is media with audio.
+//! * [`child`] — ffprobe/ffmpeg as child processes under a deadline that covers the whole
+//!   child lifetime (including writing its input), killed when their guard drops.
+//! * [`metrics`] — the names and help texts of the pipeline's metrics, which the API's
+//!   recorder set-up needs too.
+
+pub mod child;
+pub mod metrics;
+pub mod sniff;
+pub mod urls;
+
+pub use urls::{UrlPolicy, check_reachable, check_url, describe_error, http_client};
