@@ -187,6 +187,45 @@ pub struct Encryption {
     pub sealed_input: Option<Vec<u8>>,
 }
 
+/// What is sealed with an encrypted upload (`Encryption::sealed_input`): the
+/// customer's metadata and file name, which the database never holds in clear.
+/// The API writes it at acceptance; the worker opens it to build the
+/// customer's encrypted copy of the results.
+///
+/// Stored as JSON `{"fileName": …, "metadata": …}` (either may be `null`);
+/// [`SealedInput::to_json`] writes exactly the bytes earlier versions wrote,
+/// and [`SealedInput::from_json`] reads what they stored.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SealedInput {
+    #[serde(default)]
+    pub metadata: Option<crate::configuration::Metadata>,
+    #[serde(default)]
+    pub file_name: Option<String>,
+}
+
+impl SealedInput {
+    /// The plaintext to seal.
+    ///
+    /// # Errors
+    ///
+    /// Only if the metadata cannot be represented as JSON (it always can).
+    pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        // Through a `Value`, as the untyped header was written: the same key
+        // order whatever serde_json's `preserve_order` feature says.
+        serde_json::to_vec(&serde_json::to_value(self)?)
+    }
+
+    /// Reads an opened header.
+    ///
+    /// # Errors
+    ///
+    /// The bytes are not such a header.
+    pub fn from_json(plaintext: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(plaintext)
+    }
+}
+
 /// The `encryption` block of the v3 media document.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -338,4 +377,56 @@ pub fn initial_tasks(config: &crate::configuration::MediaConfig) -> Vec<Task> {
         status: TaskStatus::Pending,
     })
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::configuration::Metadata;
+
+    fn metadata() -> Metadata {
+        let extended = serde_json::json!({"agent": "Ann", "score": 3});
+        Metadata {
+            title: Some("Call".into()),
+            description: None,
+            external_id: Some("x-1".into()),
+            extended: extended.as_object().cloned(),
+        }
+    }
+
+    #[test]
+    fn sealed_input_round_trips() {
+        for input in [
+            SealedInput {
+                metadata: Some(metadata()),
+                file_name: Some("call.wav".into()),
+            },
+            SealedInput::default(),
+        ] {
+            let bytes = input.to_json().unwrap();
+            assert_eq!(SealedInput::from_json(&bytes).unwrap(), input);
+        }
+    }
+
+    #[test]
+    fn sealed_input_is_written_as_before() {
+        // The untyped header earlier versions sealed; stored items hold it.
+        let (metadata, file_name) = (Some(metadata()), Some("call.wav"));
+        let old =
+            serde_json::to_vec(&serde_json::json!({"metadata": metadata, "fileName": file_name}))
+                .unwrap();
+        let new = SealedInput {
+            metadata: metadata.clone(),
+            file_name: file_name.map(str::to_owned),
+        };
+        assert_eq!(new.to_json().unwrap(), old);
+        assert_eq!(SealedInput::from_json(&old).unwrap(), new);
+        let old_empty =
+            serde_json::to_vec(&serde_json::json!({"metadata": null, "fileName": null})).unwrap();
+        assert_eq!(SealedInput::default().to_json().unwrap(), old_empty);
+        assert_eq!(
+            SealedInput::from_json(b"{}").unwrap(),
+            SealedInput::default()
+        );
+    }
 }

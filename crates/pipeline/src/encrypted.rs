@@ -18,12 +18,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::Utc;
-use sealscribe_domain::media::{Encryption, JobClaim, MediaRecord, MediaStatus, TaskStatus};
+use sealscribe_domain::media::{
+    Encryption, JobClaim, MediaRecord, MediaStatus, SealedInput, TaskStatus,
+};
 use sealscribe_domain::{codes, document};
 use sealscribe_openpgp::{EncryptOptions, Recipient};
 use sealscribe_seal::{OpenReader, Opener, SealKey};
 use sealscribe_store::{Finished, StoreError, media_blob};
-use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::armor::encrypt_armored;
@@ -89,7 +90,7 @@ fn open_to_file(sealed: &Path, key: &SealKey, out: &Path) -> Result<(), StepErro
     Ok(())
 }
 
-fn open_input(key: &SealKey, sealed: &[u8]) -> Result<Value, StepError> {
+fn open_input(key: &SealKey, sealed: &[u8]) -> Result<SealedInput, StepError> {
     let mut opener = Opener::new(key);
     let mut plain = Vec::new();
     opener
@@ -98,7 +99,7 @@ fn open_input(key: &SealKey, sealed: &[u8]) -> Result<Value, StepError> {
     opener
         .finish(&mut plain)
         .map_err(|e| internal("sealed input", e))?;
-    serde_json::from_slice(&plain).map_err(|e| internal("sealed input", e))
+    SealedInput::from_json(&plain).map_err(|e| internal("sealed input", e))
 }
 
 pub async fn run(
@@ -206,18 +207,19 @@ pub async fn run(
     step(db, claim, progress, lost, "encrypt", async {
         let input = match &enc.sealed_input {
             Some(sealed) => open_input(&seal_key, sealed)?,
-            None => json!({}),
+            None => SealedInput::default(),
         };
         // The record as the customer's copy describes it: finished, with its content.
         let mut full = media.clone();
         full.status = MediaStatus::Finished;
         full.finished_at = Some(Utc::now());
         full.length_ms = Some(info.duration_ms);
-        full.file_name = input
-            .get("fileName")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        full.metadata = input.get("metadata").cloned().filter(|m| !m.is_null());
+        full.file_name = input.file_name;
+        full.metadata = input
+            .metadata
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(|e| internal("metadata", e))?;
         full.transcript = Some(
             serde_json::to_value(&analysis.transcript).map_err(|e| internal("transcript", e))?,
         );

@@ -17,14 +17,14 @@ use sealscribe_domain::configuration::{
     InputError, MediaConfig, Metadata, parse_configuration, parse_metadata,
 };
 use sealscribe_domain::media::{
-    Encryption, EncryptionInfo, MediaSource, MediaStatus, initial_tasks,
+    Encryption, EncryptionInfo, MediaSource, MediaStatus, SealedInput, initial_tasks,
 };
 use sealscribe_domain::{MediaId, PublicKeyId, codes};
 use sealscribe_ingress::sniff::{self, Verdict};
 use sealscribe_openpgp::Recipient;
 use sealscribe_seal::{Opener, SealKey, Sealer};
 use sealscribe_store::{NewMedia, media_blob, media_prefix};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::auth::Caller;
 use crate::openapi::schemas::{ErrorEnvelope, MediaDocument, MediaUpload};
@@ -501,8 +501,12 @@ async fn encrypted_media(
     let seal_key = upload
         .sealed
         .expect("uploads are sealed unless the configuration allowed plaintext");
-    let input = json!({"metadata": metadata, "fileName": upload.file_name});
-    let input = serde_json::to_vec(&input).map_err(|e| ApiError::internal(e.to_string()))?;
+    let input = SealedInput {
+        metadata: metadata.cloned(),
+        file_name: upload.file_name,
+    }
+    .to_json()
+    .map_err(|e| ApiError::internal(e.to_string()))?;
     let (mut sealer, mut sealed_input) = Sealer::new(&seal_key);
     sealer.push(&input, &mut sealed_input);
     sealer.finish(&mut sealed_input);
