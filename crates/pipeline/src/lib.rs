@@ -35,6 +35,8 @@ mod process;
 mod redaction;
 mod stages;
 mod step;
+#[cfg(test)]
+mod testing;
 mod worker;
 
 pub use ctx::{CallbackSettings, Settings};

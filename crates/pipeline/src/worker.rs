@@ -196,6 +196,13 @@ async fn run_job(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &CancellationToken) 
     }
 }
 
+/// How long a processing job that failed transiently on `attempt` (1, 2, …)
+/// waits before it runs again: 5 s, then four times longer each time, at
+/// most 5 × 4⁴ s (about 21 minutes).
+fn retry_backoff(attempt: u32) -> Duration {
+    Duration::from_secs(5 * 4u64.pow(attempt.clamp(1, 5) - 1))
+}
+
 async fn run_processing(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &CancellationToken) {
     let s = &ctx.settings;
     let db = ctx.db.as_ref();
@@ -265,7 +272,7 @@ async fn run_processing(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &Cancellation
         }
         Some(Err(e)) => {
             if !e.permanent && claim.attempt < s.max_attempts {
-                let backoff = Duration::from_secs(5 * 4u64.pow(claim.attempt.min(5) - 1));
+                let backoff = retry_backoff(claim.attempt);
                 let retry_at = Utc::now() + backoff;
                 tracing::warn!(cause = %e.cause, retry_in_s = backoff.as_secs(), "job failed; will retry");
                 let _ = db
@@ -306,3 +313,6 @@ async fn run_processing(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &Cancellation
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,197 @@
+//! Test support: a fake [`SpeechEngine`] and a pipeline over a real SQLite
+//! database and blob directory in a temporary directory, so the scheduler's
+//! logic (retries, leases, shutdown) is tested without whisper or espeak.
+//! Probing and decoding still run ffprobe/ffmpeg, on a short silent WAV.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use sealscribe_asr::{AsrError, SpeechEngine, Transcript};
+use sealscribe_domain::configuration::MediaConfig;
+use sealscribe_domain::media::{MediaRecord, MediaSource, initial_tasks};
+use sealscribe_domain::{AccountId, MediaId, TokenHash};
+use sealscribe_ingress::UrlPolicy;
+use sealscribe_store::{BlobStore, Db, NewMedia, media_blob};
+
+use crate::ctx::{CallbackSettings, Ctx, Settings};
+
+/// One scripted answer of the [`FakeEngine`].
+type Answer = Box<dyn FnOnce() -> Result<Transcript, AsrError> + Send>;
+
+/// A speech engine that answers from a script, after an optional delay;
+/// once the script is used up it recognises an empty transcript.
+#[derive(Default)]
+pub struct FakeEngine {
+    script: Mutex<VecDeque<Answer>>,
+    delay: Duration,
+    calls: AtomicUsize,
+}
+
+impl FakeEngine {
+    /// Every recognition takes `delay` (blocking, as the real engine does).
+    pub fn slow(delay: Duration) -> Self {
+        Self {
+            delay,
+            ..Self::default()
+        }
+    }
+
+    /// The next recognition fails with the error `make` returns.
+    pub fn then_fail(self, make: impl FnOnce() -> AsrError + Send + 'static) -> Self {
+        self.script
+            .lock()
+            .unwrap()
+            .push_back(Box::new(move || Err(make())));
+        self
+    }
+
+    /// How many recognitions were asked for.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+impl SpeechEngine for FakeEngine {
+    fn recognise(&self, _pcm: &[f32]) -> Result<Transcript, AsrError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(self.delay);
+        match self.script.lock().unwrap().pop_front() {
+            Some(answer) => answer(),
+            None => Ok(Transcript::default()),
+        }
+    }
+}
+
+/// A transient engine failure (a server-side problem; retrying may help).
+pub fn engine_trouble() -> AsrError {
+    AsrError::Engine("the fake engine is having a bad day".into())
+}
+
+/// A database, a blob store and scratch space in a temporary directory.
+pub struct Fixture {
+    pub db: Arc<dyn Db>,
+    pub blobs: BlobStore,
+    pub account: AccountId,
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sealscribe_store::open_db(&format!("sqlite://{}/db.sqlite", dir.path().display()))
+            .await
+            .unwrap();
+        let blobs = BlobStore::open(&format!("file://{}/blobs", dir.path().display())).unwrap();
+        let account = db
+            .create_account("acme", "acme_aaa", &TokenHash("h".into()))
+            .await
+            .unwrap()
+            .id;
+        Self {
+            db,
+            blobs,
+            account,
+            dir,
+        }
+    }
+
+    /// Settings for one worker `id`, with a 2 s lease.
+    pub fn settings(&self, id: &str) -> Settings {
+        Settings {
+            workers: 1,
+            lease: Duration::from_secs(2),
+            poll: Duration::from_millis(50),
+            max_attempts: 3,
+            shutdown_grace: Duration::from_secs(30),
+            tmp_dir: self.dir.path().join("tmp"),
+            url_policy: UrlPolicy {
+                allow_private: false,
+                max_bytes: 1 << 20,
+                timeout: Duration::from_secs(5),
+            },
+            worker_id: id.into(),
+            callbacks: CallbackSettings::default(),
+        }
+    }
+
+    /// What a job run by `settings.worker_id` needs.
+    pub fn ctx(&self, engine: &Arc<FakeEngine>, settings: Settings) -> Arc<Ctx> {
+        std::fs::create_dir_all(&settings.tmp_dir).unwrap();
+        Arc::new(Ctx {
+            db: self.db.clone(),
+            blobs: self.blobs.clone(),
+            engine: engine.clone(),
+            http: sealscribe_ingress::http_client(&settings.url_policy),
+            settings,
+        })
+    }
+
+    /// Uploads a short silent WAV as a new media item (which queues its job).
+    pub async fn upload(&self) -> MediaId {
+        let id = MediaId::new();
+        let wav = silent_wav();
+        self.blobs
+            .put_bytes(&media_blob(id, "original"), &wav)
+            .await
+            .unwrap();
+        let config = MediaConfig::default();
+        self.db
+            .create_media(&NewMedia {
+                id,
+                account_id: self.account,
+                source: MediaSource::Upload {
+                    file_name: Some("call.wav".into()),
+                    content_type: Some("audio/wav".into()),
+                    size_bytes: wav.len() as u64,
+                },
+                configuration: serde_json::to_value(&config).unwrap(),
+                metadata: None,
+                external_id: None,
+                searchable: false,
+                tasks: initial_tasks(&config),
+                encryption: None,
+            })
+            .await
+            .unwrap();
+        id
+    }
+
+    pub async fn media(&self, id: MediaId) -> MediaRecord {
+        self.db.load_media(id).await.unwrap().unwrap()
+    }
+
+    /// Claims the next job as `worker` at `now + ahead` (time travel: the
+    /// database decides what is due and whose lease expired by the `now` it is given).
+    pub async fn claim(
+        &self,
+        worker: &str,
+        ahead: Duration,
+    ) -> Option<sealscribe_domain::media::JobClaim> {
+        let now = Utc::now() + ahead;
+        self.db
+            .claim_job(worker, now, now + Duration::from_secs(2))
+            .await
+            .unwrap()
+    }
+}
+
+/// 0.3 s of silence as a WAV file, made by ffmpeg.
+fn silent_wav() -> Vec<u8> {
+    let out = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=16000:cl=mono",
+        ])
+        .args(["-t", "0.3", "-f", "wav", "pipe:1"])
+        .output()
+        .expect("ffmpeg is installed (scripts/setup.sh)");
+    assert!(out.status.success() && !out.stdout.is_empty());
+    out.stdout
+}

@@ -1,0 +1,291 @@
+//! The scheduler's rules with a fake engine over a real SQLite store: retry
+//! with backoff, permanent failure, lease renewal and expiry, shutdown.
+
+use std::time::Duration;
+
+use sealscribe_asr::AsrError;
+use sealscribe_domain::codes;
+use sealscribe_domain::media::{MediaStatus, TaskStatus};
+
+use super::*;
+use crate::testing::{FakeEngine, Fixture, engine_trouble};
+
+const NOW: Duration = Duration::ZERO;
+/// Far enough ahead that every backoff and lease has passed.
+const LATER: Duration = Duration::from_secs(24 * 3600);
+
+#[test]
+fn the_backoff_grows_fourfold_up_to_a_limit() {
+    let secs: Vec<u64> = (1..=7).map(|a| retry_backoff(a).as_secs()).collect();
+    assert_eq!(secs, [5, 20, 80, 320, 1280, 1280, 1280]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transient_failure_is_retried_after_the_backoff() {
+    let fx = Fixture::new().await;
+    let engine = Arc::new(FakeEngine::default().then_fail(engine_trouble));
+    let ctx = fx.ctx(&engine, fx.settings("w1"));
+    let id = fx.upload().await;
+
+    let claim = fx.claim("w1", NOW).await.expect("the upload queued a job");
+    assert_eq!((claim.media_id, claim.attempt), (id, 1));
+    let started = Utc::now();
+    run_job(&ctx, claim, &CancellationToken::new()).await;
+    let ended = Utc::now();
+    assert_eq!(engine.calls(), 1);
+    assert_ne!(fx.media(id).await.status, MediaStatus::Failed);
+
+    // Not due before the backoff has passed…
+    let backoff = retry_backoff(1);
+    let early = (started + backoff - Utc::now()).to_std().unwrap() - Duration::from_millis(200);
+    assert!(fx.claim("w2", early).await.is_none(), "retried too early");
+    // …and due once it has, as the second attempt.
+    let due = (ended + backoff - Utc::now()).to_std().unwrap() + Duration::from_millis(200);
+    let again = fx.claim("w1", due).await.expect("the job is due again");
+    assert_eq!((again.media_id, again.attempt), (id, 2));
+
+    run_job(&ctx, again, &CancellationToken::new()).await;
+    let media = fx.media(id).await;
+    assert_eq!(media.status, MediaStatus::Finished);
+    assert!(media.transcript.is_some() && media.failure.is_none());
+    assert_eq!(engine.calls(), 2);
+    assert!(fx.claim("w1", LATER).await.is_none(), "the job is gone");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permanent_failure_fails_the_media_with_its_reason() {
+    let fx = Fixture::new().await;
+    let engine = Arc::new(
+        FakeEngine::default().then_fail(|| AsrError::UnreadableMedia {
+            detail: "garbled frames".into(),
+        }),
+    );
+    let ctx = fx.ctx(&engine, fx.settings("w1"));
+    let id = fx.upload().await;
+
+    let claim = fx.claim("w1", NOW).await.unwrap();
+    run_job(&ctx, claim, &CancellationToken::new()).await;
+
+    let media = fx.media(id).await;
+    assert_eq!(media.status, MediaStatus::Failed);
+    let failure = media.failure.expect("the failure is recorded");
+    assert_eq!(failure.code, codes::MEDIA_UNREADABLE);
+    assert!(
+        failure.error.contains("garbled frames"),
+        "{}",
+        failure.error
+    );
+    let status = |task: &str| {
+        media
+            .tasks
+            .iter()
+            .find(|t| t.task_id == task)
+            .unwrap()
+            .status
+    };
+    assert_eq!(status("probe"), TaskStatus::Completed);
+    assert_eq!(status("transcribe"), TaskStatus::Failed);
+    assert!(media.transcript.is_none());
+    assert!(fx.claim("w1", LATER).await.is_none(), "not retried");
+    assert_eq!(engine.calls(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transient_failure_on_the_last_attempt_fails_the_media() {
+    let fx = Fixture::new().await;
+    let engine = Arc::new(FakeEngine::default().then_fail(engine_trouble));
+    let settings = Settings {
+        max_attempts: 1,
+        ..fx.settings("w1")
+    };
+    let ctx = fx.ctx(&engine, settings);
+    let id = fx.upload().await;
+
+    run_job(
+        &ctx,
+        fx.claim("w1", NOW).await.unwrap(),
+        &CancellationToken::new(),
+    )
+    .await;
+
+    let media = fx.media(id).await;
+    assert_eq!(media.status, MediaStatus::Failed);
+    // The customer sees an internal error, not the engine's words.
+    let failure = media.failure.unwrap();
+    assert_eq!(failure.code, codes::INTERNAL);
+    assert!(!failure.error.contains("bad day"), "{}", failure.error);
+    assert!(fx.claim("w1", LATER).await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lease_is_renewed_while_a_long_step_runs() {
+    let fx = Fixture::new().await;
+    // Recognition takes three leases; the heartbeat renews every third of one.
+    let lease = Duration::from_millis(1500);
+    let engine = Arc::new(FakeEngine::slow(3 * lease));
+    let ctx = fx.ctx(
+        &engine,
+        Settings {
+            lease,
+            ..fx.settings("w1")
+        },
+    );
+    let id = fx.upload().await;
+    let now = Utc::now();
+    let claim = fx
+        .db
+        .claim_job("w1", now, now + lease)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let job = tokio::spawn({
+        let ctx = ctx.clone();
+        async move { run_job(&ctx, claim, &CancellationToken::new()).await }
+    });
+    for _ in 0..3 {
+        tokio::time::sleep(lease).await;
+        assert!(!job.is_finished());
+        assert!(
+            fx.claim("w2", NOW).await.is_none(),
+            "another worker took a job whose worker is alive"
+        );
+    }
+    job.await.unwrap();
+    assert_eq!(fx.media(id).await.status, MediaStatus::Finished);
+    assert_eq!(engine.calls(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_lease_lets_another_worker_take_the_job() {
+    let fx = Fixture::new().await;
+    let engine = Arc::new(FakeEngine::default());
+    let id = fx.upload().await;
+    // A worker claims the job and dies: its lease is never renewed.
+    let dead = fx.claim("dead", NOW).await.unwrap();
+    assert!(fx.claim("w1", NOW).await.is_none(), "still leased");
+
+    let lease = fx.settings("w1").lease;
+    let taken = fx
+        .claim("w1", lease + Duration::from_secs(1))
+        .await
+        .expect("the lease expired");
+    assert_eq!((taken.job_id, taken.attempt), (dead.job_id, 2));
+    // The dead worker, were it to wake, has lost the job.
+    let until = Utc::now() + LATER;
+    assert!(!fx.db.renew_lease(dead.job_id, "dead", until).await.unwrap());
+
+    let ctx = fx.ctx(&engine, fx.settings("w1"));
+    run_job(&ctx, taken, &CancellationToken::new()).await;
+    assert_eq!(fx.media(id).await.status, MediaStatus::Finished);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_keeps_killing_its_workers_is_abandoned() {
+    let fx = Fixture::new().await;
+    let engine = Arc::new(FakeEngine::default());
+    let settings = Settings {
+        max_attempts: 2,
+        ..fx.settings("w1")
+    };
+    let id = fx.upload().await;
+    let mut claim = None;
+    for (attempt, ahead) in [(1, 0), (2, 3), (3, 6)] {
+        let c = fx.claim("w1", Duration::from_secs(ahead)).await.unwrap();
+        assert_eq!(c.attempt, attempt);
+        claim = Some(c);
+    }
+
+    run_job(
+        &fx.ctx(&engine, settings),
+        claim.unwrap(),
+        &CancellationToken::new(),
+    )
+    .await;
+
+    let media = fx.media(id).await;
+    assert_eq!(media.status, MediaStatus::Failed);
+    let failure = media.failure.unwrap();
+    assert_eq!(failure.code, codes::INTERNAL);
+    assert!(
+        failure.error.contains("interrupted 2 times"),
+        "{}",
+        failure.error
+    );
+    assert_eq!(engine.calls(), 0, "not tried a third time");
+}
+
+/// Starts a pool of one worker; returns its shutdown token and tracker.
+fn start(
+    fx: &Fixture,
+    engine: &Arc<FakeEngine>,
+    settings: Settings,
+) -> (Workers, CancellationToken, TaskTracker) {
+    let workers = Workers::new(fx.db.clone(), fx.blobs.clone(), engine.clone(), settings).unwrap();
+    let (shutdown, tracker) = (CancellationToken::new(), TaskTracker::new());
+    workers.spawn(&shutdown, &tracker).unwrap();
+    (workers, shutdown, tracker)
+}
+
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..600 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+async fn stop(shutdown: &CancellationToken, tracker: &TaskTracker) {
+    shutdown.cancel();
+    tracker.close();
+    tokio::time::timeout(Duration::from_secs(30), tracker.wait())
+        .await
+        .expect("the workers stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_stops_claiming_and_lets_the_running_job_end() {
+    let fx = Fixture::new().await;
+    let engine = Arc::new(FakeEngine::slow(Duration::from_millis(1500)));
+    let (a, b) = (fx.upload().await, fx.upload().await);
+    let (_workers, shutdown, tracker) = start(&fx, &engine, fx.settings("w1"));
+
+    until("a job is being recognised", || engine.calls() == 1).await;
+    stop(&shutdown, &tracker).await;
+
+    let statuses = [fx.media(a).await.status, fx.media(b).await.status];
+    assert!(
+        statuses.contains(&MediaStatus::Finished) && statuses.contains(&MediaStatus::Accepted),
+        "one job ended, the other was not started: {statuses:?}"
+    );
+    assert_eq!(engine.calls(), 1);
+    let left = fx
+        .claim("w2", NOW)
+        .await
+        .expect("the other job is still queued");
+    assert_eq!(left.attempt, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_still_running_after_the_grace_period_is_handed_back() {
+    let fx = Fixture::new().await;
+    let engine = Arc::new(FakeEngine::slow(Duration::from_secs(3)));
+    let id = fx.upload().await;
+    let settings = Settings {
+        shutdown_grace: Duration::from_millis(100),
+        ..fx.settings("w1")
+    };
+    let (_workers, shutdown, tracker) = start(&fx, &engine, settings);
+
+    until("the job is being recognised", || engine.calls() == 1).await;
+    stop(&shutdown, &tracker).await;
+
+    assert_ne!(fx.media(id).await.status, MediaStatus::Finished);
+    let again = fx
+        .claim("w2", NOW)
+        .await
+        .expect("released for another worker at once");
+    assert_eq!((again.media_id, again.attempt), (id, 2));
+}
