@@ -6,11 +6,13 @@
    top-level modules (`src/foo.rs`, `src/foo/`) from every `crate::…` and
    top-level `super::…` path outside test code, with names that `lib.rs`
    re-exports (`pub use foo::Bar`) resolved to the module that defines them.
-2. The API does not link the recogniser: `cargo tree -p sealscribe-api -e normal`
+2. Every crate's `lib.rs` doc has a `# Layout` section that names each module
+   `lib.rs` declares (a one-file crate has none to name), so a newcomer finds the rooms from the front door.
+3. The API does not link the recogniser: `cargo tree -p sealscribe-api -e normal`
    shows no whisper-rs (an API-only node must not build or load whisper.cpp).
 
     scripts/check-shape.py            # both checks
-    scripts/check-shape.py --cycles   # the module graph only (no cargo)
+    scripts/check-shape.py --cycles   # the module graph and layout docs only (no cargo)
 """
 
 from __future__ import annotations
@@ -178,6 +180,29 @@ def check_cycles() -> list[str]:
     return problems
 
 
+MOD_DECL_RE = re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+([A-Za-z_][A-Za-z0-9_]*)\s*;", re.M)
+
+
+def check_layout_docs() -> list[str]:
+    problems = []
+    for lib in sorted(ROOT.glob("crates/*/src/lib.rs")):
+        text = lib.read_text()
+        declared = MOD_DECL_RE.findall(without_tests(text))
+        if not declared:
+            continue  # a one-file crate: its docs are its layout
+        docs = "\n".join(l[3:] for l in text.splitlines() if l.startswith("//!"))
+        layout = docs.split("# Layout", 1)
+        if len(layout) < 2:
+            problems.append(f"{lib.relative_to(ROOT)}: no `# Layout` section in the crate docs")
+            continue
+        section = re.split(r"\n# ", layout[1], maxsplit=1)[0]
+        missing = [m for m in declared
+                   if not re.search(rf"\b{m}\b", section)]
+        if missing:
+            problems.append(f"{lib.relative_to(ROOT)}: `# Layout` does not name: {', '.join(missing)}")
+    return problems
+
+
 def check_api_links_no_whisper() -> list[str]:
     out = subprocess.run(
         ["cargo", "tree", "-p", "sealscribe-api", "-e", "normal", "--prefix", "none"],
@@ -191,13 +216,13 @@ def check_api_links_no_whisper() -> list[str]:
 
 
 def main() -> int:
-    problems = check_cycles()
+    problems = check_cycles() + check_layout_docs()
     if "--cycles" not in sys.argv:
         problems += check_api_links_no_whisper()
     for p in problems:
         print(f"check-shape: {p}", file=sys.stderr)
     if not problems:
-        print("check-shape: no module cycles; sealscribe-api does not link whisper-rs")
+        print("check-shape: no module cycles, every crate documents its layout, sealscribe-api does not link whisper-rs")
     return 1 if problems else 0
 
 
