@@ -2,7 +2,8 @@
 //!
 //! # Layout
 //! * [`media`] — `ffprobe`/`ffmpeg` as child processes: [`probe`] any common audio/video file
-//!   and [`decode_to_pcm16k`] it to 16 kHz mono, with deadlines and kill-on-drop.
+//!   and [`decode_to_pcm16k`] it to 16 kHz mono, with deadlines and kill-on-drop (the runner is
+//!   `sealscribe_ingress::child`, shared with the upload sniff).
 //! * [`engine`] — the [`SpeechEngine`] interface and [`WhisperEngine`], whisper.cpp through
 //!   `whisper-rs`: one model per process, bounded concurrency, long media cut into ≤ 30 s windows
 //!   at pauses ([`window`]) and joined with absolute timestamps.
@@ -13,6 +14,7 @@
 //! * [`redact`] — [`redact_audio`]: a WAV copy of the media with time ranges replaced by a tone.
 //! * [`config`] — [`AsrArgs`] (flags the server flattens) and [`AsrConfig`].
 //! * [`cli`] — the `sealscribe transcribe FILE` subcommand.
+//! * `error` — [`AsrError`], the one error type: bad media (the client's) or anything else (the operator's).
 //!
 //! Recognition is blocking and CPU-bound: call it from `tokio::task::spawn_blocking` or a worker
 //! thread. See `docs/asr.md` for the design and `docs/benchmarks.md` for measured speed.
