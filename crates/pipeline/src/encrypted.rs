@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 use crate::armor::encrypt_armored;
 use crate::callbacks;
 use crate::ctx::Ctx;
-use crate::stages::{detect, probe_and_recognise, redact_audio};
+use crate::stages::{detect, finish, probe_and_recognise, redact_audio};
 use crate::step::{Progress, StepError, TempFile, step, working_copy};
 
 fn internal(what: &str, e: impl std::fmt::Display) -> StepError {
@@ -251,12 +251,5 @@ pub async fn run(
         callbacks: &callbacks::due(&config.callbacks, true),
         ..Finished::default()
     };
-    if lost.is_cancelled()
-        || !db
-            .finish_job(claim.job_id, &ctx.settings.worker_id, media.id, &done)
-            .await?
-    {
-        return Err(StepError::abandoned());
-    }
-    Ok(())
+    finish(ctx, claim, lost, &done).await
 }

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ctx::Ctx;
 use crate::fetch;
-use crate::stages::{detect, probe_and_recognise, redact_audio};
+use crate::stages::{detect, finish, probe_and_recognise, redact_audio};
 use crate::step::{Progress, StepError, TempFile, step, working_copy};
 
 /// Runs a processing job to completion (the media is `finished` when this returns `Ok`).
@@ -102,12 +102,5 @@ pub async fn run(
         index: index.as_ref(),
         callbacks: &crate::callbacks::due(&config.callbacks, true),
     };
-    if lost.is_cancelled()
-        || !db
-            .finish_job(claim.job_id, &ctx.settings.worker_id, media.id, &done)
-            .await?
-    {
-        return Err(StepError::abandoned());
-    }
-    Ok(())
+    finish(ctx, claim, lost, &done).await
 }

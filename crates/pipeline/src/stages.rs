@@ -7,7 +7,7 @@ use std::time::Duration;
 use sealscribe_asr::{MediaInfo, SpeechEngine};
 use sealscribe_domain::configuration::MediaConfig;
 use sealscribe_domain::media::JobClaim;
-use sealscribe_store::Db;
+use sealscribe_store::{Db, Finished};
 use sealscribe_transcript::Transcript;
 use tokio_util::sync::CancellationToken;
 
@@ -87,4 +87,25 @@ pub async fn probe_and_recognise(
     })
     .await?;
     Ok((info, transcript))
+}
+
+/// Ends the job with what it produced: the media is `finished` (atomically
+/// with its transcript, index entry and callbacks) unless the job stopped
+/// being this worker's.
+pub async fn finish(
+    ctx: &Ctx,
+    claim: &JobClaim,
+    lost: &CancellationToken,
+    done: &Finished<'_>,
+) -> Result<(), StepError> {
+    let worker = &ctx.settings.worker_id;
+    if lost.is_cancelled()
+        || !ctx
+            .db
+            .finish_job(claim.job_id, worker, claim.media_id, done)
+            .await?
+    {
+        return Err(StepError::abandoned());
+    }
+    Ok(())
 }

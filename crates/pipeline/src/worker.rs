@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use sealscribe_asr::SpeechEngine;
+use sealscribe_domain::callbacks::Callback;
 use sealscribe_domain::codes;
 use sealscribe_domain::media::{Failure, JobClaim, JobKind};
 use sealscribe_store::{BlobStore, Db, media_blob, media_prefix};
@@ -196,6 +197,29 @@ async fn run_job(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &CancellationToken) 
     }
 }
 
+/// Gives the job up: the media becomes `failed` with `failure` (the task in
+/// progress failed, the rest skipped) and its `analytics` callbacks are queued.
+async fn fail(
+    ctx: &Ctx,
+    claim: &JobClaim,
+    progress: &mut Progress,
+    failure: &Failure,
+    callbacks: &[Callback],
+) {
+    progress.fail();
+    let _ = ctx
+        .db
+        .fail_job(
+            claim.job_id,
+            &ctx.settings.worker_id,
+            claim.media_id,
+            failure,
+            &progress.tasks,
+            &crate::callbacks::due(callbacks, false),
+        )
+        .await;
+}
+
 /// How long a processing job that failed transiently on `attempt` (1, 2, …)
 /// waits before it runs again: 5 s, then four times longer each time, at
 /// most 5 × 4⁴ s (about 21 minutes).
@@ -225,17 +249,7 @@ async fn run_processing(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &Cancellation
                 claim.attempt - 1
             ),
         };
-        progress.fail();
-        let _ = db
-            .fail_job(
-                claim.job_id,
-                &s.worker_id,
-                claim.media_id,
-                &failure,
-                &progress.tasks,
-                &crate::callbacks::due(&callbacks, false),
-            )
-            .await;
+        fail(ctx, &claim, &mut progress, &failure, &callbacks).await;
         tracing::warn!("job abandoned after repeated interruptions");
         crate::metrics::job_ended("process", "failed");
         return;
@@ -282,17 +296,7 @@ async fn run_processing(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &Cancellation
             } else {
                 tracing::warn!(cause = %e.cause, code = e.failure.code, "job failed");
                 crate::metrics::job_ended("process", "failed");
-                progress.fail();
-                let _ = db
-                    .fail_job(
-                        claim.job_id,
-                        &s.worker_id,
-                        claim.media_id,
-                        &e.failure,
-                        &progress.tasks,
-                        &crate::callbacks::due(&callbacks, false),
-                    )
-                    .await;
+                fail(ctx, &claim, &mut progress, &e.failure, &callbacks).await;
             }
         }
     }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use sealscribe_asr::AsrError;
+use sealscribe_domain::MediaId;
 use sealscribe_domain::codes;
 use sealscribe_domain::media::{MediaStatus, TaskStatus};
 
@@ -13,6 +14,18 @@ use crate::testing::{FakeEngine, Fixture, engine_trouble};
 const NOW: Duration = Duration::ZERO;
 /// Far enough ahead that every backoff and lease has passed.
 const LATER: Duration = Duration::from_secs(24 * 3600);
+
+/// Runs one claimed job to its end, as a worker does (no shutdown).
+async fn run(ctx: &Arc<Ctx>, claim: JobClaim) {
+    run_job(ctx, claim, &CancellationToken::new()).await;
+}
+
+/// The failure of a media item that must have failed.
+async fn failure_of(fx: &Fixture, id: MediaId) -> Failure {
+    let media = fx.media(id).await;
+    assert_eq!(media.status, MediaStatus::Failed);
+    media.failure.expect("a failed media says why")
+}
 
 #[test]
 fn the_backoff_grows_fourfold_up_to_a_limit() {
@@ -30,7 +43,7 @@ async fn a_transient_failure_is_retried_after_the_backoff() {
     let claim = fx.claim("w1", NOW).await.expect("the upload queued a job");
     assert_eq!((claim.media_id, claim.attempt), (id, 1));
     let started = Utc::now();
-    run_job(&ctx, claim, &CancellationToken::new()).await;
+    run(&ctx, claim).await;
     let ended = Utc::now();
     assert_eq!(engine.calls(), 1);
     assert_ne!(fx.media(id).await.status, MediaStatus::Failed);
@@ -44,7 +57,7 @@ async fn a_transient_failure_is_retried_after_the_backoff() {
     let again = fx.claim("w1", due).await.expect("the job is due again");
     assert_eq!((again.media_id, again.attempt), (id, 2));
 
-    run_job(&ctx, again, &CancellationToken::new()).await;
+    run(&ctx, again).await;
     let media = fx.media(id).await;
     assert_eq!(media.status, MediaStatus::Finished);
     assert!(media.transcript.is_some() && media.failure.is_none());
@@ -64,7 +77,7 @@ async fn a_permanent_failure_fails_the_media_with_its_reason() {
     let id = fx.upload().await;
 
     let claim = fx.claim("w1", NOW).await.unwrap();
-    run_job(&ctx, claim, &CancellationToken::new()).await;
+    run(&ctx, claim).await;
 
     let media = fx.media(id).await;
     assert_eq!(media.status, MediaStatus::Failed);
@@ -101,17 +114,10 @@ async fn a_transient_failure_on_the_last_attempt_fails_the_media() {
     let ctx = fx.ctx(&engine, settings);
     let id = fx.upload().await;
 
-    run_job(
-        &ctx,
-        fx.claim("w1", NOW).await.unwrap(),
-        &CancellationToken::new(),
-    )
-    .await;
+    run(&ctx, fx.claim("w1", NOW).await.unwrap()).await;
 
-    let media = fx.media(id).await;
-    assert_eq!(media.status, MediaStatus::Failed);
     // The customer sees an internal error, not the engine's words.
-    let failure = media.failure.unwrap();
+    let failure = failure_of(&fx, id).await;
     assert_eq!(failure.code, codes::INTERNAL);
     assert!(!failure.error.contains("bad day"), "{}", failure.error);
     assert!(fx.claim("w1", LATER).await.is_none());
@@ -176,7 +182,7 @@ async fn an_expired_lease_lets_another_worker_take_the_job() {
     assert!(!fx.db.renew_lease(dead.job_id, "dead", until).await.unwrap());
 
     let ctx = fx.ctx(&engine, fx.settings("w1"));
-    run_job(&ctx, taken, &CancellationToken::new()).await;
+    run(&ctx, taken).await;
     assert_eq!(fx.media(id).await.status, MediaStatus::Finished);
 }
 
@@ -196,16 +202,9 @@ async fn a_job_that_keeps_killing_its_workers_is_abandoned() {
         claim = Some(c);
     }
 
-    run_job(
-        &fx.ctx(&engine, settings),
-        claim.unwrap(),
-        &CancellationToken::new(),
-    )
-    .await;
+    run(&fx.ctx(&engine, settings), claim.unwrap()).await;
 
-    let media = fx.media(id).await;
-    assert_eq!(media.status, MediaStatus::Failed);
-    let failure = media.failure.unwrap();
+    let failure = failure_of(&fx, id).await;
     assert_eq!(failure.code, codes::INTERNAL);
     assert!(
         failure.error.contains("interrupted 2 times"),
