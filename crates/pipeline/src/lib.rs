@@ -17,7 +17,7 @@
 //! * `process` — one processing job of plain media; hands encrypted media to `encrypted`.
 //! * `encrypted` — the Client Supplied Encryption job: sealed copy in, ciphertext out.
 //! * [`callbacks`] — callback deliveries (bodies, signatures, rounds).
-//! * `stages` — the steps both jobs share: probe and recognise, detect, redact the audio.
+//! * `stages` — the steps both jobs share: probe and recognise, detect, redact the audio, finish.
 //! * `fetch` — downloading a `mediaUrl` into the blob store.
 //! * `redaction` — what the detectors found, applied to the transcript and the audio plan.
 //! * `armor` — armored OpenPGP messages for results and callback bodies.
