@@ -92,6 +92,14 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// A stored configuration or transcript this version cannot read: a 500 with
+/// the cause logged, never a document rendered from defaults in its place.
+impl From<sealscribe_domain::media::Unreadable> for ApiError {
+    fn from(e: sealscribe_domain::media::Unreadable) -> Self {
+        ApiError::internal(e.to_string())
+    }
+}
+
 impl From<tokio::task::JoinError> for ApiError {
     fn from(e: tokio::task::JoinError) -> Self {
         ApiError::internal(format!("blocking task failed: {e}"))

@@ -24,13 +24,14 @@ use crate::{ApiError, AppState, Result};
 
 /// What the search index should hold for `m` with this metadata and transcript,
 /// or `None` when it must not be indexed (not searchable, or not finished).
+/// A stored transcript that cannot be read is an error, not an empty entry.
 fn index_entry(
     m: &MediaRecord,
     metadata: Option<&Value>,
     transcript: Option<&Transcript>,
-) -> Option<IndexEntry> {
+) -> Result<Option<IndexEntry>> {
     if !m.searchable || m.status != MediaStatus::Finished {
-        return None;
+        return Ok(None);
     }
     let field = |name: &str| {
         metadata
@@ -41,18 +42,13 @@ fn index_entry(
     };
     let transcript = match transcript {
         Some(t) => t.text(),
-        None => m
-            .transcript
-            .clone()
-            .and_then(|v| serde_json::from_value::<Transcript>(v).ok())
-            .map(|t| t.text())
-            .unwrap_or_default(),
+        None => m.read_transcript()?.map(|t| t.text()).unwrap_or_default(),
     };
-    Some(IndexEntry {
+    Ok(Some(IndexEntry {
         title: field("title"),
         description: field("description"),
         transcript,
-    })
+    }))
 }
 
 /// `PUT /v3/media/{id}/metadata`: replaces the metadata.
@@ -94,7 +90,7 @@ pub async fn put_metadata(
     })?;
     let metadata: Metadata = parse_metadata(&bytes).map_err(input_error)?;
     let value = serde_json::to_value(&metadata).map_err(|e| ApiError::internal(e.to_string()))?;
-    let index = index_entry(&m, Some(&value), None);
+    let index = index_entry(&m, Some(&value), None)?;
     if !state
         .db()
         .set_metadata(
@@ -251,18 +247,16 @@ pub async fn reprocess(
                 ),
             ));
         }
-        let recognised: Transcript = m
-            .recognised
-            .clone()
-            .or_else(|| m.transcript.clone())
-            .and_then(|v| serde_json::from_value(v).ok())
-            .unwrap_or_default();
+        let recognised: Transcript = match m.read_recognised()? {
+            Some(t) => t,
+            None => m.read_transcript()?.unwrap_or_default(),
+        };
         let aligned =
             tokio::task::spawn_blocking(move || sealscribe_transcript::align(&recognised, &text))
                 .await?;
         let value =
             serde_json::to_value(&aligned).map_err(|e| ApiError::internal(e.to_string()))?;
-        let index = index_entry(&m, m.metadata.as_ref(), Some(&aligned));
+        let index = index_entry(&m, m.metadata.as_ref(), Some(&aligned))?;
         if !state
             .db()
             .set_transcript(caller.account, m.id, &value, index.as_ref())
@@ -298,5 +292,5 @@ pub async fn reprocess(
         tracing::info!(media_id = %m.id, "media queued for reprocessing");
     }
     let m = load(&state, &caller, &id).await?;
-    Ok(Json(document::document(&m)))
+    Ok(Json(document::document(&m)?))
 }

@@ -330,7 +330,7 @@ async fn accept(
     media.status = MediaStatus::Accepted;
     media.tasks = initial_tasks(&config);
     state.job_queued();
-    Ok(Json(document::document(&media)))
+    Ok(Json(document::document(&media)?))
 }
 
 enum Either {

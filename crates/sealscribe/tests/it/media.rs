@@ -827,6 +827,79 @@ async fn crash_during_processing_loses_nothing() {
     assert!(words(&doc["transcript"]).contains(&"budget".to_owned()));
 }
 
+/// A stored configuration the worker cannot read (here: detectors in a shape
+/// no version wrote, as a newer version's could be to an older worker) fails
+/// the job with a reason a person can act on; it is never processed as the
+/// default, which would store and index the transcript without its detectors.
+#[tokio::test]
+async fn unreadable_stored_configuration_fails_the_job() {
+    let env = Env::new();
+    let token = env.create_account("acme");
+    let audio = read(&env.speech("card", "my card number is 4111 1111 1111 1111, a sunny day"));
+    let config = json!({"prediction": {"detectors": [
+        {"detectorName": "PCI", "redactor": {"transcript": {"replacement": "[redacted]"}}},
+    ]}});
+    let server = env.start_with(&["--workers", "0"]);
+    let id = server
+        .upload_ok(&token, audio, Some(&config.to_string()), None)
+        .await;
+    assert!(server.stop());
+    env.sql(&format!(
+        "update media set configuration = '{{\"detectors\": {{\"v9\": [\"PCI\"]}}}}' \
+         where id = '{id}'"
+    ))
+    .await;
+
+    let server = env.start();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let progress = loop {
+        let p = server
+            .get_json(&token, &format!("/v3/media/{id}/progress"))
+            .await;
+        if p["status"] != "accepted" && p["status"] != "running" {
+            break p;
+        }
+        assert!(std::time::Instant::now() < deadline, "never ended: {p}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(progress["status"], "failed", "{progress}");
+    let error = progress["progress"]["errors"][0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("configuration cannot be read") && error.contains("Reprocess"),
+        "{error}"
+    );
+    // Nothing was recognised, stored or indexed.
+    let tasks = progress["progress"]["tasks"].as_array().unwrap();
+    assert!(tasks.iter().all(|t| t["status"] == "skipped"), "{progress}");
+    expect_error(
+        server
+            .http
+            .get(server.url(&format!("/v3/media/{id}/transcript")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        404,
+        10301,
+    )
+    .await;
+    assert!(search(&server, &token, "query=sunny").await.is_empty());
+    // The API does not render the document from a default configuration either.
+    expect_error(
+        server
+            .http
+            .get(server.url(&format!("/v3/media/{id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        500,
+        90000,
+    )
+    .await;
+    assert!(env.log().contains("stored configuration of media"));
+}
+
 /// A WAV file of `bytes` of silence, written in 1 MiB pieces.
 fn write_wav(path: &std::path::Path, bytes: u32) {
     use std::io::Write;
