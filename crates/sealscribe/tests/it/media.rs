@@ -5,6 +5,7 @@ use std::process::Command;
 use reqwest::header::{ACCEPT, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use serde_json::{Value, json};
 
+use sealscribe_testkit::proc;
 use sha2::Digest;
 
 use crate::common::{Env, Server, expect_error, json_part, serve_file, words};
@@ -900,41 +901,6 @@ async fn unreadable_stored_configuration_fails_the_job() {
     assert!(env.log().contains("stored configuration of media"));
 }
 
-/// A WAV file of `bytes` of silence, written in 1 MiB pieces.
-fn write_wav(path: &std::path::Path, bytes: u32) {
-    use std::io::Write;
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut header = Vec::new();
-    header.extend_from_slice(b"RIFF");
-    header.extend_from_slice(&(36 + bytes).to_le_bytes());
-    header.extend_from_slice(b"WAVEfmt ");
-    header.extend_from_slice(&16u32.to_le_bytes());
-    header.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    header.extend_from_slice(&1u16.to_le_bytes()); // mono
-    header.extend_from_slice(&16_000u32.to_le_bytes());
-    header.extend_from_slice(&32_000u32.to_le_bytes());
-    header.extend_from_slice(&2u16.to_le_bytes());
-    header.extend_from_slice(&16u16.to_le_bytes());
-    header.extend_from_slice(b"data");
-    header.extend_from_slice(&bytes.to_le_bytes());
-    f.write_all(&header).unwrap();
-    let chunk = vec![0u8; 1 << 20];
-    let mut left = bytes as usize;
-    while left > 0 {
-        let n = left.min(chunk.len());
-        f.write_all(&chunk[..n]).unwrap();
-        left -= n;
-    }
-    f.flush().unwrap();
-}
-
-/// Peak resident memory of a process, in KiB.
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
 /// A 400 MiB upload streams to the blob store: the server's peak memory grows
 /// by a small fraction of the file, and the stored stream is byte-identical.
 #[tokio::test]
@@ -944,8 +910,8 @@ async fn large_upload_streams_with_flat_memory() {
     let server = env.start_with(&["--workers", "0"]);
     let path = env.dir.path().join("big.wav");
     let size: u32 = 400 << 20;
-    write_wav(&path, size);
-    let before = peak_rss_kib(server.pid());
+    sealscribe_testkit::wav::write_silence(&path, size);
+    let before = proc::peak_rss_kib(server.pid());
     // curl streams the file from disk, as customers upload.
     let out = Command::new("curl")
         .args([
@@ -966,7 +932,7 @@ async fn large_upload_streams_with_flat_memory() {
     );
     let body: Value = serde_json::from_slice(&out.stdout).unwrap();
     let id = body["mediaId"].as_str().unwrap();
-    let growth_mib = (peak_rss_kib(server.pid()) - before) / 1024;
+    let growth_mib = (proc::peak_rss_kib(server.pid()) - before) / 1024;
     assert!(
         growth_mib < 64,
         "peak RSS grew by {growth_mib} MiB for a 400 MiB upload"
