@@ -8,11 +8,11 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use sealscribe_domain::media::{
-    Delivery, DeliveryStatus, Encryption, EncryptionInfo, Failure, JobClaim, JobKind, MediaRecord,
-    MediaStatus,
+    Delivery, DeliveryStatus, Encryption, EncryptionInfo, Failure, JobClaim, JobKind, MediaQuery,
+    MediaRecord, MediaStatus,
 };
 use sealscribe_domain::{Account, PublicKeyRecord, TokenRecord};
-use sqlx::{ColumnIndex, Decode, Row, Type};
+use sqlx::{ColumnIndex, Database, Decode, Encode, QueryBuilder, Row, Type};
 
 use crate::{JobCount, StoreError};
 
@@ -214,4 +214,41 @@ pub(crate) fn public_key_from_row(
         bytes: row.bytes("bytes")?,
         uploaded_at: row.time("uploaded_at")?,
     })
+}
+
+/// The rest of a media listing after `… where account_id = ?` and the
+/// backend's own full-text filter: the external id and date filters, the
+/// cursors (both within `account`), the order and the page size. Built from
+/// fixed fragments only; every value is a bound parameter.
+pub(crate) fn push_listing<DB>(sql: &mut QueryBuilder<DB>, account: &str, q: &MediaQuery)
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> DateTime<Utc>: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    if let Some(ext) = &q.external_id {
+        sql.push(" and external_id = ").push_bind(ext.clone());
+    }
+    if let Some(t) = q.on_or_after {
+        sql.push(" and created_at >= ").push_bind(t);
+    }
+    if let Some(t) = q.on_or_before {
+        sql.push(" and created_at <= ").push_bind(t);
+    }
+    let (forward, backward) = if q.ascending { (">", "<") } else { ("<", ">") };
+    for (cursor, op) in [(q.after, forward), (q.before, backward)] {
+        if let Some(cursor) = cursor {
+            sql.push(format!(
+                " and (created_at, id) {op} (select created_at, id from media where id = "
+            ))
+            .push_bind(cursor.to_string())
+            .push(" and account_id = ")
+            .push_bind(account.to_owned())
+            .push(")");
+        }
+    }
+    let order = if q.ascending { "asc" } else { "desc" };
+    sql.push(format!(" order by created_at {order}, id {order} limit "))
+        .push_bind(i64::from(q.limit));
 }

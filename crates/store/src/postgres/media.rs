@@ -11,7 +11,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Transaction};
 
 use super::{PgDb, search};
-use crate::codec::{delivery_from_row, json, media_from_row, to_i64};
+use crate::codec::{delivery_from_row, json, media_from_row, push_listing, to_i64};
 use crate::{MediaStore, NewMedia, StoreError};
 
 /// What a listing needs: the transcripts (the bulk of a row) are left out.
@@ -177,30 +177,7 @@ impl MediaStore for PgDb {
         if let Some(terms) = &q.text {
             search::push_filter(&mut sql, &account, terms);
         }
-        if let Some(ext) = &q.external_id {
-            sql.push(" and external_id = ").push_bind(ext.clone());
-        }
-        if let Some(t) = q.on_or_after {
-            sql.push(" and created_at >= ").push_bind(t);
-        }
-        if let Some(t) = q.on_or_before {
-            sql.push(" and created_at <= ").push_bind(t);
-        }
-        let (forward, backward) = if q.ascending { (">", "<") } else { ("<", ">") };
-        for (cursor, op) in [(q.after, forward), (q.before, backward)] {
-            if let Some(cursor) = cursor {
-                sql.push(format!(
-                    " and (created_at, id) {op} (select created_at, id from media where id = "
-                ))
-                .push_bind(cursor.to_string())
-                .push(" and account_id = ")
-                .push_bind(account.clone())
-                .push(")");
-            }
-        }
-        let order = if q.ascending { "asc" } else { "desc" };
-        sql.push(format!(" order by created_at {order}, id {order} limit "))
-            .push_bind(i64::from(q.limit));
+        push_listing(&mut sql, &account, q);
         let rows = sql.build().fetch_all(&self.pool).await?;
         rows.iter().map(media_from_row).collect()
     }
