@@ -33,15 +33,12 @@ use pgp::{
 };
 
 use crate::{
+    algorithms::{algorithm_name, check_rsa_bits, unsupported_why},
     error::KeyError,
     input,
     types::{KeyInfo, SubkeyInfo},
 };
 
-/// Smallest RSA modulus accepted.
-pub(crate) const RSA_MIN_BITS: u32 = 2048;
-/// Largest RSA modulus accepted (rPGP's own limit without its `large-rsa` feature).
-pub(crate) const RSA_MAX_BITS: u32 = 4096;
 /// Tolerance for signatures and keys made on a computer whose clock is slightly ahead.
 pub(crate) const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(10);
 /// A warning is given when the key can be encrypted to for less than this.
@@ -91,38 +88,6 @@ fn to_datetime(secs: u32) -> DateTime<Utc> {
     DateTime::from_timestamp(i64::from(secs), 0).unwrap_or_default()
 }
 
-/// Human name of a public-key algorithm id (RFC 9580 §9.1).
-pub(crate) fn algorithm_name(id: u8) -> String {
-    match id {
-        1 => "RSA".into(),
-        2 => "RSA (encrypt-only)".into(),
-        3 => "RSA (sign-only)".into(),
-        16 => "Elgamal".into(),
-        17 => "DSA".into(),
-        18 => "ECDH".into(),
-        19 => "ECDSA".into(),
-        20 => "Elgamal (sign and encrypt)".into(),
-        22 => "EdDSA".into(),
-        25 => "X25519 (RFC 9580)".into(),
-        26 => "X448".into(),
-        27 => "Ed25519 (RFC 9580)".into(),
-        28 => "Ed448".into(),
-        other => format!("public-key algorithm {other}"),
-    }
-}
-
-/// Why an algorithm is not accepted, where that is not obvious.
-pub(crate) fn unsupported_why(id: u8) -> &'static str {
-    match id {
-        25 | 27 => {
-            " (the RFC 9580 encoding of this algorithm cannot be used with GnuPG 2.2; GnuPG's \
-             own ed25519/cv25519 keys use the older encoding, which is accepted)"
-        }
-        16 | 17 | 20 => " (it is obsolete)",
-        _ => "",
-    }
-}
-
 /// `("RSA", 2048)`, `("EdDSA", 255)`, `("ECDH", 255)` …
 fn describe(alg: PublicKeyAlgorithm, params: &PublicParams) -> (String, u32) {
     let name = algorithm_name(u8::from(alg));
@@ -139,24 +104,6 @@ fn describe(alg: PublicKeyAlgorithm, params: &PublicParams) -> (String, u32) {
         _ => 0,
     };
     (name, bits)
-}
-
-fn check_rsa_bits(component: &str, bits: u32) -> Result<(), KeyError> {
-    if bits < RSA_MIN_BITS {
-        return Err(KeyError::RsaTooSmall {
-            component: component.to_owned(),
-            bits,
-            min: RSA_MIN_BITS,
-        });
-    }
-    if bits > RSA_MAX_BITS {
-        return Err(KeyError::RsaTooLarge {
-            component: component.to_owned(),
-            bits,
-            max: RSA_MAX_BITS,
-        });
-    }
-    Ok(())
 }
 
 fn created(sig: &Signature) -> Option<DateTime<Utc>> {
