@@ -25,7 +25,7 @@
 //! - `algorithms`: which public-key algorithms and sizes are accepted, and their names.
 //! - `input`: upload bytes to the packets of exactly one certificate (armor, packet tags,
 //!   secret-key detection), before rPGP parses anything.
-//! - `policy`: the validity rules, on the parsed certificate.
+//! - `policy`: the validity rules, one function per phase, on the parsed certificate.
 //! - `encrypt`: [`Recipient`] and [`encrypt`], with [`EncryptError`].
 //! - `decrypt`: [`SecretKey`] and [`decrypt`], the customer's side.
 //! - [`testing`] (feature `test-support`): keys and decryption by the real `gpg` and `sq`.
