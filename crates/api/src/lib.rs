@@ -11,7 +11,10 @@
 //! - [`request_id`]: one id per request, in the logs, the `X-Request-Id`
 //!   header and the error envelope's `reference`.
 //! - [`metrics`]: Prometheus metrics, on a listener of their own.
-//! - [`openapi`]: `GET /v3/openapi.json`, unauthenticated, generated from the code.
+//! - [`schemas`]: the request and response bodies as typed shapes, shared by the
+//!   handlers (which build them) and the document (which describes them).
+//! - [`openapi`]: `GET /v3/openapi.json`, unauthenticated, generated from the code;
+//!   it assembles the document from every handler module's routes, so it sits on top.
 //!
 //! Handlers stay thin: extract, call the storage or OpenPGP layer, render.
 //! CPU-bound work (OpenPGP parsing) runs on the blocking pool.
@@ -25,6 +28,7 @@ pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod request_id;
+pub mod schemas;
 pub mod signing;
 mod state;
 

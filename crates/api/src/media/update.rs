@@ -18,8 +18,8 @@ use sealscribe_domain::document;
 use super::{load, not_found};
 use crate::auth::Caller;
 use crate::extract::Path;
-use crate::openapi::schemas;
-use crate::openapi::schemas::{ErrorEnvelope, MediaDocument, MetadataDocument, Reprocess};
+use crate::schemas;
+use crate::schemas::{ErrorEnvelope, MediaDocument, MetadataDocument, Reprocess};
 use crate::{ApiError, AppState, Result};
 
 /// What the search index should hold for `m` with this metadata and transcript,

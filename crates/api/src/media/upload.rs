@@ -27,7 +27,7 @@ use sealscribe_store::{NewMedia, media_blob, media_prefix};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
-use crate::openapi::schemas::{ErrorEnvelope, MediaDocument, MediaUpload};
+use crate::schemas::{ErrorEnvelope, MediaDocument, MediaUpload};
 use crate::{ApiError, AppState, Result};
 use sealscribe_domain::document;
 
