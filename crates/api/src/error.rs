@@ -8,9 +8,11 @@
 //! panics) are logged only; the client gets a generic sentence and the reference.
 
 use axum::Json;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sealscribe_domain::codes;
+use sealscribe_domain::configuration::InputError;
 use sealscribe_store::StoreError;
 use serde_json::json;
 use uuid::Uuid;
@@ -95,6 +97,51 @@ impl From<StoreError> for ApiError {
 impl From<tokio::task::JoinError> for ApiError {
     fn from(e: tokio::task::JoinError) -> Self {
         ApiError::internal(format!("blocking task failed: {e}"))
+    }
+}
+
+/// A configuration or metadata part that does not validate: 400 with its v3 code, or 413
+/// when it is over its size limit.
+impl From<InputError> for ApiError {
+    fn from(e: InputError) -> Self {
+        let status = if e.code == codes::PAYLOAD_TOO_LARGE {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        ApiError::new(status, e.code, e.message)
+    }
+}
+
+/// The request is not `multipart/form-data` at all.
+impl From<MultipartRejection> for ApiError {
+    fn from(e: MultipartRejection) -> Self {
+        ApiError::bad_request(
+            codes::INVALID_REQUEST,
+            format!(
+                "This call takes a multipart/form-data body (e.g. `curl -F media=@file.wav`): {}",
+                e.body_text()
+            ),
+        )
+    }
+}
+
+/// The multipart body is malformed (or was cut off) while it is read.
+impl From<MultipartError> for ApiError {
+    fn from(e: MultipartError) -> Self {
+        ApiError::bad_request(
+            codes::INVALID_REQUEST,
+            format!("Invalid multipart/form-data request: {}", e.body_text()),
+        )
+    }
+}
+
+/// Serializing a record of ours failed: a bug, so a 500. Client input is parsed by
+/// `sealscribe_domain::configuration`, whose [`InputError`] says what is wrong with it;
+/// never `?` a `serde_json` error from parsing what a client sent.
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        ApiError::internal(e.to_string())
     }
 }
 
