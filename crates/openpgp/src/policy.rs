@@ -182,8 +182,7 @@ fn evaluate(key: SignedPublicKey, now: DateTime<Utc>) -> Result<Validated, KeyEr
         bits,
         expires,
     };
-    let (enc_keys, infos) =
-        encryption_keys(&key, &sigs, binding, primary_info, &fingerprint, now)?;
+    let (enc_keys, infos) = encryption_keys(&key, &sigs, binding, primary_info, &fingerprint, now)?;
     let warnings = expiry_warnings(&enc_keys, expires, &fingerprint, now);
 
     let info = KeyInfo {
@@ -343,7 +342,12 @@ fn check_not_revoked(
     fingerprint: &str,
     now: DateTime<Utc>,
 ) -> Result<(), KeyError> {
-    match newest(sigs.revocations.iter().copied().filter(|s| in_effect(s, now))) {
+    match newest(
+        sigs.revocations
+            .iter()
+            .copied()
+            .filter(|s| in_effect(s, now)),
+    ) {
         Some(rev) => Err(KeyError::Revoked {
             fingerprint: fingerprint.to_owned(),
             reason: revocation_reason(rev),
@@ -615,7 +619,14 @@ mod tests {
         let small = certificate(&home, &home.gen_rsa1024("Small <small@example.com>"));
         let err = check_primary_algorithm(&small.primary_key).unwrap_err();
         assert!(
-            matches!(err, KeyError::RsaTooSmall { bits: 1024, min: 2048, .. }),
+            matches!(
+                err,
+                KeyError::RsaTooSmall {
+                    bits: 1024,
+                    min: 2048,
+                    ..
+                }
+            ),
             "{err:?}"
         );
         let rsa = certificate(&home, &home.gen_rsa_and_rsa("Rsa <rsa@example.com>"));
@@ -707,13 +718,8 @@ mod tests {
         // Within the clock skew a key "from the future" is fine; beyond it, not.
         check_primary_lifetime(&key.primary_key, binding, &fpr, created - CLOCK_SKEW / 2)
             .expect("within the skew");
-        let err = check_primary_lifetime(
-            &key.primary_key,
-            binding,
-            &fpr,
-            created - CLOCK_SKEW * 2,
-        )
-        .unwrap_err();
+        let err = check_primary_lifetime(&key.primary_key, binding, &fpr, created - CLOCK_SKEW * 2)
+            .unwrap_err();
         assert!(matches!(err, KeyError::CreatedInFuture { .. }), "{err:?}");
 
         let old = home.gen_expired("Old <old@example.com>");
@@ -762,7 +768,10 @@ mod tests {
         let sub = home.subkey_fingerprints(&fpr).remove(0);
         match judge_subkey(&home, &fpr, Utc::now()).unwrap() {
             Subkey::Usable(info) => {
-                assert_eq!((info.fingerprint, info.algorithm, info.bits), (sub.clone(), "RSA".into(), 2048));
+                assert_eq!(
+                    (info.fingerprint, info.algorithm, info.bits),
+                    (sub.clone(), "RSA".into(), 2048)
+                );
                 assert!(info.expires.is_some());
             }
             other => panic!("{other:?}"),
@@ -771,7 +780,10 @@ mod tests {
         let before = Utc::now() - TimeDelta::days(1);
         match judge_subkey(&home, &fpr, before).unwrap() {
             Subkey::Skipped(note) => {
-                assert_eq!(note, format!("subkey {sub} has no binding signature in effect"));
+                assert_eq!(
+                    note,
+                    format!("subkey {sub} has no binding signature in effect")
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -826,7 +838,11 @@ mod tests {
         let primary = Some(now + TimeDelta::days(10));
         let warned = expiry_warnings(&[key(Some(10))], primary, "FPR", now);
         assert_eq!(warned.len(), 1);
-        assert!(warned[0].starts_with("The key expires on "), "{}", warned[0]);
+        assert!(
+            warned[0].starts_with("The key expires on "),
+            "{}",
+            warned[0]
+        );
         assert!(warned[0].contains("gpg --quick-set-expire FPR 1y"));
 
         let warned = expiry_warnings(&[key(Some(5)), key(Some(20))], None, "FPR", now);

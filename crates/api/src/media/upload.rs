@@ -101,7 +101,9 @@ async fn accept(
                 "mediaUrl cannot be combined with encryption yet: upload the file itself as the `media` part.",
             ));
         }
-        (None, source) => plain_media(state, caller, id, source, metadata.as_ref(), &config).await?,
+        (None, source) => {
+            plain_media(state, caller, id, source, metadata.as_ref(), &config).await?
+        }
     };
     state.db().create_media(&new).await?;
     tracing::info!(media_id = %id, "media accepted");
