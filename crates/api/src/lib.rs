@@ -5,7 +5,12 @@
 //!   envelope with a `reference` that is logged with the cause.
 //! - [`auth`]: the [`auth::Caller`] extractor; every `/v3` route takes one, so a
 //!   handler cannot forget authentication and always knows the tenant.
+//! - `state`: [`AppState`] (database, blob store, HTTP client, [`Limits`]), shared by
+//!   every handler.
+//! - `extract`: a `Path` extractor whose rejections are v3 envelopes too (a path
+//!   parameter that is not UTF-8 is the 404 of an unknown id).
 //! - [`keys`]: `/v3/security/public-keys` (customers' OpenPGP public keys).
+//! - [`signing`]: `/v3/security/callback-secret`, the secret callbacks are signed with.
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
 //! - [`health`]: `GET /health`, unauthenticated, for load balancers.
 //! - [`request_id`]: one id per request, in the logs, the `X-Request-Id`
