@@ -10,7 +10,7 @@
 //!   the server): parse a secret key file as gpg or sq export it and decrypt a message,
 //!   streaming, with constant memory (see the `decrypt` module for what streaming means for
 //!   integrity failures).
-//! - With the `test-support` feature, [`testing`] drives the real `gpg` and `sq` binaries
+//! - With the `test-support` feature, `testing` drives the real `gpg` and `sq` binaries
 //!   (key generation, export, decryption) for tests of this and other crates.
 //!
 //! Built on rPGP (`pgp` 0.21): pure Rust (no C library in the build), MIT/Apache (no LGPL
@@ -28,7 +28,7 @@
 //! - `policy`: the validity rules, one function per phase, on the parsed certificate.
 //! - `encrypt`: [`Recipient`] and [`encrypt`], with [`EncryptError`].
 //! - `decrypt`: [`SecretKey`] and [`decrypt`], the customer's side.
-//! - [`testing`] (feature `test-support`): keys and decryption by the real `gpg` and `sq`.
+//! - `testing` (feature `test-support`): keys and decryption by the real `gpg` and `sq`.
 //!
 //! Secret keys: an upload containing secret-key packets is recognised from packet tags alone
 //! and rejected with [`KeyError::SecretKey`]; the secret material is never parsed, and the
