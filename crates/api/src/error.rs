@@ -182,3 +182,39 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_errors_keep_their_code_and_are_413_only_when_too_large() {
+        let too_large = ApiError::from(InputError {
+            code: codes::PAYLOAD_TOO_LARGE,
+            message: "The configuration part is larger than 64 KiB.".into(),
+        });
+        assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(too_large.code(), codes::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            too_large.message(),
+            "The configuration part is larger than 64 KiB."
+        );
+
+        let invalid = ApiError::from(InputError {
+            code: codes::INVALID_REQUEST,
+            message: "bad".into(),
+        });
+        assert_eq!(invalid.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(invalid.code(), codes::INVALID_REQUEST);
+    }
+
+    #[test]
+    fn serialization_errors_are_internal_and_their_text_is_not_shown() {
+        let cause = serde_json::from_str::<u8>("\"secret\"").unwrap_err();
+        let e = ApiError::from(cause);
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(e.code(), codes::INTERNAL);
+        assert!(!e.message().contains("secret"), "{}", e.message());
+        assert!(e.cause.as_deref().is_some_and(|c| c.contains("secret")));
+    }
+}
