@@ -17,8 +17,8 @@ use sealscribe_domain::document;
 use super::load;
 use crate::auth::Caller;
 use crate::extract::Path;
-use crate::openapi::schemas;
-use crate::openapi::schemas::{
+use crate::schemas;
+use crate::schemas::{
     ErrorEnvelope, MediaDocument, MetadataDocument, Progress, ProgressDetail, SelfLinks, StreamList,
 };
 use crate::{ApiError, AppState, Result};
