@@ -23,7 +23,8 @@ pub async fn run(
         .load_media(claim.media_id)
         .await?
         .ok_or_else(StepError::abandoned)?;
-    *progress = Progress::for_media(&media);
+    let config = media.config()?;
+    *progress = Progress::for_config(&config);
     if let Some(enc) = &media.encryption {
         return crate::encrypted::run(ctx, claim, progress, lost, &media, enc).await;
     }
@@ -53,7 +54,6 @@ pub async fn run(
     let (path, _guard) = working_copy(&ctx.blobs, &key, &ctx.settings.tmp_dir, claim).await?;
 
     let (info, recognised) = probe_and_recognise(ctx, claim, progress, lost, &path).await?;
-    let config = media.config();
     let analysis = detect(db, claim, progress, lost, recognised, &config).await?;
     if let Some(plan) = &analysis.audio {
         step(db, claim, progress, lost, "redact", async {

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use sealscribe_asr::AsrError;
 use sealscribe_domain::codes;
-use sealscribe_domain::media::{Failure, JobClaim, MediaRecord, Task, TaskStatus, initial_tasks};
+use sealscribe_domain::configuration::MediaConfig;
+use sealscribe_domain::media::{Failure, JobClaim, Task, TaskStatus, Unreadable, initial_tasks};
 use sealscribe_store::{BlobStore, Db, StoreError};
 use tokio_util::sync::CancellationToken;
 
@@ -68,6 +69,27 @@ impl From<AsrError> for StepError {
     }
 }
 
+/// A configuration the worker cannot read fails the job for good: processing
+/// it as the default would skip its detectors and store the transcript
+/// unredacted.
+impl From<Unreadable> for StepError {
+    fn from(e: Unreadable) -> Self {
+        Self {
+            permanent: true,
+            failure: Failure {
+                code: codes::INTERNAL,
+                error: format!(
+                    "this media was not processed: its stored {} cannot be read by this \
+                     version of sealscribe (it may have been written by a newer one). Reprocess \
+                     it with its configuration, or process it with a version that reads it.",
+                    e.part
+                ),
+            },
+            cause: e.to_string(),
+        }
+    }
+}
+
 impl From<tokio::task::JoinError> for StepError {
     fn from(e: tokio::task::JoinError) -> Self {
         StepError::transient(format!("blocking task failed: {e}"))
@@ -80,10 +102,10 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// The tasks of this media item's job.
-    pub fn for_media(media: &MediaRecord) -> Self {
+    /// The tasks of a job with this configuration.
+    pub fn for_config(config: &MediaConfig) -> Self {
         Self {
-            tasks: initial_tasks(&media.config()),
+            tasks: initial_tasks(config),
         }
     }
 
