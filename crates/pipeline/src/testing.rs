@@ -178,20 +178,10 @@ impl Fixture {
     }
 }
 
-/// 0.3 s of silence as a WAV file, made by ffmpeg.
+/// 0.3 s of silence as a WAV file.
 fn silent_wav() -> Vec<u8> {
-    let out = std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "anullsrc=r=16000:cl=mono",
-        ])
-        .args(["-t", "0.3", "-f", "wav", "pipe:1"])
-        .output()
-        .expect("ffmpeg is installed (scripts/setup.sh)");
-    assert!(out.status.success() && !out.stdout.is_empty());
-    out.stdout
+    let data_len = 3 * sealscribe_testkit::wav::RATE / 10 * 2;
+    let mut wav = sealscribe_testkit::wav::header(data_len).to_vec();
+    wav.resize(wav.len() + data_len as usize, 0);
+    wav
 }
