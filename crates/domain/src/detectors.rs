@@ -13,12 +13,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::configuration::{DetectorConfig, InputError};
-
-/// A detector name or parameter v3 does not know, or a detector id.
-pub const INVALID_DETECTOR: u32 = 50001;
-/// A `redactor` that redacts nothing.
-pub const EMPTY_REDACTOR: u32 = 50007;
+use crate::codes::{EMPTY_REDACTOR, INVALID_DETECTOR, UNSUPPORTED_FEATURE};
+use crate::input::{InputError, excerpt};
 
 /// Default redaction tone (Hz) and gain, the values of v3's documentation example.
 pub const DEFAULT_TONE_HZ: u32 = 170;
@@ -85,6 +81,60 @@ pub struct Detector {
     pub audio: Option<AudioRedaction>,
 }
 
+/// One `prediction.detectors[]` item (v3 `VbDetectorConfiguration`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DetectorConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Vec<ParameterConfig>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redactor: Option<RedactorConfig>,
+}
+
+/// A `{parameter, value}` pair of a detector or classifier.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// `redactor` of a detector.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RedactorConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<TranscriptRedactorConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<AudioRedactorConfig>,
+}
+
+/// `redactor.transcript`: the text that replaces detected words.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TranscriptRedactorConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
+}
+
+/// `redactor.audio`: the tone (Hz) and gain that overwrite detected audio.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AudioRedactorConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tone: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gain: Option<f64>,
+}
+
 fn bad(code: u32, message: String) -> InputError {
     InputError::new(code, message)
 }
@@ -125,7 +175,7 @@ fn validate_one(i: usize, d: &DetectorConfig) -> Result<Detector, InputError> {
         Some(n) if n.eq_ignore_ascii_case("number") => DetectorName::Number,
         Some(n) if n.to_ascii_lowercase().ends_with("-spanish") => {
             return Err(bad(
-                crate::configuration::FEATURE_NOT_SUPPORTED,
+                UNSUPPORTED_FEATURE,
                 format!(
                     "`{at}.detectorName` `{}`: sealscribe recognises English only; use PCI, \
                      SSN or Number.",
@@ -237,5 +287,5 @@ fn validate_one(i: usize, d: &DetectorConfig) -> Result<Detector, InputError> {
 }
 
 fn short(s: &str) -> String {
-    crate::configuration::excerpt(s, 32)
+    excerpt(s, 32)
 }

@@ -4,6 +4,18 @@
 //! the records the storage layer persists, the bearer-token scheme, and the
 //! VoiceBase v3 error codes — so that the HTTP layer, the storage layer and the
 //! pipeline agree on them without depending on each other.
+//!
+//! # Layout
+//! * [`codes`] — the one registry of VoiceBase v3 error codes.
+//! * [`input`] — [`InputError`](input::InputError), a rejected client input part, and the
+//!   rule for quoting client input in messages.
+//! * [`configuration`] — strict parsing of the `configuration` and `metadata` parts into the
+//!   normalised, stored [`MediaConfig`](configuration::MediaConfig).
+//! * [`detectors`] and [`callbacks`] — the v3 `prediction.detectors[]` and
+//!   `publish.callbacks[]` items: their shape, validation and stored form.
+//! * [`media`] — media records, jobs, tasks, the search-index entry.
+//! * [`document`] — the v3 media document served for `GET /v3/media/{id}`.
+//! * [`ids`], [`records`], [`token`] — identifiers, accounts and keys, bearer tokens.
 
 pub mod callbacks;
 pub mod codes;
@@ -11,6 +23,7 @@ pub mod configuration;
 pub mod detectors;
 pub mod document;
 pub mod ids;
+pub mod input;
 pub mod media;
 pub mod records;
 pub mod token;
