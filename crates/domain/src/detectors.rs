@@ -4,7 +4,8 @@
 //! The v3 item (`{detectorName, parameters[], redactor{transcript, audio}}`) is
 //! checked here and normalised into a [`Detector`], the form stored in the
 //! media's configuration and read by the pipeline. Detection itself lives in
-//! the `sealscribe-detect` crate.
+//! the `sealscribe-detect` crate, which takes these types as they are: there is
+//! one detector vocabulary ([`DetectorName`], [`DetectionLevel`], [`Detector`]).
 //!
 //! Codes: an unknown `detectorName`, a `detectorId` (sealscribe has no detector
 //! definitions to look ids up in), an unknown parameter or value → **50001**;
@@ -34,10 +35,20 @@ pub enum DetectorName {
 }
 
 impl DetectorName {
+    /// The v3 `detectorName`: `PCI`, `SSN` or `Number`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pci => "PCI",
             Self::Ssn => "SSN",
+            Self::Number => "Number",
+        }
+    }
+
+    /// A human-readable label (the v3 `detectorClassLabel` of its detections).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pci => "Credit card number",
+            Self::Ssn => "Social security number",
             Self::Number => "Number",
         }
     }
@@ -54,6 +65,18 @@ pub enum DetectionLevel {
     ProbableNumbers,
     /// Only the words of a valid card number.
     NumbersOnly,
+}
+
+impl DetectionLevel {
+    /// Parses a v3 `detectionLevel` value (`entireRegion`, `probableNumbers`, `numbersOnly`).
+    pub fn from_v3(value: &str) -> Option<Self> {
+        match value {
+            "entireRegion" => Some(Self::EntireRegion),
+            "probableNumbers" => Some(Self::ProbableNumbers),
+            "numbersOnly" => Some(Self::NumbersOnly),
+            _ => None,
+        }
+    }
 }
 
 /// `redactor.audio`, with defaults applied.
@@ -213,21 +236,16 @@ fn validate_one(i: usize, d: &DetectorConfig) -> Result<Detector, InputError> {
                 ),
             ));
         }
-        detection_level = match value {
-            "entireRegion" => DetectionLevel::EntireRegion,
-            "probableNumbers" => DetectionLevel::ProbableNumbers,
-            "numbersOnly" => DetectionLevel::NumbersOnly,
-            other => {
-                return Err(bad(
-                    INVALID_DETECTOR,
-                    format!(
-                        "`{pat}`: `detectionLevel` `{}` is not valid; use entireRegion (the \
-                         default), probableNumbers or numbersOnly.",
-                        short(other)
-                    ),
-                ));
-            }
-        };
+        detection_level = DetectionLevel::from_v3(value).ok_or_else(|| {
+            bad(
+                INVALID_DETECTOR,
+                format!(
+                    "`{pat}`: `detectionLevel` `{}` is not valid; use entireRegion (the \
+                     default), probableNumbers or numbersOnly.",
+                    short(value)
+                ),
+            )
+        })?;
     }
     let (mut replacement, mut audio) = (None, None);
     if let Some(r) = &d.redactor {
