@@ -32,27 +32,19 @@ fn index_entry(
     if !m.searchable || m.status != MediaStatus::Finished {
         return None;
     }
-    let field = |name: &str| {
-        metadata
-            .and_then(|v| v.get(name))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let stored;
     let transcript = match transcript {
-        Some(t) => t.text(),
-        None => m
-            .transcript
-            .clone()
-            .and_then(|v| serde_json::from_value::<Transcript>(v).ok())
-            .map(|t| t.text())
-            .unwrap_or_default(),
+        Some(t) => t,
+        None => {
+            stored = m
+                .transcript
+                .clone()
+                .and_then(|v| serde_json::from_value::<Transcript>(v).ok())
+                .unwrap_or_default();
+            &stored
+        }
     };
-    Some(IndexEntry {
-        title: field("title"),
-        description: field("description"),
-        transcript,
-    })
+    Some(IndexEntry::new(metadata, transcript))
 }
 
 /// `PUT /v3/media/{id}/metadata`: replaces the metadata.
