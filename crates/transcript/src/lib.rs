@@ -70,6 +70,11 @@ pub struct Transcript {
 }
 
 impl Transcript {
+    /// True when nothing was recognised (no words, no punctuation).
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
     /// Readable plain text: words separated by spaces, punctuation glued to the word before it
     /// (opening brackets and quotes to the word after it), a line break after every
     /// sentence-ending mark, and a final newline when there is any text at all.
