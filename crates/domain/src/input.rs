@@ -1,9 +1,9 @@
 //! A rejected client input part ([`InputError`]) and the rule for quoting client input in its
-//! message ([`excerpt`]).
+//! message (`excerpt`).
 //!
 //! Why a module of its own, at the bottom of the crate: the configuration parser and the
 //! detector and callback validators it calls all report [`InputError`]s and quote input through
-//! [`excerpt`]. Kept here, they share both without importing each other.
+//! `excerpt`. Kept here, they share both without importing each other.
 
 /// A rejected `configuration` or `metadata` part: the v3 error `code` and a message for people.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
