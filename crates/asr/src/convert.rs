@@ -623,6 +623,7 @@ const fn part(src: &'static str, dst: &'static str, i: usize, n: usize, kind: Ki
 use Kind::{ConvBias, F32, Matrix};
 
 /// Before the encoder layers: positional embedding and the two input convolutions.
+#[rustfmt::skip]
 const ENCODER_STEM: &[Tensor] = &[
     whole("position_encodings/encodings", "positional_embedding", F32),
     whole("conv1/weight", "conv1.weight", Matrix),
@@ -633,31 +634,14 @@ const ENCODER_STEM: &[Tensor] = &[
 
 /// Self-attention: query/key/value fused in `linear_0` (three row blocks); the key bias is
 /// CTranslate2's zeros, dropped.
+#[rustfmt::skip]
 const SELF_ATTENTION: &[Tensor] = &[
     whole("self_attention/layer_norm/gamma", "attn_ln.weight", F32),
     whole("self_attention/layer_norm/beta", "attn_ln.bias", F32),
-    part(
-        "self_attention/linear_0/weight",
-        "attn.query.weight",
-        0,
-        3,
-        Matrix,
-    ),
+    part("self_attention/linear_0/weight", "attn.query.weight", 0, 3, Matrix),
     part("self_attention/linear_0/bias", "attn.query.bias", 0, 3, F32),
-    part(
-        "self_attention/linear_0/weight",
-        "attn.key.weight",
-        1,
-        3,
-        Matrix,
-    ),
-    part(
-        "self_attention/linear_0/weight",
-        "attn.value.weight",
-        2,
-        3,
-        Matrix,
-    ),
+    part("self_attention/linear_0/weight", "attn.key.weight", 1, 3, Matrix),
+    part("self_attention/linear_0/weight", "attn.value.weight", 2, 3, Matrix),
     part("self_attention/linear_0/bias", "attn.value.bias", 2, 3, F32),
     whole("self_attention/linear_1/weight", "attn.out.weight", Matrix),
     whole("self_attention/linear_1/bias", "attn.out.bias", F32),
@@ -665,41 +649,21 @@ const SELF_ATTENTION: &[Tensor] = &[
 
 /// Cross-attention (decoder only): key/value fused in `linear_1` (two row blocks); the key bias
 /// is dropped.
+#[rustfmt::skip]
 const CROSS_ATTENTION: &[Tensor] = &[
     whole("attention/layer_norm/gamma", "cross_attn_ln.weight", F32),
     whole("attention/layer_norm/beta", "cross_attn_ln.bias", F32),
-    whole(
-        "attention/linear_0/weight",
-        "cross_attn.query.weight",
-        Matrix,
-    ),
+    whole("attention/linear_0/weight", "cross_attn.query.weight", Matrix),
     whole("attention/linear_0/bias", "cross_attn.query.bias", F32),
-    part(
-        "attention/linear_1/weight",
-        "cross_attn.key.weight",
-        0,
-        2,
-        Matrix,
-    ),
-    part(
-        "attention/linear_1/weight",
-        "cross_attn.value.weight",
-        1,
-        2,
-        Matrix,
-    ),
-    part(
-        "attention/linear_1/bias",
-        "cross_attn.value.bias",
-        1,
-        2,
-        F32,
-    ),
+    part("attention/linear_1/weight", "cross_attn.key.weight", 0, 2, Matrix),
+    part("attention/linear_1/weight", "cross_attn.value.weight", 1, 2, Matrix),
+    part("attention/linear_1/bias", "cross_attn.value.bias", 1, 2, F32),
     whole("attention/linear_2/weight", "cross_attn.out.weight", Matrix),
     whole("attention/linear_2/bias", "cross_attn.out.bias", F32),
 ];
 
 /// The feed-forward block of every layer.
+#[rustfmt::skip]
 const FFN: &[Tensor] = &[
     whole("ffn/layer_norm/gamma", "mlp_ln.weight", F32),
     whole("ffn/layer_norm/beta", "mlp_ln.bias", F32),
@@ -710,18 +674,21 @@ const FFN: &[Tensor] = &[
 ];
 
 /// After the encoder layers: the final layer norm.
+#[rustfmt::skip]
 const ENCODER_END: &[Tensor] = &[
     whole("layer_norm/gamma", "ln_post.weight", F32),
     whole("layer_norm/beta", "ln_post.bias", F32),
 ];
 
 /// Before the decoder layers: positional and token embeddings.
+#[rustfmt::skip]
 const DECODER_STEM: &[Tensor] = &[
     whole("position_encodings/encodings", "positional_embedding", F32),
     whole("embeddings/weight", "token_embedding.weight", Matrix),
 ];
 
 /// After the decoder layers: the final layer norm.
+#[rustfmt::skip]
 const DECODER_END: &[Tensor] = &[
     whole("layer_norm/gamma", "ln.weight", F32),
     whole("layer_norm/beta", "ln.bias", F32),
