@@ -91,7 +91,7 @@ pub struct StorageArgs {
         global = true
     )]
     pub data_dir: PathBuf,
-    /// Metadata database URL [default: sqlite://<data-dir>/sealscribe.db].
+    /// Metadata database URL [default: sqlite://DATA_DIR/sealscribe.db].
     #[arg(
         long,
         env = "SEALSCRIBE_DATABASE_URL",
@@ -99,7 +99,7 @@ pub struct StorageArgs {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
-    /// Blob store URL: `file:///DIR` or `s3://BUCKET[/PREFIX]` [default: file://<data-dir>/blobs].
+    /// Blob store URL: `file:///DIR` or `s3://BUCKET[/PREFIX]` [default: file://DATA_DIR/blobs].
     /// S3 credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
     #[arg(long, env = "SEALSCRIBE_BLOB_STORE", global = true)]
     pub blob_store: Option<String>,
