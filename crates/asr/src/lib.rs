@@ -14,6 +14,8 @@
 //! * [`redact`] — [`redact_audio`]: a WAV copy of the media with time ranges replaced by a tone.
 //! * [`config`] — [`AsrArgs`] (flags the server flattens) and [`AsrConfig`].
 //! * [`cli`] — the `sealscribe transcribe FILE` subcommand.
+//! * `error` — [`AsrError`], the crate's one error type: bad media (v3 10201) or an operator's
+//!   problem.
 //!
 //! Recognition is blocking and CPU-bound: call it from `tokio::task::spawn_blocking` or a worker
 //! thread. See `docs/asr.md` for the design and `docs/benchmarks.md` for measured speed.
