@@ -8,9 +8,11 @@
 //! panics) are logged only; the client gets a generic sentence and the reference.
 
 use axum::Json;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sealscribe_domain::codes;
+use sealscribe_domain::configuration::InputError;
 use sealscribe_store::StoreError;
 use serde_json::json;
 use uuid::Uuid;
@@ -92,9 +94,62 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// A stored configuration or transcript this version cannot read: a 500 with
+/// the cause logged, never a document rendered from defaults in its place.
+impl From<sealscribe_domain::media::Unreadable> for ApiError {
+    fn from(e: sealscribe_domain::media::Unreadable) -> Self {
+        ApiError::internal(e.to_string())
+    }
+}
+
 impl From<tokio::task::JoinError> for ApiError {
     fn from(e: tokio::task::JoinError) -> Self {
         ApiError::internal(format!("blocking task failed: {e}"))
+    }
+}
+
+/// A configuration or metadata part that does not validate: 400 with its v3 code, or 413
+/// when it is over its size limit.
+impl From<InputError> for ApiError {
+    fn from(e: InputError) -> Self {
+        let status = if e.code == codes::PAYLOAD_TOO_LARGE {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        ApiError::new(status, e.code, e.message)
+    }
+}
+
+/// The request is not `multipart/form-data` at all.
+impl From<MultipartRejection> for ApiError {
+    fn from(e: MultipartRejection) -> Self {
+        ApiError::bad_request(
+            codes::INVALID_REQUEST,
+            format!(
+                "This call takes a multipart/form-data body (e.g. `curl -F media=@file.wav`): {}",
+                e.body_text()
+            ),
+        )
+    }
+}
+
+/// The multipart body is malformed (or was cut off) while it is read.
+impl From<MultipartError> for ApiError {
+    fn from(e: MultipartError) -> Self {
+        ApiError::bad_request(
+            codes::INVALID_REQUEST,
+            format!("Invalid multipart/form-data request: {}", e.body_text()),
+        )
+    }
+}
+
+/// Serializing a record of ours failed: a bug, so a 500. Client input is parsed by
+/// `sealscribe_domain::configuration`, whose [`InputError`] says what is wrong with it;
+/// never `?` a `serde_json` error from parsing what a client sent.
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        ApiError::internal(e.to_string())
     }
 }
 
@@ -133,5 +188,41 @@ impl IntoResponse for ApiError {
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_errors_keep_their_code_and_are_413_only_when_too_large() {
+        let too_large = ApiError::from(InputError {
+            code: codes::PAYLOAD_TOO_LARGE,
+            message: "The configuration part is larger than 64 KiB.".into(),
+        });
+        assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(too_large.code(), codes::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            too_large.message(),
+            "The configuration part is larger than 64 KiB."
+        );
+
+        let invalid = ApiError::from(InputError {
+            code: codes::INVALID_REQUEST,
+            message: "bad".into(),
+        });
+        assert_eq!(invalid.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(invalid.code(), codes::INVALID_REQUEST);
+    }
+
+    #[test]
+    fn serialization_errors_are_internal_and_their_text_is_not_shown() {
+        let cause = serde_json::from_str::<u8>("\"secret\"").unwrap_err();
+        let e = ApiError::from(cause);
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(e.code(), codes::INTERNAL);
+        assert!(!e.message().contains("secret"), "{}", e.message());
+        assert!(e.cause.as_deref().is_some_and(|c| c.contains("secret")));
     }
 }

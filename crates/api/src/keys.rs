@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::extract::Path;
-use crate::openapi::schemas::{
+use crate::schemas::{
     ErrorEnvelope, KeyWarning, PublicKeyDocument, PublicKeyLink, PublicKeyList, SelfLinks,
 };
 use crate::{ApiError, AppState, Result};

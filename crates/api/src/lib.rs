@@ -5,13 +5,21 @@
 //!   envelope with a `reference` that is logged with the cause.
 //! - [`auth`]: the [`auth::Caller`] extractor; every `/v3` route takes one, so a
 //!   handler cannot forget authentication and always knows the tenant.
+//! - `state`: [`AppState`] (database, blob store, HTTP client, [`Limits`]), shared by
+//!   every handler.
+//! - `extract`: a `Path` extractor whose rejections are v3 envelopes too (a path
+//!   parameter that is not UTF-8 is the 404 of an unknown id).
 //! - [`keys`]: `/v3/security/public-keys` (customers' OpenPGP public keys).
+//! - [`signing`]: `/v3/security/callback-secret`, the secret callbacks are signed with.
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
 //! - [`health`]: `GET /health`, unauthenticated, for load balancers.
 //! - [`request_id`]: one id per request, in the logs, the `X-Request-Id`
 //!   header and the error envelope's `reference`.
 //! - [`metrics`]: Prometheus metrics, on a listener of their own.
-//! - [`openapi`]: `GET /v3/openapi.json`, unauthenticated, generated from the code.
+//! - [`schemas`]: the request and response bodies as typed shapes, shared by the
+//!   handlers (which build them) and the document (which describes them).
+//! - [`openapi`]: `GET /v3/openapi.json`, unauthenticated, generated from the code;
+//!   it assembles the document from every handler module's routes, so it sits on top.
 //!
 //! Handlers stay thin: extract, call the storage or OpenPGP layer, render.
 //! CPU-bound work (OpenPGP parsing) runs on the blocking pool.
@@ -25,6 +33,7 @@ pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod request_id;
+pub mod schemas;
 pub mod signing;
 mod state;
 

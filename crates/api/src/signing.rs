@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Caller;
-use crate::openapi::schemas::{CallbackSecret, SelfLinks};
+use crate::schemas::{CallbackSecret, SelfLinks};
 use crate::{AppState, Result};
 
 const PATH: &str = "/v3/security/callback-secret";

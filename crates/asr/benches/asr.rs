@@ -13,18 +13,8 @@ use std::time::Instant;
 
 use common::*;
 use sealscribe_asr::{AsrConfig, SpeechEngine, WhisperEngine, transcribe_file};
+use sealscribe_testkit::proc::own_peak_mib;
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -92,7 +82,7 @@ fn main() {
         // Our engine alone: one recognition, before the raw context exists.
         let wav = speak(dir.path(), "rss", SENTENCES[0]);
         transcribe_file(&engine, &wav).expect("transcribe");
-        peak_rss_mb()
+        own_peak_mib()
     };
 
     // Short clip: sealscribe and raw runs interleaved, so a burst of load elsewhere on the
@@ -127,7 +117,7 @@ fn main() {
     let (ours_long_2, _) = time(|| transcribe_file(&engine, &long.path).expect("transcribe"));
     let ours_long = ours_long_1.min(ours_long_2);
     let (decode_long, _) = time(|| sealscribe_asr::decode_to_pcm16k(&long.path).expect("decode"));
-    let rss = peak_rss_mb();
+    let rss = own_peak_mib();
     let load_after = load_average();
 
     println!("## Speech recognition benchmark (cargo bench -p sealscribe-asr)");

@@ -8,16 +8,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
+use sealscribe_testkit::proc::own_peak_mib;
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
@@ -56,6 +47,6 @@ fn main() {
         size / ours,
         1800.0 / ours,
         ours / ffmpeg,
-        peak_rss_mb()
+        own_peak_mib()
     );
 }

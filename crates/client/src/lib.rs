@@ -17,6 +17,15 @@
 //!   exit codes that tell local failures, API refusals and server trouble apart
 //!   ([`EXIT_CODES`]).
 //!
+//! # Layout
+//! - `error`: [`Error`], each variant with its exit code.
+//! - `api`: one HTTP client, the token on every request, v3 error envelopes to [`Error`].
+//! - `progress`: progress bars or plain progress lines on stderr.
+//! - `secret`: the secret key and passphrase files, and local decryption.
+//! - `keys`: `client keys …`, and the output helpers the subcommands share.
+//! - `media`: `client media …`, one file per subcommand (`upload`, `wait`, `get`,
+//!   `transcript`, `list`, `delete`, `download`, `results`).
+//!
 //! The binary flattens [`ClientArgs`] as its `client` subcommand and awaits [`run`]; the
 //! client never opens the server's database or data directory. See `docs/client.md`.
 

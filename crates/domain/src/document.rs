@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::media::{MediaRecord, MediaStatus};
+use crate::media::{MediaRecord, MediaStatus, Unreadable};
 
 /// `formatVersion` of the documents sealscribe renders.
 pub const FORMAT_VERSION: &str = "3.0.7";
@@ -14,35 +14,35 @@ pub fn href(m: &MediaRecord) -> String {
 
 /// Stream names: encrypted media only ever has `-encrypted` streams; the
 /// redacted audio exists once processing with an audio redactor finished.
-pub fn stream_names(m: &MediaRecord) -> Vec<&'static str> {
-    let redacted = m.status == MediaStatus::Finished && m.redacts_audio();
-    match (m.encryption.is_some(), redacted) {
+pub fn stream_names(m: &MediaRecord) -> Result<Vec<&'static str>, Unreadable> {
+    let redacted = m.status == MediaStatus::Finished && m.redacts_audio()?;
+    Ok(match (m.encryption.is_some(), redacted) {
         (true, true) => vec!["original-encrypted", "redacted-encrypted"],
         (true, false) => vec!["original-encrypted"],
         (false, true) => vec!["original", "redacted"],
         (false, false) => vec!["original"],
-    }
+    })
 }
 
 /// The blob name behind a requested stream name (`redacted-audio` is v3's
 /// name for `redacted`), if the media has that stream.
-pub fn stream_blob(m: &MediaRecord, requested: &str) -> Option<&'static str> {
+pub fn stream_blob(m: &MediaRecord, requested: &str) -> Result<Option<&'static str>, Unreadable> {
     let name = match requested {
         "redacted-audio" => "redacted",
         "redacted-audio-encrypted" => "redacted-encrypted",
         other => other,
     };
-    stream_names(m).into_iter().find(|n| *n == name)
+    Ok(stream_names(m)?.into_iter().find(|n| *n == name))
 }
 
 /// The stream names a media item has, with their hrefs.
-pub fn streams(m: &MediaRecord) -> Vec<Value> {
-    stream_names(m)
+pub fn streams(m: &MediaRecord) -> Result<Vec<Value>, Unreadable> {
+    Ok(stream_names(m)?
         .iter()
         .map(|name| {
             json!({"streamName": name, "streamLocation": format!("{}/streams/{name}", href(m))})
         })
-        .collect()
+        .collect())
 }
 
 /// The summary used in listings (v3 `VbMediaSummary`). Encrypted media never
@@ -64,18 +64,18 @@ pub fn summary(m: &MediaRecord) -> Value {
 /// The whole media document (v3 `VbMedia`). For encrypted media this is the
 /// bookkeeping only (status, dates, sizes, the `encryption` block): the full
 /// document exists only encrypted to the customer's key.
-pub fn document(m: &MediaRecord) -> Value {
+pub fn document(m: &MediaRecord) -> Result<Value, Unreadable> {
     render(m, m.encryption.is_none())
 }
 
 /// The document with its content (metadata, transcript, prediction) whether
 /// or not the media is encrypted: what the customer's encrypted copy holds.
 /// The caller fills the record with the content it decrypted or produced.
-pub fn full_document(m: &MediaRecord) -> Value {
+pub fn full_document(m: &MediaRecord) -> Result<Value, Unreadable> {
     render(m, true)
 }
 
-fn render(m: &MediaRecord, content: bool) -> Value {
+fn render(m: &MediaRecord, content: bool) -> Result<Value, Unreadable> {
     let base = href(m);
     let mut links = json!({
         "self": {"href": base},
@@ -90,7 +90,7 @@ fn render(m: &MediaRecord, content: bool) -> Value {
         "dateFinished": m.finished_at,
         "mediaContentType": m.content_type,
         "length": m.length_ms,
-        "streams": streams(m),
+        "streams": streams(m)?,
     });
     if let Some(enc) = &m.encryption {
         doc["encryption"] = json!(enc.info);
@@ -125,7 +125,7 @@ fn render(m: &MediaRecord, content: bool) -> Value {
     if let Some(f) = &m.failure {
         doc["errors"] = json!([{"code": f.code, "error": f.error}]);
     }
-    let callbacks = m.config().callbacks;
+    let callbacks = m.config()?.callbacks;
     if !callbacks.is_empty() {
         doc["callbacks"] = callbacks
             .iter()
@@ -147,7 +147,7 @@ fn render(m: &MediaRecord, content: bool) -> Value {
             })
             .collect();
     }
-    doc
+    Ok(doc)
 }
 
 /// An `analytics` callback body: the document with only the `include`d

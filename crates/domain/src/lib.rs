@@ -13,9 +13,12 @@
 //!   normalised, stored [`MediaConfig`](configuration::MediaConfig).
 //! * [`detectors`] and [`callbacks`] — the v3 `prediction.detectors[]` and
 //!   `publish.callbacks[]` items: their shape, validation and stored form.
-//! * [`media`] — media records, jobs, tasks, the search-index entry.
-//! * [`document`] — the v3 media document served for `GET /v3/media/{id}`.
-//! * [`ids`], [`records`], [`token`] — identifiers, accounts and keys, bearer tokens.
+//! * [`media`] — media records, their status, progress tasks and queries, the search-index
+//!   entry; the typed readers of their stored JSON fail with [`media::Unreadable`] rather
+//!   than fall back to defaults.
+//! * [`document`] — the v3 media document and summary rendered from a record.
+//! * [`ids`], [`records`], [`token`] — identifiers, accounts/tokens/keys as stored, and the
+//!   bearer-token scheme.
 
 pub mod callbacks;
 pub mod codes;

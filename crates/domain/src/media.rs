@@ -114,15 +114,62 @@ pub struct MediaRecord {
     pub deliveries: Vec<Delivery>,
 }
 
+/// A stored part of a media record that this version of sealscribe cannot
+/// read (written by a newer version during an upgrade, or damaged).
+///
+/// The record keeps the raw JSON so that one such row does not break a
+/// listing; whoever needs the typed value gets this error instead of a
+/// default, and must stop: a configuration read as the default would be
+/// processed without its detectors, and its transcript stored unredacted.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error(
+    "the stored {part} of media {media} cannot be read by this version of sealscribe: {reason}"
+)]
+pub struct Unreadable {
+    pub media: MediaId,
+    /// Which part: `configuration`, `transcript`, `recognised transcript`.
+    pub part: &'static str,
+    /// The parser's message (no stored content).
+    pub reason: String,
+}
+
 impl MediaRecord {
-    /// The normalised configuration (defaults for anything unreadable).
-    pub fn config(&self) -> crate::configuration::MediaConfig {
-        serde_json::from_value(self.configuration.clone()).unwrap_or_default()
+    /// The normalised configuration, or why it cannot be read.
+    pub fn config(&self) -> Result<crate::configuration::MediaConfig, Unreadable> {
+        self.parse("configuration", &self.configuration)
     }
 
     /// Whether a redacted audio stream is produced for this media.
-    pub fn redacts_audio(&self) -> bool {
-        self.config().detectors.iter().any(|d| d.audio.is_some())
+    pub fn redacts_audio(&self) -> Result<bool, Unreadable> {
+        Ok(self.config()?.detectors.iter().any(|d| d.audio.is_some()))
+    }
+
+    /// The stored v3 transcript, if there is one.
+    pub fn read_transcript(&self) -> Result<Option<Transcript>, Unreadable> {
+        self.transcript
+            .as_ref()
+            .map(|v| self.parse("transcript", v))
+            .transpose()
+    }
+
+    /// The transcript as recognised (before alignment), if kept.
+    pub fn read_recognised(&self) -> Result<Option<Transcript>, Unreadable> {
+        self.recognised
+            .as_ref()
+            .map(|v| self.parse("recognised transcript", v))
+            .transpose()
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(
+        &self,
+        part: &'static str,
+        value: &Value,
+    ) -> Result<T, Unreadable> {
+        T::deserialize(value).map_err(|e| Unreadable {
+            media: self.id,
+            part,
+            reason: e.to_string(),
+        })
     }
 }
 
@@ -360,4 +407,72 @@ pub fn initial_tasks(config: &crate::configuration::MediaConfig) -> Vec<Task> {
         status: TaskStatus::Pending,
     })
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::document;
+
+    fn record(configuration: Value, transcript: Option<Value>) -> MediaRecord {
+        MediaRecord {
+            id: MediaId::new(),
+            account_id: AccountId::new(),
+            status: MediaStatus::Finished,
+            created_at: Utc::now(),
+            finished_at: Some(Utc::now()),
+            content_type: None,
+            file_name: None,
+            media_url: None,
+            size_bytes: None,
+            length_ms: None,
+            configuration,
+            metadata: None,
+            transcript: transcript.clone(),
+            recognised: transcript,
+            tasks: Vec::new(),
+            failure: None,
+            searchable: true,
+            encryption: None,
+            prediction: None,
+            deliveries: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn readable_records_read_as_their_types() {
+        let words =
+            json!({"confidence": 0.5, "words": [{"p": 0, "s": 0, "e": 9, "c": 0.5, "w": "hi"}]});
+        let m = record(json!({"detectors": []}), Some(words));
+        assert_eq!(m.config().unwrap().detectors, vec![]);
+        assert!(!m.redacts_audio().unwrap());
+        assert_eq!(m.read_transcript().unwrap().unwrap().text(), "hi\n");
+        assert!(m.read_recognised().unwrap().is_some());
+        assert!(document::document(&m).is_ok());
+    }
+
+    /// What this version cannot read is an error, never the default.
+    #[test]
+    fn unreadable_records_fail_closed() {
+        let m = record(
+            json!({"detectors": {"v9": ["PCI"]}}),
+            Some(json!({"words": 7})),
+        );
+        let e = m.config().unwrap_err();
+        assert_eq!((e.media, e.part), (m.id, "configuration"));
+        assert!(e.to_string().contains("cannot be read"), "{e}");
+        assert!(m.redacts_audio().is_err());
+        assert_eq!(m.read_transcript().unwrap_err().part, "transcript");
+        assert_eq!(
+            m.read_recognised().unwrap_err().part,
+            "recognised transcript"
+        );
+        assert!(document::document(&m).is_err());
+        assert!(document::full_document(&m).is_err());
+        assert!(document::stream_names(&m).is_err());
+        // Listings only need the summary, which does not read them.
+        assert_eq!(document::summary(&m)["mediaId"], json!(m.id));
+    }
 }

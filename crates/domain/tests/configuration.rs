@@ -7,6 +7,7 @@ use sealscribe_domain::configuration::{
     parse_configuration, parse_metadata,
 };
 use sealscribe_domain::detectors::{AudioRedaction, DetectionLevel, Detector, DetectorName};
+use sealscribe_testkit::Rng;
 use uuid::Uuid;
 
 const KEY: &str = "6f1c2d7e-8b3a-4c5d-9e0f-112233445566";
@@ -817,21 +818,6 @@ fn callbacks_are_validated_and_normalised() {
     assert_eq!(cfg.kind.as_deref(), Some("media"));
 }
 
-/// SplitMix64, for the mutation test.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 #[test]
 fn mutated_inputs_never_panic_and_give_known_codes() {
     let seeds: Vec<String> = std::iter::once(format!(
@@ -845,15 +831,15 @@ fn mutated_inputs_never_panic_and_give_known_codes() {
         10007, 10008, 10009, 10010, 10401, 10601, 95001, 95005, 10107, 10108, 10109, 10110, 10800,
     ];
     for _ in 0..3_000 {
-        let mut bytes = seeds[rng.below(seeds.len())].clone().into_bytes();
-        for _ in 0..1 + rng.below(4) {
-            let at = rng.below(bytes.len() + 1);
-            match rng.below(3) {
+        let mut bytes = seeds[rng.index(seeds.len())].clone().into_bytes();
+        for _ in 0..1 + rng.index(4) {
+            let at = rng.index(bytes.len() + 1);
+            match rng.index(3) {
                 0 if at < bytes.len() => {
                     bytes.remove(at);
                 }
-                1 => bytes.insert(at, alphabet[rng.below(alphabet.len())]),
-                _ if at < bytes.len() => bytes[at] = alphabet[rng.below(alphabet.len())],
+                1 => bytes.insert(at, alphabet[rng.index(alphabet.len())]),
+                _ if at < bytes.len() => bytes[at] = alphabet[rng.index(alphabet.len())],
                 _ => {}
             }
         }

@@ -255,25 +255,3 @@ impl KeyError {
         }
     }
 }
-
-/// Why [`encrypt`](crate::encrypt) failed. For logs, not for customers.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum EncryptError {
-    /// Every encryption key of the recipient has expired since the [`Recipient`](crate::Recipient)
-    /// was built.
-    #[error("the recipient key {fingerprint} has no encryption subkey that is still valid")]
-    RecipientExpired {
-        /// The primary key's fingerprint.
-        fingerprint: String,
-    },
-    /// Reading the plaintext failed.
-    #[error("reading the plaintext failed: {0}")]
-    Read(#[source] std::io::Error),
-    /// Writing the ciphertext failed.
-    #[error("writing the ciphertext failed: {0}")]
-    Write(#[source] std::io::Error),
-    /// rPGP failed (should not happen with a validated recipient).
-    #[error("OpenPGP encryption failed: {0}")]
-    OpenPgp(String),
-}

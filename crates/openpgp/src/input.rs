@@ -14,6 +14,7 @@
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
+use crate::algorithms;
 use crate::error::KeyError;
 
 /// OpenPGP packet tags (RFC 9580 §5).
@@ -549,17 +550,17 @@ fn check_key_packet(body: &[u8], component: String, primary: bool) -> Result<(),
     if primary && !matches!(algorithm, 1 | 22) {
         return Err(KeyError::UnsupportedAlgorithm {
             component,
-            algorithm: crate::policy::algorithm_name(algorithm),
-            why: crate::policy::unsupported_why(algorithm),
+            algorithm: algorithms::algorithm_name(algorithm),
+            why: algorithms::unsupported_why(algorithm),
         });
     }
     if matches!(algorithm, 1..=3) {
         let bits = u32::from(u16::from_be_bytes([body[6], body[7]]));
-        if bits > crate::policy::RSA_MAX_BITS {
+        if bits > algorithms::RSA_MAX_BITS {
             return Err(KeyError::RsaTooLarge {
                 component,
                 bits,
-                max: crate::policy::RSA_MAX_BITS,
+                max: algorithms::RSA_MAX_BITS,
             });
         }
     }

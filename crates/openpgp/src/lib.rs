@@ -10,7 +10,7 @@
 //!   the server): parse a secret key file as gpg or sq export it and decrypt a message,
 //!   streaming, with constant memory (see the `decrypt` module for what streaming means for
 //!   integrity failures).
-//! - With the `test-support` feature, [`testing`] drives the real `gpg` and `sq` binaries
+//! - With the `test-support` feature, `testing` drives the real `gpg` and `sq` binaries
 //!   (key generation, export, decryption) for tests of this and other crates.
 //!
 //! Built on rPGP (`pgp` 0.21): pure Rust (no C library in the build), MIT/Apache (no LGPL
@@ -18,11 +18,24 @@
 //! the validity rules (expiry, revocation, key flags, binding signatures, sizes) are ours:
 //! see the `policy` module and `docs/openpgp.md`.
 //!
+//! # Layout
+//! From the bottom up (a module uses only those above it in this list):
+//! - `error`: [`KeyError`], whose text the customer who uploaded the key reads.
+//! - `types`: [`KeyInfo`] and [`SubkeyInfo`], what [`inspect`] reports.
+//! - `algorithms`: which public-key algorithms and sizes are accepted, and their names.
+//! - `input`: upload bytes to the packets of exactly one certificate (armor, packet tags,
+//!   secret-key detection), before rPGP parses anything.
+//! - `policy`: the validity rules, one function per phase, on the parsed certificate.
+//! - `encrypt`: [`Recipient`] and [`encrypt`], with [`EncryptError`].
+//! - `decrypt`: [`SecretKey`] and [`decrypt`], the customer's side.
+//! - `testing` (feature `test-support`): keys and decryption by the real `gpg` and `sq`.
+//!
 //! Secret keys: an upload containing secret-key packets is recognised from packet tags alone
 //! and rejected with [`KeyError::SecretKey`]; the secret material is never parsed, and the
 //! decoded copies this crate makes are zeroized when dropped. The caller owns the request
 //! body and must neither store nor log it in that case.
 
+mod algorithms;
 mod decrypt;
 mod encrypt;
 mod error;
@@ -36,8 +49,8 @@ use chrono::{DateTime, Utc};
 
 pub use crate::{
     decrypt::{DecryptError, Passphrase, SecretKey, decrypt},
-    encrypt::{EncryptOptions, Recipient, encrypt},
-    error::{EncryptError, KeyError, KeyErrorKind},
+    encrypt::{EncryptError, EncryptOptions, Recipient, encrypt},
+    error::{KeyError, KeyErrorKind},
     types::{KeyInfo, SubkeyInfo},
 };
 

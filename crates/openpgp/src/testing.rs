@@ -386,12 +386,7 @@ pub fn sq_generate_key(uid: &str) -> SqKey {
 
 /// `sq encrypt --recipient-cert CERT` of `plaintext` (armored, sq's default).
 pub fn sq_encrypt(cert: &[u8], plaintext: &[u8]) -> Vec<u8> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("cert.pgp");
-    std::fs::write(&path, cert).expect("write cert");
-    let mut cmd = Command::new("sq");
-    cmd.args(["encrypt", "--recipient-cert"]).arg(&path);
-    run(cmd, plaintext).stdout
+    sq_with_file(&["encrypt", "--recipient-cert"], cert, plaintext)
 }
 
 /// The armored certificate of a fresh `sq key generate` key (to upload a key made by sq).
@@ -402,12 +397,17 @@ pub fn sq_export_public_key() -> Vec<u8> {
 /// `sq decrypt --recipient-key KEY` of `ciphertext` with the transferable secret key
 /// `secret_key` (armored or binary). Panics if sq fails.
 pub fn sq_decrypt(secret_key: &[u8], ciphertext: &[u8]) -> Vec<u8> {
+    sq_with_file(&["decrypt", "--recipient-key"], secret_key, ciphertext)
+}
+
+/// `sq ARGS FILE` with `key` written to FILE in a temporary directory, fed `stdin`.
+fn sq_with_file(args: &[&str], key: &[u8], stdin: &[u8]) -> Vec<u8> {
     let dir = tempfile::tempdir().expect("tempdir");
-    let key = dir.path().join("key.pgp");
-    std::fs::write(&key, secret_key).expect("write key");
+    let path = dir.path().join("key.pgp");
+    std::fs::write(&path, key).expect("write key file");
     let mut cmd = Command::new("sq");
-    cmd.args(["decrypt", "--recipient-key"]).arg(&key);
-    run(cmd, ciphertext).stdout
+    cmd.args(args).arg(&path);
+    run(cmd, stdin).stdout
 }
 
 /// An RSA public key in X.509 SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`), made

@@ -14,14 +14,16 @@ use chrono::Utc;
 use sealscribe_openpgp::{
     EncryptOptions, Recipient, SecretKey, decrypt, encrypt, testing::GpgHome,
 };
+use sealscribe_testkit::Rng;
+use sealscribe_testkit::proc::status_kib;
 use sha2::{Digest, Sha256};
 
 const SIZE: u64 = 64 << 20;
 
-/// Deterministic pseudo-random bytes (xorshift), half of each 4 KiB block zero so that
-/// gpg's ZLIB has something to compress.
+/// Deterministic pseudo-random bytes, half of each 4 KiB block zero so that gpg's ZLIB has
+/// something to compress. One byte per draw, so the stream does not depend on read sizes.
 struct Pattern {
-    state: u64,
+    rng: Rng,
     left: u64,
     pos: u64,
 }
@@ -30,14 +32,8 @@ impl Read for Pattern {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = (buf.len() as u64).min(self.left) as usize;
         for b in &mut buf[..n] {
-            self.state ^= self.state << 13;
-            self.state ^= self.state >> 7;
-            self.state ^= self.state << 17;
-            *b = if self.pos % 4096 < 2048 {
-                self.state as u8
-            } else {
-                0
-            };
+            let x = self.rng.next_u64() as u8;
+            *b = if self.pos % 4096 < 2048 { x } else { 0 };
             self.pos += 1;
         }
         self.left -= n as u64;
@@ -47,7 +43,7 @@ impl Read for Pattern {
 
 fn pattern() -> Pattern {
     Pattern {
-        state: 0x9E37_79B9_7F4A_7C15,
+        rng: Rng(0x9E37_79B9_7F4A_7C15),
         left: SIZE,
         pos: 0,
     }
@@ -66,25 +62,16 @@ impl Write for HashSink {
     }
 }
 
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("{field} not in /proc/self/status"))
-}
-
 /// Resets the peak RSS to the current RSS and returns the baseline to measure growth from
 /// (KiB). Where `/proc/self/clear_refs` cannot be written, the peak so far is the baseline:
 /// still sound (`VmHWM` only grows), as long as nothing bigger ran before — which is why the
 /// control allocation runs last.
 fn reset_peak() -> u64 {
     match std::fs::write("/proc/self/clear_refs", "5") {
-        Ok(()) => status_kib("VmRSS:"),
+        Ok(()) => status_kib("self", "VmRSS"),
         Err(e) => {
             println!("cannot reset VmHWM ({e}); measuring growth over the peak so far");
-            status_kib("VmHWM:")
+            status_kib("self", "VmHWM")
         }
     }
 }
@@ -93,7 +80,7 @@ fn reset_peak() -> u64 {
 fn peak_growth<T>(f: impl FnOnce() -> T) -> (T, u64) {
     let before = reset_peak();
     let out = f();
-    let peak = status_kib("VmHWM:");
+    let peak = status_kib("self", "VmHWM");
     (out, peak.saturating_sub(before))
 }
 

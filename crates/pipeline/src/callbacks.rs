@@ -26,7 +26,7 @@ use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
 use sealscribe_domain::callbacks::{Callback, MediaStream, Payload, TranscriptFormat};
 use sealscribe_domain::document;
-use sealscribe_domain::media::{DeliveryAttempt, JobClaim, MediaRecord, MediaStatus};
+use sealscribe_domain::media::{DeliveryAttempt, JobClaim, MediaRecord, MediaStatus, Unreadable};
 use sealscribe_openpgp::Recipient;
 use sealscribe_store::{DeliveryOutcome, StoreError, media_blob};
 use sealscribe_transcript::Transcript;
@@ -84,29 +84,31 @@ pub fn due(callbacks: &[Callback], finished: bool) -> Vec<u32> {
 
 /// The body of an `analytics` or `transcript` callback in clear, from a
 /// media record holding the content (for encrypted media: the record the
-/// pipeline filled in before encrypting).
-pub fn clear_body(media: &MediaRecord, payload: &Payload) -> Option<(Vec<u8>, &'static str)> {
-    match payload {
+/// pipeline filled in before encrypting). `Ok(None)` for `media` callbacks,
+/// whose body is a stream; an error when the stored record cannot be read.
+pub fn clear_body(
+    media: &MediaRecord,
+    payload: &Payload,
+) -> Result<Option<(Vec<u8>, &'static str)>, Unreadable> {
+    Ok(match payload {
         Payload::Analytics { include } => {
-            let doc = document::include_only(document::full_document(media), include.as_deref());
-            Some((serde_json::to_vec(&doc).ok()?, "application/json"))
+            let doc = document::include_only(document::full_document(media)?, include.as_deref());
+            serde_json::to_vec(&doc)
+                .ok()
+                .map(|body| (body, "application/json"))
         }
         Payload::Transcript { format } => {
-            let t: Transcript = media
-                .transcript
-                .clone()
-                .and_then(|v| serde_json::from_value(v).ok())
-                .unwrap_or_default();
+            let t: Transcript = media.read_transcript()?.unwrap_or_default();
             let body = match format {
-                TranscriptFormat::Json => serde_json::to_string(&t).ok()?,
-                TranscriptFormat::Text => t.text(),
-                TranscriptFormat::Srt => t.srt(),
-                TranscriptFormat::Webvtt => t.webvtt(),
+                TranscriptFormat::Json => serde_json::to_string(&t).ok(),
+                TranscriptFormat::Text => Some(t.text()),
+                TranscriptFormat::Srt => Some(t.srt()),
+                TranscriptFormat::Webvtt => Some(t.webvtt()),
             };
-            Some((body.into_bytes(), format.content_type()))
+            body.map(|body| (body.into_bytes(), format.content_type()))
         }
         Payload::Media { .. } => None,
-    }
+    })
 }
 
 enum Body {
@@ -119,6 +121,12 @@ struct NoBody(String);
 
 impl From<StoreError> for NoBody {
     fn from(e: StoreError) -> Self {
+        NoBody(e.to_string())
+    }
+}
+
+impl From<Unreadable> for NoBody {
+    fn from(e: Unreadable) -> Self {
         NoBody(e.to_string())
     }
 }
@@ -144,7 +152,7 @@ async fn body(
         return Ok((Body::Blob(media_blob(media.id, name)), kind));
     }
     let Some(enc) = encrypted else {
-        let (bytes, kind) = clear_body(media, &callback.payload)
+        let (bytes, kind) = clear_body(media, &callback.payload)?
             .ok_or_else(|| NoBody("the body could not be rendered".into()))?;
         return Ok((Body::Bytes(bytes), kind));
     };
@@ -154,7 +162,7 @@ async fn body(
     }
     // Failed: the document holds only bookkeeping and the error; it is
     // encrypted all the same, so every body of encrypted media is ciphertext.
-    let doc = serde_json::to_vec(&document::document(media))
+    let doc = serde_json::to_vec(&document::document(media)?)
         .map_err(|e| NoBody(format!("document: {e}")))?;
     let key = enc.pinned_key.clone();
     let ciphertext = tokio::task::spawn_blocking(move || {
@@ -243,7 +251,10 @@ pub async fn run(ctx: &Arc<Ctx>, claim: &JobClaim, index: u32) -> Result<(), Sto
     let Some(media) = db.load_media(claim.media_id).await? else {
         return Ok(()); // deleted: its jobs went with it
     };
+    // Unreadable, nothing can be delivered: the round fails (no retry could
+    // read it either) and says why, without guessing a default.
     let config = media.config();
+    let configured = config.as_ref().map(|c| c.callbacks.get(index as usize));
     let mut attempts = Vec::new();
     let mut record = |http_status: Option<u16>, error: Option<String>| {
         crate::metrics::callback_attempt(http_status);
@@ -253,12 +264,20 @@ pub async fn run(ctx: &Arc<Ctx>, claim: &JobClaim, index: u32) -> Result<(), Sto
             error,
         });
     };
-    let outcome = match config.callbacks.get(index as usize) {
-        None => {
+    let outcome = match configured {
+        Err(e) => {
+            tracing::warn!(callback = index, "{e}");
+            record(
+                None,
+                Some("the media's stored configuration cannot be read".into()),
+            );
+            DeliveryOutcome::Failed
+        }
+        Ok(None) => {
             record(None, Some("the callback is no longer configured".into()));
             DeliveryOutcome::Failed
         }
-        Some(callback) => {
+        Ok(Some(callback)) => {
             let secret = db.callback_secret(media.account_id, false).await?;
             match body(&media, index as usize, callback).await {
                 Err(NoBody(why)) => {
@@ -296,7 +315,7 @@ pub async fn run(ctx: &Arc<Ctx>, claim: &JobClaim, index: u32) -> Result<(), Sto
         callback = index,
         tries = attempts.len(),
         outcome = ?outcome,
-        url = %config.callbacks.get(index as usize).map(Callback::display_url).unwrap_or_default(),
+        url = %configured.ok().flatten().map(Callback::display_url).unwrap_or_default(),
         "callback round ended"
     );
     crate::metrics::job_ended(

@@ -190,7 +190,7 @@ pub async fn run(
     }
 
     let (info, recognised) = probe_and_recognise(ctx, claim, progress, lost, &plain).await?;
-    let config = media.config();
+    let config = media.config()?;
     let analysis = detect(db, claim, progress, lost, recognised, &config).await?;
     if let Some(plan) = &analysis.audio {
         step(db, claim, progress, lost, "redact", async {
@@ -238,11 +238,11 @@ pub async fn run(
         full.deliveries.clear();
         let mut bodies = vec![(
             media_blob(media.id, "document.pgp"),
-            serde_json::to_vec_pretty(&document::full_document(&full))
+            serde_json::to_vec_pretty(&document::full_document(&full)?)
                 .map_err(|e| internal("document", e))?,
         )];
         for (i, c) in config.callbacks.iter().enumerate() {
-            if let Some((body, _)) = callbacks::clear_body(&full, &c.payload) {
+            if let Some((body, _)) = callbacks::clear_body(&full, &c.payload)? {
                 bodies.push((callbacks::prepared_blob(media, i), body));
             }
         }

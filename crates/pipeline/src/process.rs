@@ -8,7 +8,7 @@ use sealscribe_asr::{AsrError, MediaInfo, SpeechEngine};
 use sealscribe_domain::codes;
 use sealscribe_domain::configuration::MediaConfig;
 use sealscribe_domain::media::{
-    Failure, IndexEntry, JobClaim, MediaRecord, Task, TaskStatus, initial_tasks,
+    Failure, IndexEntry, JobClaim, Task, TaskStatus, Unreadable, initial_tasks,
 };
 use sealscribe_store::{BlobStore, Db, Finished, StoreError, media_blob};
 use sealscribe_transcript::Transcript;
@@ -75,6 +75,27 @@ impl From<AsrError> for StepError {
     }
 }
 
+/// A configuration the worker cannot read fails the job for good: processing
+/// it as the default would skip its detectors and store the transcript
+/// unredacted.
+impl From<Unreadable> for StepError {
+    fn from(e: Unreadable) -> Self {
+        Self {
+            permanent: true,
+            failure: Failure {
+                code: codes::INTERNAL,
+                error: format!(
+                    "this media was not processed: its stored {} cannot be read by this \
+                     version of sealscribe (it may have been written by a newer one). Reprocess \
+                     it with its configuration, or process it with a version that reads it.",
+                    e.part
+                ),
+            },
+            cause: e.to_string(),
+        }
+    }
+}
+
 impl From<tokio::task::JoinError> for StepError {
     fn from(e: tokio::task::JoinError) -> Self {
         StepError::transient(format!("blocking task failed: {e}"))
@@ -87,10 +108,10 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// The tasks of this media item's job.
-    pub fn for_media(media: &MediaRecord) -> Self {
+    /// The tasks of a job with this configuration.
+    pub fn for_config(config: &MediaConfig) -> Self {
         Self {
-            tasks: initial_tasks(&media.config()),
+            tasks: initial_tasks(config),
         }
     }
 
@@ -160,7 +181,8 @@ pub async fn run(
         .load_media(claim.media_id)
         .await?
         .ok_or_else(StepError::abandoned)?;
-    *progress = Progress::for_media(&media);
+    let config = media.config()?;
+    *progress = Progress::for_config(&config);
     if let Some(enc) = &media.encryption {
         return crate::encrypted::run(ctx, claim, progress, lost, &media, enc).await;
     }
@@ -190,7 +212,6 @@ pub async fn run(
     let (path, _guard) = working_copy(&ctx.blobs, &key, &ctx.settings.tmp_dir, claim).await?;
 
     let (info, recognised) = probe_and_recognise(ctx, claim, progress, lost, &path).await?;
-    let config = media.config();
     let analysis = detect(db, claim, progress, lost, recognised, &config).await?;
     if let Some(plan) = &analysis.audio {
         step(db, claim, progress, lost, "redact", async {

@@ -239,8 +239,17 @@ async fn run_processing(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &Cancellation
             return;
         }
     };
-    let callbacks = media.config().callbacks;
-    let mut progress = Progress::for_media(&media);
+    let (callbacks, mut progress) = match media.config() {
+        Ok(config) => (config.callbacks.clone(), Progress::for_config(&config)),
+        // `process::run` fails it for good; the tasks stay as accepted, none
+        // is due a callback (which ones is written in what cannot be read).
+        Err(_) => (
+            Vec::new(),
+            Progress {
+                tasks: media.tasks.clone(),
+            },
+        ),
+    };
     if claim.attempt > s.max_attempts {
         // It was claimed this often without finishing: its workers died mid-job.
         let failure = Failure {

@@ -17,13 +17,7 @@ fn main() {
         .unwrap_or(1 << 30);
     let key = SealKey::generate();
     let mut piece = vec![0u8; PIECE];
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    for b in &mut piece {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *b = x as u8;
-    }
+    sealscribe_testkit::Rng(0x9E37_79B9_7F4A_7C15).fill(&mut piece);
 
     let (mut sealer, header) = Sealer::new(&key);
     let mut opener = Opener::new(&key);

@@ -714,17 +714,7 @@ impl<R: Read> Read for OpenReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// xorshift64*: deterministic filler, no extra dependencies.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-    }
+    use sealscribe_testkit::Rng;
 
     /// Produces `total` bytes of deterministic data: a random pattern of odd
     /// length (so it never aligns with chunks), repeated; copying keeps the
@@ -737,7 +727,7 @@ mod tests {
     impl Source {
         fn new(total: u64) -> Self {
             let mut rng = Rng(0x5EA1);
-            let pattern = (0..(1 << 20) + 13).map(|_| rng.next() as u8).collect();
+            let pattern = (0..(1 << 20) + 13).map(|_| rng.next_u64() as u8).collect();
             Source {
                 pattern,
                 pos: 0,
@@ -802,7 +792,7 @@ mod tests {
             let mut block = vec![0u8; 1 << 20];
             let mut sizes = Rng(7);
             loop {
-                let want = 1 + (sizes.next() % block.len() as u64) as usize;
+                let want = 1 + (sizes.next_u64() % block.len() as u64) as usize;
                 let n = src.read(&mut block[..want]).unwrap();
                 if n == 0 {
                     break;
@@ -821,7 +811,7 @@ mod tests {
         let mut want_buf = vec![0u8; 1 << 20];
         let mut seen = 0u64;
         loop {
-            let want = 1 + (sizes.next() % got.len() as u64) as usize;
+            let want = 1 + (sizes.next_u64() % got.len() as u64) as usize;
             let n = reader.read(&mut got[..want]).unwrap();
             let (scratch, plain, opener) = reader.buffer_capacities();
             assert!(scratch <= limit && plain <= limit && opener <= limit);
@@ -848,7 +838,7 @@ mod tests {
         let mut rng = Rng(99);
         let mut rest = &data[..];
         while !rest.is_empty() {
-            let n = (1 + (rng.next() % 200_000) as usize).min(rest.len());
+            let n = (1 + (rng.next_u64() % 200_000) as usize).min(rest.len());
             sealer.push(&rest[..n], &mut sealed);
             rest = &rest[n..];
             assert!(sealer.buf.capacity() <= CHUNK_SIZE);

@@ -8,33 +8,14 @@ use sealscribe_seal::{
     CHUNK_SIZE, HEADER_LEN, MAGIC, OpenReader, Opener, SEALED_CHUNK_SIZE, SealError, SealKey,
     SealWriter, Sealer, TAG_LEN, sealed_len,
 };
-
-/// xorshift64*: deterministic test data and piece sizes without extra deps.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
+use sealscribe_testkit::Rng;
 
 /// Splits `data` into pieces of random size in `1..=max`.
 fn pieces<'a>(data: &'a [u8], rng: &mut Rng, max: usize) -> Vec<&'a [u8]> {
     let mut out = Vec::new();
     let mut rest = data;
     while !rest.is_empty() {
-        let n = (1 + rng.below(max)).min(rest.len());
+        let n = (1 + rng.index(max)).min(rest.len());
         out.push(&rest[..n]);
         rest = &rest[n..];
     }
@@ -135,7 +116,7 @@ fn round_trips_edge_sizes() {
             let sealed = seal(&key, &data, &mut rng, max_piece);
             assert_eq!(sealed.len() as u64, sealed_len(n as u64), "size {n}");
             assert_eq!(sealed[..8], MAGIC);
-            for open_piece in [usize::MAX - 1, 1 + rng.below(100_000), 13] {
+            for open_piece in [usize::MAX - 1, 1 + rng.index(100_000), 13] {
                 let (out, r) = open(&key, &sealed, &mut rng, open_piece);
                 r.unwrap_or_else(|e| panic!("size {n}: {e}"));
                 assert!(out == data, "size {n}");
@@ -151,7 +132,7 @@ fn round_trips_megabytes_with_random_chunking() {
     let key = SealKey::generate();
     for seed in 1..=3u64 {
         let mut rng = Rng(seed * 7919);
-        let n = 3_000_000 + rng.below(CHUNK_SIZE * 2);
+        let n = 3_000_000 + rng.index(CHUNK_SIZE * 2);
         let data = rng.bytes(n);
         let sealed = seal(&key, &data, &mut rng, 300_000);
         assert_eq!(sealed.len() as u64, sealed_len(n as u64));
@@ -482,7 +463,7 @@ fn io_adapters_round_trip() {
         let mut w = SealWriter::new(
             Trickle {
                 out: Vec::new(),
-                limit: 1 + rng.below(70_000),
+                limit: 1 + rng.index(70_000),
             },
             &key,
         );
@@ -496,7 +477,7 @@ fn io_adapters_round_trip() {
         let mut r = OpenReader::new(
             Drip {
                 data: &sealed,
-                limit: 1 + rng.below(100_000),
+                limit: 1 + rng.index(100_000),
             },
             &key,
         );

@@ -8,7 +8,7 @@
 //! Run with `cargo bench -p sealscribe --bench api` (needs `curl` and `wrk`).
 //! `BENCH_UPLOAD_MIB` (default 1024) and `BENCH_MEDIA` (default 10000) scale it down.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,6 +17,7 @@ use chrono::Utc;
 use sealscribe_domain::media::{IndexEntry, MediaSource, initial_tasks};
 use sealscribe_domain::{AccountId, MediaId};
 use sealscribe_store::{Finished, NewMedia, open_db};
+use sealscribe_testkit::{Rng, proc, wav};
 use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sealscribe");
@@ -26,34 +27,6 @@ fn env_or(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn peak_rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kib: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    kib / 1024.0
-}
-
-fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kib: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    kib / 1024.0
 }
 
 struct Server {
@@ -108,35 +81,6 @@ fn token(data: &Path, name: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-fn write_wav(path: &Path, bytes: u32) {
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut h = Vec::new();
-    h.extend_from_slice(b"RIFF");
-    h.extend_from_slice(&(36 + bytes).to_le_bytes());
-    h.extend_from_slice(b"WAVEfmt \x10\0\0\0\x01\0\x01\0");
-    h.extend_from_slice(&16_000u32.to_le_bytes());
-    h.extend_from_slice(&32_000u32.to_le_bytes());
-    h.extend_from_slice(b"\x02\0\x10\0data");
-    h.extend_from_slice(&bytes.to_le_bytes());
-    f.write_all(&h).unwrap();
-    // Pseudo-random samples, so no layer can shortcut zeros.
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut chunk = vec![0u8; 1 << 20];
-    let mut left = bytes as usize;
-    while left > 0 {
-        for b in chunk.iter_mut() {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            *b = x as u8;
-        }
-        let n = left.min(chunk.len());
-        f.write_all(&chunk[..n]).unwrap();
-        left -= n;
-    }
-    f.flush().unwrap();
-}
-
 fn drop_caches_hint(path: &Path) {
     // Warm the page cache for both runs alike: read the file once.
     let _ = Command::new("cat").arg(path).stdout(Stdio::null()).status();
@@ -147,7 +91,7 @@ fn drop_caches_hint(path: &Path) {
 fn timed_upload(data: &Path, token: &str, file: &Path, parts: &[String]) -> (f64, f64) {
     let server = Server::start(data);
     std::thread::sleep(Duration::from_millis(300));
-    let idle = rss_mib(server.child.id());
+    let idle = proc::mib(proc::rss_kib(server.child.id()));
     let mut cmd = Command::new("curl");
     cmd.args([
         "-sS",
@@ -171,13 +115,16 @@ fn timed_upload(data: &Path, token: &str, file: &Path, parts: &[String]) -> (f64
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    (secs, peak_rss_mib(server.child.id()) - idle)
+    (
+        secs,
+        proc::mib(proc::peak_rss_kib(server.child.id())) - idle,
+    )
 }
 
 fn upload_bench(dir: &Path) {
     let mib = env_or("BENCH_UPLOAD_MIB", 1024);
     let file = dir.join("upload.wav");
-    write_wav(&file, u32::try_from(mib << 20).unwrap() - 44);
+    wav::write_noise(&file, u32::try_from(mib << 20).unwrap() - 44, 1);
     drop_caches_hint(&file);
 
     let copy = dir.join("copy.wav");
@@ -259,14 +206,11 @@ fn transcript(seed: u64) -> (String, serde_json::Value) {
         "today", "tomorrow", "morning", "problem", "service", "price", "contract", "renewal",
         "address", "number", "email", "manager", "product", "warranty",
     ];
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut rng = Rng(seed);
     let mut words = Vec::new();
     let mut text = Vec::new();
     for p in 0..120u64 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let w = VOCAB[(x % VOCAB.len() as u64) as usize];
+        let w = VOCAB[rng.index(VOCAB.len())];
         text.push(w);
         words.push(json!({"p": p, "s": p * 400, "e": p * 400 + 350, "c": 0.9, "w": w}));
     }
@@ -401,7 +345,7 @@ fn read_bench(dir: &Path) {
     );
     println!(
         "Server peak RSS {:.1} MiB.",
-        peak_rss_mib(server.child.id())
+        proc::mib(proc::peak_rss_kib(server.child.id()))
     );
 }
 

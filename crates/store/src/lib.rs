@@ -6,6 +6,16 @@
 //! backend for [`BlobStore`] slot in behind the same interfaces for scale-out,
 //! chosen by URL in [`open_db`] and [`BlobStore::open`]. Both databases pass
 //! one conformance suite (`tests/conformance.rs`).
+//!
+//! # Layout
+//! - `db`: the [`Db`] trait with [`MediaStore`] and [`JobQueue`], and
+//!   the records they take ([`NewMedia`], [`Finished`], …).
+//! - [`sqlite`] and [`postgres`]: the two implementations; each keeps its own
+//!   SQL text.
+//! - `codec`: what both read back from a row (media, deliveries, job claims,
+//!   accounts, tokens, keys) and the value conversions, written once.
+//! - `blob`: the [`BlobStore`]: a local directory or S3, streaming writers,
+//!   the per-media key scheme ([`media_blob`]).
 
 mod blob;
 mod codec;

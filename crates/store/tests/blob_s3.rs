@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use sealscribe_store::{BlobKey, BlobStore, StoreError};
+use sealscribe_testkit::Rng;
+use sealscribe_testkit::proc::status_kib;
 
 const MIB: usize = 1024 * 1024;
 
@@ -150,15 +152,7 @@ fn key(s: &str) -> BlobKey {
 
 /// Deterministic, non-repeating-per-MiB bytes (so a misplaced part shows).
 fn pattern(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
+    Rng(seed).bytes(len)
 }
 
 async fn read_all(
@@ -651,15 +645,6 @@ async fn s3_slow_reader_resumes_after_the_idle_timeout() {
     );
 }
 
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("{field} in /proc/self/status"))
-}
-
 /// Runs in a process of its own, so no other test's buffers (or the memory
 /// the allocator keeps after them) blur its RSS.
 #[tokio::test]
@@ -682,27 +667,22 @@ async fn s3_writing_200_mib_keeps_memory_flat() {
 
     // Reset the high-water mark where the kernel allows it.
     let hwm_reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
-    let before = status_kib("VmRSS:");
+    let before = status_kib("self", "VmRSS");
     let mut peak = before;
     let total = 200 * MIB;
     let mut piece = vec![0u8; 256 * 1024];
-    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let k = key("media/big/original");
     let mut writer = store.writer(&k).await.unwrap();
     let mut written = 0;
     while written < total {
-        for b in piece.iter_mut() {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            *b = x as u8;
-        }
+        rng.fill(&mut piece);
         writer.write(&piece).await.unwrap();
         written += piece.len();
-        peak = peak.max(status_kib("VmRSS:"));
+        peak = peak.max(status_kib("self", "VmRSS"));
     }
     writer.finish().await.unwrap();
-    let hwm = status_kib("VmHWM:");
+    let hwm = status_kib("self", "VmHWM");
     if hwm_reset {
         // The kernel's own peak, which sampling between writes could miss.
         peak = peak.max(hwm);

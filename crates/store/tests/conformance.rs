@@ -1,8 +1,11 @@
-//! One behavioural suite for every [`Db`] backend: the same scenario runs on
+//! One behavioural suite for every [`Db`] backend: the same story runs on
 //! SQLite (a temporary file) and on a real PostgreSQL server, so the two
-//! cannot drift apart. PostgreSQL also gets the tests only it can fail:
-//! concurrent claimers on separate connections, a media deleted while its job
-//! ends, concurrent migrations, an unreachable server.
+//! cannot drift apart. It is told in areas (accounts and tokens, keys, media,
+//! jobs and leases, deliveries, search, …), one test per area and backend
+//! (`sqlite::search`, `postgres::deliveries`), so a failure names its area.
+//! PostgreSQL also gets the tests only it can fail: concurrent claimers on
+//! separate connections, a media deleted while its job ends, concurrent
+//! migrations, an unreachable server.
 //!
 //! The PostgreSQL tests use the server named by `SEALSCRIBE_TEST_POSTGRES`
 //! (`scripts/services.sh start` runs one), creating and dropping a database of
@@ -17,8 +20,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use futures_util::FutureExt;
 use sealscribe_domain::media::{
-    DeliveryAttempt, DeliveryStatus, Encryption, EncryptionInfo, Failure, IndexEntry, JobKind,
-    MediaQuery, MediaRecord, MediaSource, MediaStatus, SearchField, SearchTerm, Task, TaskStatus,
+    DeliveryAttempt, DeliveryStatus, Encryption, EncryptionInfo, Failure, IndexEntry, JobClaim,
+    JobKind, MediaQuery, MediaRecord, MediaSource, MediaStatus, SearchField, SearchTerm, Task,
+    TaskStatus,
 };
 use sealscribe_domain::{AccountId, MediaId, PublicKeyId, PublicKeyRecord, TokenHash};
 use sealscribe_store::postgres::PgDb;
@@ -31,25 +35,90 @@ use sqlx::Connection;
 use sqlx::postgres::{PgConnection, PgPoolOptions};
 
 // ---------------------------------------------------------------------------
-// The backends under test.
+// The backends under test: the story below, one test per area on each.
 
-#[tokio::test]
-async fn sqlite_conformance() {
+/// The areas of the story, in the order it tells them. Each test runs the
+/// story up to its area on a database of its own (what comes before is its
+/// setup), so a failure names the area where behaviour first differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Area {
+    AccountsAndTokens,
+    PublicKeys,
+    CallbackSecrets,
+    MediaRecords,
+    JobsAndLeases,
+    Deliveries,
+    Search,
+    MetadataAndTranscripts,
+    Reprocessing,
+    Deletion,
+}
+
+/// `mod sqlite` and `mod postgres`, each with one test per area.
+macro_rules! on_every_backend {
+    ($($(#[$doc:meta])* $name:ident: $area:ident;)*) => {
+        /// The story on SQLite (a temporary file).
+        mod sqlite {
+            $(
+                $(#[$doc])*
+                #[tokio::test]
+                async fn $name() {
+                    super::on_sqlite(super::Area::$area).await;
+                }
+            )*
+        }
+
+        /// The story on PostgreSQL (a database of each test's own).
+        mod postgres {
+            $(
+                $(#[$doc])*
+                #[tokio::test]
+                async fn $name() {
+                    super::on_postgres(super::Area::$area).await;
+                }
+            )*
+        }
+    };
+}
+
+on_every_backend! {
+    /// Accounts, tokens, authentication and revocation.
+    accounts_and_tokens: AccountsAndTokens;
+    /// Public keys, per account, listed by upload time.
+    public_keys: PublicKeys;
+    /// The per-account callback signing secret.
+    callback_secrets: CallbackSecrets;
+    /// Media created and read back, per account; listings, filters and cursors.
+    media_records: MediaRecords;
+    /// Claiming, leases, progress, finishing, retrying and failing jobs.
+    jobs_and_leases: JobsAndLeases;
+    /// Callback jobs and the delivery state they record.
+    deliveries: Deliveries;
+    /// Full-text search, per account, alone and with the other filters.
+    search: Search;
+    /// Replacing metadata and transcripts, with and without the index.
+    metadata_and_transcripts: MetadataAndTranscripts;
+    /// Requeueing finished and failed media.
+    reprocessing: Reprocessing;
+    /// Deleting media: jobs, leases, deliveries and index entries go with it.
+    deletion: Deletion;
+}
+
+async fn on_sqlite(area: Area) {
     let dir = tempfile::tempdir().unwrap();
     let db = open_db(&format!("sqlite://{}/conformance.db", dir.path().display()))
         .await
         .unwrap();
-    scenario(db).await;
+    scenario(db, area).await;
 }
 
-#[tokio::test]
-async fn postgres_conformance() {
+async fn on_postgres(area: Area) {
     let Some(server) = postgres_server() else {
         return;
     };
     with_database(&server, |url| async move {
         let db = open_db(&url).await.unwrap();
-        scenario(db).await;
+        scenario(db, area).await;
     })
     .await;
 }
@@ -274,14 +343,43 @@ async fn postgres_outage_is_unavailable() {
 }
 
 // ---------------------------------------------------------------------------
-// The scenario every backend must pass.
+// The story every backend must tell alike, up to `area`.
 
-async fn scenario(db: Arc<dyn Db>) {
+async fn scenario(db: Arc<dyn Db>, area: Area) {
+    let db = &*db;
     db.ping().await.unwrap();
-    let (acme, other) = accounts_and_tokens(&*db).await;
-    public_keys(&*db, acme, other).await;
-    callback_secrets(&*db, acme).await;
-    media_and_jobs(&*db, acme, other).await;
+    let (acme, other) = accounts_and_tokens(db).await;
+    match area {
+        Area::AccountsAndTokens => return,
+        Area::PublicKeys => return public_keys(db, acme, other).await,
+        Area::CallbackSecrets => return callback_secrets(db, acme).await,
+        _ => {}
+    }
+    let media = media_records(db, acme, other).await;
+    if area == Area::MediaRecords {
+        return;
+    }
+    let jobs = jobs_and_leases(db, &media).await;
+    if area == Area::JobsAndLeases {
+        return;
+    }
+    callback_deliveries(db, &media, &jobs).await;
+    if area == Area::Deliveries {
+        return;
+    }
+    search(db, acme, other, media.n.each_ref()).await;
+    if area == Area::Search {
+        return;
+    }
+    metadata_and_transcripts(db, &media, &jobs).await;
+    if area == Area::MetadataAndTranscripts {
+        return;
+    }
+    let (rerun3, config) = reprocessing(db, &media).await;
+    if area == Area::Reprocessing {
+        return;
+    }
+    deletion(db, &media, &jobs, &rerun3, &config).await;
 }
 
 async fn accounts_and_tokens(db: &dyn Db) -> (AccountId, AccountId) {
@@ -508,7 +606,17 @@ async fn create_in_order(db: &dyn Db, media: &[&NewMedia]) -> Vec<MediaRecord> {
     created
 }
 
-async fn media_and_jobs(db: &dyn Db, acme: AccountId, other: AccountId) {
+/// The five media of the story: m1 plain upload; m2 by URL, with an external
+/// id, not searchable; m3 encrypted; m4 plain; m5 another account's, with
+/// m2's external id.
+struct Media {
+    acme: AccountId,
+    other: AccountId,
+    n: [NewMedia; 5],
+    m: [MediaRecord; 5],
+}
+
+async fn media_records(db: &dyn Db, acme: AccountId, other: AccountId) -> Media {
     // m1: plain upload; m2: by URL, with an external id, not searchable;
     // m3: encrypted; m4: plain; m5: another account's, same external id.
     let n1 = new_media(acme, "one");
@@ -578,7 +686,27 @@ async fn media_and_jobs(db: &dyn Db, acme: AccountId, other: AccountId) {
     ));
 
     listing(db, acme, other, [m1, m2, m3, m4, m5]).await;
+    Media {
+        acme,
+        other,
+        n: [n1, n2, n3, n4, n5],
+        m: created.try_into().unwrap(),
+    }
+}
 
+/// What the job stage leaves for the stages after it.
+struct Jobs {
+    t2: DateTime<Utc>,
+    lease2: DateTime<Utc>,
+    /// m2's job, retried in an hour.
+    j2: JobClaim,
+    failure: Failure,
+    transcript: serde_json::Value,
+    index4: IndexEntry,
+}
+
+async fn jobs_and_leases(db: &dyn Db, s: &Media) -> Jobs {
+    let (acme, [n1, n2, n3, n4, n5], [m1, ..]) = (s.acme, &s.n, &s.m);
     // --- The job queue. ---------------------------------------------------
     let t0 = Utc::now();
     let lease = t0 + TimeDelta::minutes(1);
@@ -782,7 +910,19 @@ async fn media_and_jobs(db: &dyn Db, acme: AccountId, other: AccountId) {
         };
         assert!(db.finish_job(j.job_id, "w1", n.id, &done).await.unwrap());
     }
+    Jobs {
+        t2,
+        lease2,
+        j2,
+        failure,
+        transcript,
+        index4,
+    }
+}
 
+async fn callback_deliveries(db: &dyn Db, s: &Media, j: &Jobs) {
+    let (acme, [n1, n2, n3, ..]) = (s.acme, &s.n);
+    let (t2, lease2, j2) = (j.t2, j.lease2, &j.j2);
     // The callbacks, in the order they were queued.
     let cb = db.claim_job("cb", t2, lease2).await.unwrap().unwrap();
     assert_eq!(
@@ -903,9 +1043,11 @@ async fn media_and_jobs(db: &dyn Db, acme: AccountId, other: AccountId) {
         (d3[0].status, d3[0].attempts.len()),
         (DeliveryStatus::Failed, 2)
     );
+}
 
-    search(db, acme, other, [&n1, &n2, &n3, &n4, &n5]).await;
-
+async fn metadata_and_transcripts(db: &dyn Db, s: &Media, j: &Jobs) {
+    let (acme, other, [_, _, n3, n4, _]) = (s.acme, s.other, &s.n);
+    let (transcript, index4) = (&j.transcript, &j.index4);
     // --- Metadata, transcripts, reprocessing, deletion. ---------------------
     let meta = json!({"title": "Renamed", "externalId": "ext-4"});
     let renamed = entry("Renamed recital", "Stopping by woods", &index4.transcript);
@@ -957,12 +1099,16 @@ async fn media_and_jobs(db: &dyn Db, acme: AccountId, other: AccountId) {
     assert_eq!(found(db, acme, &[any("lovely")]).await, []);
     assert_eq!(found(db, acme, &[any("hand")]).await, [n4.id]);
     assert!(
-        db.set_transcript(acme, n4.id, &transcript, None)
+        db.set_transcript(acme, n4.id, transcript, None)
             .await
             .unwrap()
     );
     assert_eq!(found(db, acme, &[any("hand")]).await, [n4.id]);
+}
 
+/// Returns m3's new job (claimed) and the configuration both reruns got.
+async fn reprocessing(db: &dyn Db, s: &Media) -> (JobClaim, serde_json::Value) {
+    let (acme, other, [n1, _, n3, ..]) = (s.acme, s.other, &s.n);
     // Reprocessing m1: only when nothing is owed, and only for its account.
     let config = json!({"reprocessed": true});
     assert!(
@@ -1025,7 +1171,13 @@ async fn media_and_jobs(db: &dyn Db, acme: AccountId, other: AccountId) {
         .unwrap()
         .unwrap();
     assert_eq!(j3r.media_id, n3.id);
+    (j3r, config)
+}
 
+async fn deletion(db: &dyn Db, s: &Media, j: &Jobs, j3r: &JobClaim, config: &serde_json::Value) {
+    let (acme, other, [n1, n2, n3, n4, n5]) = (s.acme, s.other, &s.n);
+    let failure = &j.failure;
+    let now = Utc::now();
     // Deleting m3 while its job runs: the job goes with it, and so does the lease.
     assert!(!db.delete_media(other, n3.id).await.unwrap());
     assert!(db.delete_media(acme, n3.id).await.unwrap());
@@ -1038,7 +1190,7 @@ async fn media_and_jobs(db: &dyn Db, acme: AccountId, other: AccountId) {
             .unwrap()
     );
     assert!(
-        !db.fail_job(j3r.job_id, "w1", n3.id, &failure, &[], &[0])
+        !db.fail_job(j3r.job_id, "w1", n3.id, failure, &[], &[0])
             .await
             .unwrap()
     );
@@ -1053,7 +1205,7 @@ async fn media_and_jobs(db: &dyn Db, acme: AccountId, other: AccountId) {
     assert_eq!(found(db, other, &[any("woods")]).await, [n5.id]);
     // And a media with queued callbacks takes them with it.
     assert!(
-        db.requeue_media(other, n5.id, &config, true, &[])
+        db.requeue_media(other, n5.id, config, true, &[])
             .await
             .unwrap()
     );
@@ -1089,7 +1241,6 @@ async fn media_and_jobs(db: &dyn Db, acme: AccountId, other: AccountId) {
     .await;
     assert_eq!(left, [n2.id, n1.id]);
 }
-
 fn deliveries(m: &MediaRecord) -> Vec<(u32, DeliveryStatus, usize)> {
     m.deliveries
         .iter()

@@ -1,5 +1,6 @@
 //! The aligner: human text in, recognised timings out.
 
+use sealscribe_testkit::Rng;
 use sealscribe_transcript::{PUNC, Transcript, Word, align};
 
 fn recognised(words: &[(&str, u64, u64)]) -> Transcript {
@@ -235,21 +236,6 @@ fn nothing_matches_spreads_over_the_speech() {
     check_shape(&out, "xxx yyy zzz qqq", 2_000);
     // Substitutions first (xxx/aaa, yyy/bbb or similar pairing), the rest interpolated.
     assert_eq!(out.words.len(), 4);
-}
-
-/// SplitMix64: a tiny deterministic PRNG for the property tests.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
 }
 
 const VOCAB: &[&str] = &[

@@ -1,5 +1,6 @@
 //! SRT / WebVTT renditions, checked by parsing them back.
 
+use sealscribe_testkit::Rng;
 use sealscribe_transcript::{PUNC, Transcript, Word};
 
 /// A parsed cue.
@@ -311,21 +312,6 @@ fn short_cues_are_extended_without_overlap() {
     check(&t, &cues);
     assert_eq!((cues[0].start, cues[0].end), (0, 500));
     assert_eq!((cues[1].start, cues[1].end), (1_300, 1_800));
-}
-
-/// SplitMix64: a tiny deterministic PRNG for the property tests.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
 }
 
 fn random_token(rng: &mut Rng) -> String {

@@ -8,7 +8,7 @@ use sealscribe_domain::media::{MediaQuery, SearchField, SearchTerm};
 use serde::Deserialize;
 
 use crate::auth::Caller;
-use crate::openapi::schemas::{ErrorEnvelope, MediaList, SelfLinks};
+use crate::schemas::{ErrorEnvelope, MediaList, SelfLinks};
 use crate::{ApiError, AppState, Result};
 use sealscribe_domain::document;
 

@@ -1,6 +1,14 @@
 //! `/v3/media`: upload, the media document, transcripts, progress, streams,
 //! metadata, listing and search, deletion, reprocessing and alignment.
+//!
+//! - `intake`: reading multipart requests (small parts, the media part sealed
+//!   while it streams), shared by `upload` and `update`.
+//! - `upload`: `POST /v3/media`.
+//! - `read`: the media document, progress, transcripts, streams, metadata.
+//! - `list`: listing and search.
+//! - `update`: metadata, deletion, reprocessing and alignment.
 
+mod intake;
 mod list;
 mod read;
 mod update;

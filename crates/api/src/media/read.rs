@@ -17,8 +17,8 @@ use sealscribe_domain::document;
 use super::load;
 use crate::auth::Caller;
 use crate::extract::Path;
-use crate::openapi::schemas;
-use crate::openapi::schemas::{
+use crate::schemas;
+use crate::schemas::{
     ErrorEnvelope, MediaDocument, MetadataDocument, Progress, ProgressDetail, SelfLinks, StreamList,
 };
 use crate::{ApiError, AppState, Result};
@@ -96,7 +96,7 @@ pub async fn document(
         )
         .await;
     }
-    Ok(Json(document::document(&media)).into_response())
+    Ok(Json(document::document(&media)?).into_response())
 }
 
 /// `GET /v3/media/{id}/progress`.
@@ -296,7 +296,7 @@ pub async fn streams(
     let m = load(&state, &caller, &id).await?;
     Ok(Json(StreamList {
         links: SelfLinks::to(format!("{}/streams", document::href(&m))),
-        streams: document::streams(&m),
+        streams: document::streams(&m)?,
     }))
 }
 
@@ -364,7 +364,7 @@ pub async fn stream(
     headers: HeaderMap,
 ) -> Result<Response> {
     let m = load(&state, &caller, &id).await?;
-    let Some(blob) = document::stream_blob(&m, &name) else {
+    let Some(blob) = document::stream_blob(&m, &name)? else {
         return Err(ApiError::not_found(format!(
             "Media {id} has no stream named {name:?}; GET …/streams lists them."
         )));

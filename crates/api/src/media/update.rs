@@ -6,45 +6,44 @@ use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::StatusCode;
 use sealscribe_domain::codes;
-use sealscribe_domain::configuration::{Metadata, parse_configuration, parse_metadata};
+use sealscribe_domain::configuration::{
+    MediaConfig, Metadata, parse_configuration, parse_metadata,
+};
 use sealscribe_domain::media::{IndexEntry, MediaRecord, MediaStatus, initial_tasks};
 use sealscribe_store::media_prefix;
 use sealscribe_transcript::Transcript;
 use serde_json::Value;
 
-use super::upload::{SmallParts, input_error, read_small, store_small};
+use super::intake::{SMALL_PART, SmallParts, check_callback_urls, next_part, read_into};
 use sealscribe_domain::document;
 
 use super::{load, not_found};
 use crate::auth::Caller;
 use crate::extract::Path;
-use crate::openapi::schemas;
-use crate::openapi::schemas::{ErrorEnvelope, MediaDocument, MetadataDocument, Reprocess};
+use crate::schemas;
+use crate::schemas::{ErrorEnvelope, MediaDocument, MetadataDocument, Reprocess};
 use crate::{ApiError, AppState, Result};
 
 /// What the search index should hold for `m` with this metadata and transcript,
 /// or `None` when it must not be indexed (not searchable, or not finished).
+/// A stored transcript that cannot be read is an error, not an empty entry.
 fn index_entry(
     m: &MediaRecord,
     metadata: Option<&Value>,
     transcript: Option<&Transcript>,
-) -> Option<IndexEntry> {
+) -> Result<Option<IndexEntry>> {
     if !m.searchable || m.status != MediaStatus::Finished {
-        return None;
+        return Ok(None);
     }
     let stored;
     let transcript = match transcript {
         Some(t) => t,
         None => {
-            stored = m
-                .transcript
-                .clone()
-                .and_then(|v| serde_json::from_value::<Transcript>(v).ok())
-                .unwrap_or_default();
+            stored = m.read_transcript()?.unwrap_or_default();
             &stored
         }
     };
-    Some(IndexEntry::new(metadata, transcript))
+    Ok(Some(IndexEntry::new(metadata, transcript)))
 }
 
 /// `PUT /v3/media/{id}/metadata`: replaces the metadata.
@@ -84,9 +83,9 @@ pub async fn put_metadata(
             "The metadata is larger than 64 KiB.",
         )
     })?;
-    let metadata: Metadata = parse_metadata(&bytes).map_err(input_error)?;
-    let value = serde_json::to_value(&metadata).map_err(|e| ApiError::internal(e.to_string()))?;
-    let index = index_entry(&m, Some(&value), None);
+    let metadata: Metadata = parse_metadata(&bytes)?;
+    let value = serde_json::to_value(&metadata)?;
+    let index = index_entry(&m, Some(&value), None)?;
     if !state
         .db()
         .set_metadata(
@@ -174,26 +173,34 @@ pub async fn reprocess(
              transcript in clear, so it cannot be reprocessed or aligned. Upload it again instead.",
         ));
     }
-    let mut multipart = multipart.map_err(super::upload::not_multipart)?;
+    let parts = reprocess_parts(multipart?).await?;
+    let config = parse_configuration(parts.configuration.as_deref().unwrap_or_default())?;
+    check_callback_urls(&state, &config)?;
+    if config.encryption.is_some() {
+        return Err(ApiError::bad_request(
+            codes::UNSUPPORTED_FEATURE,
+            "`encryption` is not available in this build yet.",
+        ));
+    }
+    match parts.transcript {
+        Some(text) => align(&state, &caller, &m, &text).await?,
+        None => requeue(&state, &caller, &m, &config).await?,
+    }
+    let m = load(&state, &caller, &id).await?;
+    Ok(Json(document::document(&m)?))
+}
+
+/// Reads the parts of a reprocessing request: `configuration` and `transcript`.
+async fn reprocess_parts(mut multipart: Multipart) -> Result<SmallParts> {
     let mut parts = SmallParts::default();
-    while let Some(field) = multipart.next_field().await.map_err(|e| {
-        ApiError::bad_request(
-            codes::INVALID_REQUEST,
-            format!("Invalid multipart/form-data request: {}", e.body_text()),
-        )
-    })? {
-        let name = field.name().unwrap_or_default().to_owned();
+    while let Some((name, field)) = next_part(&mut multipart).await? {
         match name.as_str() {
-            "configuration" => store_small(
-                &mut parts.configuration,
-                "configuration",
-                read_small(field, "configuration", 64 * 1024).await?,
-            )?,
-            "transcript" => store_small(
-                &mut parts.transcript,
-                "transcript",
-                read_small(field, "transcript", 4 * 1024 * 1024).await?,
-            )?,
+            "configuration" => {
+                read_into(&mut parts.configuration, field, "configuration", SMALL_PART).await?;
+            }
+            "transcript" => {
+                read_into(&mut parts.transcript, field, "transcript", 4 * 1024 * 1024).await?;
+            }
             "media" | "mediaUrl" => {
                 return Err(ApiError::bad_request(
                     codes::INVALID_REQUEST,
@@ -216,79 +223,77 @@ pub async fn reprocess(
             }
         }
     }
-    let config = parse_configuration(parts.configuration.as_deref().unwrap_or_default())
-        .map_err(input_error)?;
-    super::upload::check_callback_urls(&state, &config)?;
-    if config.encryption.is_some() {
-        return Err(ApiError::bad_request(
-            codes::UNSUPPORTED_FEATURE,
-            "`encryption` is not available in this build yet.",
+    Ok(parts)
+}
+
+/// Aligns a human transcript to the recognised words of finished media and stores it.
+async fn align(state: &AppState, caller: &Caller, m: &MediaRecord, text: &[u8]) -> Result<()> {
+    let text = String::from_utf8(text.to_vec()).map_err(|_| {
+        ApiError::bad_request(
+            codes::INVALID_REQUEST,
+            "The transcript part must be UTF-8 plain text.",
+        )
+    })?;
+    if m.status != MediaStatus::Finished {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            codes::TRANSCRIPT_NOT_READY,
+            format!(
+                "Alignment needs the recognised audio; the media is {}. Retry once it is finished.",
+                m.status.as_str()
+            ),
         ));
     }
-
-    if let Some(text) = parts.transcript {
-        let text = String::from_utf8(text.to_vec()).map_err(|_| {
-            ApiError::bad_request(
-                codes::INVALID_REQUEST,
-                "The transcript part must be UTF-8 plain text.",
-            )
-        })?;
-        if m.status != MediaStatus::Finished {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                codes::TRANSCRIPT_NOT_READY,
-                format!(
-                    "Alignment needs the recognised audio; the media is {}. Retry once it is finished.",
-                    m.status.as_str()
-                ),
-            ));
-        }
-        let recognised: Transcript = m
-            .recognised
-            .clone()
-            .or_else(|| m.transcript.clone())
-            .and_then(|v| serde_json::from_value(v).ok())
-            .unwrap_or_default();
-        let aligned =
-            tokio::task::spawn_blocking(move || sealscribe_transcript::align(&recognised, &text))
-                .await?;
-        let value =
-            serde_json::to_value(&aligned).map_err(|e| ApiError::internal(e.to_string()))?;
-        let index = index_entry(&m, m.metadata.as_ref(), Some(&aligned));
-        if !state
-            .db()
-            .set_transcript(caller.account, m.id, &value, index.as_ref())
-            .await?
-        {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                codes::INVALID_REQUEST,
-                "The media changed while aligning; retry.",
-            ));
-        }
-        tracing::info!(media_id = %m.id, "transcript aligned");
-    } else {
-        let value = serde_json::to_value(&config).map_err(|e| ApiError::internal(e.to_string()))?;
-        if !state
-            .db()
-            .requeue_media(
-                caller.account,
-                m.id,
-                &value,
-                config.searchable,
-                &initial_tasks(&config),
-            )
-            .await?
-        {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                codes::INVALID_REQUEST,
-                "The media is still being processed; reprocess it once it is finished or failed.",
-            ));
-        }
-        state.job_queued();
-        tracing::info!(media_id = %m.id, "media queued for reprocessing");
+    let recognised: Transcript = match m.read_recognised()? {
+        Some(t) => t,
+        None => m.read_transcript()?.unwrap_or_default(),
+    };
+    let aligned =
+        tokio::task::spawn_blocking(move || sealscribe_transcript::align(&recognised, &text))
+            .await?;
+    let value = serde_json::to_value(&aligned)?;
+    let index = index_entry(m, m.metadata.as_ref(), Some(&aligned))?;
+    if !state
+        .db()
+        .set_transcript(caller.account, m.id, &value, index.as_ref())
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            codes::INVALID_REQUEST,
+            "The media changed while aligning; retry.",
+        ));
     }
-    let m = load(&state, &caller, &id).await?;
-    Ok(Json(document::document(&m)))
+    tracing::info!(media_id = %m.id, "transcript aligned");
+    Ok(())
+}
+
+/// Queues finished or failed media for processing again with `config`.
+async fn requeue(
+    state: &AppState,
+    caller: &Caller,
+    m: &MediaRecord,
+    config: &MediaConfig,
+) -> Result<()> {
+    let value = serde_json::to_value(config)?;
+    if !state
+        .db()
+        .requeue_media(
+            caller.account,
+            m.id,
+            &value,
+            config.searchable,
+            &initial_tasks(config),
+        )
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            codes::INVALID_REQUEST,
+            "The media is still being processed; reprocess it once it is finished or failed.",
+        ));
+    }
+    state.job_queued();
+    tracing::info!(media_id = %m.id, "media queued for reprocessing");
+    Ok(())
 }

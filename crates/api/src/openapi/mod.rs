@@ -5,14 +5,12 @@
 //! path and methods from the handler's `#[utoipa::path]` annotation: a route
 //! cannot be added without its documentation (and `tests::no_undocumented_routes`
 //! fails on any plain `.route(` call). Response bodies this crate builds are
-//! typed (see [`schemas`]); the ones built as JSON elsewhere are described
+//! typed (see [`crate::schemas`]); the ones built as JSON elsewhere are described
 //! there and checked against real responses by `scripts/contract.sh`.
 //!
 //! The document is committed as `docs/openapi.json`; `tests::snapshot` fails
 //! when it is stale and `SEALSCRIBE_UPDATE_OPENAPI=1 cargo test -p
 //! sealscribe-api openapi` rewrites it.
-
-pub mod schemas;
 
 use std::sync::OnceLock;
 
@@ -26,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::schemas;
 
 const SECURITY_SCHEME: &str = "bearer";
 

@@ -71,26 +71,7 @@ pub fn ffmpeg(args: &[&str]) {
 }
 
 /// Writes 16 kHz mono 16-bit PCM WAV.
-pub fn write_wav(path: &Path, pcm: &[f32]) {
-    let data_len = u32::try_from(pcm.len() * 2).expect("fits a WAV");
-    let mut b = Vec::with_capacity(44 + pcm.len() * 2);
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data_len).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    b.extend_from_slice(&1u16.to_le_bytes()); // mono
-    b.extend_from_slice(&16_000u32.to_le_bytes());
-    b.extend_from_slice(&32_000u32.to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data_len.to_le_bytes());
-    for &x in pcm {
-        b.extend_from_slice(&((x.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes());
-    }
-    std::fs::write(path, b).expect("write wav");
-}
+pub use sealscribe_testkit::wav::write_samples as write_wav;
 
 /// A long file of concatenated sentences with pauses of varying length between them.
 pub struct LongSpeech {

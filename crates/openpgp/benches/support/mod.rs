@@ -54,18 +54,13 @@ pub fn run_measured(mut cmd: Command) -> Result<Measured> {
     let cpu_before = children_cpu()?;
     let start = Instant::now();
     let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).spawn()?;
-    let status_path = format!("/proc/{}/status", child.id());
+    let pid = child.id().to_string();
     let mut hwm = 0;
     let status = loop {
         if let Some(s) = child.try_wait()? {
             break s;
         }
-        if let Ok(text) = std::fs::read_to_string(&status_path)
-            && let Some(v) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
+        if let Some(v) = sealscribe_testkit::proc::try_status_kib(&pid, "VmHWM") {
             hwm = hwm.max(v);
         }
         std::thread::sleep(Duration::from_millis(20));

@@ -437,12 +437,7 @@ fn large_upload_progress_resume_and_wait_timeout() {
     });
     let mut peak_kib = 0u64;
     let status = loop {
-        if let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            && let Some(v) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
+        if let Some(v) = sealscribe_testkit::proc::try_status_kib(&pid.to_string(), "VmHWM") {
             peak_kib = peak_kib.max(v);
         }
         if let Some(status) = child.try_wait().unwrap() {

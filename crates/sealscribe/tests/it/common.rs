@@ -161,6 +161,27 @@ impl Env {
         out
     }
 
+    /// Runs one SQL statement on this test's database behind the servers'
+    /// back, as another version of sealscribe (or damage) could write it.
+    pub async fn sql(&self, statement: &str) {
+        match &self.backend {
+            Backend::Scaled { database_url, .. } => psql(database_url, statement),
+            Backend::Embedded => {
+                use sqlx::Connection;
+                let path = self.data_dir().join("sealscribe.db");
+                let mut db =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                        .await
+                        .expect("open the test's database");
+                sqlx::query(sqlx::AssertSqlSafe(statement.to_owned()))
+                    .execute(&mut db)
+                    .await
+                    .unwrap_or_else(|e| panic!("{statement}: {e}"));
+                db.close().await.expect("close the test's database");
+            }
+        }
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }

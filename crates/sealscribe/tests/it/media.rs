@@ -5,6 +5,7 @@ use std::process::Command;
 use reqwest::header::{ACCEPT, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use serde_json::{Value, json};
 
+use sealscribe_testkit::proc;
 use sha2::Digest;
 
 use crate::common::{Env, Server, expect_error, json_part, serve_file, words};
@@ -827,39 +828,77 @@ async fn crash_during_processing_loses_nothing() {
     assert!(words(&doc["transcript"]).contains(&"budget".to_owned()));
 }
 
-/// A WAV file of `bytes` of silence, written in 1 MiB pieces.
-fn write_wav(path: &std::path::Path, bytes: u32) {
-    use std::io::Write;
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut header = Vec::new();
-    header.extend_from_slice(b"RIFF");
-    header.extend_from_slice(&(36 + bytes).to_le_bytes());
-    header.extend_from_slice(b"WAVEfmt ");
-    header.extend_from_slice(&16u32.to_le_bytes());
-    header.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    header.extend_from_slice(&1u16.to_le_bytes()); // mono
-    header.extend_from_slice(&16_000u32.to_le_bytes());
-    header.extend_from_slice(&32_000u32.to_le_bytes());
-    header.extend_from_slice(&2u16.to_le_bytes());
-    header.extend_from_slice(&16u16.to_le_bytes());
-    header.extend_from_slice(b"data");
-    header.extend_from_slice(&bytes.to_le_bytes());
-    f.write_all(&header).unwrap();
-    let chunk = vec![0u8; 1 << 20];
-    let mut left = bytes as usize;
-    while left > 0 {
-        let n = left.min(chunk.len());
-        f.write_all(&chunk[..n]).unwrap();
-        left -= n;
-    }
-    f.flush().unwrap();
-}
+/// A stored configuration the worker cannot read (here: detectors in a shape
+/// no version wrote, as a newer version's could be to an older worker) fails
+/// the job with a reason a person can act on; it is never processed as the
+/// default, which would store and index the transcript without its detectors.
+#[tokio::test]
+async fn unreadable_stored_configuration_fails_the_job() {
+    let env = Env::new();
+    let token = env.create_account("acme");
+    let audio = read(&env.speech("card", "my card number is 4111 1111 1111 1111, a sunny day"));
+    let config = json!({"prediction": {"detectors": [
+        {"detectorName": "PCI", "redactor": {"transcript": {"replacement": "[redacted]"}}},
+    ]}});
+    let server = env.start_with(&["--workers", "0"]);
+    let id = server
+        .upload_ok(&token, audio, Some(&config.to_string()), None)
+        .await;
+    assert!(server.stop());
+    env.sql(&format!(
+        "update media set configuration = '{{\"detectors\": {{\"v9\": [\"PCI\"]}}}}' \
+         where id = '{id}'"
+    ))
+    .await;
 
-/// Peak resident memory of a process, in KiB.
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    let server = env.start();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let progress = loop {
+        let p = server
+            .get_json(&token, &format!("/v3/media/{id}/progress"))
+            .await;
+        if p["status"] != "accepted" && p["status"] != "running" {
+            break p;
+        }
+        assert!(std::time::Instant::now() < deadline, "never ended: {p}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(progress["status"], "failed", "{progress}");
+    let error = progress["progress"]["errors"][0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("configuration cannot be read") && error.contains("Reprocess"),
+        "{error}"
+    );
+    // Nothing was recognised, stored or indexed.
+    let tasks = progress["progress"]["tasks"].as_array().unwrap();
+    assert!(tasks.iter().all(|t| t["status"] == "skipped"), "{progress}");
+    expect_error(
+        server
+            .http
+            .get(server.url(&format!("/v3/media/{id}/transcript")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        404,
+        10301,
+    )
+    .await;
+    assert!(search(&server, &token, "query=sunny").await.is_empty());
+    // The API does not render the document from a default configuration either.
+    expect_error(
+        server
+            .http
+            .get(server.url(&format!("/v3/media/{id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        500,
+        90000,
+    )
+    .await;
+    assert!(env.log().contains("stored configuration of media"));
 }
 
 /// A 400 MiB upload streams to the blob store: the server's peak memory grows
@@ -871,8 +910,8 @@ async fn large_upload_streams_with_flat_memory() {
     let server = env.start_with(&["--workers", "0"]);
     let path = env.dir.path().join("big.wav");
     let size: u32 = 400 << 20;
-    write_wav(&path, size);
-    let before = peak_rss_kib(server.pid());
+    sealscribe_testkit::wav::write_silence(&path, size);
+    let before = proc::peak_rss_kib(server.pid());
     // curl streams the file from disk, as customers upload.
     let out = Command::new("curl")
         .args([
@@ -893,7 +932,7 @@ async fn large_upload_streams_with_flat_memory() {
     );
     let body: Value = serde_json::from_slice(&out.stdout).unwrap();
     let id = body["mediaId"].as_str().unwrap();
-    let growth_mib = (peak_rss_kib(server.pid()) - before) / 1024;
+    let growth_mib = (proc::peak_rss_kib(server.pid()) - before) / 1024;
     assert!(
         growth_mib < 64,
         "peak RSS grew by {growth_mib} MiB for a 400 MiB upload"

@@ -14,12 +14,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sealscribe_domain::MediaId;
-use sealscribe_domain::media::{DeliveryAttempt, DeliveryStatus, Failure, JobClaim, JobKind, Task};
-use sqlx::{Postgres, Row, Transaction};
+use sealscribe_domain::media::{DeliveryAttempt, DeliveryStatus, Failure, JobClaim, Task};
+use sqlx::{Postgres, Transaction};
 
 use super::PgDb;
 use super::media::reindex;
-use crate::codec::{from_json, json, parse_id};
+use crate::codec::{claim_from_row, from_json, job_count_from_row, json};
 use crate::{DeliveryOutcome, Finished, JobCount, JobQueue, StoreError};
 
 /// How a transaction ending a job holds the media row.
@@ -74,15 +74,7 @@ impl JobQueue for PgDb {
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(JobCount {
-                    kind: row.try_get("kind")?,
-                    state: row.try_get("s")?,
-                    count: u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0),
-                })
-            })
-            .collect()
+        rows.iter().map(job_count_from_row).collect()
     }
 
     async fn claim_job(
@@ -107,16 +99,7 @@ impl JobQueue for PgDb {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let kind: String = row.try_get("kind")?;
-        let attempts: i64 = row.try_get("attempts")?;
-        Ok(Some(JobClaim {
-            job_id: row.try_get("id")?,
-            media_id: parse_id(row.try_get::<&str, _>("media_id")?)?,
-            kind: JobKind::parse(&kind, row.try_get("arg")?)
-                .ok_or_else(|| StoreError::Internal(format!("unknown job kind {kind:?}")))?,
-            attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
-        }))
+        row.as_ref().map(claim_from_row).transpose()
     }
 
     async fn renew_lease(

@@ -24,10 +24,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sealscribe_domain::{Account, AccountId, PublicKeyId, PublicKeyRecord, TokenHash, TokenRecord};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row};
 
-use crate::codec::parse_id;
+use crate::codec::{account_from_row, parse_id, public_key_from_row, token_from_row};
 use crate::{Db, RevokeOutcome, StoreError, redact_url};
 
 mod jobs;
@@ -83,14 +83,6 @@ impl PgDb {
             })?;
         Ok(Self { pool, options })
     }
-}
-
-fn account_from_row(row: &PgRow) -> Result<Account, StoreError> {
-    Ok(Account {
-        id: parse_id(row.try_get::<&str, _>("id")?)?,
-        name: row.try_get("name")?,
-        created_at: row.try_get("created_at")?,
-    })
 }
 
 #[async_trait]
@@ -189,16 +181,7 @@ impl Db for PgDb {
         .bind(account.to_string())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(TokenRecord {
-                    prefix: row.try_get("prefix")?,
-                    account_id: parse_id(row.try_get::<&str, _>("account_id")?)?,
-                    created_at: row.try_get("created_at")?,
-                    revoked_at: row.try_get("revoked_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(token_from_row).collect()
     }
 
     async fn revoke_token(
@@ -303,21 +286,8 @@ impl Db for PgDb {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let bits: i64 = row.try_get("bits")?;
-        Ok(Some(PublicKeyRecord {
-            id: parse_id(row.try_get::<&str, _>("id")?)?,
-            account_id: parse_id(row.try_get::<&str, _>("account_id")?)?,
-            fingerprint: row.try_get("fingerprint")?,
-            algorithm: row.try_get("algorithm")?,
-            bits: u32::try_from(bits)
-                .map_err(|_| StoreError::Internal("corrupt key size".into()))?,
-            created: row.try_get("key_created")?,
-            expires: row.try_get("key_expires")?,
-            user_ids: row.try_get("user_ids")?,
-            sha256: row.try_get("sha256")?,
-            bytes: row.try_get("bytes")?,
-            uploaded_at: row.try_get("uploaded_at")?,
-        }))
+        let user_ids = row.try_get("user_ids")?;
+        public_key_from_row(&row, user_ids).map(Some)
     }
 
     async fn delete_public_key(

@@ -3,16 +3,15 @@
 use async_trait::async_trait;
 use chrono::Utc;
 use sealscribe_domain::media::{
-    Delivery, DeliveryStatus, Encryption, EncryptionInfo, Failure, IndexEntry, MediaQuery,
-    MediaRecord, MediaSource, MediaStatus, SearchTerm, Task,
+    IndexEntry, MediaQuery, MediaRecord, MediaSource, SearchTerm, Task,
 };
 use sealscribe_domain::{AccountId, MediaId};
 use serde_json::Value;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite, Transaction};
 
 use super::SqliteDb;
-use crate::codec::{from_json, json, opt_json, parse_id, to_i64, to_u64};
+use crate::codec::{delivery_from_row, json, media_from_row, push_listing, to_i64};
 use crate::{MediaStore, NewMedia, StoreError};
 
 /// What a listing needs: the transcripts (the bulk of a row) are left out.
@@ -47,43 +46,6 @@ pub(crate) fn fts5_query(terms: &[SearchTerm]) -> Option<String> {
     }
 }
 
-pub(crate) fn media_from_row(row: &SqliteRow) -> Result<MediaRecord, StoreError> {
-    let status: String = row.try_get("status")?;
-    Ok(MediaRecord {
-        id: parse_id(row.try_get::<&str, _>("id")?)?,
-        account_id: parse_id(row.try_get::<&str, _>("account_id")?)?,
-        status: MediaStatus::parse(&status)
-            .ok_or_else(|| StoreError::Internal(format!("corrupt media status {status:?}")))?,
-        created_at: row.try_get("created_at")?,
-        finished_at: row.try_get("finished_at")?,
-        content_type: row.try_get("content_type")?,
-        file_name: row.try_get("file_name")?,
-        media_url: row.try_get("media_url")?,
-        size_bytes: to_u64(row.try_get("size_bytes")?),
-        length_ms: to_u64(row.try_get("length_ms")?),
-        configuration: from_json(row.try_get("configuration")?, "configuration")?,
-        metadata: opt_json(row.try_get("metadata")?, "metadata")?,
-        transcript: opt_json(row.try_get("transcript")?, "transcript")?,
-        recognised: opt_json(row.try_get("recognised")?, "transcript")?,
-        tasks: from_json(row.try_get("tasks")?, "tasks")?,
-        failure: opt_json::<Failure>(row.try_get("failure")?, "failure")?,
-        searchable: row.try_get("searchable")?,
-        encryption: match opt_json::<EncryptionInfo>(row.try_get("encryption")?, "encryption")? {
-            None => None,
-            Some(info) => Some(Encryption {
-                info,
-                pinned_key: row
-                    .try_get::<Option<Vec<u8>>, _>("pinned_key")?
-                    .unwrap_or_default(),
-                seal_key: row.try_get("seal_key")?,
-                sealed_input: row.try_get("sealed_input")?,
-            }),
-        },
-        prediction: opt_json(row.try_get("prediction")?, "prediction")?,
-        deliveries: Vec::new(),
-    })
-}
-
 /// Loads a single media item with its callback deliveries.
 async fn media_with_deliveries(
     pool: &sqlx::SqlitePool,
@@ -96,16 +58,10 @@ async fn media_with_deliveries(
             .bind(media.id.to_string())
             .fetch_all(pool)
             .await?;
-    for r in rows {
-        let status: String = r.try_get("status")?;
-        media.deliveries.push(Delivery {
-            index: u32::try_from(r.try_get::<i64, _>("idx")?).unwrap_or(u32::MAX),
-            status: DeliveryStatus::parse(&status).ok_or_else(|| {
-                StoreError::Internal(format!("corrupt delivery status {status:?}"))
-            })?,
-            attempts: from_json(r.try_get("attempts")?, "delivery attempts")?,
-        });
-    }
+    media.deliveries = rows
+        .iter()
+        .map(delivery_from_row)
+        .collect::<Result<_, _>>()?;
     Ok(Some(media))
 }
 
@@ -238,30 +194,7 @@ impl MediaStore for SqliteDb {
                     .push(")");
             }
         }
-        if let Some(ext) = &q.external_id {
-            sql.push(" and external_id = ").push_bind(ext.clone());
-        }
-        if let Some(t) = q.on_or_after {
-            sql.push(" and created_at >= ").push_bind(t);
-        }
-        if let Some(t) = q.on_or_before {
-            sql.push(" and created_at <= ").push_bind(t);
-        }
-        let (forward, backward) = if q.ascending { (">", "<") } else { ("<", ">") };
-        for (cursor, op) in [(q.after, forward), (q.before, backward)] {
-            if let Some(cursor) = cursor {
-                sql.push(format!(
-                    " and (created_at, id) {op} (select created_at, id from media where id = "
-                ))
-                .push_bind(cursor.to_string())
-                .push(" and account_id = ")
-                .push_bind(account.clone())
-                .push(")");
-            }
-        }
-        let order = if q.ascending { "asc" } else { "desc" };
-        sql.push(format!(" order by created_at {order}, id {order} limit "))
-            .push_bind(i64::from(q.limit));
+        push_listing(&mut sql, &account, q);
         let rows = sql.build().fetch_all(&self.pool).await?;
         rows.iter().map(media_from_row).collect()
     }

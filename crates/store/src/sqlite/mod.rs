@@ -13,7 +13,7 @@ use sealscribe_domain::{Account, AccountId, PublicKeyId, PublicKeyRecord, TokenH
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
-use crate::codec::parse_id;
+use crate::codec::{account_from_row, from_json, parse_id, public_key_from_row, token_from_row};
 use crate::{Db, RevokeOutcome, StoreError};
 
 mod jobs;
@@ -48,14 +48,6 @@ impl SqliteDb {
             .await?;
         Ok(Self { pool })
     }
-}
-
-fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError> {
-    Ok(Account {
-        id: parse_id(row.try_get::<&str, _>("id")?)?,
-        name: row.try_get("name")?,
-        created_at: row.try_get("created_at")?,
-    })
 }
 
 #[async_trait]
@@ -142,16 +134,7 @@ impl Db for SqliteDb {
         .bind(account.to_string())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(TokenRecord {
-                    prefix: row.try_get("prefix")?,
-                    account_id: parse_id(row.try_get::<&str, _>("account_id")?)?,
-                    created_at: row.try_get("created_at")?,
-                    revoked_at: row.try_get("revoked_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(token_from_row).collect()
     }
 
     async fn revoke_token(
@@ -255,22 +238,8 @@ impl Db for SqliteDb {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let user_ids: String = row.try_get("user_ids")?;
-        let bits: i64 = row.try_get("bits")?;
-        Ok(Some(PublicKeyRecord {
-            id: parse_id(row.try_get::<&str, _>("id")?)?,
-            account_id: parse_id(row.try_get::<&str, _>("account_id")?)?,
-            fingerprint: row.try_get("fingerprint")?,
-            algorithm: row.try_get("algorithm")?,
-            bits: u32::try_from(bits)
-                .map_err(|_| StoreError::Internal("corrupt key size".into()))?,
-            created: row.try_get("key_created")?,
-            expires: row.try_get("key_expires")?,
-            user_ids: serde_json::from_str(&user_ids)
-                .map_err(|e| StoreError::Internal(format!("corrupt user ids: {e}")))?,
-            sha256: row.try_get("sha256")?,
-            bytes: row.try_get("bytes")?,
-            uploaded_at: row.try_get("uploaded_at")?,
-        }))
+        let user_ids = from_json(&user_ids, "user ids")?;
+        public_key_from_row(&row, user_ids).map(Some)
     }
 
     async fn delete_public_key(

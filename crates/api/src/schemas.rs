@@ -1,4 +1,5 @@
-//! The shapes of request and response bodies, for the OpenAPI document.
+//! The shapes of request and response bodies: built by the handlers, described by the
+//! OpenAPI document. At the bottom of the crate, so that both can use it.
 //!
 //! Two kinds of types live here:
 //! - **typed responses** (`Serialize + ToSchema`): the handlers of this crate
