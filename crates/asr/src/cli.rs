@@ -39,12 +39,13 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<()> {
     let transcript = engine
         .recognise(&pcm)
         .with_context(|| format!("recognition of {} failed", args.file.display()))?;
+    // Plain text is the rendition `GET …/transcript/text` serves (it ends with its own newline).
     let rendered = if args.json {
-        serde_json::to_string_pretty(&transcript)?
+        serde_json::to_string_pretty(&transcript)? + "\n"
     } else {
         transcript.text()
     };
-    match writeln!(std::io::stdout().lock(), "{rendered}") {
+    match std::io::stdout().lock().write_all(rendered.as_bytes()) {
         // `sealscribe transcribe f --json | head` is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => Ok(r?),

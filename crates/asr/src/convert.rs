@@ -17,6 +17,9 @@
 //!   vocabulary is in GPT-2's byte-to-unicode alphabet), then the tensors with dims reversed.
 //!   Matrices keep their f16 (or f32) type; biases, norms, conv biases and positional
 //!   embeddings are f32, as whisper.cpp allocates them.
+//! * Which variable becomes which tensor is a table, not code: per-block tables (`SELF_ATTENTION`,
+//!   `CROSS_ATTENTION`, `FFN`, …) of `(CTranslate2 name, ggml name, row block, kind)` rows,
+//!   laid out for every layer by `tensor_map` and written by one loop, in whisper.cpp's order.
 //!
 //! Every length is checked against the file, so a truncated or damaged `model.bin` is rejected
 //! with a message naming the variable and offset instead of producing a model that crashes later.
@@ -513,200 +516,37 @@ pub fn convert_ct2_to_ggml(ct2_dir: &Path, out: &Path) -> Result<GgmlSummary, As
         w.raw(t)?;
     }
 
-    // Copies one CTranslate2 variable (optionally a row block of it) to a ggml tensor.
-    // `matrix`: stored in the model's weight type; otherwise f32.
-    let put = |w: &mut Writer<_>,
-               src: &str,
-               dst: &str,
-               block: Option<(usize, usize)>,
-               matrix: bool,
-               dims_override: Option<Vec<usize>>|
-     -> Result<(), AsrError> {
-        let v = m.var(src)?;
-        let bytes = m.bytes(v);
-        let (bytes, mut dims) = match block {
-            None => (bytes, v.dims.clone()),
-            Some((i, n)) => {
-                let rows = v.dims[0];
-                if rows % n != 0 {
-                    return Err(AsrError::invalid(
-                        &model_path,
-                        format!("{src} has {rows} rows, not divisible into {n} blocks"),
-                    ));
+    // Every tensor of the map: a CTranslate2 variable, or a row block of a fused one.
+    for (src_prefix, dst_prefix, tensors) in tensor_map(n_audio_layer, n_text_layer) {
+        for t in tensors {
+            let src = format!("{src_prefix}/{}", t.src);
+            let dst = format!("{dst_prefix}.{}", t.dst);
+            let v = m.var(&src)?;
+            let bytes = m.bytes(v);
+            let (bytes, mut dims) = match t.block {
+                None => (bytes, v.dims.clone()),
+                Some((i, n)) => {
+                    let rows = v.dims[0];
+                    if rows % n != 0 {
+                        return Err(AsrError::invalid(
+                            &model_path,
+                            format!("{src} has {rows} rows, not divisible into {n} blocks"),
+                        ));
+                    }
+                    let len = bytes.len() / n;
+                    let mut d = v.dims.clone();
+                    d[0] = rows / n;
+                    (&bytes[i * len..(i + 1) * len], d)
                 }
-                let len = bytes.len() / n;
-                let mut d = v.dims.clone();
-                d[0] = rows / n;
-                (&bytes[i * len..(i + 1) * len], d)
+            };
+            if t.kind == ConvBias {
+                dims = vec![n_audio_state, 1];
             }
-        };
-        if let Some(d) = dims_override {
-            dims = d;
+            let want_f16 = t.kind == Matrix && f16;
+            let data = encode(&model_path, &src, bytes, v.dtype, want_f16)?;
+            w.tensor(&dst, &dims, want_f16, &data)?;
         }
-        let want_f16 = matrix && f16;
-        let data = encode(&model_path, src, bytes, v.dtype, want_f16)?;
-        w.tensor(dst, &dims, want_f16, &data)
-    };
-
-    // Encoder.
-    put(
-        &mut w,
-        "encoder/position_encodings/encodings",
-        "encoder.positional_embedding",
-        None,
-        false,
-        None,
-    )?;
-    put(
-        &mut w,
-        "encoder/conv1/weight",
-        "encoder.conv1.weight",
-        None,
-        true,
-        None,
-    )?;
-    put(
-        &mut w,
-        "encoder/conv1/bias",
-        "encoder.conv1.bias",
-        None,
-        false,
-        Some(vec![n_audio_state, 1]),
-    )?;
-    put(
-        &mut w,
-        "encoder/conv2/weight",
-        "encoder.conv2.weight",
-        None,
-        true,
-        None,
-    )?;
-    put(
-        &mut w,
-        "encoder/conv2/bias",
-        "encoder.conv2.bias",
-        None,
-        false,
-        Some(vec![n_audio_state, 1]),
-    )?;
-    for i in 0..n_audio_layer {
-        let s = format!("encoder/layer_{i}");
-        let d = format!("encoder.blocks.{i}");
-        layer_norm(
-            &put,
-            &mut w,
-            &format!("{s}/self_attention/layer_norm"),
-            &format!("{d}.attn_ln"),
-        )?;
-        fused_qkv(
-            &put,
-            &mut w,
-            &format!("{s}/self_attention"),
-            &format!("{d}.attn"),
-        )?;
-        ffn(&put, &mut w, &s, &d)?;
     }
-    layer_norm(&put, &mut w, "encoder/layer_norm", "encoder.ln_post")?;
-
-    // Decoder.
-    put(
-        &mut w,
-        "decoder/position_encodings/encodings",
-        "decoder.positional_embedding",
-        None,
-        false,
-        None,
-    )?;
-    put(
-        &mut w,
-        "decoder/embeddings/weight",
-        "decoder.token_embedding.weight",
-        None,
-        true,
-        None,
-    )?;
-    for i in 0..n_text_layer {
-        let s = format!("decoder/layer_{i}");
-        let d = format!("decoder.blocks.{i}");
-        layer_norm(
-            &put,
-            &mut w,
-            &format!("{s}/self_attention/layer_norm"),
-            &format!("{d}.attn_ln"),
-        )?;
-        fused_qkv(
-            &put,
-            &mut w,
-            &format!("{s}/self_attention"),
-            &format!("{d}.attn"),
-        )?;
-        layer_norm(
-            &put,
-            &mut w,
-            &format!("{s}/attention/layer_norm"),
-            &format!("{d}.cross_attn_ln"),
-        )?;
-        let a = format!("{s}/attention");
-        let c = format!("{d}.cross_attn");
-        put(
-            &mut w,
-            &format!("{a}/linear_0/weight"),
-            &format!("{c}.query.weight"),
-            None,
-            true,
-            None,
-        )?;
-        put(
-            &mut w,
-            &format!("{a}/linear_0/bias"),
-            &format!("{c}.query.bias"),
-            None,
-            false,
-            None,
-        )?;
-        put(
-            &mut w,
-            &format!("{a}/linear_1/weight"),
-            &format!("{c}.key.weight"),
-            Some((0, 2)),
-            true,
-            None,
-        )?;
-        put(
-            &mut w,
-            &format!("{a}/linear_1/weight"),
-            &format!("{c}.value.weight"),
-            Some((1, 2)),
-            true,
-            None,
-        )?;
-        put(
-            &mut w,
-            &format!("{a}/linear_1/bias"),
-            &format!("{c}.value.bias"),
-            Some((1, 2)),
-            false,
-            None,
-        )?;
-        put(
-            &mut w,
-            &format!("{a}/linear_2/weight"),
-            &format!("{c}.out.weight"),
-            None,
-            true,
-            None,
-        )?;
-        put(
-            &mut w,
-            &format!("{a}/linear_2/bias"),
-            &format!("{c}.out.bias"),
-            None,
-            false,
-            None,
-        )?;
-        ffn(&put, &mut w, &s, &d)?;
-    }
-    layer_norm(&put, &mut w, "decoder/layer_norm", "decoder.ln")?;
 
     let tensors = w.tensors;
     let file = w
@@ -734,152 +574,155 @@ fn dims2(m: &Ct2Model<'_>, name: &str) -> Result<(usize, usize), AsrError> {
     }
 }
 
-type Put<'a, W> = dyn Fn(
-        &mut Writer<W>,
-        &str,
-        &str,
-        Option<(usize, usize)>,
-        bool,
-        Option<Vec<usize>>,
-    ) -> Result<(), AsrError>
-    + 'a;
+// ---------------------------------------------------------------------------------------------
+// The tensor map: which CTranslate2 variable becomes which ggml tensor, in the order
+// whisper.cpp reads them.
+// ---------------------------------------------------------------------------------------------
 
-fn layer_norm<W: Write>(
-    put: &Put<'_, W>,
-    w: &mut Writer<W>,
-    src: &str,
-    dst: &str,
-) -> Result<(), AsrError> {
-    put(
-        w,
-        &format!("{src}/gamma"),
-        &format!("{dst}.weight"),
-        None,
-        false,
-        None,
-    )?;
-    put(
-        w,
-        &format!("{src}/beta"),
-        &format!("{dst}.bias"),
-        None,
-        false,
-        None,
-    )
+/// How a ggml tensor is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A weight matrix: kept in the model's weight type (f16 or f32).
+    Matrix,
+    /// A bias, norm or positional embedding: f32, as whisper.cpp allocates them.
+    F32,
+    /// A convolution bias: f32, shaped `n_audio_state × 1` as whisper.cpp expects.
+    ConvBias,
 }
 
-fn fused_qkv<W: Write>(
-    put: &Put<'_, W>,
-    w: &mut Writer<W>,
-    src: &str,
-    dst: &str,
-) -> Result<(), AsrError> {
-    let (lw, lb) = (
-        format!("{src}/linear_0/weight"),
-        format!("{src}/linear_0/bias"),
-    );
-    put(
-        w,
-        &lw,
-        &format!("{dst}.query.weight"),
-        Some((0, 3)),
-        true,
-        None,
-    )?;
-    put(
-        w,
-        &lb,
-        &format!("{dst}.query.bias"),
-        Some((0, 3)),
-        false,
-        None,
-    )?;
-    put(
-        w,
-        &lw,
-        &format!("{dst}.key.weight"),
-        Some((1, 3)),
-        true,
-        None,
-    )?;
-    put(
-        w,
-        &lw,
-        &format!("{dst}.value.weight"),
-        Some((2, 3)),
-        true,
-        None,
-    )?;
-    put(
-        w,
-        &lb,
-        &format!("{dst}.value.bias"),
-        Some((2, 3)),
-        false,
-        None,
-    )?;
-    put(
-        w,
-        &format!("{src}/linear_1/weight"),
-        &format!("{dst}.out.weight"),
-        None,
-        true,
-        None,
-    )?;
-    put(
-        w,
-        &format!("{src}/linear_1/bias"),
-        &format!("{dst}.out.bias"),
-        None,
-        false,
-        None,
-    )
+/// One ggml tensor and the CTranslate2 variable it is copied from.
+#[derive(Clone, Copy, Debug)]
+struct Tensor {
+    /// CTranslate2 variable, relative to its group's prefix (`encoder/layer_3` …).
+    src: &'static str,
+    /// ggml tensor name, relative to its group's prefix (`encoder.blocks.3` …).
+    dst: &'static str,
+    /// For a fused variable: row block `.0` of `.1` equal blocks; `None` for all of it.
+    block: Option<(usize, usize)>,
+    kind: Kind,
 }
 
-fn ffn<W: Write>(
-    put: &Put<'_, W>,
-    w: &mut Writer<W>,
-    src: &str,
-    dst: &str,
-) -> Result<(), AsrError> {
-    layer_norm(
-        put,
-        w,
-        &format!("{src}/ffn/layer_norm"),
-        &format!("{dst}.mlp_ln"),
-    )?;
-    put(
-        w,
-        &format!("{src}/ffn/linear_0/weight"),
-        &format!("{dst}.mlp.0.weight"),
-        None,
-        true,
-        None,
-    )?;
-    put(
-        w,
-        &format!("{src}/ffn/linear_0/bias"),
-        &format!("{dst}.mlp.0.bias"),
-        None,
-        false,
-        None,
-    )?;
-    put(
-        w,
-        &format!("{src}/ffn/linear_1/weight"),
-        &format!("{dst}.mlp.2.weight"),
-        None,
-        true,
-        None,
-    )?;
-    put(
-        w,
-        &format!("{src}/ffn/linear_1/bias"),
-        &format!("{dst}.mlp.2.bias"),
-        None,
-        false,
-        None,
-    )
+const fn whole(src: &'static str, dst: &'static str, kind: Kind) -> Tensor {
+    Tensor {
+        src,
+        dst,
+        block: None,
+        kind,
+    }
+}
+
+const fn part(src: &'static str, dst: &'static str, i: usize, n: usize, kind: Kind) -> Tensor {
+    Tensor {
+        src,
+        dst,
+        block: Some((i, n)),
+        kind,
+    }
+}
+
+use Kind::{ConvBias, F32, Matrix};
+
+/// Before the encoder layers: positional embedding and the two input convolutions.
+#[rustfmt::skip]
+const ENCODER_STEM: &[Tensor] = &[
+    whole("position_encodings/encodings", "positional_embedding", F32),
+    whole("conv1/weight", "conv1.weight", Matrix),
+    whole("conv1/bias", "conv1.bias", ConvBias),
+    whole("conv2/weight", "conv2.weight", Matrix),
+    whole("conv2/bias", "conv2.bias", ConvBias),
+];
+
+/// Self-attention: query/key/value fused in `linear_0` (three row blocks); the key bias is
+/// CTranslate2's zeros, dropped.
+#[rustfmt::skip]
+const SELF_ATTENTION: &[Tensor] = &[
+    whole("self_attention/layer_norm/gamma", "attn_ln.weight", F32),
+    whole("self_attention/layer_norm/beta", "attn_ln.bias", F32),
+    part("self_attention/linear_0/weight", "attn.query.weight", 0, 3, Matrix),
+    part("self_attention/linear_0/bias", "attn.query.bias", 0, 3, F32),
+    part("self_attention/linear_0/weight", "attn.key.weight", 1, 3, Matrix),
+    part("self_attention/linear_0/weight", "attn.value.weight", 2, 3, Matrix),
+    part("self_attention/linear_0/bias", "attn.value.bias", 2, 3, F32),
+    whole("self_attention/linear_1/weight", "attn.out.weight", Matrix),
+    whole("self_attention/linear_1/bias", "attn.out.bias", F32),
+];
+
+/// Cross-attention (decoder only): key/value fused in `linear_1` (two row blocks); the key bias
+/// is dropped.
+#[rustfmt::skip]
+const CROSS_ATTENTION: &[Tensor] = &[
+    whole("attention/layer_norm/gamma", "cross_attn_ln.weight", F32),
+    whole("attention/layer_norm/beta", "cross_attn_ln.bias", F32),
+    whole("attention/linear_0/weight", "cross_attn.query.weight", Matrix),
+    whole("attention/linear_0/bias", "cross_attn.query.bias", F32),
+    part("attention/linear_1/weight", "cross_attn.key.weight", 0, 2, Matrix),
+    part("attention/linear_1/weight", "cross_attn.value.weight", 1, 2, Matrix),
+    part("attention/linear_1/bias", "cross_attn.value.bias", 1, 2, F32),
+    whole("attention/linear_2/weight", "cross_attn.out.weight", Matrix),
+    whole("attention/linear_2/bias", "cross_attn.out.bias", F32),
+];
+
+/// The feed-forward block of every layer.
+#[rustfmt::skip]
+const FFN: &[Tensor] = &[
+    whole("ffn/layer_norm/gamma", "mlp_ln.weight", F32),
+    whole("ffn/layer_norm/beta", "mlp_ln.bias", F32),
+    whole("ffn/linear_0/weight", "mlp.0.weight", Matrix),
+    whole("ffn/linear_0/bias", "mlp.0.bias", F32),
+    whole("ffn/linear_1/weight", "mlp.2.weight", Matrix),
+    whole("ffn/linear_1/bias", "mlp.2.bias", F32),
+];
+
+/// After the encoder layers: the final layer norm.
+#[rustfmt::skip]
+const ENCODER_END: &[Tensor] = &[
+    whole("layer_norm/gamma", "ln_post.weight", F32),
+    whole("layer_norm/beta", "ln_post.bias", F32),
+];
+
+/// Before the decoder layers: positional and token embeddings.
+#[rustfmt::skip]
+const DECODER_STEM: &[Tensor] = &[
+    whole("position_encodings/encodings", "positional_embedding", F32),
+    whole("embeddings/weight", "token_embedding.weight", Matrix),
+];
+
+/// After the decoder layers: the final layer norm.
+#[rustfmt::skip]
+const DECODER_END: &[Tensor] = &[
+    whole("layer_norm/gamma", "ln.weight", F32),
+    whole("layer_norm/beta", "ln.bias", F32),
+];
+
+const ENCODER_LAYER: &[&[Tensor]] = &[SELF_ATTENTION, FFN];
+const DECODER_LAYER: &[&[Tensor]] = &[SELF_ATTENTION, CROSS_ATTENTION, FFN];
+
+/// Every tensor of a model with these layer counts, in file order, as `(CTranslate2 prefix,
+/// ggml prefix, tensors)` groups.
+fn tensor_map(
+    n_audio_layer: usize,
+    n_text_layer: usize,
+) -> Vec<(String, String, &'static [Tensor])> {
+    let layers = |side: &str, n: usize, groups: &'static [&'static [Tensor]]| {
+        let side = side.to_owned();
+        (0..n).flat_map(move |i| {
+            let side = side.clone();
+            groups.iter().map(move |g| {
+                (
+                    format!("{side}/layer_{i}"),
+                    format!("{side}.blocks.{i}"),
+                    *g,
+                )
+            })
+        })
+    };
+    let top = |side: &str, g: &'static [Tensor]| (side.to_owned(), side.to_owned(), g);
+    std::iter::once(top("encoder", ENCODER_STEM))
+        .chain(layers("encoder", n_audio_layer, ENCODER_LAYER))
+        .chain([top("encoder", ENCODER_END), top("decoder", DECODER_STEM)])
+        .chain(layers("decoder", n_text_layer, DECODER_LAYER))
+        .chain([top("decoder", DECODER_END)])
+        .collect()
 }
 
 #[cfg(test)]
@@ -927,6 +770,38 @@ mod tests {
             f[1]
         );
         assert_eq!(f[..201].iter().filter(|&&v| v > 0.0).count(), 1);
+    }
+
+    /// The tensor map covers every tensor whisper.cpp loads, once each, in its order:
+    /// 5 + 15 per encoder layer + 2 + 2 + 24 per decoder layer + 2 (167 for tiny, 4 + 4 layers).
+    #[test]
+    fn tensor_map_names_every_tensor_once() {
+        let names: Vec<(String, String)> = tensor_map(4, 4)
+            .into_iter()
+            .flat_map(|(src, dst, ts)| {
+                ts.iter()
+                    .map(move |t| (format!("{src}/{}", t.src), format!("{dst}.{}", t.dst)))
+            })
+            .collect();
+        assert_eq!(names.len(), 167);
+        let unique: std::collections::BTreeSet<&str> =
+            names.iter().map(|(_, d)| d.as_str()).collect();
+        assert_eq!(unique.len(), names.len());
+        assert_eq!(
+            names[0],
+            (
+                "encoder/position_encodings/encodings".into(),
+                "encoder.positional_embedding".into()
+            )
+        );
+        assert_eq!(
+            names[5].1, "encoder.blocks.0.attn_ln.weight",
+            "layers follow the stem"
+        );
+        assert_eq!(
+            names.last().unwrap(),
+            &("decoder/layer_norm/beta".into(), "decoder.ln.bias".into())
+        );
     }
 
     /// A file that is not CTranslate2 is rejected with a clear reason, not a panic.

@@ -23,7 +23,9 @@ use whisper_rs::{
 };
 
 use crate::media::{MediaInfo, SAMPLE_RATE};
-use crate::transcript::{RawToken, Transcript, Word, normalised, words_from_tokens};
+use sealscribe_transcript::{Transcript, Word};
+
+use crate::tokens::{RawToken, normalised, transcript_from_words, words_from_tokens};
 use crate::window::{Role, SpeechMap, is_silent, plan_windows};
 use crate::{AsrConfig, AsrError};
 
@@ -322,7 +324,7 @@ impl SpeechEngine for WhisperEngine {
             words.extend(new);
         }
         drop(guard);
-        Ok(Transcript::from_words(words))
+        Ok(transcript_from_words(words))
     }
 }
 

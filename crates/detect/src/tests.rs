@@ -1,8 +1,20 @@
 use super::*;
 
-const CARD: Detector = Detector::Pci(PciLevel::NumbersOnly);
-const PROBABLE: Detector = Detector::Pci(PciLevel::ProbableNumbers);
-const REGION: Detector = Detector::Pci(PciLevel::EntireRegion);
+/// A detector that only finds (the pipeline adds the redactors).
+const fn finder(name: DetectorName, detection_level: DetectionLevel) -> Detector {
+    Detector {
+        name,
+        detection_level,
+        replacement: None,
+        audio: None,
+    }
+}
+
+const CARD: Detector = finder(DetectorName::Pci, DetectionLevel::NumbersOnly);
+const PROBABLE: Detector = finder(DetectorName::Pci, DetectionLevel::ProbableNumbers);
+const REGION: Detector = finder(DetectorName::Pci, DetectionLevel::EntireRegion);
+const SSN: Detector = finder(DetectorName::Ssn, DetectionLevel::EntireRegion);
+const NUMBER: Detector = finder(DetectorName::Number, DetectionLevel::EntireRegion);
 
 /// Words from `w@s-e` / `w@t` / `w` tokens (untimed tokens get 1 s slots); tokens without a
 /// letter or digit are punctuation.
@@ -69,38 +81,35 @@ const WHISPER: &str = "My@0-500 card@600-900 number@1000-1200 is@1300-1500 4532@
 fn whisper_card_and_ssn() {
     let words = ws(WHISPER);
     for level in [
-        PciLevel::NumbersOnly,
-        PciLevel::ProbableNumbers,
-        PciLevel::EntireRegion,
+        DetectionLevel::NumbersOnly,
+        DetectionLevel::ProbableNumbers,
+        DetectionLevel::EntireRegion,
     ] {
-        let d = detect(&words, &Detector::Pci(level));
+        let d = detect(&words, &finder(DetectorName::Pci, level));
         assert_eq!(d.len(), 1, "{level:?}");
         assert_eq!((d[0].first, d[0].last, d[0].s, d[0].e), (4, 10, 3290, 8630));
         assert_eq!((d[0].detector, d[0].label), ("PCI", "Credit card number"));
     }
-    let d = detect(&words, &Detector::Ssn);
+    let d = detect(&words, &SSN);
     assert_eq!(d.len(), 1);
     assert_eq!(
         (d[0].first, d[0].last, d[0].s, d[0].e),
         (18, 20, 11040, 14500)
     );
     assert_eq!(
-        found(WHISPER, Detector::Number),
+        found(WHISPER, NUMBER),
         ["4532 , 0151 , 1283 , 0366", "53622 , 4187"]
     );
 }
 
 #[test]
 fn whisper_shapes() {
-    assert_eq!(found("it is 536-22-4187 .", Detector::Ssn), ["536-22-4187"]);
-    assert_eq!(found("219 , 09 , 9999", Detector::Ssn), ["219 , 09 , 9999"]);
-    assert_eq!(found("123456789", Detector::Ssn), ["123456789"]);
+    assert_eq!(found("it is 536-22-4187 .", SSN), ["536-22-4187"]);
+    assert_eq!(found("219 , 09 , 9999", SSN), ["219 , 09 , 9999"]);
+    assert_eq!(found("123456789", SSN), ["123456789"]);
     // Eight digits: not an SSN, still a number.
-    assert!(found("219 , 09 , 999 ,", Detector::Ssn).is_empty());
-    assert_eq!(
-        found("219 , 09 , 999 ,", Detector::Number),
-        ["219 , 09 , 999"]
-    );
+    assert!(found("219 , 09 , 999 ,", SSN).is_empty());
+    assert_eq!(found("219 , 09 , 999 ,", NUMBER), ["219 , 09 , 999"]);
     // A repeated trailing digit inside one word: 4111 1111 1111 1111 + "111".
     assert_eq!(
         found("card 4111111111111111111 ok", CARD),
@@ -114,7 +123,7 @@ fn whisper_shapes() {
     let garbled = "is 6-011-0-0-0-0-0-9-013-94424 .";
     assert!(found(garbled, CARD).is_empty());
     assert_eq!(found(garbled, PROBABLE), ["6-011-0-0-0-0-0-9-013-94424"]);
-    assert_eq!(found("4-1-1-1", Detector::Number), ["4-1-1-1"]);
+    assert_eq!(found("4-1-1-1", NUMBER), ["4-1-1-1"]);
     assert!(found("4-1-1-1", CARD).is_empty());
 }
 
@@ -206,7 +215,7 @@ fn entire_region_covers_expiry_and_code() {
 
 #[test]
 fn ssn_rules() {
-    assert_eq!(found("123-45-6789", Detector::Ssn), ["123-45-6789"]);
+    assert_eq!(found("123-45-6789", SSN), ["123-45-6789"]);
     for bad in [
         "000-12-3456",
         "666-12-3456",
@@ -214,35 +223,29 @@ fn ssn_rules() {
         "123-00-4567",
         "123-45-0000",
     ] {
-        assert!(found(bad, Detector::Ssn).is_empty(), "{bad}");
+        assert!(found(bad, SSN).is_empty(), "{bad}");
     }
     // Ten digits is a phone number, not an SSN.
-    assert!(found("call 555-123-4567 now", Detector::Ssn).is_empty());
-    assert!(found("536 22 4187 1", Detector::Ssn).is_empty());
+    assert!(found("call 555-123-4567 now", SSN).is_empty());
+    assert!(found("536 22 4187 1", SSN).is_empty());
     assert_eq!(
-        found("five three six two two four one eight seven", Detector::Ssn).len(),
+        found("five three six two two four one eight seven", SSN).len(),
         1
     );
 }
 
 #[test]
 fn number_detector() {
-    assert_eq!(
-        found("room 123 or 4532 , not 12", Detector::Number),
-        ["123", "4532"]
-    );
-    assert!(found("one of them , two of them", Detector::Number).is_empty());
-    assert!(found("I am forty. Two three of them", Detector::Number).is_empty());
-    assert_eq!(
-        found("I am forty two three", Detector::Number),
-        ["forty two three"]
-    );
-    assert_eq!(found("triple one", Detector::Number), ["triple one"]);
+    assert_eq!(found("room 123 or 4532 , not 12", NUMBER), ["123", "4532"]);
+    assert!(found("one of them , two of them", NUMBER).is_empty());
+    assert!(found("I am forty. Two three of them", NUMBER).is_empty());
+    assert_eq!(found("I am forty two three", NUMBER), ["forty two three"]);
+    assert_eq!(found("triple one", NUMBER), ["triple one"]);
 }
 
 #[test]
 fn odd_input_never_panics() {
-    for d in [CARD, PROBABLE, REGION, Detector::Ssn, Detector::Number] {
+    for d in [CARD, PROBABLE, REGION, SSN, NUMBER] {
         assert!(detect(&[], &d).is_empty());
         for spec in [
             "double",
@@ -257,13 +260,13 @@ fn odd_input_never_panics() {
     let mut turn = ws("Agent 123");
     turn[0].m = Some("turn".into());
     turn[1].m = Some("turn".into());
-    assert!(detect(&turn, &Detector::Number).is_empty());
+    assert!(detect(&turn, &NUMBER).is_empty());
     assert_eq!(
-        PciLevel::from_v3("probableNumbers"),
-        Some(PciLevel::ProbableNumbers)
+        DetectionLevel::from_v3("probableNumbers"),
+        Some(DetectionLevel::ProbableNumbers)
     );
-    assert_eq!(PciLevel::from_v3("bogus"), None);
-    assert_eq!(PciLevel::default(), PciLevel::EntireRegion);
+    assert_eq!(DetectionLevel::from_v3("bogus"), None);
+    assert_eq!(DetectionLevel::default(), DetectionLevel::EntireRegion);
 }
 
 fn transcript(spec: &str) -> Transcript {
@@ -310,7 +313,7 @@ fn redacted_transcript_has_no_card_or_ssn_digits() {
         confidence: 0.9,
         words: ws(WHISPER),
     };
-    let spans: Vec<(usize, usize)> = [REGION, Detector::Ssn]
+    let spans: Vec<(usize, usize)> = [REGION, SSN]
         .iter()
         .flat_map(|d| detect(&t.words, d))
         .map(|d| d.span())

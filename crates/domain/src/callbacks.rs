@@ -13,12 +13,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::configuration::{CallbackConfig, FEATURE_NOT_SUPPORTED, InputError, excerpt};
-
-pub const URL_MISSING: u32 = 60001;
-pub const URL_INVALID: u32 = 60002;
-pub const INVALID_VALUE: u32 = 60003;
-pub const INVALID_METHOD: u32 = 60011;
+use crate::codes::{
+    CALLBACK_INVALID_METHOD, CALLBACK_INVALID_VALUE, CALLBACK_URL_INVALID, CALLBACK_URL_MISSING,
+    UNSUPPORTED_FEATURE,
+};
+use crate::input::{InputError, excerpt};
 
 /// Sections of the media document an `analytics` callback may `include`.
 pub const INCLUDABLE: &[&str] = &[
@@ -137,6 +136,37 @@ pub fn display_url(url: &str) -> String {
     }
 }
 
+/// One `publish.callbacks[]` item (reference §5) as sent; see [`validate`].
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CallbackConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// `POST` | `PUT` (either case).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// `analytics` | `transcript` | `media`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<Vec<String>>,
+    /// For `transcript`: `json` | `text` | `srt` | `dfxp` | `webvtt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// For `media`: `original` | `redacted-audio`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
+    /// S3 delivery: IAM role ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// S3 delivery: folder prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prepend_folder: Option<String>,
+    /// S3 delivery flag from the v3 prose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_delivery: Option<bool>,
+}
+
 fn bad(code: u32, message: String) -> InputError {
     InputError::new(code, message)
 }
@@ -167,7 +197,7 @@ fn validate_one(i: usize, c: &CallbackConfig, redacts_audio: bool) -> Result<Cal
     ] {
         if present {
             return Err(bad(
-                FEATURE_NOT_SUPPORTED,
+                UNSUPPORTED_FEATURE,
                 format!(
                     "`{at}.{name}`: delivery into S3 buckets is not supported; give an https \
                      `url` (a pre-signed S3 URL works) and leave out `{name}`."
@@ -178,7 +208,7 @@ fn validate_one(i: usize, c: &CallbackConfig, redacts_audio: bool) -> Result<Cal
     let url = match c.url.as_deref().map(str::trim) {
         None | Some("") => {
             return Err(bad(
-                URL_MISSING,
+                CALLBACK_URL_MISSING,
                 format!("`{at}` needs a `url`: the https address to deliver the results to."),
             ));
         }
@@ -186,13 +216,13 @@ fn validate_one(i: usize, c: &CallbackConfig, redacts_audio: bool) -> Result<Cal
     };
     let parsed = url::Url::parse(url).map_err(|e| {
         bad(
-            URL_INVALID,
+            CALLBACK_URL_INVALID,
             format!("`{at}.url` is not a valid URL ({e}); give an https URL."),
         )
     })?;
     if !matches!(parsed.scheme(), "https" | "http") || parsed.host().is_none() {
         return Err(bad(
-            URL_INVALID,
+            CALLBACK_URL_INVALID,
             format!(
                 "`{at}.url` must be an https (or http) URL with a host, not `{}`.",
                 excerpt(&display_url(url), 64)
@@ -205,7 +235,7 @@ fn validate_one(i: usize, c: &CallbackConfig, redacts_audio: bool) -> Result<Cal
         Some(m) if m.eq_ignore_ascii_case("put") => Method::Put,
         Some(m) => {
             return Err(bad(
-                INVALID_METHOD,
+                CALLBACK_INVALID_METHOD,
                 format!(
                     "`{at}.method` `{}` is not allowed; use POST or PUT.",
                     excerpt(m, 16)
@@ -216,7 +246,7 @@ fn validate_one(i: usize, c: &CallbackConfig, redacts_audio: bool) -> Result<Cal
     let kind = c.kind.as_deref().map(str::trim).unwrap_or("analytics");
     let misplaced = |field: &str, kinds: &str| {
         bad(
-            INVALID_VALUE,
+            CALLBACK_INVALID_VALUE,
             format!("`{at}.{field}` only applies to `type` {kinds}; remove it."),
         )
     };
@@ -232,7 +262,7 @@ fn validate_one(i: usize, c: &CallbackConfig, redacts_audio: bool) -> Result<Cal
                 && let Some(x) = inc.iter().find(|x| !INCLUDABLE.contains(&x.as_str()))
             {
                 return Err(bad(
-                    INVALID_VALUE,
+                    CALLBACK_INVALID_VALUE,
                     format!(
                         "`{at}.include` has `{}`, which is not a section of the media \
                              document; use any of {}.",
@@ -260,7 +290,7 @@ fn validate_one(i: usize, c: &CallbackConfig, redacts_audio: bool) -> Result<Cal
                 Some(f) if f.eq_ignore_ascii_case("webvtt") => TranscriptFormat::Webvtt,
                 Some(f) if f.eq_ignore_ascii_case("dfxp") => {
                     return Err(bad(
-                        FEATURE_NOT_SUPPORTED,
+                        UNSUPPORTED_FEATURE,
                         format!(
                             "`{at}.format` dfxp is not supported; use json, text, srt or webvtt."
                         ),
@@ -268,7 +298,7 @@ fn validate_one(i: usize, c: &CallbackConfig, redacts_audio: bool) -> Result<Cal
                 }
                 Some(f) => {
                     return Err(bad(
-                        INVALID_VALUE,
+                        CALLBACK_INVALID_VALUE,
                         format!(
                             "`{at}.format` `{}` is not a transcript format; use json, text, \
                              srt or webvtt.",
@@ -291,7 +321,7 @@ fn validate_one(i: usize, c: &CallbackConfig, redacts_audio: bool) -> Result<Cal
                 Some("redacted-audio" | "redacted") if redacts_audio => MediaStream::Redacted,
                 Some("redacted-audio" | "redacted") => {
                     return Err(bad(
-                        INVALID_VALUE,
+                        CALLBACK_INVALID_VALUE,
                         format!(
                             "`{at}.stream` asks for the redacted audio, but no detector has a \
                              `redactor.audio`; add one, or send the `original` stream."
@@ -300,7 +330,7 @@ fn validate_one(i: usize, c: &CallbackConfig, redacts_audio: bool) -> Result<Cal
                 }
                 Some(s) => {
                     return Err(bad(
-                        INVALID_VALUE,
+                        CALLBACK_INVALID_VALUE,
                         format!(
                             "`{at}.stream` `{}` is not a stream; use original or \
                              redacted-audio.",
@@ -313,7 +343,7 @@ fn validate_one(i: usize, c: &CallbackConfig, redacts_audio: bool) -> Result<Cal
         }
         other => {
             return Err(bad(
-                INVALID_VALUE,
+                CALLBACK_INVALID_VALUE,
                 format!(
                     "`{at}.type` `{}` is not a callback type; use analytics, transcript or media.",
                     excerpt(other, 16)

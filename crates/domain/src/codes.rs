@@ -1,6 +1,10 @@
 //! VoiceBase v3 error codes used by sealscribe (the `code` of an error in the
 //! v3 envelope), plus the 95xxx codes sealscribe adds for Client Supplied
 //! Encryption (contract §2.4).
+//!
+//! The one registry: every code sealscribe sends is defined here, once, and used
+//! by this name wherever it is raised, so a code cannot drift between the places
+//! that report it. Sorted by number.
 
 /// Unknown API path.
 pub const UNKNOWN_PATH: u32 = 10000;
@@ -12,8 +16,23 @@ pub const MISSING_AUTHORIZATION: u32 = 10002;
 pub const INVALID_AUTHORIZATION: u32 = 10003;
 /// The `configuration` part is not JSON.
 pub const CONFIGURATION_NOT_JSON: u32 = 10007;
-/// Unknown property in the configuration.
+/// Unknown property, or a value of the wrong type, in the configuration (or an
+/// unknown top-level property in the metadata).
 pub const UNKNOWN_PROPERTY: u32 = 10008;
+/// Invalid `priority`.
+pub const INVALID_PRIORITY: u32 = 10009;
+/// A property appears twice in the configuration.
+pub const DUPLICATE_PROPERTY: u32 = 10010;
+
+/// The `metadata` part is not parseable (or a value has the wrong type or length).
+pub const METADATA_NOT_PARSEABLE: u32 = 10107;
+/// `externalId` is empty.
+pub const EXTERNAL_ID_EMPTY: u32 = 10108;
+/// `externalId` is too long.
+pub const EXTERNAL_ID_TOO_LONG: u32 = 10109;
+/// A property appears twice in the metadata.
+pub const DUPLICATE_METADATA_FIELD: u32 = 10110;
+
 /// The media file is unreadable or has no audio.
 pub const MEDIA_UNREADABLE: u32 = 10201;
 /// Neither `media` nor `mediaUrl` (or both) supplied.
@@ -22,24 +41,44 @@ pub const MEDIA_MISSING: u32 = 10202;
 pub const MEDIA_URL_UNREACHABLE: u32 = 10203;
 /// `mediaUrl` is malformed or not allowed.
 pub const MEDIA_URL_MALFORMED: u32 = 10204;
+/// Requested resource not found.
+pub const NOT_FOUND: u32 = 10205;
 /// More than one part with the same name.
 pub const DUPLICATE_PART: u32 = 10206;
 /// Fetching `mediaUrl` returned an HTTP error.
 pub const MEDIA_URL_HTTP_ERROR: u32 = 10207;
+
 /// Transcript requested before processing finished.
 pub const TRANSCRIPT_NOT_READY: u32 = 10301;
-/// Requested resource not found.
-pub const NOT_FOUND: u32 = 10205;
+
+/// The requested language is not supported.
+pub const LANGUAGE_NOT_SUPPORTED: u32 = 10401;
+
 /// A known v3 feature sealscribe does not support.
 pub const UNSUPPORTED_FEATURE: u32 = 10601;
+
 /// Payload too large.
 pub const PAYLOAD_TOO_LARGE: u32 = 10800;
+
+/// A detector name or parameter v3 does not know, or a detector id.
+pub const INVALID_DETECTOR: u32 = 50001;
+/// A detector `redactor` that redacts nothing.
+pub const EMPTY_REDACTOR: u32 = 50007;
+
+/// A callback without `url`.
+pub const CALLBACK_URL_MISSING: u32 = 60001;
+/// A callback `url` that is not http(s), or one the server may not call.
+pub const CALLBACK_URL_INVALID: u32 = 60002;
+/// A bad callback `type`, `format`, `stream` or `include` value.
+pub const CALLBACK_INVALID_VALUE: u32 = 60003;
+/// A callback `method` other than POST or PUT.
+pub const CALLBACK_INVALID_METHOD: u32 = 60011;
+
 /// Internal error (details only in the server log, under the reference).
 pub const INTERNAL: u32 = 90000;
 /// A dependency (database, blob store) is unavailable.
 pub const UNAVAILABLE: u32 = 90001;
-
-/// Unknown `publicKeyId`.
+/// Unknown `publicKeyId` (also: missing or not a UUID in the configuration).
 pub const UNKNOWN_PUBLIC_KEY: u32 = 95001;
 /// Not a usable OpenPGP public key.
 pub const UNUSABLE_PUBLIC_KEY: u32 = 95002;

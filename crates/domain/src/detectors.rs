@@ -4,7 +4,8 @@
 //! The v3 item (`{detectorName, parameters[], redactor{transcript, audio}}`) is
 //! checked here and normalised into a [`Detector`], the form stored in the
 //! media's configuration and read by the pipeline. Detection itself lives in
-//! the `sealscribe-detect` crate.
+//! the `sealscribe-detect` crate, which takes these types as they are: there is
+//! one detector vocabulary ([`DetectorName`], [`DetectionLevel`], [`Detector`]).
 //!
 //! Codes: an unknown `detectorName`, a `detectorId` (sealscribe has no detector
 //! definitions to look ids up in), an unknown parameter or value → **50001**;
@@ -13,12 +14,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::configuration::{DetectorConfig, InputError};
-
-/// A detector name or parameter v3 does not know, or a detector id.
-pub const INVALID_DETECTOR: u32 = 50001;
-/// A `redactor` that redacts nothing.
-pub const EMPTY_REDACTOR: u32 = 50007;
+use crate::codes::{EMPTY_REDACTOR, INVALID_DETECTOR, UNSUPPORTED_FEATURE};
+use crate::input::{InputError, excerpt};
 
 /// Default redaction tone (Hz) and gain, the values of v3's documentation example.
 pub const DEFAULT_TONE_HZ: u32 = 170;
@@ -38,10 +35,20 @@ pub enum DetectorName {
 }
 
 impl DetectorName {
+    /// The v3 `detectorName`: `PCI`, `SSN` or `Number`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pci => "PCI",
             Self::Ssn => "SSN",
+            Self::Number => "Number",
+        }
+    }
+
+    /// A human-readable label (the v3 `detectorClassLabel` of its detections).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pci => "Credit card number",
+            Self::Ssn => "Social security number",
             Self::Number => "Number",
         }
     }
@@ -58,6 +65,18 @@ pub enum DetectionLevel {
     ProbableNumbers,
     /// Only the words of a valid card number.
     NumbersOnly,
+}
+
+impl DetectionLevel {
+    /// Parses a v3 `detectionLevel` value (`entireRegion`, `probableNumbers`, `numbersOnly`).
+    pub fn from_v3(value: &str) -> Option<Self> {
+        match value {
+            "entireRegion" => Some(Self::EntireRegion),
+            "probableNumbers" => Some(Self::ProbableNumbers),
+            "numbersOnly" => Some(Self::NumbersOnly),
+            _ => None,
+        }
+    }
 }
 
 /// `redactor.audio`, with defaults applied.
@@ -83,6 +102,60 @@ pub struct Detector {
     /// `redactor.audio`: detected time ranges are overwritten by a tone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audio: Option<AudioRedaction>,
+}
+
+/// One `prediction.detectors[]` item (v3 `VbDetectorConfiguration`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DetectorConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Vec<ParameterConfig>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redactor: Option<RedactorConfig>,
+}
+
+/// A `{parameter, value}` pair of a detector or classifier.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// `redactor` of a detector.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RedactorConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<TranscriptRedactorConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<AudioRedactorConfig>,
+}
+
+/// `redactor.transcript`: the text that replaces detected words.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TranscriptRedactorConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
+}
+
+/// `redactor.audio`: the tone (Hz) and gain that overwrite detected audio.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AudioRedactorConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tone: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gain: Option<f64>,
 }
 
 fn bad(code: u32, message: String) -> InputError {
@@ -125,7 +198,7 @@ fn validate_one(i: usize, d: &DetectorConfig) -> Result<Detector, InputError> {
         Some(n) if n.eq_ignore_ascii_case("number") => DetectorName::Number,
         Some(n) if n.to_ascii_lowercase().ends_with("-spanish") => {
             return Err(bad(
-                crate::configuration::FEATURE_NOT_SUPPORTED,
+                UNSUPPORTED_FEATURE,
                 format!(
                     "`{at}.detectorName` `{}`: sealscribe recognises English only; use PCI, \
                      SSN or Number.",
@@ -163,21 +236,16 @@ fn validate_one(i: usize, d: &DetectorConfig) -> Result<Detector, InputError> {
                 ),
             ));
         }
-        detection_level = match value {
-            "entireRegion" => DetectionLevel::EntireRegion,
-            "probableNumbers" => DetectionLevel::ProbableNumbers,
-            "numbersOnly" => DetectionLevel::NumbersOnly,
-            other => {
-                return Err(bad(
-                    INVALID_DETECTOR,
-                    format!(
-                        "`{pat}`: `detectionLevel` `{}` is not valid; use entireRegion (the \
-                         default), probableNumbers or numbersOnly.",
-                        short(other)
-                    ),
-                ));
-            }
-        };
+        detection_level = DetectionLevel::from_v3(value).ok_or_else(|| {
+            bad(
+                INVALID_DETECTOR,
+                format!(
+                    "`{pat}`: `detectionLevel` `{}` is not valid; use entireRegion (the \
+                     default), probableNumbers or numbersOnly.",
+                    short(value)
+                ),
+            )
+        })?;
     }
     let (mut replacement, mut audio) = (None, None);
     if let Some(r) = &d.redactor {
@@ -237,5 +305,5 @@ fn validate_one(i: usize, d: &DetectorConfig) -> Result<Detector, InputError> {
 }
 
 fn short(s: &str) -> String {
-    crate::configuration::excerpt(s, 32)
+    excerpt(s, 32)
 }

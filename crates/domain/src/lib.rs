@@ -6,15 +6,19 @@
 //! pipeline agree on them without depending on each other.
 //!
 //! # Layout
-//! - [`ids`], [`records`], [`token`]: identifiers, accounts/tokens/keys as
-//!   stored, and the bearer-token scheme.
-//! - [`codes`]: the v3 error codes.
-//! - [`configuration`], [`detectors`], [`callbacks`]: strict parsing of the v3
-//!   `configuration` and `metadata` parts into their normalised, stored form.
-//! - [`media`]: media records, their status, progress tasks and queries; the
-//!   typed readers of their stored JSON fail with [`media::Unreadable`]
-//!   rather than fall back to defaults.
-//! - [`document`]: the v3 media document and summary rendered from a record.
+//! * [`codes`] — the one registry of VoiceBase v3 error codes.
+//! * [`input`] — [`InputError`](input::InputError), a rejected client input part, and the
+//!   rule for quoting client input in messages.
+//! * [`configuration`] — strict parsing of the `configuration` and `metadata` parts into the
+//!   normalised, stored [`MediaConfig`](configuration::MediaConfig).
+//! * [`detectors`] and [`callbacks`] — the v3 `prediction.detectors[]` and
+//!   `publish.callbacks[]` items: their shape, validation and stored form.
+//! * [`media`] — media records, their status, progress tasks and queries, the search-index
+//!   entry; the typed readers of their stored JSON fail with [`media::Unreadable`] rather
+//!   than fall back to defaults.
+//! * [`document`] — the v3 media document and summary rendered from a record.
+//! * [`ids`], [`records`], [`token`] — identifiers, accounts/tokens/keys as stored, and the
+//!   bearer-token scheme.
 
 pub mod callbacks;
 pub mod codes;
@@ -22,6 +26,7 @@ pub mod configuration;
 pub mod detectors;
 pub mod document;
 pub mod ids;
+pub mod input;
 pub mod media;
 pub mod records;
 pub mod token;

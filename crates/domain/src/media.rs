@@ -292,6 +292,27 @@ pub struct IndexEntry {
     pub transcript: String,
 }
 
+impl IndexEntry {
+    /// The entry for a media item with this metadata and transcript: the metadata's `title`
+    /// and `description` (empty when absent or not strings) and the transcript's plain text,
+    /// the rendition `GET …/transcript/text` serves. The one place an entry is built, so the
+    /// pipeline (after processing) and the API (after a metadata change) index alike.
+    pub fn new(metadata: Option<&Value>, transcript: &Transcript) -> Self {
+        let field = |name: &str| {
+            metadata
+                .and_then(|m| m.get(name))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        IndexEntry {
+            title: field("title"),
+            description: field("description"),
+            transcript: transcript.text(),
+        }
+    }
+}
+
 /// A part of the search index a term can be restricted to (`title:frost`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SearchField {

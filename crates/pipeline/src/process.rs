@@ -78,19 +78,8 @@ pub async fn run(
     .await?;
 
     let index = if media.searchable {
-        let meta = media.metadata.as_ref();
-        let field = |name: &str| {
-            meta.and_then(|m| m.get(name))
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned()
-        };
         progress.set("index", TaskStatus::Completed);
-        Some(IndexEntry {
-            title: field("title"),
-            description: field("description"),
-            transcript: transcript.text(),
-        })
+        Some(IndexEntry::new(media.metadata.as_ref(), &transcript))
     } else {
         progress.set("index", TaskStatus::Skipped);
         None

@@ -6,8 +6,7 @@
 //! encrypted for the customer: with a transcript redactor the detected digits
 //! never reach the database or the search index.
 
-use sealscribe_detect::{Detector as Finder, PciLevel};
-use sealscribe_domain::detectors::{AudioRedaction, DetectionLevel, Detector, DetectorName};
+use sealscribe_domain::detectors::{AudioRedaction, Detector};
 use sealscribe_transcript::Transcript;
 use serde_json::{Value, json};
 
@@ -29,18 +28,6 @@ pub struct AudioPlan {
     pub tone: AudioRedaction,
 }
 
-fn finder(d: &Detector) -> Finder {
-    match d.name {
-        DetectorName::Pci => Finder::Pci(match d.detection_level {
-            DetectionLevel::EntireRegion => PciLevel::EntireRegion,
-            DetectionLevel::ProbableNumbers => PciLevel::ProbableNumbers,
-            DetectionLevel::NumbersOnly => PciLevel::NumbersOnly,
-        }),
-        DetectorName::Ssn => Finder::Ssn,
-        DetectorName::Number => Finder::Number,
-    }
-}
-
 /// Runs `detectors` over `transcript` (pure and quick: a pass over the words).
 pub fn analyse(transcript: Transcript, detectors: &[Detector]) -> Analysis {
     if detectors.is_empty() {
@@ -55,7 +42,7 @@ pub fn analyse(transcript: Transcript, detectors: &[Detector]) -> Analysis {
     let mut spans: Vec<(usize, usize, &str)> = Vec::new();
     let mut audio: Option<AudioPlan> = None;
     for d in detectors {
-        let found = sealscribe_detect::detect(&transcript.words, &finder(d));
+        let found = sealscribe_detect::detect(&transcript.words, d);
         let detections: Vec<Value> = found
             .iter()
             .map(|f| {
@@ -108,6 +95,7 @@ pub fn analyse(transcript: Transcript, detectors: &[Detector]) -> Analysis {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sealscribe_domain::detectors::{DetectionLevel, DetectorName};
     use sealscribe_transcript::Word;
 
     fn words(text: &str) -> Transcript {

@@ -22,13 +22,9 @@ pub async fn detect(
     claim: &JobClaim,
     progress: &mut Progress,
     lost: &CancellationToken,
-    recognised: sealscribe_asr::Transcript,
+    transcript: Transcript,
     config: &MediaConfig,
 ) -> Result<Analysis, StepError> {
-    // The recogniser's transcript type and the stored one share the v3 shape.
-    let transcript: Transcript = serde_json::to_value(&recognised)
-        .and_then(serde_json::from_value)
-        .map_err(|e| StepError::transient(format!("transcript: {e}")))?;
     if config.detectors.is_empty() {
         return Ok(redaction::analyse(transcript, &[]));
     }
@@ -62,7 +58,7 @@ pub async fn probe_and_recognise(
     progress: &mut Progress,
     lost: &CancellationToken,
     path: &std::path::Path,
-) -> Result<(MediaInfo, sealscribe_asr::Transcript), StepError> {
+) -> Result<(MediaInfo, Transcript), StepError> {
     let db = ctx.db.as_ref();
     let info = step(db, claim, progress, lost, "probe", async {
         let p = path.to_owned();

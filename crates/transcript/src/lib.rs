@@ -12,6 +12,14 @@
 //!   recognised words; its rules are in [`mod@align`].
 //!
 //! Everything here is pure: no I/O, and no input (however malformed its timings) makes it panic.
+//!
+//! This is the one v3 transcript model: the recogniser (`sealscribe-asr`) produces it, the
+//! detectors read it, the store keeps it and the API serves it.
+//!
+//! # Layout
+//! * the crate root — [`Transcript`], [`Word`] and the display units behind the renditions.
+//! * [`captions`] — SRT and WebVTT cues from display units.
+//! * [`mod@align`] — the v3 aligner.
 
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +78,11 @@ pub struct Transcript {
 }
 
 impl Transcript {
+    /// True when nothing was recognised (no words, no punctuation).
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
     /// Readable plain text: words separated by spaces, punctuation glued to the word before it
     /// (opening brackets and quotes to the word after it), a line break after every
     /// sentence-ending mark, and a final newline when there is any text at all.

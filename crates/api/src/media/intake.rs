@@ -93,7 +93,7 @@ pub(super) fn check_callback_urls(state: &AppState, config: &MediaConfig) -> Res
             &c.url,
             &state.limits().url_policy,
         )
-        .map_err(|m| ApiError::bad_request(sealscribe_domain::callbacks::URL_INVALID, m))?;
+        .map_err(|m| ApiError::bad_request(codes::CALLBACK_URL_INVALID, m))?;
     }
     Ok(())
 }

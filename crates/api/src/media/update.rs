@@ -35,22 +35,15 @@ fn index_entry(
     if !m.searchable || m.status != MediaStatus::Finished {
         return Ok(None);
     }
-    let field = |name: &str| {
-        metadata
-            .and_then(|v| v.get(name))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let stored;
     let transcript = match transcript {
-        Some(t) => t.text(),
-        None => m.read_transcript()?.map(|t| t.text()).unwrap_or_default(),
+        Some(t) => t,
+        None => {
+            stored = m.read_transcript()?.unwrap_or_default();
+            &stored
+        }
     };
-    Ok(Some(IndexEntry {
-        title: field("title"),
-        description: field("description"),
-        transcript,
-    }))
+    Ok(Some(IndexEntry::new(metadata, transcript)))
 }
 
 /// `PUT /v3/media/{id}/metadata`: replaces the metadata.

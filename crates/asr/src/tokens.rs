@@ -1,119 +1,38 @@
-//! The v3 transcript model (CONTRACT §2.2) and the step that turns whisper tokens into it.
+//! Whisper tokens to v3 words: the step between the recogniser and the transcript.
 //!
 //! Whisper emits BPE tokens with probabilities and (approximate) timestamps; VoiceBase v3 clients
 //! expect words. A token that starts with a space starts a new word; punctuation becomes its own
 //! entry with `"m":"punc"` placed at the word boundary, so `text()` and search indexing both see
 //! clean words. A word's confidence is the lowest probability of its tokens: one doubtful piece
 //! makes the whole word doubtful.
+//!
+//! The result is the one v3 transcript type, [`sealscribe_transcript::Transcript`]: what the
+//! recogniser returns is what the pipeline stores and what `sealscribe transcribe` prints.
 
-use serde::{Deserialize, Serialize};
+use sealscribe_transcript::{PUNC, Transcript, Word};
 
-/// One entry of a v3 transcript: a word, or a punctuation mark when `m == Some("punc")`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Word {
-    /// Position: index of this entry in [`Transcript::words`].
-    pub p: u32,
-    /// Start, milliseconds from the beginning of the media.
-    pub s: u64,
-    /// End, milliseconds from the beginning of the media (`e >= s`).
-    pub e: u64,
-    /// Confidence in 0..=1.
-    pub c: f32,
-    /// The word or punctuation text.
-    pub w: String,
-    /// Metadata marker: `punc` for punctuation, absent for words.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub m: Option<String>,
-}
-
-impl Word {
-    /// True for punctuation entries (`"m":"punc"`).
-    pub fn is_punctuation(&self) -> bool {
-        self.m.as_deref() == Some(PUNC)
+/// Builds the transcript from recognised words in time order: renumbers `p`, makes times
+/// monotonic, clamps confidences to 0..=1 and computes the overall confidence (the mean of the
+/// non-punctuation words; 0 for an empty transcript).
+pub(crate) fn transcript_from_words(mut words: Vec<Word>) -> Transcript {
+    let mut last_s = 0;
+    for (i, w) in words.iter_mut().enumerate() {
+        w.p = u32::try_from(i).unwrap_or(u32::MAX);
+        w.s = w.s.max(last_s);
+        w.e = w.e.max(w.s);
+        w.c = if w.c.is_finite() {
+            w.c.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        last_s = w.s;
     }
-}
-
-/// A v3 transcript: `{"confidence":…, "words":[…]}`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Transcript {
-    /// Mean confidence of the (non-punctuation) words; 0 for an empty transcript.
-    pub confidence: f32,
-    /// Words and punctuation in time order, `p` numbering them from 0.
-    pub words: Vec<Word>,
-}
-
-/// The v3 marker of punctuation entries.
-pub const PUNC: &str = "punc";
-
-impl Transcript {
-    /// Builds a transcript from words in time order: renumbers `p`, makes times monotonic and
-    /// computes the overall confidence.
-    pub fn from_words(mut words: Vec<Word>) -> Self {
-        let mut last_s = 0;
-        for (i, w) in words.iter_mut().enumerate() {
-            w.p = u32::try_from(i).unwrap_or(u32::MAX);
-            w.s = w.s.max(last_s);
-            w.e = w.e.max(w.s);
-            w.c = if w.c.is_finite() {
-                w.c.clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            last_s = w.s;
-        }
-        let (sum, n) = words
-            .iter()
-            .filter(|w| !w.is_punctuation())
-            .fold((0.0f64, 0usize), |(s, n), w| (s + f64::from(w.c), n + 1));
-        let confidence = if n == 0 { 0.0 } else { (sum / n as f64) as f32 };
-        Transcript { confidence, words }
-    }
-
-    /// True when nothing was recognised.
-    pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
-    }
-
-    /// Plain text: words separated by spaces, punctuation attached the way it is written.
-    pub fn text(&self) -> String {
-        let mut out = String::new();
-        let mut glue_next = false; // after an opening bracket/quote
-        let mut open_quote = false;
-        for w in &self.words {
-            if w.is_punctuation() && w.w.chars().all(|c| matches!(c, '-' | '—' | '–')) {
-                // A free-standing dash is spaced like a word.
-                if !out.is_empty() && !glue_next {
-                    out.push(' ');
-                }
-                glue_next = false;
-                out.push_str(&w.w);
-            } else if w.is_punctuation() {
-                let opener = match w.w.as_str() {
-                    "\"" => {
-                        open_quote = !open_quote;
-                        open_quote
-                    }
-                    s => s.starts_with(['(', '[', '{', '¿', '¡', '“', '«']),
-                };
-                if opener {
-                    if !out.is_empty() {
-                        out.push(' ');
-                    }
-                    glue_next = true;
-                } else {
-                    glue_next = false;
-                }
-                out.push_str(&w.w);
-            } else {
-                if !out.is_empty() && !glue_next {
-                    out.push(' ');
-                }
-                glue_next = false;
-                out.push_str(&w.w);
-            }
-        }
-        out
-    }
+    let (sum, n) = words
+        .iter()
+        .filter(|w| !w.is_punctuation())
+        .fold((0.0f64, 0usize), |(s, n), w| (s + f64::from(w.c), n + 1));
+    let confidence = if n == 0 { 0.0 } else { (sum / n as f64) as f32 };
+    Transcript { confidence, words }
 }
 
 /// A decoded whisper token with absolute timing, as handed from the engine to [`words_from_tokens`].
@@ -163,7 +82,7 @@ fn is_all_punct(s: &str) -> bool {
     !s.is_empty() && !s.chars().any(char::is_alphanumeric)
 }
 
-/// Groups tokens into words and punctuation entries (`p` left at 0; [`Transcript::from_words`]
+/// Groups tokens into words and punctuation entries (`p` left at 0; [`transcript_from_words`]
 /// numbers them).
 pub(crate) fn words_from_tokens(tokens: &[RawToken]) -> Vec<Word> {
     let mut groups: Vec<Vec<&RawToken>> = Vec::new();
@@ -304,7 +223,7 @@ mod tests {
             tok(" world", 0.95, 400, 700),
             tok(".", 0.99, 700, 710),
         ];
-        let t = Transcript::from_words(words_from_tokens(&toks));
+        let t = transcript_from_words(words_from_tokens(&toks));
         let ws: Vec<(&str, bool)> = t
             .words
             .iter()
@@ -321,10 +240,11 @@ mod tests {
             vec![0, 1, 2, 3]
         );
         assert!((t.confidence - 0.725).abs() < 1e-6);
-        assert_eq!(t.text(), "Hello, world.");
+        assert_eq!(t.text(), "Hello, world.\n");
     }
 
-    /// Punctuation glued inside a token is split by character; quotes and brackets render back.
+    /// Punctuation glued inside a token is split by character; quotes and brackets render back
+    /// (in the one plain-text rendition, which breaks the line after a sentence end).
     #[test]
     fn glued_punctuation_is_split() {
         let toks = vec![
@@ -334,19 +254,19 @@ mod tests {
             tok(" -", 0.9, 300, 300),
             tok(" ok?", 0.9, 300, 400),
         ];
-        let t = Transcript::from_words(words_from_tokens(&toks));
+        let t = transcript_from_words(words_from_tokens(&toks));
         let ws: Vec<&str> = t.words.iter().map(|w| w.w.as_str()).collect();
         assert_eq!(
             ws,
             vec!["(", "see", "\"", "this", "\"", "Mr", ".", "-", "ok", "?"]
         );
-        assert_eq!(t.text(), "(see \"this\" Mr. - ok?");
+        assert_eq!(t.text(), "(see \"this\" Mr.\n- ok?\n");
     }
 
     /// The v3 JSON shape: `m` only on punctuation, nothing else added.
     #[test]
     fn json_shape_matches_v3() {
-        let t = Transcript::from_words(words_from_tokens(&[
+        let t = transcript_from_words(words_from_tokens(&[
             tok(" hi", 1.0, 10, 20),
             tok("!", 1.0, 20, 30),
         ]));
@@ -364,8 +284,8 @@ mod tests {
     /// Empty input gives an empty transcript with confidence 0, and times are made monotonic.
     #[test]
     fn empty_and_monotonic() {
-        assert_eq!(Transcript::from_words(vec![]), Transcript::default());
-        let t = Transcript::from_words(words_from_tokens(&[
+        assert_eq!(transcript_from_words(vec![]), Transcript::default());
+        let t = transcript_from_words(words_from_tokens(&[
             tok(" a", 0.5, 500, 400),
             tok(" b", 0.5, 300, 600),
         ]));

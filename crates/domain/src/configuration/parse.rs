@@ -1,0 +1,233 @@
+//! `parse_configuration`: the checks of [`crate::configuration`], in the order documented there.
+
+use uuid::Uuid;
+
+use super::json::{JsonProblem, is_blank, parse_json};
+use super::model::{EncryptionConfig, MediaConfig, Priority};
+use super::objects_only::typed;
+use super::paths::{Part, VALUE_CHARS, shape_error};
+use super::tree::RawConfig;
+use crate::codes::{
+    CONFIGURATION_NOT_JSON, DUPLICATE_PROPERTY, INVALID_PRIORITY, LANGUAGE_NOT_SUPPORTED,
+    SEARCHABLE_WITH_ENCRYPTION, UNKNOWN_PUBLIC_KEY, UNSUPPORTED_FEATURE,
+};
+use crate::input::{InputError, excerpt};
+
+fn non_empty<T>(v: &Option<Vec<T>>) -> bool {
+    v.as_ref().is_some_and(|v| !v.is_empty())
+}
+
+/// The paths of requested features sealscribe does not implement (rule 4 of the module doc).
+fn unsupported(c: &RawConfig) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut check = |on: bool, path: &'static str| {
+        if on {
+            out.push(path);
+        }
+    };
+    if let Some(sm) = &c.speech_model {
+        check(non_empty(&sm.features), "speechModel.features");
+        check(non_empty(&sm.extensions), "speechModel.extensions");
+    }
+    check(
+        non_empty(&c.additional_speech_models),
+        "additionalSpeechModels",
+    );
+    if let Some(i) = &c.ingest {
+        check(i.speaker_name.is_some(), "ingest.speakerName");
+        check(i.speaker_role.is_some(), "ingest.speakerRole");
+        check(i.stereo.is_some(), "ingest.stereo");
+        check(non_empty(&i.channels), "ingest.channels");
+        check(non_empty(&i.tracks), "ingest.tracks");
+    }
+    if let Some(p) = &c.prediction {
+        check(non_empty(&p.classifiers), "prediction.classifiers");
+    }
+    if let Some(s) = &c.spotting {
+        check(non_empty(&s.groups), "spotting");
+    }
+    if let Some(k) = &c.knowledge {
+        check(k.enable_discovery == Some(true), "knowledge");
+    }
+    if let Some(t) = &c.transcript
+        && let Some(f) = &t.content_filtering
+    {
+        check(
+            f.enable_profanity_filtering == Some(true),
+            "transcript.contentFiltering",
+        );
+    }
+    check(non_empty(&c.vocabularies), "vocabularies");
+    if let Some(p) = &c.publish {
+        check(
+            p.enable_analytic_indexing == Some(true),
+            "publish.enableAnalyticIndexing",
+        );
+        check(p.audio_transcode.is_some(), "publish.audioTranscode");
+    }
+    check(non_empty(&c.categories), "categories");
+    check(non_empty(&c.metrics), "metrics");
+    check(c.speaker_sentiments == Some(true), "speakerSentiments");
+    if let Some(cv) = &c.conversation {
+        check(cv.verb_noun_pairs_enabled == Some(true), "conversation");
+    }
+    if let Some(e) = &c.entity {
+        check(e.enable_entity_extraction == Some(true), "entity");
+    }
+    out
+}
+
+fn backticked(paths: &[&str]) -> String {
+    paths
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parses the `configuration` part of `POST /v3/media` (see [`crate::configuration`] for every
+/// rule and code).
+///
+/// # Errors
+///
+/// An [`InputError`] with the v3 code and a message for the customer.
+pub fn parse_configuration(bytes: &[u8]) -> Result<MediaConfig, InputError> {
+    if is_blank(bytes) {
+        return Ok(MediaConfig::default());
+    }
+    let value = parse_json(bytes).map_err(|p| match p {
+        JsonProblem::Syntax(msg, line, column) => InputError::new(
+            CONFIGURATION_NOT_JSON,
+            format!(
+                "the configuration is not valid JSON ({msg} at line {line}, column {column}). \
+                 Send a JSON object such as {{\"priority\":\"normal\"}}, or omit the part."
+            ),
+        ),
+        JsonProblem::Duplicate(path) => InputError::new(
+            DUPLICATE_PROPERTY,
+            format!("the configuration property `{path}` appears more than once. Keep only one."),
+        ),
+    })?;
+    let raw: RawConfig = typed(&value).map_err(|e| shape_error(Part::Configuration, &value, e))?;
+
+    // Rule 4: features.
+    let missing = unsupported(&raw);
+    match missing.as_slice() {
+        [] => {}
+        [one] => {
+            return Err(InputError::new(
+                UNSUPPORTED_FEATURE,
+                format!(
+                    "`{one}` is a VoiceBase v3 feature that sealscribe does not support; \
+                     remove it from the configuration."
+                ),
+            ));
+        }
+        many => {
+            return Err(InputError::new(
+                UNSUPPORTED_FEATURE,
+                format!(
+                    "{} are VoiceBase v3 features that sealscribe does not support; \
+                     remove them from the configuration.",
+                    backticked(many)
+                ),
+            ));
+        }
+    }
+    let detectors = raw
+        .prediction
+        .as_ref()
+        .and_then(|p| p.detectors.clone())
+        .unwrap_or_default();
+    let callbacks = raw
+        .publish
+        .as_ref()
+        .and_then(|p| p.callbacks.clone())
+        .unwrap_or_default();
+    // Rule 5: values.
+    let mut config = MediaConfig {
+        detectors: crate::detectors::validate(&detectors)?,
+        ..MediaConfig::default()
+    };
+    let redacts_audio = config.detectors.iter().any(|d| d.audio.is_some());
+    config.callbacks = crate::callbacks::validate(&callbacks, redacts_audio)?;
+    if let Some(lang) = raw
+        .speech_model
+        .as_ref()
+        .and_then(|s| s.language.as_deref())
+    {
+        if lang.eq_ignore_ascii_case("en-US") || lang.eq_ignore_ascii_case("en") {
+            config.language = "en-US".into();
+        } else {
+            return Err(InputError::new(
+                LANGUAGE_NOT_SUPPORTED,
+                format!(
+                    "language `{}` is not supported; sealscribe's models are English. Use \
+                     `en-US` (or leave out `speechModel.language`).",
+                    excerpt(lang, VALUE_CHARS)
+                ),
+            ));
+        }
+    }
+    if let Some(p) = raw.priority.as_deref() {
+        config.priority = match p {
+            "low" => Priority::Low,
+            "normal" => Priority::Normal,
+            "high" => Priority::High,
+            other => {
+                return Err(InputError::new(
+                    INVALID_PRIORITY,
+                    format!(
+                        "priority `{}` is not valid; use `low`, `normal` or `high`.",
+                        excerpt(other, VALUE_CHARS)
+                    ),
+                ));
+            }
+        };
+    }
+    if let Some(n) = raw
+        .transcript
+        .as_ref()
+        .and_then(|t| t.formatting.as_ref())
+        .and_then(|f| f.enable_number_formatting)
+    {
+        config.number_formatting = n;
+    }
+    let searchable = raw.searchability.as_ref().and_then(|s| s.searchable);
+    match &raw.encryption {
+        None => config.searchable = searchable.unwrap_or(true),
+        Some(enc) => {
+            let id = match enc.public_key_id.as_deref() {
+                None => {
+                    return Err(InputError::new(
+                        UNKNOWN_PUBLIC_KEY,
+                        "`encryption` needs a `publicKeyId`: upload your OpenPGP public key \
+                         with POST /v3/security/public-keys and send the returned id as \
+                         {\"encryption\":{\"publicKeyId\":\"<id>\"}}.",
+                    ));
+                }
+                Some(s) => Uuid::try_parse(s.trim()).map_err(|_| {
+                    InputError::new(
+                        UNKNOWN_PUBLIC_KEY,
+                        format!(
+                            "`{}` is not a valid publicKeyId; use the publicKeyId (a UUID) \
+                             returned by POST /v3/security/public-keys.",
+                            excerpt(s, VALUE_CHARS + 8)
+                        ),
+                    )
+                })?,
+            };
+            if searchable == Some(true) {
+                return Err(InputError::new(
+                    SEARCHABLE_WITH_ENCRYPTION,
+                    "encrypted media is never searchable: sealscribe cannot index what it must \
+                     not be able to read. Remove `searchability` or set \
+                     `\"searchable\": false`.",
+                ));
+            }
+            config.searchable = false;
+            config.encryption = Some(EncryptionConfig { public_key_id: id });
+        }
+    }
+    Ok(config)
+}
