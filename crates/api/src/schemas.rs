@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+pub use sealscribe_transcript::{Transcript, Word};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -398,32 +399,6 @@ pub struct StoredMetadata {
     pub external_id: Option<String>,
     #[schema(nullable = false)]
     pub extended: Option<BTreeMap<String, Value>>,
-}
-
-/// A v3 transcript.
-#[derive(Serialize, ToSchema)]
-pub struct Transcript {
-    /// Overall confidence, 0..=1.
-    pub confidence: f64,
-    /// Words and punctuation tokens in time order.
-    pub words: Vec<Word>,
-}
-
-/// One transcript entry: a word, or punctuation when `m` is `punc`.
-#[derive(Serialize, ToSchema)]
-pub struct Word {
-    /// Position in `words`.
-    pub p: u32,
-    /// Start, ms.
-    pub s: u64,
-    /// End, ms.
-    pub e: u64,
-    /// Confidence, 0..=1.
-    pub c: f64,
-    pub w: String,
-    /// Marker, e.g. `punc`.
-    #[schema(nullable = false)]
-    pub m: Option<String>,
 }
 
 /// One stream of a media item.

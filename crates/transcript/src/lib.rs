@@ -31,10 +31,11 @@ pub use align::align;
 /// The v3 marker of punctuation tokens.
 pub const PUNC: &str = "punc";
 
-/// One entry of a v3 transcript: a word, or a punctuation mark when `m == Some("punc")`.
+/// One entry of a v3 transcript: a word, or a punctuation mark when `m` is `"punc"`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Word {
-    /// Position: index of this entry in [`Transcript::words`].
+    /// Position: index of this entry in `words`.
     pub p: u32,
     /// Start, milliseconds from the beginning of the media.
     pub s: u64,
@@ -44,8 +45,9 @@ pub struct Word {
     pub c: f32,
     /// The word (or the punctuation mark).
     pub w: String,
-    /// Metadata marker: `Some("punc")` for punctuation, absent for ordinary words.
+    /// Metadata marker: `"punc"` for punctuation, absent for ordinary words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub m: Option<String>,
 }
 
@@ -70,6 +72,7 @@ impl Word {
 
 /// A v3 transcript: `{"confidence":…, "words":[…]}`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transcript {
     /// Overall confidence (sealscribe: the mean confidence of the non-punctuation words).
     pub confidence: f32,
