@@ -17,6 +17,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+pub use sealscribe_domain::detectors::DetectorName;
+pub use sealscribe_domain::media::{MediaStatus, Task, TaskStatus};
 pub use sealscribe_transcript::{Transcript, Word};
 use serde::Serialize;
 use serde_json::Value;
@@ -166,16 +168,6 @@ pub struct Health {
 // Media
 // -------------------------------------------------------------------------------------------
 
-/// Processing status of a media item.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum MediaStatus {
-    Accepted,
-    Running,
-    Finished,
-    Failed,
-}
-
 /// The `multipart/form-data` body of `POST /v3/media`: `media` **or** `mediaUrl`.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -256,15 +248,6 @@ pub struct Formatting {
 #[serde(deny_unknown_fields)]
 pub struct PredictionConfig {
     pub detectors: Option<Vec<DetectorConfig>>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub enum DetectorName {
-    #[serde(rename = "PCI")]
-    Pci,
-    #[serde(rename = "SSN")]
-    Ssn,
-    Number,
 }
 
 /// One detector (codes 50001, 50007 when refused).
@@ -447,26 +430,6 @@ pub struct MediaLinks {
     pub srt: Option<Link>,
     #[schema(nullable = false)]
     pub webvtt: Option<Link>,
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum TaskStatus {
-    Pending,
-    Started,
-    Completed,
-    Failed,
-    Skipped,
-}
-
-/// One pipeline step.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Task {
-    pub task_id: String,
-    pub display: String,
-    pub phase: String,
-    pub status: TaskStatus,
 }
 
 /// Why processing failed.

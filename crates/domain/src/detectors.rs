@@ -25,6 +25,7 @@ pub const DEFAULT_REPLACEMENT: &str = "[redacted]";
 
 /// Which detector.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DetectorName {
     #[serde(rename = "PCI")]
     Pci,

@@ -10,6 +10,7 @@ use crate::{AccountId, MediaId};
 
 /// `status` of a media item (v3 `VbStatusEnum`, the subset sealscribe uses).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum MediaStatus {
     Accepted,
@@ -41,6 +42,7 @@ impl MediaStatus {
 
 /// Status of one pipeline task (v3 `VbTaskStatusEnum` values).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TaskStatus {
     Pending,
@@ -52,6 +54,7 @@ pub enum TaskStatus {
 
 /// One step of the pipeline as the progress endpoint shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Task {
     pub task_id: String,
