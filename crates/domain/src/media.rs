@@ -132,7 +132,9 @@ pub struct Unreadable {
     pub media: MediaId,
     /// Which part: `configuration`, `transcript`, `recognised transcript`.
     pub part: &'static str,
-    /// The parser's message (no stored content).
+    /// The parser's message. serde's messages may quote a short piece of the
+    /// stored value (`invalid type: string "…"`), so this goes to the log and
+    /// to the media's own failure reason, never to another account.
     pub reason: String,
 }
 
