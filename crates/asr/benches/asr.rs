@@ -12,7 +12,7 @@ mod common;
 use std::time::Instant;
 
 use common::*;
-use sealscribe_asr::{AsrConfig, SpeechEngine, WhisperEngine, transcribe_file};
+use sealscribe_asr::{AsrConfig, WhisperEngine, transcribe_file};
 use sealscribe_testkit::proc::own_peak_mib;
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
 
@@ -96,7 +96,7 @@ fn main() {
     let ctx = WhisperContext::new_with_params(&ggml, cp).expect("raw load");
     let n = threads as i32;
     let short_ctx = (short_s * 50.0).ceil() as i32 + 64;
-    let _ = engine.recognise(&short_pcm); // warm-up
+    let _ = engine.recognise(&short_pcm, &Default::default()); // warm-up
     let _ = raw_whisper(&ctx, &short_pcm, n, Some(short_ctx));
     let (mut ours, mut raw, mut raw_ctx, mut dec) = (vec![], vec![], vec![], vec![]);
     for _ in 0..5 {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::{AsrArgs, SpeechEngine, WhisperEngine};
+use crate::{AsrArgs, RecognitionOptions, SpeechEngine, WhisperEngine};
 
 /// Arguments of `sealscribe transcribe`.
 #[derive(clap::Args, Clone, Debug)]
@@ -34,11 +34,9 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<()> {
     let info = crate::probe(&args.file)
         .with_context(|| format!("cannot transcribe {}", args.file.display()))?;
     let engine = WhisperEngine::load(&cfg).context("cannot load the speech model")?;
-    let pcm = crate::media::decode_probed(&args.file, &info)
-        .with_context(|| format!("cannot decode {}", args.file.display()))?;
     let transcript = engine
-        .recognise(&pcm)
-        .with_context(|| format!("recognition of {} failed", args.file.display()))?;
+        .transcribe(&args.file, &info, &RecognitionOptions::default())
+        .with_context(|| format!("cannot transcribe {}", args.file.display()))?;
     // Plain text is the rendition `GET …/transcript/text` serves (it ends with its own newline).
     let rendered = if args.json {
         serde_json::to_string_pretty(&transcript)? + "\n"

@@ -29,15 +29,39 @@ use crate::tokens::{RawToken, normalised, transcript_from_words, words_from_toke
 use crate::window::{Role, SpeechMap, is_silent, plan_windows};
 use crate::{AsrConfig, AsrError};
 
-/// Audio in, words out. Implementations must be usable from several threads at once.
-pub trait SpeechEngine: Send + Sync {
-    /// Recognises 16 kHz mono samples in -1..1 (see [`crate::decode_to_pcm16k`]).
-    ///
-    /// Blocking and CPU-heavy: call from `spawn_blocking` or a worker thread.
-    fn recognise(&self, pcm_16k_mono: &[f32]) -> Result<Transcript, AsrError>;
+/// What one recognition is asked for, beyond the audio.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecognitionOptions {
+    /// Whisper's language code ("en", "es", …): the language spoken in the media.
+    pub language: String,
 }
 
-/// Probes, decodes and recognises a media file.
+impl Default for RecognitionOptions {
+    /// English, VoiceBase's default (`en-US`).
+    fn default() -> Self {
+        RecognitionOptions {
+            language: "en".into(),
+        }
+    }
+}
+
+/// Media in, words out. Implementations must be usable from several threads at once.
+pub trait SpeechEngine: Send + Sync {
+    /// Recognises the first audio stream of a media file already probed as `info`.
+    ///
+    /// Blocking and CPU-heavy: call from `spawn_blocking` or a worker thread.
+    ///
+    /// # Errors
+    /// The media errors of decoding (check [`AsrError::is_bad_media`]) and engine errors.
+    fn transcribe(
+        &self,
+        media: &Path,
+        info: &MediaInfo,
+        opts: &RecognitionOptions,
+    ) -> Result<Transcript, AsrError>;
+}
+
+/// Probes, decodes and recognises a media file with the default options (English).
 ///
 /// # Errors
 /// The media errors of [`crate::probe`] / [`crate::decode_to_pcm16k`] (check
@@ -46,18 +70,19 @@ pub fn transcribe_file<E: SpeechEngine + ?Sized>(
     engine: &E,
     path: impl AsRef<Path>,
 ) -> Result<Transcript, AsrError> {
-    transcribe_file_with_info(engine, path).map(|(_, t)| t)
+    transcribe_file_with_info(engine, path, &RecognitionOptions::default()).map(|(_, t)| t)
 }
 
-/// As [`transcribe_file`], also returning what ffprobe said about the media (duration, codec…).
+/// As [`transcribe_file`] with `opts`, also returning what ffprobe said about the media
+/// (duration, codec…).
 pub fn transcribe_file_with_info<E: SpeechEngine + ?Sized>(
     engine: &E,
     path: impl AsRef<Path>,
+    opts: &RecognitionOptions,
 ) -> Result<(MediaInfo, Transcript), AsrError> {
     let path = path.as_ref();
     let info = crate::probe(path)?;
-    let pcm = crate::media::decode_probed(path, &info)?;
-    let transcript = engine.recognise(&pcm)?;
+    let transcript = engine.transcribe(path, &info, opts)?;
     Ok((info, transcript))
 }
 
@@ -119,7 +144,6 @@ pub struct WhisperEngine {
     pool: StatePool,
     threads_per_job: usize,
     concurrency: usize,
-    language: &'static str,
 }
 
 impl std::fmt::Debug for WhisperEngine {
@@ -165,9 +189,6 @@ impl WhisperEngine {
             .map(|_| ctx.create_state())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| AsrError::Engine(format!("cannot allocate a whisper state: {e}")))?;
-        // The service transcribes English (VoiceBase's en-US default); base is multilingual, and
-        // naming the language stops it from guessing one for short or noisy windows.
-        let language = "en";
         tracing::info!(path = %path.display(), threads, concurrency, multilingual = ctx.is_multilingual(), "speech model loaded");
         Ok(WhisperEngine {
             ctx,
@@ -177,7 +198,6 @@ impl WhisperEngine {
             },
             threads_per_job: (threads / concurrency).max(1),
             concurrency,
-            language,
         })
     }
 
@@ -197,6 +217,7 @@ impl WhisperEngine {
         state: &mut WhisperState,
         pcm: &[f32],
         offset_ms: u64,
+        opts: &RecognitionOptions,
     ) -> Result<Vec<RawToken>, AsrError> {
         let padded;
         let audio = if pcm.len() < MIN_WINDOW {
@@ -208,7 +229,7 @@ impl WhisperEngine {
         let window_ms = (pcm.len() as u64 * 1000) / u64::from(SAMPLE_RATE);
         let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         p.set_n_threads(i32::try_from(self.threads_per_job).unwrap_or(1));
-        p.set_language(Some(self.language));
+        p.set_language(Some(&opts.language));
         p.set_translate(false);
         p.set_no_context(true);
         p.set_token_timestamps(true);
@@ -267,7 +288,29 @@ impl WhisperEngine {
 }
 
 impl SpeechEngine for WhisperEngine {
-    fn recognise(&self, pcm_16k_mono: &[f32]) -> Result<Transcript, AsrError> {
+    fn transcribe(
+        &self,
+        media: &Path,
+        info: &MediaInfo,
+        opts: &RecognitionOptions,
+    ) -> Result<Transcript, AsrError> {
+        let pcm = crate::media::decode_probed(media, info)?;
+        self.recognise(&pcm, opts)
+    }
+}
+
+impl WhisperEngine {
+    /// Recognises 16 kHz mono samples in -1..1 held in memory (see [`crate::decode_to_pcm16k`]).
+    ///
+    /// Blocking and CPU-heavy: call from `spawn_blocking` or a worker thread.
+    ///
+    /// # Errors
+    /// [`AsrError::Engine`] when whisper.cpp fails.
+    pub fn recognise(
+        &self,
+        pcm_16k_mono: &[f32],
+        opts: &RecognitionOptions,
+    ) -> Result<Transcript, AsrError> {
         let cleaned: Vec<f32>;
         let pcm = if pcm_16k_mono.iter().all(|x| x.is_finite()) {
             pcm_16k_mono
@@ -298,7 +341,7 @@ impl SpeechEngine for WhisperEngine {
                 continue;
             }
             let offset_ms = w.start as u64 * 1000 / u64::from(SAMPLE_RATE);
-            let tokens = self.recognise_window(state, chunk, offset_ms)?;
+            let tokens = self.recognise_window(state, chunk, offset_ms, opts)?;
             let mut tokens = tokens;
             let ends_sentence = |t: &RawToken| {
                 String::from_utf8_lossy(&t.text)

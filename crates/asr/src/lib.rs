@@ -33,7 +33,9 @@ mod tokens;
 pub mod window;
 
 pub use config::{AsrArgs, AsrConfig, ModelName};
-pub use engine::{SpeechEngine, WhisperEngine, transcribe_file, transcribe_file_with_info};
+pub use engine::{
+    RecognitionOptions, SpeechEngine, WhisperEngine, transcribe_file, transcribe_file_with_info,
+};
 pub use error::AsrError;
 pub use media::{MediaInfo, decode_to_pcm16k, probe};
 pub use redact::redact_audio;

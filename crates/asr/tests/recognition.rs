@@ -15,9 +15,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use common::*;
 use sealscribe_asr::window::plan_windows;
-use sealscribe_asr::{
-    AsrConfig, AsrError, SpeechEngine, Transcript, WhisperEngine, transcribe_file,
-};
+use sealscribe_asr::{AsrConfig, AsrError, Transcript, WhisperEngine, transcribe_file};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -86,7 +84,9 @@ fn sentences_are_recognised_accurately() {
         let pcm = sealscribe_asr::decode_to_pcm16k(&wav).expect("decode");
         let duration_ms = pcm.len() as u64 / 16;
         let onset_ms = pcm.iter().position(|x| x.abs() > 0.02).unwrap_or(0) as u64 / 16;
-        let t = engine.recognise(&pcm).expect("recognise");
+        let t = engine
+            .recognise(&pcm, &Default::default())
+            .expect("recognise");
         let text = t.text();
         let reference = normalise(sentence);
         let e = edits(&reference, &normalise(&text));
@@ -324,7 +324,8 @@ fn compressed_and_video_containers_transcribe() {
         mp4.to_str().unwrap(),
     ]);
     for f in [&opus, &mp4] {
-        let (info, t) = sealscribe_asr::transcribe_file_with_info(engine, f).expect("transcribes");
+        let (info, t) = sealscribe_asr::transcribe_file_with_info(engine, f, &Default::default())
+            .expect("transcribes");
         let w = wer(SENTENCES[0], &t.text());
         eprintln!(
             "{} ({}): {:.0}% {}",

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sealscribe_asr::{MediaInfo, SpeechEngine};
+use sealscribe_asr::{MediaInfo, RecognitionOptions, SpeechEngine};
 use sealscribe_domain::configuration::MediaConfig;
 use sealscribe_domain::media::JobClaim;
 use sealscribe_store::{Db, Finished};
@@ -74,8 +74,7 @@ pub async fn probe_and_recognise(
         let audio = Duration::from_millis(info.duration_ms);
         let started = std::time::Instant::now();
         let transcript = tokio::task::spawn_blocking(move || {
-            let pcm = sealscribe_asr::media::decode_probed(&p, &info)?;
-            engine.recognise(&pcm)
+            engine.transcribe(&p, &info, &RecognitionOptions::default())
         })
         .await??;
         crate::metrics::recognised(audio, started.elapsed());

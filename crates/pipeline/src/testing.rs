@@ -1,15 +1,16 @@
 //! Test support: a fake [`SpeechEngine`] and a pipeline over a real SQLite
 //! database and blob directory in a temporary directory, so the scheduler's
 //! logic (retries, leases, shutdown) is tested without whisper or espeak.
-//! Probing and decoding still run ffprobe/ffmpeg, on a short silent WAV.
+//! Probing still runs ffprobe, on a short silent WAV.
 
 use std::collections::VecDeque;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use sealscribe_asr::{AsrError, SpeechEngine, Transcript};
+use sealscribe_asr::{AsrError, MediaInfo, RecognitionOptions, SpeechEngine, Transcript};
 use sealscribe_domain::configuration::MediaConfig;
 use sealscribe_domain::media::{MediaRecord, MediaSource, initial_tasks};
 use sealscribe_domain::{AccountId, MediaId, TokenHash};
@@ -55,7 +56,12 @@ impl FakeEngine {
 }
 
 impl SpeechEngine for FakeEngine {
-    fn recognise(&self, _pcm: &[f32]) -> Result<Transcript, AsrError> {
+    fn transcribe(
+        &self,
+        _media: &Path,
+        _info: &MediaInfo,
+        _opts: &RecognitionOptions,
+    ) -> Result<Transcript, AsrError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         std::thread::sleep(self.delay);
         match self.script.lock().unwrap().pop_front() {
