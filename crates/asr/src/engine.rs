@@ -4,7 +4,7 @@
 //! both accurate (≈ 8–13 % WER with tiny.en on synthetic speech, vs. 75–90 % for PocketSphinx)
 //! and fast on two CPU cores (real-time factor ≈ 0.05), with no Python or GPU at run time.
 //!
-//! Recognition is CPU-bound and **blocking**: call [`SpeechEngine::recognise`] from
+//! Recognition is CPU-bound and **blocking**: call [`SpeechEngine::transcribe`] from
 //! `tokio::task::spawn_blocking` or a dedicated worker thread, never on an async executor thread.
 //!
 //! Resource rules, from measurements (ggml's worker threads spin-wait, so oversubscribing the
