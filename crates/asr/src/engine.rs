@@ -16,17 +16,19 @@
 //!   number of cores, so the engine never runs more compute threads than there are cores.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
-use crate::media::{MediaInfo, SAMPLE_RATE};
+use crate::media::{MediaInfo, PcmStream, SAMPLE_RATE};
+use crate::vad::SileroVad;
 use sealscribe_transcript::{Transcript, Word};
 
 use crate::tokens::{RawToken, normalised, transcript_from_words, words_from_tokens};
-use crate::window::{Role, SpeechMap, is_silent, plan_windows};
+use crate::window::{PlannedWindow, Role, SpeechMap, VadParams, WindowPlanner, is_silent};
 use crate::{AsrConfig, AsrError};
 
 /// What one recognition is asked for, beyond the audio.
@@ -86,19 +88,26 @@ pub fn transcribe_file_with_info<E: SpeechEngine + ?Sized>(
     Ok((info, transcript))
 }
 
-/// Whisper states ready for use; the pool's size is the concurrency bound.
+/// What one recognition needs to itself: a whisper decoding state and, with voice activity
+/// detection on, a VAD context (it keeps LSTM state).
+struct Slot {
+    state: WhisperState,
+    vad: Option<SileroVad>,
+}
+
+/// Slots ready for use; the pool's size is the concurrency bound.
 struct StatePool {
-    free: Mutex<Vec<WhisperState>>,
+    free: Mutex<Vec<Slot>>,
     returned: Condvar,
 }
 
 struct StateGuard<'a> {
     pool: &'a StatePool,
-    state: Option<WhisperState>,
+    state: Option<Slot>,
 }
 
 impl StatePool {
-    fn lock(&self) -> MutexGuard<'_, Vec<WhisperState>> {
+    fn lock(&self) -> MutexGuard<'_, Vec<Slot>> {
         // A panic while holding the lock cannot leave the Vec inconsistent; keep going.
         self.free.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -144,6 +153,8 @@ pub struct WhisperEngine {
     pool: StatePool,
     threads_per_job: usize,
     concurrency: usize,
+    vad: Option<VadParams>,
+    windows_decoded: AtomicU64,
 }
 
 impl std::fmt::Debug for WhisperEngine {
@@ -164,13 +175,29 @@ impl WhisperEngine {
     /// provisioning, [`AsrError::Engine`] when whisper.cpp cannot allocate its state.
     pub fn load(cfg: &AsrConfig) -> Result<Self, AsrError> {
         let ggml = crate::model::ensure_ggml(cfg)?;
-        Self::load_ggml(&ggml, cfg.threads, cfg.concurrency)
+        let vad = if cfg.vad {
+            Some(crate::vad::ensure_vad_ggml(&cfg.model_dir)?)
+        } else {
+            None
+        };
+        Self::load_ggml_with_vad(&ggml, vad.as_deref(), cfg.threads, cfg.concurrency)
     }
 
     /// Loads a ggml model file directly (no provisioning or checksum).
     ///
     /// `threads` is clamped to the number of cores and `concurrency` to `threads`.
     pub fn load_ggml(path: &Path, threads: usize, concurrency: usize) -> Result<Self, AsrError> {
+        Self::load_ggml_with_vad(path, None, threads, concurrency)
+    }
+
+    /// As [`WhisperEngine::load_ggml`], with voice activity detection by the converted Silero
+    /// model at `vad` ([`crate::vad::ensure_vad_ggml`]) when given.
+    pub fn load_ggml_with_vad(
+        path: &Path,
+        vad: Option<&Path>,
+        threads: usize,
+        concurrency: usize,
+    ) -> Result<Self, AsrError> {
         whisper_rs::install_logging_hooks();
         if !path.is_file() {
             return Err(AsrError::invalid(path, "file does not exist"));
@@ -185,19 +212,28 @@ impl WhisperEngine {
                 format!("whisper.cpp cannot load it ({e}); delete it to have it converted again"),
             )
         })?;
-        let states = (0..concurrency)
-            .map(|_| ctx.create_state())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| AsrError::Engine(format!("cannot allocate a whisper state: {e}")))?;
-        tracing::info!(path = %path.display(), threads, concurrency, multilingual = ctx.is_multilingual(), "speech model loaded");
+        let threads_per_job = (threads / concurrency).max(1);
+        let mut slots = Vec::with_capacity(concurrency);
+        for _ in 0..concurrency {
+            let state = ctx
+                .create_state()
+                .map_err(|e| AsrError::Engine(format!("cannot allocate a whisper state: {e}")))?;
+            let vad = vad
+                .map(|v| SileroVad::load(v, threads_per_job))
+                .transpose()?;
+            slots.push(Slot { state, vad });
+        }
+        tracing::info!(path = %path.display(), threads, concurrency, multilingual = ctx.is_multilingual(), vad = vad.is_some(), "speech model loaded");
         Ok(WhisperEngine {
             ctx,
             pool: StatePool {
-                free: Mutex::new(states),
+                free: Mutex::new(slots),
                 returned: Condvar::new(),
             },
-            threads_per_job: (threads / concurrency).max(1),
+            threads_per_job,
             concurrency,
+            vad: vad.map(|_| VadParams::default()),
+            windows_decoded: AtomicU64::new(0),
         })
     }
 
@@ -209,6 +245,17 @@ impl WhisperEngine {
     /// Maximum number of simultaneous recognitions.
     pub fn concurrency(&self) -> usize {
         self.concurrency
+    }
+
+    /// True when voice activity detection picks the audio that is recognised.
+    pub fn vad_enabled(&self) -> bool {
+        self.vad.is_some()
+    }
+
+    /// Windows whisper has decoded since the engine was loaded (silence and non-speech skipped
+    /// before decoding do not count): how tests and benches see what VAD saved.
+    pub fn windows_decoded(&self) -> u64 {
+        self.windows_decoded.load(Ordering::Relaxed)
     }
 
     /// Recognises one window (≤ 30 s) and returns its tokens with absolute times.
@@ -294,13 +341,19 @@ impl SpeechEngine for WhisperEngine {
         info: &MediaInfo,
         opts: &RecognitionOptions,
     ) -> Result<Transcript, AsrError> {
-        let pcm = crate::media::decode_probed(media, info)?;
-        self.recognise(&pcm, opts)
+        let mut pcm = PcmStream::open(media, info)?;
+        let transcript = self.recognise_stream(&mut || pcm.next_chunk(), opts)?;
+        pcm.finish()?;
+        Ok(transcript)
     }
 }
 
+/// Samples per chunk when in-memory audio is fed to the streaming driver.
+const MEMORY_CHUNK: usize = SAMPLE_RATE as usize;
+
 impl WhisperEngine {
-    /// Recognises 16 kHz mono samples in -1..1 held in memory (see [`crate::decode_to_pcm16k`]).
+    /// Recognises 16 kHz mono samples in -1..1 held in memory (see [`crate::decode_to_pcm16k`]);
+    /// the same driver as [`SpeechEngine::transcribe`], fed from the slice.
     ///
     /// Blocking and CPU-heavy: call from `spawn_blocking` or a worker thread.
     ///
@@ -311,63 +364,87 @@ impl WhisperEngine {
         pcm_16k_mono: &[f32],
         opts: &RecognitionOptions,
     ) -> Result<Transcript, AsrError> {
-        let cleaned: Vec<f32>;
-        let pcm = if pcm_16k_mono.iter().all(|x| x.is_finite()) {
-            pcm_16k_mono
-        } else {
-            cleaned = pcm_16k_mono
-                .iter()
-                .map(|&x| {
-                    if x.is_finite() {
-                        x.clamp(-1.0, 1.0)
-                    } else {
-                        0.0
-                    }
-                })
-                .collect();
-            &cleaned
-        };
-        let windows = plan_windows(pcm);
-        let speech = SpeechMap::new(pcm);
+        let mut chunks = pcm_16k_mono.chunks(MEMORY_CHUNK);
+        self.recognise_stream(&mut || Ok(chunks.next().map(<[f32]>::to_vec)), opts)
+    }
+
+    /// The streaming driver: pulls chunks from `next` until it returns `None`, plans windows
+    /// as they become complete ([`WindowPlanner`]: speech only with VAD, pauses without) and
+    /// recognises each at once, so that only the current window and a bounded look-ahead are
+    /// ever held.
+    fn recognise_stream(
+        &self,
+        next: &mut dyn FnMut() -> Result<Option<Vec<f32>>, AsrError>,
+        opts: &RecognitionOptions,
+    ) -> Result<Transcript, AsrError> {
         let mut guard = self.pool.acquire();
-        let state = guard
+        let slot = guard
             .state
             .as_mut()
             .ok_or_else(|| AsrError::Engine("state pool returned nothing".into()))?;
+        let detector = slot
+            .vad
+            .as_mut()
+            .map(|v| v as &mut dyn crate::vad::SpeechDetector);
+        let mut planner = WindowPlanner::new(detector, self.vad.unwrap_or_default());
         let mut words: Vec<Word> = Vec::new();
-        for w in windows {
-            let chunk = &pcm[w.clone()];
-            if is_silent(chunk) {
-                continue;
+        let mut ready = Vec::new();
+        while let Some(mut chunk) = next()? {
+            for x in &mut chunk {
+                *x = if x.is_finite() { x.clamp(-1.0, 1.0) } else { 0.0 };
             }
-            let offset_ms = w.start as u64 * 1000 / u64::from(SAMPLE_RATE);
-            let tokens = self.recognise_window(state, chunk, offset_ms, opts)?;
-            let mut tokens = tokens;
-            let ends_sentence = |t: &RawToken| {
-                String::from_utf8_lossy(&t.text)
-                    .trim_end()
-                    .ends_with(['.', '?', '!'])
-            };
-            for i in 0..tokens.len() {
-                let opens = i == 0 || tokens[i].segment_start || ends_sentence(&tokens[i - 1]);
-                let closes = ends_sentence(&tokens[i])
-                    || tokens
-                        .get(i + 1)
-                        .is_none_or(|n| n.segment_start || ends_sentence(n));
-                let role = match (opens, closes) {
-                    (true, false) => Role::Opens,
-                    (false, true) => Role::Closes,
-                    _ => Role::Inner,
-                };
-                let t = &mut tokens[i];
-                (t.t0, t.t1) = speech.snap(t.t0, t.t1, role);
+            planner.push(&chunk, &mut ready)?;
+            for w in ready.drain(..) {
+                self.recognise_planned(&mut slot.state, &w, opts, &mut words)?;
             }
-            let mut new = words_from_tokens(&tokens);
-            drop_seam_duplicate(&words, &mut new, offset_ms);
-            words.extend(new);
+        }
+        planner.finish(&mut ready)?;
+        for w in ready.drain(..) {
+            self.recognise_planned(&mut slot.state, &w, opts, &mut words)?;
         }
         drop(guard);
         Ok(transcript_from_words(words))
+    }
+
+    /// Recognises one planned window and appends its words, in media time, to `words`.
+    fn recognise_planned(
+        &self,
+        state: &mut WhisperState,
+        w: &PlannedWindow,
+        opts: &RecognitionOptions,
+        words: &mut Vec<Word>,
+    ) -> Result<(), AsrError> {
+        if is_silent(&w.audio) {
+            return Ok(());
+        }
+        self.windows_decoded.fetch_add(1, Ordering::Relaxed);
+        let mut tokens = self.recognise_window(state, &w.audio, 0, opts)?;
+        // Timing correction in window time, against the window's own signal.
+        let speech = SpeechMap::new(&w.audio);
+        let ends_sentence = |t: &RawToken| {
+            String::from_utf8_lossy(&t.text)
+                .trim_end()
+                .ends_with(['.', '?', '!'])
+        };
+        for i in 0..tokens.len() {
+            let opens = i == 0 || tokens[i].segment_start || ends_sentence(&tokens[i - 1]);
+            let closes = ends_sentence(&tokens[i])
+                || tokens
+                    .get(i + 1)
+                    .is_none_or(|n| n.segment_start || ends_sentence(n));
+            let role = match (opens, closes) {
+                (true, false) => Role::Opens,
+                (false, true) => Role::Closes,
+                _ => Role::Inner,
+            };
+            let t = &mut tokens[i];
+            let (s, e) = speech.snap(t.t0, t.t1, role);
+            (t.t0, t.t1) = w.map.to_media_ms(s, e);
+        }
+        let mut new = words_from_tokens(&tokens);
+        drop_seam_duplicate(words, &mut new, w.map.start_ms());
+        words.extend(new);
+        Ok(())
     }
 }
 

@@ -30,6 +30,7 @@ pub mod media;
 pub mod model;
 pub mod redact;
 mod tokens;
+pub mod vad;
 pub mod window;
 
 pub use config::{AsrArgs, AsrConfig, ModelName};

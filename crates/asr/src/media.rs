@@ -287,6 +287,154 @@ pub fn decode_probed(path: &Path, info: &MediaInfo) -> Result<Vec<f32>, AsrError
     Ok(done.stdout)
 }
 
+/// Samples per chunk a [`PcmStream`] hands out (1 s).
+const STREAM_CHUNK: usize = SAMPLE_RATE as usize;
+/// Chunks decoded ahead of the reader: how far ffmpeg may run ahead of recognition (8 s,
+/// ≈ 0.5 MB), which bounds the memory decoding takes whatever the media's length.
+const STREAM_LOOKAHEAD: usize = 8;
+
+/// The first audio stream of a file, decoded by ffmpeg to 16 kHz mono and read one chunk at a
+/// time, so that memory does not grow with the media's duration.
+///
+/// The decode deadline of [`decode_probed`] still applies, counted as the time the reader spends
+/// *waiting* for ffmpeg: a hung or pathologically slow decoder is killed after the same budget,
+/// while time spent recognising (ffmpeg blocked on a full pipe) does not count. ffmpeg is killed
+/// when the stream is dropped, whatever path the caller leaves by.
+pub struct PcmStream {
+    child: Option<child::Streaming>,
+    chunks: std::sync::mpsc::Receiver<Vec<f32>>,
+    budget: Duration,
+    waited: Duration,
+    samples: u64,
+    codec: String,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for PcmStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PcmStream")
+            .field("samples", &self.samples)
+            .field("waited", &self.waited)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PcmStream {
+    /// Starts decoding a file already probed as `info`.
+    ///
+    /// # Errors
+    /// [`AsrError::ToolMissing`] when ffmpeg cannot be started.
+    pub fn open(path: &Path, info: &MediaInfo) -> Result<Self, AsrError> {
+        let mut cmd = ffmpeg_first_audio(path);
+        cmd.args(["-ac", "1", "-ar", "16000", "-f", "s16le", "-"]);
+        let (child, mut stdout) = child::spawn_streaming(cmd, "ffmpeg")?;
+        let (tx, rx) = std::sync::mpsc::sync_channel(STREAM_LOOKAHEAD);
+        let reader = std::thread::spawn(move || {
+            let mut buf = vec![0u8; STREAM_CHUNK * 2];
+            let mut filled = 0;
+            loop {
+                let n = match stdout.read(&mut buf[filled..]) {
+                    Ok(0) | Err(_) => 0,
+                    Ok(n) => n,
+                };
+                filled += n;
+                if filled == buf.len() || (n == 0 && filled >= 2) {
+                    let whole = filled / 2 * 2;
+                    let chunk: Vec<f32> = buf[..whole]
+                        .chunks_exact(2)
+                        .map(|c| f32::from(i16::from_le_bytes([c[0], c[1]])) / 32768.0)
+                        .collect();
+                    buf.copy_within(whole..filled, 0);
+                    filled -= whole;
+                    // The receiver has gone: recognition stopped. Dropping stdout ends ffmpeg.
+                    if tx.send(chunk).is_err() {
+                        return;
+                    }
+                }
+                if n == 0 {
+                    return;
+                }
+            }
+        });
+        Ok(PcmStream {
+            child: Some(child),
+            chunks: rx,
+            budget: decode_timeout(info),
+            waited: Duration::ZERO,
+            samples: 0,
+            codec: info.codec.clone(),
+            reader: Some(reader),
+        })
+    }
+
+    /// The next samples (up to 1 s), or `None` at the end of the stream.
+    ///
+    /// # Errors
+    /// [`AsrError::MediaTimeout`] when ffmpeg has kept the reader waiting longer than the decode
+    /// budget (it is killed).
+    pub fn next_chunk(&mut self) -> Result<Option<Vec<f32>>, AsrError> {
+        let left = self.budget.saturating_sub(self.waited);
+        let started = std::time::Instant::now();
+        let got = self.chunks.recv_timeout(left);
+        self.waited += started.elapsed();
+        match got {
+            Ok(chunk) => {
+                self.samples += chunk.len() as u64;
+                Ok(Some(chunk))
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Ok(None),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                self.child.take(); // kills ffmpeg
+                Err(AsrError::MediaTimeout {
+                    tool: "ffmpeg",
+                    seconds: self.budget.as_secs(),
+                })
+            }
+        }
+    }
+
+    /// Samples handed out so far.
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// After the last chunk: checks that ffmpeg succeeded and produced audio.
+    ///
+    /// # Errors
+    /// [`AsrError::UnreadableMedia`] when ffmpeg failed or decoded nothing.
+    pub fn finish(mut self) -> Result<(), AsrError> {
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        let Some(child) = self.child.take() else {
+            return Ok(());
+        };
+        let done = child.finish(Duration::from_secs(10))?;
+        if !done.status.success() {
+            return Err(AsrError::UnreadableMedia {
+                detail: format!("ffmpeg: {}", last_line(&done.stderr)),
+            });
+        }
+        if self.samples == 0 {
+            return Err(AsrError::UnreadableMedia {
+                detail: format!(
+                    "no audio could be decoded from the {} stream ({})",
+                    self.codec,
+                    last_line(&done.stderr)
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Drop for PcmStream {
+    fn drop(&mut self) {
+        // Kill ffmpeg first: the reader thread then sees end of file and ends.
+        self.child.take();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 
 use std::ops::Range;
 
+use crate::AsrError;
 use crate::media::SAMPLE_RATE;
 
 const SR: usize = SAMPLE_RATE as usize;
@@ -29,26 +30,30 @@ fn energy(frame: &[f32]) -> f64 {
         / frame.len().max(1) as f64
 }
 
+/// Where to cut `pcm` (longer than `limit` samples) so that the piece before the cut is at most
+/// `limit` long: the middle of the quietest 200 ms of the last five seconds before `limit`.
+pub fn quiet_cut(pcm: &[f32], limit: usize) -> usize {
+    let limit = limit.min(pcm.len());
+    let region_start = limit.saturating_sub(SEARCH);
+    let frames: Vec<f64> = pcm[region_start..limit].chunks(FRAME).map(energy).collect();
+    let mut best = (f64::INFINITY, 0);
+    for k in 0..=frames.len().saturating_sub(QUIET_FRAMES) {
+        let sum: f64 = frames[k..(k + QUIET_FRAMES).min(frames.len())].iter().sum();
+        // `<=`: among equally quiet stretches take the latest, for fewer, longer windows.
+        if sum <= best.0 {
+            best = (sum, k);
+        }
+    }
+    (region_start + (best.1 + QUIET_FRAMES / 2) * FRAME).clamp(1, limit)
+}
+
 /// Splits `len` samples of `pcm` into consecutive windows of at most [`MAX_WINDOW`] samples,
 /// each cut at the quietest point of its last five seconds.
 pub fn plan_windows(pcm: &[f32]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     while pcm.len() - start > MAX_WINDOW {
-        let region_start = start + MAX_WINDOW - SEARCH;
-        let frames: Vec<f64> = pcm[region_start..start + MAX_WINDOW]
-            .chunks(FRAME)
-            .map(energy)
-            .collect();
-        let mut best = (f64::INFINITY, 0);
-        for k in 0..=frames.len().saturating_sub(QUIET_FRAMES) {
-            let sum: f64 = frames[k..(k + QUIET_FRAMES).min(frames.len())].iter().sum();
-            // `<=`: among equally quiet stretches take the latest, for fewer, longer windows.
-            if sum <= best.0 {
-                best = (sum, k);
-            }
-        }
-        let cut = (region_start + (best.1 + QUIET_FRAMES / 2) * FRAME).min(start + MAX_WINDOW);
+        let cut = start + quiet_cut(&pcm[start..], MAX_WINDOW);
         out.push(start..cut);
         start = cut;
     }
@@ -162,6 +167,374 @@ impl SpeechMap {
         }
         let (s, e) = (s as u64 * 10, e as u64 * 10);
         (s, e.max(s))
+    }
+}
+
+/// Voice-activity settings of the [`WindowPlanner`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VadParams {
+    /// A frame at or above this speech probability is speech (Silero's default, 0.5).
+    pub threshold: f32,
+    /// Speech ends after this much audio below `threshold - 0.15` (shorter pauses stay inside
+    /// the segment, so words and sentences keep their natural gaps).
+    pub min_silence_ms: u64,
+    /// Shorter bursts are dropped as clicks and noise.
+    pub min_speech_ms: u64,
+    /// Audio kept on each side of a segment, so that soft word onsets and endings are heard.
+    pub pad_ms: u64,
+}
+
+impl Default for VadParams {
+    fn default() -> Self {
+        VadParams {
+            threshold: 0.5,
+            min_silence_ms: 500,
+            min_speech_ms: 250,
+            pad_ms: 200,
+        }
+    }
+}
+
+const fn ms_to_samples(ms: u64) -> u64 {
+    ms * SR as u64 / 1000
+}
+
+/// Silero's hysteresis over a stream of per-frame speech probabilities: speech starts at a
+/// frame ≥ `threshold` and ends after `min_silence_ms` below `threshold - 0.15`.
+#[derive(Debug)]
+struct Segmenter {
+    params: VadParams,
+    /// Sample position of the next frame.
+    pos: u64,
+    start: Option<u64>,
+    silence_since: Option<u64>,
+}
+
+impl Segmenter {
+    fn new(params: VadParams) -> Self {
+        Segmenter {
+            params,
+            pos: 0,
+            start: None,
+            silence_since: None,
+        }
+    }
+
+    fn keep(&self, seg: std::ops::Range<u64>) -> Option<std::ops::Range<u64>> {
+        (seg.end - seg.start >= ms_to_samples(self.params.min_speech_ms)).then_some(seg)
+    }
+
+    /// Takes the next frame's probability; returns a speech segment (samples) it closes.
+    fn push(&mut self, p: f32) -> Option<std::ops::Range<u64>> {
+        let at = self.pos;
+        self.pos += FRAME_VAD;
+        let neg = (self.params.threshold - 0.15).max(0.01);
+        if p >= self.params.threshold {
+            self.silence_since = None;
+            self.start.get_or_insert(at);
+            return None;
+        }
+        let start = self.start?;
+        if p < neg {
+            let since = *self.silence_since.get_or_insert(at);
+            if self.pos - since >= ms_to_samples(self.params.min_silence_ms) {
+                self.start = None;
+                self.silence_since = None;
+                return self.keep(start..since);
+            }
+        }
+        None
+    }
+
+    /// Closes the open segment at `end` (the end of the audio).
+    fn finish(&mut self, end: u64) -> Option<std::ops::Range<u64>> {
+        let start = self.start.take()?;
+        let end = self.silence_since.take().unwrap_or(end).min(end);
+        self.keep(start..end)
+    }
+}
+
+const FRAME_VAD: u64 = crate::vad::FRAME as u64;
+
+/// One contiguous stretch of media inside a window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    /// First sample inside the window.
+    pub at: usize,
+    /// First sample in the media.
+    pub media: u64,
+    /// Length in samples.
+    pub len: usize,
+}
+
+/// Window time → media time, for windows assembled from several stretches of the media.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TimeMap {
+    pieces: Vec<Piece>,
+}
+
+impl TimeMap {
+    /// The stretches, in window order.
+    pub fn pieces(&self) -> &[Piece] {
+        &self.pieces
+    }
+
+    /// Media time (ms) where the window starts.
+    pub fn start_ms(&self) -> u64 {
+        self.pieces.first().map_or(0, |p| p.media * 1000 / SR as u64)
+    }
+
+    /// Maps a span in window time (ms) to media time (ms). The span goes with the piece its
+    /// start falls in (or the nearest); an end past that piece is pulled back to its end, so a
+    /// word never stretches over the media left out between two pieces.
+    pub fn to_media_ms(&self, s_ms: u64, e_ms: u64) -> (u64, u64) {
+        if self.pieces.is_empty() {
+            return (s_ms, e_ms);
+        }
+        let to_sample = |ms: u64| usize::try_from(ms * SR as u64 / 1000).unwrap_or(usize::MAX);
+        let s = to_sample(s_ms);
+        let p = self
+            .pieces
+            .iter()
+            .rev()
+            .find(|p| p.at <= s)
+            .unwrap_or(&self.pieces[0]);
+        let end = p.at + p.len;
+        let local = |x: usize| x.clamp(p.at, end) - p.at;
+        let ms = |x: usize| (p.media + local(x) as u64) * 1000 / SR as u64;
+        (ms(s), ms(to_sample(e_ms).max(s)))
+    }
+}
+
+/// A window ready for recognition: ≤ [`MAX_WINDOW`] samples and where they came from.
+#[derive(Clone, Debug, Default)]
+pub struct PlannedWindow {
+    /// 16 kHz mono samples.
+    pub audio: Vec<f32>,
+    /// Where each stretch of `audio` lies in the media.
+    pub map: TimeMap,
+}
+
+impl PlannedWindow {
+    fn push(&mut self, media: u64, samples: &[f32]) {
+        match self.map.pieces.last_mut() {
+            Some(p) if p.media + p.len as u64 == media => p.len += samples.len(),
+            _ => self.map.pieces.push(Piece {
+                at: self.audio.len(),
+                media,
+                len: samples.len(),
+            }),
+        }
+        self.audio.extend_from_slice(samples);
+    }
+}
+
+/// Audio processed by the detector in one call, in frames (≈ 10 s).
+const VAD_BLOCK: u64 = 320 * FRAME_VAD;
+/// Audio before each block the detector is given again, so that its LSTM memory has settled
+/// when the block starts (≈ 1 s); its probabilities are discarded.
+const VAD_LEAD: u64 = 32 * FRAME_VAD;
+
+/// Turns a stream of 16 kHz samples into recognition windows, holding only a bounded amount of
+/// audio whatever the media's length.
+///
+/// With a [`SpeechDetector`](crate::vad::SpeechDetector) (voice activity detection on):
+/// * the detector runs over ≈ 10 s blocks as audio arrives and its probabilities are turned into
+///   speech segments (Silero's hysteresis, [`VadParams`]);
+/// * each closed segment, padded, is copied into the window being filled; when the next one
+///   would not fit in [`MAX_WINDOW`], that window is complete. Segments are never split across
+///   windows unless a single stretch of speech is longer than a window: then it is cut at its
+///   quietest point as without VAD;
+/// * everything else (silence, music, noise) is never copied and never recognised; the window's
+///   [`TimeMap`] maps word times back to the media.
+///
+/// Without a detector: contiguous windows cut at pauses ([`quiet_cut`]) as the audio arrives.
+///
+/// The planner holds at most the open speech segment (≤ a window), one window being filled and
+/// ≈ 1 s of detector lead-in: a few MB for an hour or a day of audio.
+pub struct WindowPlanner<'d> {
+    detector: Option<&'d mut dyn crate::vad::SpeechDetector>,
+    params: VadParams,
+    /// Buffered audio; `buf[0]` is media sample `buf_start`.
+    buf: Vec<f32>,
+    buf_start: u64,
+    /// Media samples received so far.
+    total: u64,
+    /// Media samples the detector has judged.
+    judged: u64,
+    seg: Segmenter,
+    /// End (media samples) of the last audio copied into a window.
+    copied_to: u64,
+    filling: PlannedWindow,
+}
+
+impl std::fmt::Debug for WindowPlanner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WindowPlanner")
+            .field("vad", &self.detector.is_some())
+            .field("buffered", &self.buf.len())
+            .field("total", &self.total)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'d> WindowPlanner<'d> {
+    /// A planner using `detector` for voice activity detection, or none to recognise everything.
+    pub fn new(
+        detector: Option<&'d mut dyn crate::vad::SpeechDetector>,
+        params: VadParams,
+    ) -> Self {
+        WindowPlanner {
+            detector,
+            params,
+            buf: Vec::new(),
+            buf_start: 0,
+            total: 0,
+            judged: 0,
+            seg: Segmenter::new(params),
+            copied_to: 0,
+            filling: PlannedWindow::default(),
+        }
+    }
+
+    /// Samples currently held (for memory checks).
+    pub fn buffered(&self) -> usize {
+        self.buf.len() + self.filling.audio.len()
+    }
+
+    fn slice(&self, r: std::ops::Range<u64>) -> &[f32] {
+        let a = usize::try_from(r.start.saturating_sub(self.buf_start)).unwrap_or(usize::MAX);
+        let b = usize::try_from(r.end.saturating_sub(self.buf_start)).unwrap_or(usize::MAX);
+        &self.buf[a.min(self.buf.len())..b.min(self.buf.len())]
+    }
+
+    /// Adds the next samples; complete windows are appended to `out`.
+    ///
+    /// # Errors
+    /// The detector's errors.
+    pub fn push(&mut self, pcm: &[f32], out: &mut Vec<PlannedWindow>) -> Result<(), AsrError> {
+        self.buf.extend_from_slice(pcm);
+        self.total += pcm.len() as u64;
+        if self.detector.is_none() {
+            while self.total - self.copied_to > MAX_WINDOW as u64 {
+                let from = self.copied_to;
+                let cut = quiet_cut(self.slice(from..self.total), MAX_WINDOW) as u64;
+                self.emit_range(from..from + cut, out);
+            }
+        } else {
+            while self.total - self.judged >= VAD_BLOCK {
+                self.judge(self.judged + VAD_BLOCK, out)?;
+            }
+        }
+        self.trim();
+        Ok(())
+    }
+
+    /// Ends the stream: the rest of the audio is judged and the last windows appended to `out`.
+    ///
+    /// # Errors
+    /// The detector's errors.
+    pub fn finish(mut self, out: &mut Vec<PlannedWindow>) -> Result<(), AsrError> {
+        if self.detector.is_none() {
+            self.emit_range(self.copied_to..self.total, out);
+        } else {
+            if self.total > self.judged {
+                self.judge(self.total, out)?;
+            }
+            if let Some(seg) = self.seg.finish(self.total) {
+                self.add_segment(seg, true, out);
+            }
+        }
+        if !self.filling.audio.is_empty() {
+            out.push(std::mem::take(&mut self.filling));
+        }
+        Ok(())
+    }
+
+    /// Without VAD: one contiguous window.
+    fn emit_range(&mut self, r: std::ops::Range<u64>, out: &mut Vec<PlannedWindow>) {
+        if r.is_empty() {
+            return;
+        }
+        let mut w = PlannedWindow::default();
+        w.push(r.start, self.slice(r.clone()));
+        self.copied_to = r.end;
+        out.push(w);
+    }
+
+    /// Runs the detector up to `to` (a block, or the end of the audio).
+    fn judge(&mut self, to: u64, out: &mut Vec<PlannedWindow>) -> Result<(), AsrError> {
+        let from = self.judged;
+        let lead = VAD_LEAD.min((from - self.buf_start) / FRAME_VAD * FRAME_VAD);
+        let input = self.slice(from - lead..to).to_vec();
+        let Some(detector) = self.detector.as_deref_mut() else {
+            return Ok(());
+        };
+        let probs = detector.speech_probabilities(&input)?;
+        let skip = usize::try_from(lead / FRAME_VAD).unwrap_or(0);
+        let frames = usize::try_from((to - from).div_ceil(FRAME_VAD)).unwrap_or(0);
+        for &p in probs.iter().skip(skip).take(frames) {
+            if let Some(seg) = self.seg.push(p) {
+                self.add_segment(seg, true, out);
+            }
+            // Bound the open segment: speech longer than a window is cut at its quietest point.
+            let limit = MAX_WINDOW as u64 - 2 * ms_to_samples(self.params.pad_ms);
+            while let Some(start) = self.seg.start
+                && self.seg.pos.min(to) - start > limit
+            {
+                let cut = start
+                    + quiet_cut(self.slice(start..self.seg.pos.min(to)), limit as usize) as u64;
+                // No padding on either side of the cut: every sample is heard once.
+                self.add_segment(start..cut, false, out);
+                self.seg.start = Some(cut);
+            }
+        }
+        self.judged = to;
+        Ok(())
+    }
+
+    /// Copies a speech segment, padded (at its end only when `pad_end`), into the window being
+    /// filled.
+    fn add_segment(
+        &mut self,
+        seg: std::ops::Range<u64>,
+        pad_end: bool,
+        out: &mut Vec<PlannedWindow>,
+    ) {
+        let pad = ms_to_samples(self.params.pad_ms);
+        let start = seg
+            .start
+            .saturating_sub(pad)
+            .max(self.copied_to)
+            .max(self.buf_start);
+        let end = (seg.end + if pad_end { pad } else { 0 })
+            .min(self.total)
+            .max(start);
+        let len = usize::try_from(end - start).unwrap_or(usize::MAX);
+        if self.filling.audio.len() + len > MAX_WINDOW && !self.filling.audio.is_empty() {
+            out.push(std::mem::take(&mut self.filling));
+        }
+        let audio = self.slice(start..end).to_vec();
+        self.filling.push(start, &audio);
+        self.copied_to = end;
+    }
+
+    /// Drops audio nothing will need again: before the open segment's padding, the last copied
+    /// sample and the detector's lead-in. Done in large steps so that it costs O(1) per sample.
+    fn trim(&mut self) {
+        let pad = ms_to_samples(self.params.pad_ms);
+        let mut keep = self.copied_to;
+        if self.detector.is_some() {
+            keep = self.judged.saturating_sub(VAD_LEAD);
+            if let Some(s) = self.seg.start {
+                keep = keep.min(s.saturating_sub(pad));
+            }
+        }
+        let drop = usize::try_from(keep.saturating_sub(self.buf_start)).unwrap_or(0);
+        if drop >= MAX_WINDOW.min(self.buf.len()) && drop > 0 {
+            self.buf.drain(..drop);
+            self.buf_start += drop as u64;
+        }
     }
 }
 

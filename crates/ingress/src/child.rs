@@ -141,23 +141,11 @@ fn run<T: Send + 'static>(
         .stdout
         .take()
         .map(|o| std::thread::spawn(move || read_stdout(o)));
-    let err: Option<JoinHandle<String>> = guard.0.stderr.take().map(|mut e| {
-        std::thread::spawn(move || {
-            // Keep only the tail: ffmpeg may repeat a warning for every packet.
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 8192];
-            while let Ok(n) = e.read(&mut chunk) {
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                if buf.len() > 64 * 1024 {
-                    buf.drain(..buf.len() - 16 * 1024);
-                }
-            }
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-    });
+    let err: Option<JoinHandle<String>> = guard
+        .0
+        .stderr
+        .take()
+        .map(|e| std::thread::spawn(move || tail(e)));
     let status = loop {
         match guard.0.try_wait() {
             Ok(Some(status)) => break status,
@@ -200,6 +188,101 @@ fn run<T: Send + 'static>(
         stdout,
         stderr,
     })
+}
+
+/// A child whose stdout the caller reads at its own pace (streaming), killed and reaped when
+/// dropped. Its stderr tail is collected on a thread.
+///
+/// There is no wall-clock deadline here, because a streaming child legitimately lives as long as
+/// its reader takes; the reader bounds the time it *waits* for output instead (see
+/// `sealscribe_asr::media::PcmStream`), which catches a hung child just the same.
+pub struct Streaming {
+    guard: ChildGuard,
+    tool: &'static str,
+    err: Option<JoinHandle<String>>,
+}
+
+impl std::fmt::Debug for Streaming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Streaming")
+            .field("tool", &self.tool)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Starts `cmd` with no input, its stdout returned for the caller to read.
+///
+/// # Errors
+/// [`ChildError::Spawn`] when the program cannot be started, [`ChildError::Output`] when it has
+/// no stdout pipe.
+pub fn spawn_streaming(
+    mut cmd: Command,
+    tool: &'static str,
+) -> Result<(Streaming, ChildStdout), ChildError> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd
+        .spawn()
+        .map_err(|source| ChildError::Spawn { tool, source })?;
+    let mut guard = ChildGuard(child);
+    let stdout = guard.0.stdout.take().ok_or(ChildError::Output {
+        tool,
+        what: "no stdout pipe",
+    })?;
+    let err = guard.0.stderr.take().map(|e| std::thread::spawn(move || tail(e)));
+    Ok((Streaming { guard, tool, err }, stdout))
+}
+
+/// The last 16–64 KiB a pipe carries: ffmpeg may repeat a warning for every packet.
+fn tail(mut e: impl Read) -> String {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    while let Ok(n) = e.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.len() > 64 * 1024 {
+            buf.drain(..buf.len() - 16 * 1024);
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+impl Streaming {
+    /// Waits for the child to exit (it should, its stdout having been read to the end or
+    /// closed) for at most `grace`, then kills it; returns its status and stderr tail.
+    ///
+    /// # Errors
+    /// [`ChildError::Timeout`] when it had to be killed, [`ChildError::Wait`] when waiting failed.
+    pub fn finish(mut self, grace: Duration) -> Result<Finished<()>, ChildError> {
+        let tool = self.tool;
+        let deadline = Instant::now() + grace;
+        let status = loop {
+            match self.guard.0.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() >= deadline => {
+                    return Err(ChildError::Timeout {
+                        tool,
+                        seconds: grace.as_secs(),
+                    });
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+                Err(source) => return Err(ChildError::Wait { tool, source }),
+            }
+        };
+        let stderr = self
+            .err
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        Ok(Finished {
+            status,
+            stdout: (),
+            stderr,
+        })
+    }
 }
 
 #[cfg(test)]
