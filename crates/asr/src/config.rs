@@ -209,7 +209,10 @@ mod tests {
         .unwrap();
         let cfg = c.asr.to_config();
         assert!(!cfg.vad);
-        assert!(Cli::try_parse_from(["x"]).unwrap().asr.to_config().vad, "VAD is on by default");
+        assert!(
+            Cli::try_parse_from(["x"]).unwrap().asr.to_config().vad,
+            "VAD is on by default"
+        );
         assert_eq!(cfg.model, ModelName::Base);
         assert_eq!(cfg.model_dir, PathBuf::from("/m"));
         assert_eq!((cfg.threads, cfg.concurrency), (3, 2));

@@ -391,7 +391,11 @@ impl WhisperEngine {
         let mut ready = Vec::new();
         while let Some(mut chunk) = next()? {
             for x in &mut chunk {
-                *x = if x.is_finite() { x.clamp(-1.0, 1.0) } else { 0.0 };
+                *x = if x.is_finite() {
+                    x.clamp(-1.0, 1.0)
+                } else {
+                    0.0
+                };
             }
             planner.push(&chunk, &mut ready)?;
             for w in ready.drain(..) {

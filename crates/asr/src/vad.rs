@@ -296,7 +296,7 @@ pub fn convert_silero_to_ggml(safetensors: &Path, out: &Path) -> Result<VadSumma
         .map_err(|e| AsrError::io(format!("creating {}", out.display()), e))?;
     let mut w = BufWriter::new(file);
     let mut bytes: Vec<u8> = Vec::with_capacity(data.len());
-    let mut i32s = |v: &mut Vec<u8>, xs: &[usize]| {
+    let i32s = |v: &mut Vec<u8>, xs: &[usize]| {
         for &x in xs {
             v.extend_from_slice(&(x as i32).to_le_bytes());
         }

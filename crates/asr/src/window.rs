@@ -281,7 +281,9 @@ impl TimeMap {
 
     /// Media time (ms) where the window starts.
     pub fn start_ms(&self) -> u64 {
-        self.pieces.first().map_or(0, |p| p.media * 1000 / SR as u64)
+        self.pieces
+            .first()
+            .map_or(0, |p| p.media * 1000 / SR as u64)
     }
 
     /// Maps a span in window time (ms) to media time (ms). The span goes with the piece its
@@ -328,6 +330,9 @@ impl PlannedWindow {
         self.audio.extend_from_slice(samples);
     }
 }
+
+/// Dead audio is dropped from the planner's buffer in steps of this many samples (10 s).
+const TRIM_STEP: usize = 10 * SR;
 
 /// Audio processed by the detector in one call, in frames (≈ 10 s).
 const VAD_BLOCK: u64 = 320 * FRAME_VAD;
@@ -531,7 +536,7 @@ impl<'d> WindowPlanner<'d> {
             }
         }
         let drop = usize::try_from(keep.saturating_sub(self.buf_start)).unwrap_or(0);
-        if drop >= MAX_WINDOW.min(self.buf.len()) && drop > 0 {
+        if drop >= TRIM_STEP.min(self.buf.len()) && drop > 0 {
             self.buf.drain(..drop);
             self.buf_start += drop as u64;
         }
@@ -635,6 +640,153 @@ mod tests {
             "nothing loud within reach"
         );
         assert_eq!(SpeechMap::new(&[]).snap(5, 7, Role::Opens), (5, 7));
+    }
+
+    /// Speech where a frame is loud: a stand-in for Silero that needs no model.
+    struct Loudness;
+    impl crate::vad::SpeechDetector for Loudness {
+        fn speech_probabilities(&mut self, pcm: &[f32]) -> Result<Vec<f32>, AsrError> {
+            Ok(pcm
+                .chunks(crate::vad::FRAME)
+                .map(|f| if energy(f).sqrt() > 0.01 { 0.9 } else { 0.05 })
+                .collect())
+        }
+    }
+
+    fn plan(pcm: &[f32], vad: bool, chunk: usize) -> (Vec<PlannedWindow>, usize) {
+        let mut det = Loudness;
+        let mut p = WindowPlanner::new(
+            vad.then_some(&mut det as &mut dyn crate::vad::SpeechDetector),
+            VadParams::default(),
+        );
+        let mut out = Vec::new();
+        let mut peak = 0;
+        for c in pcm.chunks(chunk) {
+            p.push(c, &mut out).unwrap();
+            peak = peak.max(p.buffered());
+        }
+        p.finish(&mut out).unwrap();
+        (out, peak)
+    }
+
+    #[test]
+    fn segmenter_has_hysteresis() {
+        let mut s = Segmenter::new(VadParams::default());
+        let f = FRAME_VAD;
+        let mut got = Vec::new();
+        // 20 frames speech, 5 frames of 0.4 (between the thresholds: still speech), 10 of
+        // speech, then silence; a 3-frame blip (96 ms < 250 ms) later is dropped.
+        let probs: Vec<f32> = [vec![0.1; 10], vec![0.9; 20], vec![0.4; 5], vec![0.9; 10]]
+            .concat()
+            .into_iter()
+            .chain(std::iter::repeat_n(0.1, 30))
+            .chain([0.9, 0.9, 0.9])
+            .chain(std::iter::repeat_n(0.1, 30))
+            .collect();
+        for p in probs {
+            got.extend(s.push(p));
+        }
+        got.extend(s.finish(s.pos));
+        assert_eq!(got, vec![10 * f..45 * f]);
+    }
+
+    /// Silence is skipped, the two sounds share one window, and times map back to the media.
+    #[test]
+    fn vad_windows_hold_speech_only() {
+        let mut pcm = vec![0.0; 60 * SR];
+        pcm.extend(tone(3.0)); // 60–63 s
+        pcm.extend(vec![0.0; 100 * SR]);
+        pcm.extend(tone(2.0)); // 163–165 s
+        pcm.extend(vec![0.0; 5 * SR]);
+        let (w, _) = plan(&pcm, true, 7_001);
+        assert_eq!(w.len(), 1, "{w:?}");
+        let pieces = w[0].map.pieces();
+        assert_eq!(pieces.len(), 2);
+        let secs = |x: u64| x as f64 / SR as f64;
+        assert!((59.7..60.0).contains(&secs(pieces[0].media)), "{pieces:?}");
+        assert!(
+            (162.7..163.0).contains(&secs(pieces[1].media)),
+            "{pieces:?}"
+        );
+        assert!(w[0].audio.len() < 7 * SR);
+        // 1 s into the second piece is 1 s after its media start.
+        let at = pieces[1].at as u64 * 1000 / SR as u64;
+        let (s, e) = w[0].map.to_media_ms(at + 1000, at + 1200);
+        let media = pieces[1].media * 1000 / SR as u64;
+        assert_eq!((s, e), (media + 1000, media + 1200));
+        // A span starting in the first piece never stretches into the second.
+        let end0 = (pieces[0].at + pieces[0].len) as u64 * 1000 / SR as u64;
+        let (_, e) = w[0].map.to_media_ms(end0 - 100, end0 + 500);
+        assert_eq!(
+            e,
+            (pieces[0].media + pieces[0].len as u64) * 1000 / SR as u64
+        );
+    }
+
+    #[test]
+    fn vad_on_silence_plans_nothing() {
+        let (w, _) = plan(&vec![0.0; 200 * SR], true, SR);
+        assert!(w.is_empty());
+        let (w, _) = plan(&[], true, SR);
+        assert!(w.is_empty());
+    }
+
+    /// Speech longer than a window is cut at its pauses into windows ≤ 30 s that together hold
+    /// every sample of it exactly once.
+    #[test]
+    fn long_speech_is_cut_without_overlap() {
+        let mut pcm = vec![0.0; 5 * SR];
+        for _ in 0..10 {
+            pcm.extend(tone(9.0));
+            pcm.extend(vec![0.0; SR / 4]); // pauses too short to end the segment
+        }
+        pcm.extend(vec![0.0; 5 * SR]);
+        let (w, _) = plan(&pcm, true, 12_345);
+        assert!(w.len() >= 3);
+        assert!(w.iter().all(|w| w.audio.len() <= MAX_WINDOW));
+        let pieces: Vec<Piece> = w.iter().flat_map(|w| w.map.pieces().to_vec()).collect();
+        for p in pieces.windows(2) {
+            assert_eq!(p[0].media + p[0].len as u64, p[1].media, "{pieces:?}");
+        }
+        for w in &w {
+            for p in w.map.pieces() {
+                let m = usize::try_from(p.media).unwrap();
+                assert_eq!(&w.audio[p.at..p.at + p.len], &pcm[m..m + p.len]);
+            }
+        }
+    }
+
+    /// The memory held does not grow with the duration.
+    #[test]
+    fn memory_is_bounded() {
+        let mut pcm = Vec::new();
+        for _ in 0..15 {
+            pcm.extend(vec![0.0; 50 * SR]);
+            pcm.extend(tone(40.0));
+        }
+        for vad in [true, false] {
+            let (w, peak) = plan(&pcm, vad, SR);
+            assert!(!w.is_empty());
+            assert!(peak < 100 * SR, "vad {vad}: {} s held", peak / SR);
+        }
+    }
+
+    /// Without VAD the planner cuts exactly as `plan_windows` does on the whole signal.
+    #[test]
+    fn without_vad_the_windows_are_the_classic_ones() {
+        let mut pcm = tone(27.0);
+        pcm.extend(vec![0.0; SR / 2]);
+        pcm.extend(tone(70.0));
+        let (w, _) = plan(&pcm, false, 9_999);
+        let ranges: Vec<Range<usize>> = w
+            .iter()
+            .map(|w| {
+                let p = w.map.pieces()[0];
+                let m = usize::try_from(p.media).unwrap();
+                m..m + p.len
+            })
+            .collect();
+        assert_eq!(ranges, plan_windows(&pcm));
     }
 
     #[test]

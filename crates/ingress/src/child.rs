@@ -230,7 +230,11 @@ pub fn spawn_streaming(
         tool,
         what: "no stdout pipe",
     })?;
-    let err = guard.0.stderr.take().map(|e| std::thread::spawn(move || tail(e)));
+    let err = guard
+        .0
+        .stderr
+        .take()
+        .map(|e| std::thread::spawn(move || tail(e)));
     Ok((Streaming { guard, tool, err }, stdout))
 }
 
