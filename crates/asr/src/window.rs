@@ -114,6 +114,16 @@ impl SpeechMap {
         self.loud.get(k).copied().unwrap_or(false)
     }
 
+    /// Counts as sound only what also lies inside `speech` (sample ranges of the same signal):
+    /// with VAD, the padding around segments may hold music or noise, which must not hold a
+    /// word whisper placed there.
+    pub fn restrict(&mut self, speech: &[Range<usize>]) {
+        for (k, loud) in self.loud.iter_mut().enumerate() {
+            let at = k * Self::FRAME;
+            *loud &= speech.iter().any(|r| r.start <= at && at < r.end);
+        }
+    }
+
     /// Adjusts one token span (absolute ms):
     /// * a start in silence moves forward to the first loud frame inside the span;
     /// * a span wholly in silence moves, keeping its length, onto sound in the direction its
@@ -180,6 +190,10 @@ pub struct VadParams {
     pub min_silence_ms: u64,
     /// Shorter bursts are dropped as clicks and noise.
     pub min_speech_ms: u64,
+    /// A segment must also hold this much audio at or above `threshold` (not merely between the
+    /// two thresholds): the onset of hold music can briefly look like speech, then hover just
+    /// under the threshold for a while.
+    pub min_voiced_ms: u64,
     /// Audio kept on each side of a segment, so that soft word onsets and endings are heard.
     pub pad_ms: u64,
 }
@@ -190,6 +204,7 @@ impl Default for VadParams {
             threshold: 0.5,
             min_silence_ms: 500,
             min_speech_ms: 250,
+            min_voiced_ms: 200,
             pad_ms: 200,
         }
     }
@@ -208,6 +223,8 @@ struct Segmenter {
     pos: u64,
     start: Option<u64>,
     silence_since: Option<u64>,
+    /// Samples at or above the threshold in the open segment.
+    voiced: u64,
 }
 
 impl Segmenter {
@@ -217,11 +234,15 @@ impl Segmenter {
             pos: 0,
             start: None,
             silence_since: None,
+            voiced: 0,
         }
     }
 
-    fn keep(&self, seg: std::ops::Range<u64>) -> Option<std::ops::Range<u64>> {
-        (seg.end - seg.start >= ms_to_samples(self.params.min_speech_ms)).then_some(seg)
+    fn keep(&mut self, seg: std::ops::Range<u64>) -> Option<std::ops::Range<u64>> {
+        let voiced = std::mem::take(&mut self.voiced);
+        (seg.end - seg.start >= ms_to_samples(self.params.min_speech_ms)
+            && voiced >= ms_to_samples(self.params.min_voiced_ms))
+        .then_some(seg)
     }
 
     /// Takes the next frame's probability; returns a speech segment (samples) it closes.
@@ -232,6 +253,7 @@ impl Segmenter {
         if p >= self.params.threshold {
             self.silence_since = None;
             self.start.get_or_insert(at);
+            self.voiced += FRAME_VAD;
             return None;
         }
         let start = self.start?;
@@ -287,8 +309,9 @@ impl TimeMap {
     }
 
     /// Maps a span in window time (ms) to media time (ms). The span goes with the piece its
-    /// start falls in (or the nearest); an end past that piece is pulled back to its end, so a
-    /// word never stretches over the media left out between two pieces.
+    /// start falls in — or, for a start in the [`PIECE_GAP`] before a piece, that piece — and
+    /// an end past that piece is pulled back to its end, so a word never stretches over the
+    /// media left out between two pieces.
     pub fn to_media_ms(&self, s_ms: u64, e_ms: u64) -> (u64, u64) {
         if self.pieces.is_empty() {
             return (s_ms, e_ms);
@@ -298,9 +321,8 @@ impl TimeMap {
         let p = self
             .pieces
             .iter()
-            .rev()
-            .find(|p| p.at <= s)
-            .unwrap_or(&self.pieces[0]);
+            .find(|p| s < p.at + p.len)
+            .unwrap_or(&self.pieces[self.pieces.len() - 1]);
         let end = p.at + p.len;
         let local = |x: usize| x.clamp(p.at, end) - p.at;
         let ms = |x: usize| (p.media + local(x) as u64) * 1000 / SR as u64;
@@ -315,21 +337,47 @@ pub struct PlannedWindow {
     pub audio: Vec<f32>,
     /// Where each stretch of `audio` lies in the media.
     pub map: TimeMap,
+    /// With VAD, the sample ranges of `audio` judged speech (without the padding).
+    pub speech: Option<Vec<Range<usize>>>,
 }
 
+/// Digital silence put between two pieces that are not contiguous in the media (300 ms): whisper
+/// then hears a pause there, ends its segment and starts the next on the next piece's speech,
+/// instead of running one sentence into the other.
+pub const PIECE_GAP: usize = 3 * SR / 10;
+
 impl PlannedWindow {
+    /// Samples `samples` would take, with the gap before them.
+    fn cost(&self, media: u64, len: usize) -> usize {
+        match self.map.pieces.last() {
+            Some(p) if p.media + p.len as u64 != media => PIECE_GAP + len,
+            _ => len,
+        }
+    }
+
     fn push(&mut self, media: u64, samples: &[f32]) {
         match self.map.pieces.last_mut() {
             Some(p) if p.media + p.len as u64 == media => p.len += samples.len(),
-            _ => self.map.pieces.push(Piece {
-                at: self.audio.len(),
-                media,
-                len: samples.len(),
-            }),
+            last => {
+                if last.is_some() {
+                    self.audio.extend(std::iter::repeat_n(0.0, PIECE_GAP));
+                }
+                self.map.pieces.push(Piece {
+                    at: self.audio.len(),
+                    media,
+                    len: samples.len(),
+                });
+            }
         }
         self.audio.extend_from_slice(samples);
     }
 }
+
+/// Speech segments separated by at most this much non-speech (2 s, after padding) share a
+/// window, with the pause between them: the pauses of a conversation stay in, so that whisper
+/// hears turns in context and its timing stays anchored to real audio. Longer stretches —
+/// waiting, hold music, silence — end the window and are never recognised.
+const JOIN_GAP: u64 = 2 * SR as u64;
 
 /// Dead audio is dropped from the planner's buffer in steps of this many samples (10 s).
 const TRIM_STEP: usize = 10 * SR;
@@ -482,6 +530,12 @@ impl<'d> WindowPlanner<'d> {
             if let Some(seg) = self.seg.push(p) {
                 self.add_segment(seg, true, out);
             }
+            // No segment can join the window being filled any more: it is complete.
+            let pad = ms_to_samples(self.params.pad_ms);
+            let next_start = self.seg.start.unwrap_or(self.seg.pos).saturating_sub(pad);
+            if !self.filling.audio.is_empty() && next_start > self.copied_to + JOIN_GAP {
+                out.push(std::mem::take(&mut self.filling));
+            }
             // Bound the open segment: speech longer than a window is cut at its quietest point.
             let limit = MAX_WINDOW as u64 - 2 * ms_to_samples(self.params.pad_ms);
             while let Some(start) = self.seg.start
@@ -515,12 +569,25 @@ impl<'d> WindowPlanner<'d> {
         let end = (seg.end + if pad_end { pad } else { 0 })
             .min(self.total)
             .max(start);
-        let len = usize::try_from(end - start).unwrap_or(usize::MAX);
-        if self.filling.audio.len() + len > MAX_WINDOW && !self.filling.audio.is_empty() {
+        // Join the window being filled, with the pause in between, when the pause is short
+        // and the whole fits; otherwise that window is complete.
+        let joins = !self.filling.audio.is_empty()
+            && start - self.copied_to <= JOIN_GAP
+            && self.filling.audio.len()
+                + usize::try_from(end - self.copied_to).unwrap_or(usize::MAX)
+                <= MAX_WINDOW;
+        if !joins && !self.filling.audio.is_empty() {
             out.push(std::mem::take(&mut self.filling));
         }
+        let start = if joins { self.copied_to } else { start };
         let audio = self.slice(start..end).to_vec();
         self.filling.push(start, &audio);
+        let at = self.filling.audio.len() - audio.len();
+        let local = |x: u64| at + usize::try_from(x.clamp(start, end) - start).unwrap_or(0);
+        self.filling
+            .speech
+            .get_or_insert_with(Vec::new)
+            .push(local(seg.start)..local(seg.end));
         self.copied_to = end;
     }
 
@@ -533,6 +600,9 @@ impl<'d> WindowPlanner<'d> {
             keep = self.judged.saturating_sub(VAD_LEAD);
             if let Some(s) = self.seg.start {
                 keep = keep.min(s.saturating_sub(pad));
+            }
+            if !self.filling.audio.is_empty() {
+                keep = keep.min(self.copied_to); // the pause a next segment may join across
             }
         }
         let drop = usize::try_from(keep.saturating_sub(self.buf_start)).unwrap_or(0);
@@ -690,37 +760,64 @@ mod tests {
         assert_eq!(got, vec![10 * f..45 * f]);
     }
 
-    /// Silence is skipped, the two sounds share one window, and times map back to the media.
+    /// Silence is skipped; sounds a short pause apart share a window with the pause, sounds
+    /// far apart get their own; times map back to the media.
     #[test]
     fn vad_windows_hold_speech_only() {
         let mut pcm = vec![0.0; 60 * SR];
         pcm.extend(tone(3.0)); // 60–63 s
+        pcm.extend(vec![0.0; SR]);
+        pcm.extend(tone(1.0)); // 64–65 s: joins
         pcm.extend(vec![0.0; 100 * SR]);
-        pcm.extend(tone(2.0)); // 163–165 s
+        pcm.extend(tone(2.0)); // 165–167 s: its own window
         pcm.extend(vec![0.0; 5 * SR]);
         let (w, _) = plan(&pcm, true, 7_001);
-        assert_eq!(w.len(), 1, "{w:?}");
-        let pieces = w[0].map.pieces();
-        assert_eq!(pieces.len(), 2);
+        let pieces: Vec<&[Piece]> = w.iter().map(|w| w.map.pieces()).collect();
+        assert_eq!(w.len(), 2, "{pieces:?}");
+        assert!(pieces.iter().all(|p| p.len() == 1), "{pieces:?}");
         let secs = |x: u64| x as f64 / SR as f64;
-        assert!((59.7..60.0).contains(&secs(pieces[0].media)), "{pieces:?}");
         assert!(
-            (162.7..163.0).contains(&secs(pieces[1].media)),
+            (59.7..60.0).contains(&secs(pieces[0][0].media)),
             "{pieces:?}"
         );
-        assert!(w[0].audio.len() < 7 * SR);
-        // 1 s into the second piece is 1 s after its media start.
-        let at = pieces[1].at as u64 * 1000 / SR as u64;
-        let (s, e) = w[0].map.to_media_ms(at + 1000, at + 1200);
-        let media = pieces[1].media * 1000 / SR as u64;
-        assert_eq!((s, e), (media + 1000, media + 1200));
-        // A span starting in the first piece never stretches into the second.
-        let end0 = (pieces[0].at + pieces[0].len) as u64 * 1000 / SR as u64;
-        let (_, e) = w[0].map.to_media_ms(end0 - 100, end0 + 500);
+        assert!((65.0..65.5).contains(&secs(pieces[0][0].media + pieces[0][0].len as u64)));
         assert_eq!(
-            e,
-            (pieces[0].media + pieces[0].len as u64) * 1000 / SR as u64
+            w[0].speech.as_ref().map(Vec::len),
+            Some(2),
+            "two segments in the first"
         );
+        assert!(
+            (164.7..165.0).contains(&secs(pieces[1][0].media)),
+            "{pieces:?}"
+        );
+        assert!(w[1].audio.len() < 3 * SR);
+        let media = pieces[1][0].media * 1000 / SR as u64;
+        assert_eq!(
+            w[1].map.to_media_ms(1000, 1200),
+            (media + 1000, media + 1200)
+        );
+    }
+
+    /// Several pieces in one window: a start in the gap before a piece belongs to that piece,
+    /// and a span never stretches over the media left out.
+    #[test]
+    fn time_map_keeps_spans_in_their_piece() {
+        let mut w = PlannedWindow::default();
+        w.push(16_000, &vec![0.1; 16_000]); // media 1–2 s at window 0–1 s
+        w.push(160_000, &vec![0.1; 16_000]); // media 10–11 s at window 1.3–2.3 s
+        assert_eq!(w.map.pieces()[1].at, 16_000 + PIECE_GAP);
+        assert_eq!(w.map.to_media_ms(500, 700), (1_500, 1_700));
+        assert_eq!(
+            w.map.to_media_ms(900, 1_500),
+            (1_900, 2_000),
+            "end pulled back"
+        );
+        assert_eq!(
+            w.map.to_media_ms(1_100, 1_500),
+            (10_000, 10_200),
+            "gap → next piece"
+        );
+        assert_eq!(w.map.to_media_ms(2_000, 2_100), (10_700, 10_800));
     }
 
     #[test]

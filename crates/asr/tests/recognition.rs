@@ -483,3 +483,159 @@ fn threads_never_exceed_cores() {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     assert!(engine.threads_per_job() * engine.concurrency() <= cores);
 }
+
+/// `secs` of synthetic hold music: a three-note chord whose notes change every second, with a
+/// slow tremolo, at 16 kHz mono (no speech in it).
+fn hold_music(dir: &std::path::Path, secs: u32) -> Vec<f32> {
+    let path = dir.join(format!("music{secs}.wav"));
+    let p = path.to_str().unwrap().to_string();
+    let expr = "0.15*sin(2*PI*t*(220+55*mod(floor(t),4)))\
+                +0.1*sin(2*PI*t*(330+55*mod(floor(t/2),3)))\
+                +0.08*sin(2*PI*t*(440+110*mod(floor(t/3),2)))";
+    // Commas inside a filter argument must be escaped.
+    let src = format!("aevalsrc={}:s=16000:d={secs}", expr.replace(',', "\\,"));
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &src,
+        "-af",
+        "tremolo=f=3:d=0.4",
+        "-ac",
+        "1",
+        "-ar",
+        "16000",
+        &p,
+    ]);
+    sealscribe_asr::decode_to_pcm16k(&path).expect("music decodes")
+}
+
+/// Low line noise (≈ -40 dBFS white noise): quiet, but above the silence gate, so that without
+/// VAD whisper would be run on it.
+fn line_noise(secs: f64) -> Vec<f32> {
+    let mut x: u32 = 0x1234_5678;
+    (0..(secs * 16_000.0) as usize)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x as f32 / u32::MAX as f32 - 0.5) * 0.035
+        })
+        .collect()
+}
+
+/// The converted Silero model loads in whisper.cpp and tells speech from silence and music.
+#[test]
+fn silero_vad_converts_and_tells_speech_apart() {
+    use sealscribe_asr::vad::{SileroVad, SpeechDetector, ensure_vad_ggml};
+    require_tools();
+    let cfg = config();
+    let ggml = ensure_vad_ggml(&cfg.model_dir).unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp();
+    let speech = sealscribe_asr::decode_to_pcm16k(speak(dir.path(), "s", SENTENCES[0])).unwrap();
+    let music = hold_music(dir.path(), 10);
+    let mut vad = SileroVad::load(&ggml, 1).expect("whisper.cpp loads the converted model");
+    let share = |p: Vec<f32>| p.iter().filter(|&&x| x >= 0.5).count() as f64 / p.len() as f64;
+    let s = share(vad.speech_probabilities(&speech).unwrap());
+    let m = share(vad.speech_probabilities(&music).unwrap());
+    let n = share(vad.speech_probabilities(&line_noise(10.0)).unwrap());
+    let z = share(vad.speech_probabilities(&vec![0.0; 16_000 * 5]).unwrap());
+    eprintln!("speech frames: speech {s:.2}, music {m:.2}, noise {n:.2}, silence {z:.2}");
+    assert!(s >= 0.5, "speech judged speech in only {s:.2} of frames");
+    assert!(
+        m <= 0.05 && n <= 0.05 && z == 0.0,
+        "non-speech judged speech: music {m:.2}, noise {n:.2}, silence {z:.2}"
+    );
+}
+
+/// A call-like clip — line noise, speech, hold music, speech, line noise — is recognised with
+/// VAD: only the speech comes out, at its true media times, in one decoded window.
+#[test]
+fn vad_recognises_only_the_speech() {
+    let engine = engine();
+    assert!(engine.vad_enabled(), "VAD is on by default");
+    let _g = serial();
+    let dir = tmp();
+    let say = |i: usize| {
+        sealscribe_asr::decode_to_pcm16k(speak(dir.path(), &format!("v{i}"), SENTENCES[i])).unwrap()
+    };
+    let (a, b) = (say(0), say(1));
+    let onset = |p: &[f32]| p.iter().position(|x| x.abs() > 0.02).unwrap_or(0) as u64 / 16;
+    let mut pcm = line_noise(40.0);
+    let a_at = pcm.len() as u64 / 16;
+    pcm.extend(&a);
+    let music_at = pcm.len() as u64 / 16;
+    pcm.extend(hold_music(dir.path(), 30));
+    let b_at = pcm.len() as u64 / 16;
+    pcm.extend(&b);
+    let b_end = pcm.len() as u64 / 16;
+    pcm.extend(line_noise(20.0));
+    let path = dir.path().join("call.wav");
+    write_wav(&path, &pcm);
+
+    let before = engine.windows_decoded();
+    let t = transcribe_file(engine, &path).expect("transcribes");
+    let decoded = engine.windows_decoded() - before;
+    eprintln!("{decoded} window(s): {}", t.text());
+    for w in &t.words {
+        eprintln!("  {:>6}–{:<6} {}", w.s, w.e, w.w);
+    }
+    eprintln!("speech at {a_at} and {b_at} ms, music at {music_at} ms");
+    assert_plausible(&t, pcm.len() as u64 / 16);
+    let reference = format!("{} {}", SENTENCES[0], SENTENCES[1]);
+    let w = wer(&reference, &t.text());
+    assert!(w <= 0.2, "WER {:.0}%: {:?}", w * 100.0, t.text());
+    assert_eq!(
+        decoded, 1,
+        "both sentences fit one window; noise and music are not decoded"
+    );
+    let spoken: Vec<&sealscribe_asr::Word> =
+        t.words.iter().filter(|w| !w.is_punctuation()).collect();
+    let first = spoken.first().expect("words");
+    assert!(
+        first.s.abs_diff(a_at + onset(&a)) <= 600,
+        "first word at {} ms, speech starts at {} ms",
+        first.s,
+        a_at + onset(&a)
+    );
+    for w in &spoken {
+        let in_a = w.s + 500 >= a_at && w.e <= music_at + 500;
+        let in_b = w.s + 500 >= b_at && w.e <= b_end + 500;
+        assert!(
+            in_a || in_b,
+            "{w:?} lies outside the speech ({a_at}–{music_at}, {b_at}–{b_end} ms)"
+        );
+    }
+    let second = normalise(SENTENCES[1])[0].clone();
+    let w2 = spoken
+        .iter()
+        .find(|w| w.s >= music_at && normalise(&w.w).first() == Some(&second))
+        .expect("second sentence recognised");
+    assert!(
+        w2.s.abs_diff(b_at + onset(&b)) <= 600,
+        "second sentence placed at {} ms, spoken at {} ms",
+        w2.s,
+        b_at + onset(&b)
+    );
+}
+
+/// Silence, line noise and music alone: an empty transcript, and whisper is never run.
+#[test]
+fn vad_non_speech_runs_no_decoder() {
+    let engine = engine();
+    let _g = serial();
+    let dir = tmp();
+    let mut pcm = vec![0.0; 16_000 * 30];
+    pcm.extend(line_noise(60.0));
+    pcm.extend(hold_music(dir.path(), 30));
+    let path = dir.path().join("nothing.wav");
+    write_wav(&path, &pcm);
+    let before = engine.windows_decoded();
+    let t = transcribe_file(engine, &path).expect("transcribes");
+    assert!(t.is_empty(), "non-speech produced words: {:?}", t.text());
+    assert_eq!(
+        engine.windows_decoded(),
+        before,
+        "the decoder ran on non-speech"
+    );
+}
