@@ -2,11 +2,16 @@
 //!
 //! # Layout
 //! * [`media`] — `ffprobe`/`ffmpeg` as child processes: [`probe`] any common audio/video file
-//!   and [`decode_to_pcm16k`] it to 16 kHz mono, with deadlines and kill-on-drop (the runner is
+//!   and stream it as 16 kHz mono ([`media::PcmStream`], memory independent of duration) or
+//!   [`decode_to_pcm16k`] it whole, with deadlines and kill-on-drop (the runner is
 //!   `sealscribe_ingress::child`, shared with the upload sniff).
+//! * [`vad`] — voice activity detection: Silero VAD run by whisper.cpp, its pinned weights
+//!   converted to ggml once and cached.
+//! * [`window`] — the [`window::WindowPlanner`]: streamed audio in, ≤ 30 s recognition windows
+//!   out — speech segments only with VAD, cut at pauses without.
 //! * [`engine`] — the [`SpeechEngine`] interface and [`WhisperEngine`], whisper.cpp through
-//!   `whisper-rs`: one model per process, bounded concurrency, long media cut into ≤ 30 s windows
-//!   at pauses ([`window`]) and joined with absolute timestamps.
+//!   `whisper-rs`: one model per process, bounded concurrency, windows recognised as the media
+//!   streams in and joined with media timestamps.
 //! * `tokens` — the grouping of whisper tokens into v3 words and punctuation. The transcript
 //!   itself is `sealscribe-transcript`'s [`Transcript`]/[`Word`] (re-exported here), the one
 //!   v3 model the pipeline stores and the API serves.

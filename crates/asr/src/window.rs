@@ -1,4 +1,9 @@
-//! Cutting long audio into windows whisper can take (≤ 30 s), at pauses.
+//! Cutting streamed audio into windows whisper can take (≤ 30 s).
+//!
+//! With voice activity detection (the default) the [`WindowPlanner`] keeps only speech: Silero's
+//! segments, padded, joined across short pauses, each window mapped back to media time by its
+//! [`TimeMap`]; silence, hold music and noise are never recognised. Without it, and for speech
+//! longer than a window, the cut is placed at a pause, as follows.
 //!
 //! Whisper's encoder sees exactly 30 s; longer media must be cut. A cut inside a word loses or
 //! duplicates it, so each cut is placed in the quietest 200 ms stretch of the last 5 s of the
@@ -347,14 +352,6 @@ pub struct PlannedWindow {
 pub const PIECE_GAP: usize = 3 * SR / 10;
 
 impl PlannedWindow {
-    /// Samples `samples` would take, with the gap before them.
-    fn cost(&self, media: u64, len: usize) -> usize {
-        match self.map.pieces.last() {
-            Some(p) if p.media + p.len as u64 != media => PIECE_GAP + len,
-            _ => len,
-        }
-    }
-
     fn push(&mut self, media: u64, samples: &[f32]) {
         match self.map.pieces.last_mut() {
             Some(p) if p.media + p.len as u64 == media => p.len += samples.len(),
