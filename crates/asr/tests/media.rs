@@ -180,3 +180,61 @@ fn odd_file_names_are_safe() {
     assert!(wav.file_name().unwrap().to_str().unwrap().starts_with('-'));
     assert!(!decode_to_pcm16k(&wav).unwrap().is_empty());
 }
+
+/// Streaming gives the same samples as decoding whole, in chunks of at most a second; a file
+/// that turns out undecodable is reported when the stream ends.
+#[test]
+fn streaming_matches_whole_decode() {
+    use sealscribe_asr::media::PcmStream;
+    require_tools();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = speak(dir.path(), "s", SENTENCES[4]);
+    let flac = dir.path().join("s.flac");
+    ffmpeg(&[
+        "-stream_loop",
+        "3",
+        "-i",
+        wav.to_str().unwrap(),
+        "-c:a",
+        "flac",
+        flac.to_str().unwrap(),
+    ]);
+    let whole = decode_to_pcm16k(&flac).unwrap();
+    let info = probe(&flac).unwrap();
+    let mut stream = PcmStream::open(&flac, &info).unwrap();
+    let mut streamed = Vec::new();
+    while let Some(chunk) = stream.next_chunk().unwrap() {
+        assert!(
+            !chunk.is_empty() && chunk.len() <= 16_000,
+            "{}",
+            chunk.len()
+        );
+        streamed.extend(chunk);
+    }
+    assert_eq!(stream.samples(), whole.len() as u64);
+    stream.finish().expect("a good file finishes cleanly");
+    assert_eq!(streamed, whole);
+
+    // Probed fine, then replaced by junk before decoding.
+    std::fs::write(&flac, vec![0x5a; 4096]).unwrap();
+    let mut stream = PcmStream::open(&flac, &info).unwrap();
+    while stream.next_chunk().unwrap().is_some() {}
+    let e = stream.finish().expect_err("junk must fail");
+    assert!(matches!(e, AsrError::UnreadableMedia { .. }), "{e:?}");
+
+    // Dropping a stream part-way stops ffmpeg (its guard kills it) without hanging.
+    let long = dir.path().join("long.flac");
+    ffmpeg(&[
+        "-stream_loop",
+        "40",
+        "-i",
+        wav.to_str().unwrap(),
+        "-c:a",
+        "flac",
+        long.to_str().unwrap(),
+    ]);
+    let info = probe(&long).unwrap();
+    let mut stream = PcmStream::open(&long, &info).unwrap();
+    assert!(stream.next_chunk().unwrap().is_some());
+    drop(stream);
+}
