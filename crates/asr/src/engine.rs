@@ -141,8 +141,8 @@ impl Drop for StateGuard<'_> {
 /// Words whisper places this far past the end of its window are hallucinated continuations.
 const WINDOW_SLACK_MS: u64 = 300;
 
-/// Windows up to this long are encoded with a reduced audio context.
-const SHORT_CONTEXT_MAX_SECS: f64 = 10.0;
+/// Windows up to this long are encoded with a reduced audio context (by default).
+pub const SHORT_CONTEXT_MAX_SECS: f64 = 10.0;
 
 /// Whisper's shortest useful input; shorter windows are padded with silence.
 const MIN_WINDOW: usize = SAMPLE_RATE as usize;
@@ -244,6 +244,7 @@ pub struct WhisperEngine {
     threads_per_job: usize,
     concurrency: usize,
     safeguards: Safeguards,
+    short_context_max_secs: f64,
     fallbacks: AtomicU64,
 }
 
@@ -300,6 +301,7 @@ impl WhisperEngine {
             threads_per_job: (threads / concurrency).max(1),
             concurrency,
             safeguards: Safeguards::default(),
+            short_context_max_secs: SHORT_CONTEXT_MAX_SECS,
             fallbacks: AtomicU64::new(0),
         })
     }
@@ -307,6 +309,14 @@ impl WhisperEngine {
     /// Replaces the decoding safeguards (the defaults are the reference implementation's).
     pub fn with_safeguards(mut self, safeguards: Safeguards) -> Self {
         self.safeguards = safeguards;
+        self
+    }
+
+    /// Windows up to `secs` long are encoded with a reduced audio context (default
+    /// [`SHORT_CONTEXT_MAX_SECS`]; 0 encodes every window with whisper's full 30 s context):
+    /// the knob the pipeline-vs-raw benchmark turns.
+    pub fn with_short_context_up_to(mut self, secs: f64) -> Self {
+        self.short_context_max_secs = secs;
         self
     }
 
@@ -423,7 +433,7 @@ impl WhisperEngine {
         // windows it made timestamps run late (by ~1.4 s at the end of a 27 s window), so it is
         // used only where the saving is large.
         let secs = audio.len() as f64 / f64::from(SAMPLE_RATE);
-        if secs <= SHORT_CONTEXT_MAX_SECS {
+        if secs <= self.short_context_max_secs {
             p.set_audio_ctx((secs * 50.0).ceil() as i32 + 64);
         }
         state
