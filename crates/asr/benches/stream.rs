@@ -5,7 +5,7 @@
 //!
 //! * **Memory independent of duration**: the peak RSS (VmHWM) of a fresh process that loads the
 //!   engine and transcribes a 3-minute file, and of one that transcribes a 3-hour file (both
-//!   mostly silence with a sentence every minute, FLAC). Each runs in its own child process
+//!   mostly silence: a sentence a minute, and a sentence every ten minutes; FLAC). Each runs in its own child process
 //!   (this binary re-executed with `--child`), so neither inherits the other's high-water mark.
 //! * **What VAD buys on calls**: a 30-minute call-like file (sentences, then long stretches of
 //!   line noise and hold music) transcribed with `--asr-vad true` and `false`: time, WER and
@@ -126,14 +126,19 @@ fn main() {
         .map(|(i, s)| sealscribe_asr::decode_to_pcm16k(speak(d, &format!("s{i}"), s)).unwrap())
         .collect();
 
-    // A minute: one sentence, then silence. Looped by ffmpeg into 3 minutes and 3 hours.
+    // A minute: one sentence, then silence. Looped by ffmpeg into 3 minutes and (a sentence
+    // every ten minutes) 3 hours.
     let mut minute = clips[0].clone();
     minute.resize(60 * 16_000, 0.0);
+    let mut ten = clips[1].clone();
+    ten.resize(600 * 16_000, 0.0);
+    let unit10 = d.join("ten.wav");
+    write_wav(&unit10, &ten);
     let unit = d.join("minute.wav");
     write_wav(&unit, &minute);
-    let looped = |minutes: u32, name: &str| {
+    let looped = |unit: &Path, times: u32, name: &str| {
         let out = d.join(name);
-        let loops = (minutes - 1).to_string();
+        let loops = (times - 1).to_string();
         ffmpeg(&[
             "-stream_loop",
             &loops,
@@ -145,8 +150,8 @@ fn main() {
         ]);
         out
     };
-    let three_min = looped(3, "3min.flac");
-    let three_h = looped(180, "3h.flac");
+    let three_min = looped(&unit, 3, "3min.flac");
+    let three_h = looped(&unit10, 18, "3h.flac");
     let short = run_child(&three_min, true);
     let long = run_child(&three_h, true);
 
@@ -189,7 +194,7 @@ fn main() {
     println!("|---|---|---|---|");
     for (name, r) in [
         ("3 minutes (a sentence a minute)", &short),
-        ("3 hours (same)", &long),
+        ("3 hours (a sentence every ten minutes)", &long),
     ] {
         println!(
             "| {name} | {:.1} s | {:.0} MiB | {} |",
