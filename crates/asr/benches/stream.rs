@@ -64,6 +64,15 @@ fn run_child(file: &Path, vad: bool) -> Run {
         String::from_utf8_lossy(&out.stderr)
     );
     let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    // Each result as it comes, so that a long run can be read before it ends.
+    eprintln!(
+        "{} (vad {vad}): {}",
+        file.display(),
+        line.split('\t')
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" s, MiB, windows: ")
+    );
     let mut f = line.trim_end_matches('\n').splitn(4, '\t');
     let mut next = || f.next().unwrap_or_default().to_string();
     Run {
