@@ -27,7 +27,7 @@ use axum::http::{Request, header};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use sealscribe_domain::codes;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -120,9 +120,32 @@ async fn busy(mut stream: TcpStream, limit: usize, _permit: OwnedSemaphorePermit
         body.len()
     );
     tracing::warn!(limit, "connection refused: at the connection limit");
+    // Answer after the request head (clients treat an answer before their
+    // request as a broken connection), waiting at most a second for it.
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while head.len() < 16 * 1024 && memchr::memmem::find(&head, b"\r\n\r\n").is_none() {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         stream.write_all(response.as_bytes()).await?;
-        stream.shutdown().await
+        stream.shutdown().await?;
+        // Read what else the client sent (a little of it) before closing: closing
+        // on unread bytes resets the connection, and the client could lose the answer.
+        let mut left = 64 * 1024;
+        while left > 0 {
+            match stream.read(&mut buf).await? {
+                0 => break,
+                n => left -= n.min(left),
+            }
+        }
+        std::io::Result::Ok(())
     })
     .await;
 }

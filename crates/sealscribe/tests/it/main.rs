@@ -7,6 +7,7 @@ mod client;
 mod common;
 mod encryption;
 mod keys;
+mod limits;
 mod media;
 mod observability;
 mod openapi;
