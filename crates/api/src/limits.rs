@@ -41,6 +41,18 @@ impl fmt::Display for BodyError {
 impl std::error::Error for BodyError {}
 
 impl BodyError {
+    /// The [`BodyError`] behind `e` (anywhere in its chain of sources), if any.
+    pub fn find(e: &(dyn std::error::Error + 'static)) -> Option<BodyError> {
+        let mut at = Some(e);
+        while let Some(err) = at {
+            if let Some(found) = err.downcast_ref::<BodyError>() {
+                return Some(*found);
+            }
+            at = err.source();
+        }
+        None
+    }
+
     pub fn to_api_error(self) -> ApiError {
         match self {
             BodyError::TooLarge(n) => ApiError::new(

@@ -79,11 +79,12 @@ pub fn search_terms(query: &str) -> Option<Vec<SearchTerm>> {
 }
 
 /// A page holds up to `limit` summaries, each with metadata of up to
-/// [`SMALL_PART`](super::intake::SMALL_PART) bytes: `limit` is refused when that
+/// [`MAX_METADATA_BYTES`](sealscribe_domain::configuration::MAX_METADATA_BYTES) bytes:
+/// `limit` is refused when that
 /// could exceed `max_list_bytes` (`--max-list-bytes`), so no listing can make
 /// the server load and render more than that.
 fn check_page(limit: u32, max_list_bytes: u64) -> Result<()> {
-    let per_item = super::intake::SMALL_PART as u64;
+    let per_item = sealscribe_domain::configuration::MAX_METADATA_BYTES as u64;
     let most = (max_list_bytes / per_item).clamp(1, u64::from(MAX_LIMIT));
     if u64::from(limit) > most {
         return Err(ApiError::bad_request(

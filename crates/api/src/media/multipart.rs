@@ -471,13 +471,8 @@ impl Part<'_> {
 /// A body that failed while read: over the raw cap (413), idle too long (408),
 /// or the connection broke.
 fn body_error(e: axum::Error) -> ApiError {
-    use std::error::Error as _;
-    let mut source: Option<&(dyn std::error::Error + 'static)> = e.source();
-    while let Some(s) = source {
-        if let Some(limit) = s.downcast_ref::<BodyError>() {
-            return limit.to_api_error();
-        }
-        source = s.source();
+    if let Some(limit) = BodyError::find(&e) {
+        return limit.to_api_error();
     }
     ApiError::new(
         StatusCode::BAD_REQUEST,

@@ -77,7 +77,11 @@ pub async fn put_metadata(
         sealscribe_domain::configuration::MAX_METADATA_BYTES + 1,
     )
     .await
-    .map_err(|_| {
+    .map_err(|e| {
+        // Over the server's body cap, or stalled: their own envelopes.
+        if let Some(limit) = crate::limits::BodyError::find(&e) {
+            return limit.to_api_error();
+        }
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             codes::PAYLOAD_TOO_LARGE,

@@ -203,6 +203,36 @@ async fn half_sent_headers_are_closed_by_the_header_timeout() {
     assert_eq!(health.status(), 200);
 }
 
+/// An upload whose body stalls is answered 408 (10805) after the body idle
+/// timeout, and nothing it wrote is left behind.
+#[tokio::test]
+async fn a_stalled_body_is_answered_408() {
+    let env = Env::new();
+    let token = env.create_account("acme");
+    let server = env.start_with(&["--workers", "0", "--body-idle-timeout-secs", "1"]);
+    let stream = TcpStream::connect(host_port(&server)).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let part =
+        b"--b\r\ncontent-disposition: form-data; name=\"media\"; filename=\"a.wav\"\r\n\r\nRIFF";
+    let head = format!(
+        "POST /v3/media HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {token}\r\n\
+         content-type: multipart/form-data; boundary=b\r\ncontent-length: 100000\r\n\r\n"
+    );
+    write.write_all(head.as_bytes()).await.unwrap();
+    write.write_all(part).await.unwrap();
+    // ...and nothing more, with the connection open.
+    let response = read_response(&mut read, Duration::from_secs(60)).await;
+    assert!(
+        response.starts_with(b"HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&response)
+    );
+    assert_eq!(json_body(&response)["errors"][0]["code"], 10805);
+    drop(write);
+    let blobs = env.blob_names().await;
+    assert!(blobs.is_empty(), "a stalled upload left {blobs:?}");
+}
+
 /// Past `--max-connections`, a new connection is answered 503 with the v3
 /// envelope (90002) and closed; when a connection closes, the next one is served.
 #[tokio::test]
