@@ -10,14 +10,18 @@ const LIMITS: MultipartLimits = MultipartLimits {
     parts: 8,
 };
 
-/// Runs the parser over `chunks`, collecting parts and their bodies.
+/// Parts read, each with its body.
+type Parts = Vec<(PartHead, Vec<u8>)>;
+
+/// Runs the parser over `chunks`, collecting parts and their bodies, and the
+/// most bytes it held at once.
 fn parse(
     boundary: &str,
     limits: MultipartLimits,
     chunks: &[&[u8]],
-) -> (Result<Vec<(PartHead, Vec<u8>)>, ParseError>, usize) {
+) -> (Result<Parts, ParseError>, usize) {
     let mut parser = Parser::new(boundary, limits);
-    let mut parts: Vec<(PartHead, Vec<u8>)> = Vec::new();
+    let mut parts: Parts = Vec::new();
     let mut most_held = 0;
     let mut chunks = chunks.iter();
     loop {
@@ -92,7 +96,7 @@ fn the_first_boundary_may_open_the_body() {
 
 #[test]
 fn a_body_without_its_boundary_is_refused_after_the_preamble_cap() {
-    let chunk = vec![b'a'; 100];
+    let chunk = [b'a'; 100];
     let chunks: Vec<&[u8]> = std::iter::repeat_n(&chunk[..], 1000).collect();
     let (parts, held) = parse("boundary", LIMITS, &chunks);
     assert_eq!(parts.unwrap_err(), ParseError::PreambleTooLarge(1024));
