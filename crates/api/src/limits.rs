@@ -1,6 +1,7 @@
 //! The request body as the handlers see it: capped in size and in how long the
 //! client may leave it idle, so that neither a huge nor a trickling upload can
-//! hold memory, a blob writer or a connection without end.
+//! hold memory, a blob writer or a connection without end; and the caps of the
+//! multipart intake ([`MultipartLimits`]), which the state carries.
 //!
 //! [`GuardedBody`] wraps every request body the server hands to the router (see
 //! [`crate::server`]). Its failures are [`BodyError`]s, which the readers of
@@ -19,6 +20,18 @@ use sealscribe_domain::codes;
 use tokio::time::{Instant, Sleep};
 
 use crate::ApiError;
+
+/// Caps of the multipart intake ([`crate::media::multipart`]), checked before
+/// anything is buffered (settings, see `docs/configuration.md`).
+#[derive(Clone, Copy, Debug)]
+pub struct MultipartLimits {
+    /// Bytes allowed before the first boundary.
+    pub preamble: usize,
+    /// Bytes allowed in one part's header block.
+    pub part_header: usize,
+    /// Parts allowed in one request.
+    pub parts: usize,
+}
 
 /// Why a request body stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,7 +28,7 @@ pub struct Limits {
     /// (S3 only); `None` serves the bytes.
     pub stream_redirect: Option<std::time::Duration>,
     /// Caps of the multipart intake (preamble, part headers, part count).
-    pub multipart: crate::media::MultipartLimits,
+    pub multipart: crate::limits::MultipartLimits,
     /// Callbacks one configuration may ask for.
     pub max_callbacks: usize,
     /// Terms one search `query` may have.

@@ -30,17 +30,7 @@ use sealscribe_domain::codes;
 
 use crate::ApiError;
 use crate::limits::BodyError;
-
-/// Caps checked before anything is buffered (settings, see `docs/configuration.md`).
-#[derive(Clone, Copy, Debug)]
-pub struct MultipartLimits {
-    /// Bytes allowed before the first boundary.
-    pub preamble: usize,
-    /// Bytes allowed in one part's header block.
-    pub part_header: usize,
-    /// Parts allowed in one request.
-    pub parts: usize,
-}
+pub use crate::limits::MultipartLimits;
 
 /// What is wrong with a multipart body.
 #[derive(Debug, Clone, PartialEq, Eq)]
