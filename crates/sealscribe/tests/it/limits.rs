@@ -203,6 +203,36 @@ async fn half_sent_headers_are_closed_by_the_header_timeout() {
     assert_eq!(health.status(), 200);
 }
 
+/// A kept-alive connection with no request in flight is closed after the
+/// keep-alive timeout (the header-read timeout is an hour here, so it is not
+/// what closes it); one that keeps sending requests is served.
+#[tokio::test]
+async fn idle_kept_alive_connections_are_closed() {
+    let env = Env::new();
+    let server = env.start_with(&[
+        "--workers",
+        "0",
+        "--keep-alive-timeout-secs",
+        "1",
+        "--header-read-timeout-secs",
+        "3600",
+    ]);
+    let stream = TcpStream::connect(host_port(&server)).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    write
+        .write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let response = read_response(&mut read, Duration::from_secs(60)).await;
+    assert!(response.starts_with(b"HTTP/1.1 200"));
+    let mut buf = [0u8; 64];
+    let closed = tokio::time::timeout(Duration::from_secs(60), read.read(&mut buf)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
+        "the idle connection stayed open: {closed:?}"
+    );
+}
+
 /// An upload whose body stalls is answered 408 (10805) after the body idle
 /// timeout, and nothing it wrote is left behind.
 #[tokio::test]
