@@ -11,7 +11,7 @@
 //! request and must return reqwest's own sealed connection type), and an
 //! environment proxy (`HTTP_PROXY`) would bypass any address check anyway.
 //!
-//! So this client is hyper with a connector of ours ([`Guarded`]): it takes
+//! So this client is hyper with a connector of ours (`Guarded`): it takes
 //! the URI hyper wants a connection for, resolves the host (or parses the
 //! literal), checks **every socket address** against [`Destinations`] and
 //! opens TCP connections only to addresses that passed. Every connection goes
