@@ -227,11 +227,10 @@ async fn send(
         )
         .await
         .map_err(|e| {
+            // One sentence for the customer whatever happened (refused
+            // address, closed port, timeout): the reason is the operator's.
             tracing::warn!(reason = %e, "callback try failed");
-            e.refusal().map_or_else(
-                || "the receiver could not be reached".to_owned(),
-                |_| "the receiver's address is not one this server may call".to_owned(),
-            )
+            "the receiver could not be reached".to_owned()
         })?;
     Ok(response.status.as_u16())
 }
