@@ -173,7 +173,7 @@ async fn callbacks_never_follow_redirects_nor_environment_proxies() {
     .collect();
     let server = env.start_with_env(FLAGS, &vars);
     let (receiver, base) = Receiver::start(&[]).await;
-    let audio = std::fs::read(env.speech("moved", "Hello.")).unwrap();
+    let audio = std::fs::read(env.speech("moved", "Hello there, this callback is moved.")).unwrap();
     let config = json!({"publish": {"callbacks": [
         {"url": format!("{base}/analytics")},
         {"url": format!("{base}/moved")},
