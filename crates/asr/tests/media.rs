@@ -161,17 +161,15 @@ fn bad_media_errors() {
     // A still image is not even a container this service reads (no image demuxers).
     let e = probe(&image).expect_err("not media");
     assert!(matches!(e, AsrError::UnreadableMedia { .. }), "{e:?}");
-    for f in [&video] {
-        let e = probe(f).expect_err("no audio");
-        assert!(
-            matches!(e, AsrError::NoAudio { .. }) && e.is_bad_media(),
-            "{e:?}"
-        );
-        assert!(
-            e.to_string().contains("no audio stream") && e.to_string().contains("video"),
-            "{e}"
-        );
-    }
+    let e = probe(&video).expect_err("no audio");
+    assert!(
+        matches!(e, AsrError::NoAudio { .. }) && e.is_bad_media(),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains("no audio stream") && e.to_string().contains("video"),
+        "{e}"
+    );
 }
 
 /// A file whose name starts with a dash is not taken for an ffmpeg option.
@@ -219,7 +217,7 @@ fn playlists_and_lists_are_not_followed() {
     }
     // An image-sequence pattern name is just a (missing) file name.
     let pattern = dir.path().join("img%03d.png");
-    assert!(!matches!(probe(&pattern), Ok(_)));
+    assert!(probe(&pattern).is_err());
 }
 
 /// Media longer than the maximum (4 h by default) is refused from its headers: a 100-hour

@@ -283,7 +283,7 @@ impl MediaTools {
         }
         if let Some(bwrap) = &self.bwrap {
             argv.push(bwrap.clone().into_os_string());
-            argv.extend(sandbox_args(input).into_iter().map(OsString::from));
+            argv.extend(sandbox_args(input));
             argv.push("--".into());
         }
         argv.push(exe);
