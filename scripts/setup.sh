@@ -9,13 +9,13 @@
 # Python requests (the VoiceBase client pattern), PostgreSQL 15 and python3-venv
 # (for the scaled-out backend tests; SeaweedFS comes from PyPI in
 # scripts/services.sh), schemathesis (PyPI, pinned, in a venv: the OpenAPI
-# contract run of scripts/contract.sh), and the base model (the
-# redaction tests need its accuracy on digits).
+# contract run of scripts/contract.sh).
 #
 #   scripts/setup.sh [--test]
 #
-# Idempotent: installs only what is missing. Set SEALSCRIBE_ASR_MODEL=base to
-# fetch the larger model as well.
+# Idempotent: installs only what is missing. Fetches the default speech model
+# (multilingual base); set SEALSCRIBE_ASR_MODEL=tiny.en to fetch the fast
+# English-only model as well.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,11 +36,12 @@ if ((${#missing[@]})); then
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-scripts/fetch-model.sh tiny.en
-if [[ "${1:-}" == "--test" ]]; then
-  # The redaction tests need base: tiny.en garbles long digit strings.
-  scripts/fetch-model.sh base
-  scripts/contract.sh --install
-elif [[ -n "${SEALSCRIBE_ASR_MODEL:-}" && "${SEALSCRIBE_ASR_MODEL}" != tiny.en ]]; then
+# The default model (base: tiny.en garbles spoken digit strings, so redaction
+# could not be trusted on it).
+scripts/fetch-model.sh base
+if [[ -n "${SEALSCRIBE_ASR_MODEL:-}" && "${SEALSCRIBE_ASR_MODEL}" != base ]]; then
   scripts/fetch-model.sh "$SEALSCRIBE_ASR_MODEL"
+fi
+if [[ "${1:-}" == "--test" ]]; then
+  scripts/contract.sh --install
 fi

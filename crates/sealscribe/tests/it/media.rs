@@ -77,7 +77,7 @@ async fn upload_transcribe_read_search_delete() {
         .get_json(&token, &format!("/v3/media/{id}/transcript"))
         .await;
     let got = words(&transcript);
-    // Words tiny.en recognises reliably in this espeak voice ("The weather" at
+    // Words the models recognise reliably in this espeak voice ("The weather" at
     // the very start of the clip is sometimes misheard).
     for expected in ["sunny", "warm", "office", "tomorrow", "morning"] {
         assert!(
