@@ -125,7 +125,17 @@ fn music_and_noise_give_no_words() {
     ];
     for (name, src) in sources {
         let path = dir.path().join(format!("{name}.wav"));
-        ffmpeg(&["-f", "lavfi", "-i", &src, "-ac", "1", "-ar", "16000", path.to_str().unwrap()]);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            &src,
+            "-ac",
+            "1",
+            "-ar",
+            "16000",
+            path.to_str().unwrap(),
+        ]);
         let t = transcribe_file(engine, &path).expect("transcribes");
         let text = t.text();
         eprintln!("{name}: {text:?}");
@@ -151,7 +161,15 @@ fn short_telephone_prompts_come_back_once() {
     for (i, said) in prompts.iter().enumerate() {
         let wav = speak(dir.path(), &format!("p{i}"), said);
         let narrow = dir.path().join(format!("p{i}-8k.wav"));
-        ffmpeg(&["-i", wav.to_str().unwrap(), "-ar", "8000", "-ac", "1", narrow.to_str().unwrap()]);
+        ffmpeg(&[
+            "-i",
+            wav.to_str().unwrap(),
+            "-ar",
+            "8000",
+            "-ac",
+            "1",
+            narrow.to_str().unwrap(),
+        ]);
         let t = transcribe_file(engine, &narrow).expect("transcribes");
         let text = t.text();
         eprintln!("{said} -> {text:?} ({:.0}%)", wer(said, &text) * 100.0);
@@ -178,13 +196,22 @@ fn fallback_decoding_is_deterministic() {
         .expect("model loads")
         .with_safeguards(forced);
     let dir = tmp();
-    let a = speak(dir.path(), "a", "Please hold, your call is important to us.");
+    let a = speak(
+        dir.path(),
+        "a",
+        "Please hold, your call is important to us.",
+    );
     let b = speak(dir.path(), "b", "Press one for sales, two for support.");
     let first = transcribe_file(&engine, &a).expect("transcribes");
     assert_eq!(engine.fallback_windows(), 1, "the window was decoded again");
     let other = transcribe_file(&engine, &b).expect("transcribes");
     let again = transcribe_file(&engine, &a).expect("transcribes");
-    eprintln!("{:?} / {:?} / {:?}", first.text(), other.text(), again.text());
+    eprintln!(
+        "{:?} / {:?} / {:?}",
+        first.text(),
+        other.text(),
+        again.text()
+    );
     assert_eq!(engine.fallback_windows(), 3);
     assert!(!first.is_empty());
     assert_eq!(first, again, "same audio, same words and times");
