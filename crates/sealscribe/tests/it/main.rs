@@ -11,6 +11,7 @@ mod keys;
 mod media;
 mod observability;
 mod openapi;
+mod outbound;
 mod redaction;
 mod scaled;
 mod server;
