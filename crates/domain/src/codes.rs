@@ -50,6 +50,9 @@ pub const DUPLICATE_PART: u32 = 10206;
 /// that a `mediaUrl` cannot tell a 404 from a closed port. Kept registered so
 /// the number is never reused.
 pub const MEDIA_URL_HTTP_ERROR: u32 = 10207;
+/// The media lasts longer than the operator's maximum (`--max-media-duration-secs`), as read
+/// from its headers before any decoding; the media fails with this code.
+pub const MEDIA_TOO_LONG: u32 = 10208;
 
 /// Transcript requested before processing finished.
 pub const TRANSCRIPT_NOT_READY: u32 = 10301;

@@ -319,6 +319,75 @@ pub struct WorkerArgs {
     pub callback_timeout_secs: u64,
     #[command(flatten)]
     pub asr: sealscribe_asr::AsrArgs,
+    #[command(flatten)]
+    pub media: MediaArgs,
+}
+
+/// How ffprobe/ffmpeg run on customer media (uploads are sniffed by the API,
+/// probed and decoded by workers): the limits that bound them, whatever the
+/// file claims. `docs/security.md` says what each protects.
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Media tool options (ffprobe/ffmpeg)")]
+pub struct MediaArgs {
+    /// Longest media accepted, in seconds, as read from its headers before any
+    /// decoding; longer media fails with code 10208. Decoding also stops just
+    /// past it when a header understates the length.
+    #[arg(long, env = "SEALSCRIBE_MAX_MEDIA_DURATION_SECS", default_value_t = 4 * 3600, value_parser = clap::value_parser!(u64).range(1..=30 * 24 * 3600))]
+    pub max_media_duration_secs: u64,
+    /// Seconds one ffprobe run (upload sniff, worker probe) may take.
+    #[arg(long, env = "SEALSCRIBE_MEDIA_PROBE_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub media_probe_timeout_secs: u64,
+    /// Seconds one ffmpeg decode may take, whatever the media's length; also
+    /// the CPU-time limit of every ffprobe/ffmpeg process.
+    #[arg(long, env = "SEALSCRIBE_MEDIA_DECODE_TIMEOUT_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=7 * 24 * 3600))]
+    pub media_decode_timeout_secs: u64,
+    /// Address-space limit of one ffprobe/ffmpeg process, in bytes.
+    #[arg(long, env = "SEALSCRIBE_MEDIA_MEMORY_BYTES", default_value_t = 2 << 30, value_parser = clap::value_parser!(u64).range((256 << 20)..))]
+    pub media_memory_bytes: u64,
+    /// Open-files limit of one ffprobe/ffmpeg process.
+    #[arg(long, env = "SEALSCRIBE_MEDIA_OPEN_FILES", default_value_t = 64, value_parser = clap::value_parser!(u64).range(16..=65_536))]
+    pub media_open_files: u64,
+    /// Run ffprobe/ffmpeg in a bubblewrap sandbox (no network, only the input
+    /// file visible): `auto` uses it when it works here and logs a warning
+    /// when it does not, `bwrap` refuses to start without it, `off` never uses it.
+    #[arg(long, env = "SEALSCRIBE_MEDIA_SANDBOX", value_enum, default_value_t = MediaSandbox::Auto)]
+    pub media_sandbox: MediaSandbox,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaSandbox {
+    Auto,
+    Bwrap,
+    Off,
+}
+
+impl MediaArgs {
+    pub fn limits(&self) -> sealscribe_ingress::tools::MediaLimits {
+        use sealscribe_ingress::tools::{MediaLimits, SandboxSetting};
+        use std::time::Duration;
+        MediaLimits {
+            max_duration: Duration::from_secs(self.max_media_duration_secs),
+            probe_timeout: Duration::from_secs(self.media_probe_timeout_secs),
+            decode_timeout: Duration::from_secs(self.media_decode_timeout_secs),
+            memory_bytes: self.media_memory_bytes,
+            open_files: self.media_open_files,
+            sandbox: match self.media_sandbox {
+                MediaSandbox::Auto => SandboxSetting::Auto,
+                MediaSandbox::Bwrap => SandboxSetting::Required,
+                MediaSandbox::Off => SandboxSetting::Off,
+            },
+        }
+    }
+
+    /// Decides, once, how ffprobe/ffmpeg run in this process (logged); off
+    /// the executor, since it runs a trial child.
+    pub async fn install(&self) -> anyhow::Result<()> {
+        let limits = self.limits();
+        tokio::task::spawn_blocking(move || sealscribe_ingress::tools::install(limits))
+            .await?
+            .map_err(|e| anyhow::anyhow!(e))?;
+        Ok(())
+    }
 }
 
 /// A list of delays, e.g. `15m,30m,1h`.

@@ -86,6 +86,7 @@ pub async fn worker(storage: &StorageArgs, args: WorkerCommandArgs) -> anyhow::R
         args.workers > 0,
         "a worker process needs --workers 1 or more"
     );
+    args.media.install().await?;
     let (db, blobs) = open_storage(storage).await?;
     let engine = load_engine(&args).await?;
     let shutdown = crate::shutdown::on_signal();
@@ -102,6 +103,7 @@ pub async fn worker(storage: &StorageArgs, args: WorkerCommandArgs) -> anyhow::R
 }
 
 pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
+    args.workers.media.install().await?;
     let (db, blobs) = open_storage(storage).await?;
 
     let limits = Limits {

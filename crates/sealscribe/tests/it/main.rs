@@ -6,6 +6,7 @@ mod callbacks;
 mod client;
 mod common;
 mod encryption;
+mod hostile;
 mod keys;
 mod limits;
 mod media;
