@@ -14,7 +14,7 @@ struct Inner {
     limits: Limits,
     wake_workers: Option<Arc<Notify>>,
     /// For checking `mediaUrl`s at submission.
-    http: reqwest::Client,
+    http: sealscribe_ingress::Outbound,
 }
 
 /// Request limits and policies the handlers enforce.
@@ -27,6 +27,16 @@ pub struct Limits {
     /// Answer stream downloads with a 302 to a pre-signed URL of this life
     /// (S3 only); `None` serves the bytes.
     pub stream_redirect: Option<std::time::Duration>,
+    /// Caps of the multipart intake (preamble, part headers, part count).
+    pub multipart: crate::limits::MultipartLimits,
+    /// Callbacks one configuration may ask for.
+    pub max_callbacks: usize,
+    /// Terms one search `query` may have.
+    pub max_search_terms: usize,
+    /// Characters one search term may have.
+    pub max_search_term_chars: usize,
+    /// Bound on a listing's `limit` × the largest metadata part.
+    pub max_list_bytes: u64,
 }
 
 impl AppState {
@@ -66,7 +76,7 @@ impl AppState {
         &self.0.blobs
     }
 
-    pub fn http(&self) -> &reqwest::Client {
+    pub fn http(&self) -> &sealscribe_ingress::Outbound {
         &self.0.http
     }
 
