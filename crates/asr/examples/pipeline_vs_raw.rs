@@ -134,8 +134,12 @@ fn main() {
         reference: Vec::new(),
     };
     for (i, s) in SENTENCES.iter().enumerate() {
-        long.pcm.extend(speak_with(dir.path(), &format!("l{i}"), "en-us", "150", s));
-        long.pcm.extend(std::iter::repeat_n(0.0, 16_000 * (300 + 200 * (i % 4)) / 1000));
+        long.pcm
+            .extend(speak_with(dir.path(), &format!("l{i}"), "en-us", "150", s));
+        long.pcm.extend(std::iter::repeat_n(
+            0.0,
+            16_000 * (300 + 200 * (i % 4)) / 1000,
+        ));
         long.reference.extend(normalise(s));
     }
 
@@ -154,8 +158,10 @@ fn main() {
     };
 
     // Interleaved per item, so a burst of load elsewhere hits every column alike.
-    let (mut s_raw, mut s_ours, mut s_full) = (Score::default(), Score::default(), Score::default());
-    let (mut l_raw, mut l_ours, mut l_full) = (Score::default(), Score::default(), Score::default());
+    let (mut s_raw, mut s_ours, mut s_full) =
+        (Score::default(), Score::default(), Score::default());
+    let (mut l_raw, mut l_ours, mut l_full) =
+        (Score::default(), Score::default(), Score::default());
     for (k, item) in short.iter().chain(std::iter::once(&long)).enumerate() {
         let is_long = k == short.len();
         let (r, rs) = raw_run(item);
@@ -186,11 +192,17 @@ fn main() {
         "model {} | {threads} compute threads | {} cores | load average {}",
         cfg.model,
         sealscribe_asr::config::cores(),
-        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
     );
-    println!("peak RSS of the engine after a recognition (before the raw context is loaded): {engine_rss:.0} MB");
+    println!(
+        "peak RSS of the engine after a recognition (before the raw context is loaded): {engine_rss:.0} MB"
+    );
     println!();
-    println!("| audio | raw whisper.cpp `full()` | pipeline as shipped | pipeline, full audio context |");
+    println!(
+        "| audio | raw whisper.cpp `full()` | pipeline as shipped | pipeline, full audio context |"
+    );
     println!("|---|---|---|---|");
     println!(
         "| {} sentences, one file each ({:.0} s) | {} | {} | {} |",

@@ -394,6 +394,28 @@ impl WhisperEngine {
         Ok(chosen.tokens)
     }
 
+    /// The probability of whisper's no-speech token right after start-of-transcript, as the
+    /// reference implementation measures it: one decoder step over `<|startoftranscript|>`
+    /// against the audio `state` last encoded (the window, unless whisper.cpp needed a second
+    /// pass to reach its end). whisper.cpp's own figure reads the first row of its logits
+    /// buffer, which its prompt decode leaves unwritten: it came out 0 on music and noise, or
+    /// the previous window's value.
+    fn no_speech_probability(&self, state: &mut WhisperState) -> Result<f32, AsrError> {
+        state
+            .decode(&[self.ctx.token_sot()], 0, self.threads_per_job)
+            .map_err(|e| AsrError::Engine(format!("whisper decode failed: {e}")))?;
+        let logits = state
+            .get_logits()
+            .map_err(|e| AsrError::Engine(format!("whisper logits unavailable: {e}")))?;
+        let nosp = usize::try_from(self.ctx.token_nosp()).unwrap_or(usize::MAX);
+        let Some(&target) = logits.get(nosp) else {
+            return Ok(0.0);
+        };
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
+        Ok((f64::from(target - max).exp() / sum) as f32)
+    }
+
     /// One whisper.cpp decode of a (padded) window at `temperature`.
     fn decode(
         &self,
@@ -427,7 +449,10 @@ impl WhisperEngine {
         p.set_temperature(temperature);
         p.set_temperature_inc(0.0);
         p.set_logprob_thold(g.avg_logprob as f32);
-        p.set_no_speech_thold(g.no_speech);
+        // whisper.cpp's own no-speech rule reads a logits row its prompt decode never writes
+        // (stale: zeros, or the previous call's), so it is switched off (a probability never
+        // exceeds 2) and the rule applied here with the real figure (no_speech_probability).
+        p.set_no_speech_thold(2.0);
         // Whisper always encodes 30 s; for short clips a shorter audio context (50 encoder
         // positions per second plus a margin) was ~6× faster at the same accuracy. On longer
         // windows it made timestamps run late (by ~1.4 s at the end of a 27 s window), so it is
@@ -443,9 +468,7 @@ impl WhisperEngine {
         let eot = self.ctx.token_eot();
         let mut out = Vec::new();
         let (mut text, mut logprob, mut n) = (Vec::new(), 0.0f64, 0usize);
-        let mut no_speech = 0.0f32;
         for seg in state.as_iter() {
-            no_speech = no_speech.max(seg.no_speech_probability());
             let mut first = true;
             for i in 0..seg.n_tokens() {
                 let Some(tok) = seg.get_token(i) else {
@@ -473,6 +496,14 @@ impl WhisperEngine {
                     segment_start: std::mem::take(&mut first),
                 });
             }
+        }
+        let no_speech = self.no_speech_probability(state)?;
+        if std::env::var_os("SEALSCRIBE_DEBUG_DECODE").is_some() {
+            eprintln!(
+                "DBG t={temperature} lp={:.3} ns={no_speech:.3} text={:?}",
+                if n == 0 { 0.0 } else { logprob / n as f64 },
+                String::from_utf8_lossy(&text)
+            );
         }
         Ok(Attempt {
             tokens: out,
