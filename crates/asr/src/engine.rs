@@ -18,7 +18,8 @@
 //! Decoding guards against whisper's hallucinations with the reference implementation's
 //! safeguards ([`Safeguards`]): each window is decoded greedily at temperature 0 and decoded
 //! again at rising temperatures when its text is too repetitive (zlib compression ratio) or
-//! too unlikely (average log-probability); windows whisper judges silent are dropped; and a
+//! too unlikely (average log-probability); windows whisper judges to hold no speech are
+//! dropped; and a
 //! phrase still repeated three times in a row in the result is kept once
 //! ([`crate::repetition`]). Sampling is deterministic: see [`Safeguards`].
 
@@ -157,7 +158,8 @@ const MIN_WINDOW: usize = SAMPLE_RATE as usize;
 /// first result that passes both tests. When none passes, the attempt with the best average
 /// log-probability among those that are not loops is kept (the highest overall if all are).
 /// A window whose no-speech probability exceeds `no_speech` while its text is unlikely is
-/// silence or noise and gives no words (whisper.cpp applies the same rule inside each pass).
+/// silence or noise and gives no words (the no-speech probability is measured as the reference
+/// does; whisper.cpp's own copy of this rule reads a stale figure and is switched off).
 ///
 /// **Determinism.** whisper.cpp samples with `std::mt19937` generators of fixed seeds
 /// (candidate *j* uses seed *j*), but candidate 0's generator is seeded only when a decoding
@@ -194,7 +196,7 @@ impl Default for Safeguards {
 impl Safeguards {
     /// The fallback temperatures after 0: `step, 2·step, … ≤ 1.0`.
     fn fallback_temperatures(&self) -> Vec<f32> {
-        if !(self.temperature_step > 0.0) {
+        if self.temperature_step.is_nan() || self.temperature_step <= 0.0 {
             return Vec::new();
         }
         (1..)
