@@ -34,7 +34,7 @@ use whisper_rs::{
 use crate::media::{MediaInfo, SAMPLE_RATE};
 use sealscribe_transcript::{Transcript, Word};
 
-use crate::repetition::{collapse_repeats, compression_ratio};
+use crate::repetition::{collapse_repeats, loop_ratio};
 use crate::tokens::{RawToken, normalised, transcript_from_words, words_from_tokens};
 use crate::window::{Role, SpeechMap, is_silent, plan_windows};
 use crate::{AsrConfig, AsrError};
@@ -170,7 +170,8 @@ const MIN_WINDOW: usize = SAMPLE_RATE as usize;
 pub struct Safeguards {
     /// Temperature increment between fallback decodes (0 turns fallback off).
     pub temperature_step: f32,
-    /// A window's text whose zlib compression ratio exceeds this is a loop.
+    /// A window's text whose zlib compression ratio exceeds this is a loop (digit strings up to
+    /// card-number length count as one character: [`crate::repetition::loop_ratio`]).
     pub compression_ratio: f64,
     /// A window whose mean token log-probability is below this is unlikely.
     pub avg_logprob: f64,
@@ -510,7 +511,7 @@ impl WhisperEngine {
         Ok(Attempt {
             tokens: out,
             temperature,
-            compression_ratio: compression_ratio(&String::from_utf8_lossy(&text)),
+            compression_ratio: loop_ratio(&String::from_utf8_lossy(&text)),
             // No tokens: nothing was said, which is certain rather than unlikely.
             avg_logprob: if n == 0 { 0.0 } else { logprob / n as f64 },
             no_speech,
