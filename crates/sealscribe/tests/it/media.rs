@@ -512,12 +512,13 @@ async fn bad_uploads_are_refused_and_leave_nothing() {
         10203,
     )
     .await;
+    // A 404 reads like a closed port (no mapping of internal services).
     expect_error(
         post(Form::new().text("mediaUrl", serve_file(Vec::new(), 404)))
             .await
             .unwrap(),
         400,
-        10207,
+        10203,
     )
     .await;
     expect_error(
