@@ -15,7 +15,8 @@
 //!   directly before a digit (`double five` = 55) and `and` only between `hundred` and a number
 //!   word. `thousand` and larger are not supported (they end a run).
 //! * A run is a maximal stretch of numeric words. Between them only a comma, hyphen, dash, slash
-//!   or an ellipsis (a pause) may stand, as a token of its own or glued to a word (`Four,`).
+//!   or an ellipsis (a pause) may stand, as a token of its own or glued to a word (`Four,`), or
+//!   a hesitation (`um`, `uh`, `er`, `hmm` …: a pause written as a word).
 //!   Any other word, a sentence end (`.` `?` `!`), other punctuation or a speaker turn ends it.
 //! * `oh`/`o` is a zero only inside a run with other numbers, and not at its edge when set off
 //!   by a comma: "oh, I see" and "oh, 4532" do not make `oh` a digit.
@@ -37,17 +38,23 @@
 //! * `numbersOnly`: the words carrying the card's digits.
 //! * `probableNumbers`: as `numbersOnly`, plus any group or run of 13–19 digits failing Luhn
 //!   (a misrecognised digit does not make it less of a card number).
-//! * `entireRegion` (the v3 default): from the card's first word to the end of its group, then on
+//! * `entireRegion` (the v3 default): every card number, and every group of **13 or more digits**
+//!   whatever its Luhn check and length — the recogniser adds, drops or mishears digits
+//!   (`41111111111111111`, `4111 11 111111 111`, a loop of `41, 41, …`), and a partly leaked card
+//!   number is worse than an over-redaction. Each is covered from its first word (a group of 13+
+//!   digits from the group's first word) to the end of its group, then on
 //!   through each following group of 2–8 digits (expiry, security code, or both in one breath)
 //!   that starts within 15 words and 20 s of the region so far. A group of 9+ digits (another
 //!   card, an SSN, a phone number) ends the region; single digits are passed over. Words in
-//!   between ("expiry", "security code") are covered too; digits before the card are not.
+//!   between ("expiry", "security code") are covered too; words before the card's group are not.
 //!   Overlapping regions are merged.
 //!
 //! # SSN and Number
-//! * SSN: a run (not a group: nine digits across sentence ends are too often something else) of
-//!   exactly 9 digits whose area (first 3) is not 000, 666 or 900–999, group (next 2) not 00
-//!   and serial (last 4) not 0000. A longer run is an account or card number, not an SSN.
+//! * SSN: a run of exactly 9 digits however grouped (`536 224 187`, `53 62 24 187`, words and
+//!   numerals mixed), or a group of exactly 9 digits (an SSN read in two breaths, `536-22.
+//!   4187.`), whose area (first 3) is not 000, 666 or 900–999, group (next 2) not 00 and serial
+//!   (last 4) not 0000. A longer run or group is an account or card number, not an SSN (at
+//!   `entireRegion`, PCI redacts one of 13 digits or more).
 //! * Number: every run of 3 or more digits ("one" or "two of them" is no number to redact).
 //!
 //! Detections of one detector are sorted and never overlap. [`redact`] replaces spans of words
@@ -91,11 +98,7 @@ pub fn detect(words: &[Word], detector: &Detector) -> Vec<Detection> {
     let runs = runs(words);
     let spans: Vec<(usize, usize)> = match detector.name {
         DetectorName::Pci => pci(words, &runs, detector.detection_level),
-        DetectorName::Ssn => runs
-            .iter()
-            .filter(|r| is_ssn(&r.digits))
-            .map(Run::span)
-            .collect(),
+        DetectorName::Ssn => ssn(words, &runs),
         DetectorName::Number => runs
             .iter()
             .filter(|r| r.digits.len() >= 3)
@@ -225,6 +228,16 @@ fn punct(text: &str) -> Part {
     }
 }
 
+/// Hesitations the recogniser may write between the blocks of a number.
+const FILLERS: &str = "um umm uh uhm uhh er erm ah hmm mm";
+
+fn is_filler(text: &str) -> bool {
+    let core = text
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
+    FILLERS.split_whitespace().any(|f| f == core)
+}
+
 fn number_word(p: &str) -> Option<Part> {
     let find = |list: &str| {
         list.split_whitespace()
@@ -280,6 +293,8 @@ fn items(words: &[Word]) -> Vec<(Part, usize)> {
         }
         match word_parts(&w.w) {
             Some(parts) if !w.is_turn() => out.extend(parts.into_iter().map(|p| (p, i))),
+            // A hesitation is a pause: "four five, um, three two" is one number.
+            None if !w.is_turn() && is_filler(&w.w) => out.push((Part::Sep, i)),
             _ => out.push((Part::Break, i)),
         }
         let body = w.w.trim_end_matches(|c: char| !c.is_alphanumeric()).len();
@@ -445,6 +460,24 @@ fn is_ssn(d: &[(u8, usize)]) -> bool {
     }
 }
 
+/// SSNs: runs of nine digits, and groups of nine digits (an SSN read in two breaths, written
+/// `536-22. 4187.`) made of runs that are not SSNs themselves.
+fn ssn(words: &[Word], runs: &[Run]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = runs
+        .iter()
+        .filter(|r| is_ssn(&r.digits))
+        .map(Run::span)
+        .collect();
+    for g in groups(words, runs) {
+        let overlaps = out.iter().any(|&(a, b)| a <= g.last && g.first <= b);
+        if is_ssn(&g.digits) && !overlaps {
+            out.push(g.span());
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
 /// Runs separated only by punctuation, joined.
 fn groups(words: &[Word], runs: &[Run]) -> Vec<Run> {
     let mut out: Vec<Run> = Vec::new();
@@ -511,6 +544,15 @@ fn pci(words: &[Word], runs: &[Run], level: DetectionLevel) -> Vec<(usize, usize
             found
         }
         DetectionLevel::EntireRegion => {
+            // A card number misrecognised (a digit too many or too few, a digit wrong) is
+            // still a card number: any group of 13 or more digits is redacted whole.
+            found.extend(
+                groups
+                    .iter()
+                    .filter(|g| g.digits.len() >= 13)
+                    .map(Run::span),
+            );
+            found.sort_unstable();
             let mut out: Vec<(usize, usize)> = Vec::new();
             for (first, card_last) in found {
                 let last = region_end(words, &groups, card_last);
