@@ -54,7 +54,9 @@
 //!   numerals mixed), or a group of exactly 9 digits (an SSN read in two breaths, `536-22.
 //!   4187.`), whose area (first 3) is not 000, 666 or 900–999, group (next 2) not 00 and serial
 //!   (last 4) not 0000. A longer run or group is an account or card number, not an SSN (at
-//!   `entireRegion`, PCI redacts one of 13 digits or more).
+//!   `entireRegion`, PCI redacts one of 13 digits or more) — except right after the words
+//!   "social" or "SSN" (within 6 words): there a group of 8–10 digits is an SSN with a digit
+//!   dropped or doubled by the recogniser (`My social is 536-24187.`), and is redacted.
 //! * Number: every run of 3 or more digits ("one" or "two of them" is no number to redact).
 //!
 //! Detections of one detector are sorted and never overlap. [`redact`] replaces spans of words
@@ -470,12 +472,35 @@ fn ssn(words: &[Word], runs: &[Run]) -> Vec<(usize, usize)> {
         .collect();
     for g in groups(words, runs) {
         let overlaps = out.iter().any(|&(a, b)| a <= g.last && g.first <= b);
-        if is_ssn(&g.digits) && !overlaps {
+        if (is_ssn(&g.digits)
+            || (SSN_NEAR_MISS.contains(&g.digits.len()) && announced(words, g.first)))
+            && !overlaps
+        {
             out.push(g.span());
         }
     }
     out.sort_unstable();
     out
+}
+
+/// Digit counts of an SSN with a digit dropped or added by the recogniser.
+const SSN_NEAR_MISS: std::ops::RangeInclusive<usize> = 8..=10;
+/// Words after "social" / "SSN" within which a near-miss SSN is taken as one.
+const SSN_CONTEXT_WORDS: usize = 6;
+
+/// Whether "social" or "SSN" is said within [`SSN_CONTEXT_WORDS`] words before word `first`.
+fn announced(words: &[Word], first: usize) -> bool {
+    words[..first]
+        .iter()
+        .rev()
+        .filter(|w| !is_punct(w))
+        .take(SSN_CONTEXT_WORDS)
+        .any(|w| {
+            let core =
+                w.w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase();
+            matches!(core.as_str(), "social" | "ssn" | "s.s.n")
+        })
 }
 
 /// Runs separated only by punctuation, joined.

@@ -437,7 +437,25 @@ fn ssn_in_odd_groupings() {
             "{ssn}: {text}"
         );
     }
+    // A digit dropped or doubled right after "social" / "SSN": still redacted.
+    for near in [
+        "My social is 536-24187.",
+        "My social security number is 536 22 41877 thanks",
+        "SSN: 5362 24187",
+    ] {
+        assert_eq!(found(near, SSN).len(), 1, "{near}");
+    }
+    assert!(found("My social is great. 536-24187.", SSN).len() == 1);
     // Ten digits, or nine in two sentences with words between: not an SSN.
     assert!(found("it is 536 22 41877 .", SSN).is_empty());
+    // Deliberately over-redacted: a phone number just after "social" is taken for an SSN.
+    assert!(found("my social worker called 555 123 4567 at noon", SSN).len() == 1);
+    assert!(
+        found(
+            "the social club, founded in the year of 1885, has 555 123 4567",
+            SSN
+        )
+        .is_empty()
+    );
     assert!(found("it is 536. Then 22 4187", SSN).is_empty());
 }
