@@ -201,6 +201,23 @@ impl WhisperEngine {
         })
     }
 
+    /// Whether the model can recognise `language` (Whisper's code): English always, any
+    /// other language only with a multilingual model.
+    pub fn recognises(&self, language: &str) -> bool {
+        language == "en" || self.ctx.is_multilingual()
+    }
+
+    /// [`AsrError::LanguageNotSupported`] unless [`Self::recognises`] the requested language.
+    fn check_language(&self, opts: &RecognitionOptions) -> Result<(), AsrError> {
+        if self.recognises(&opts.language) {
+            Ok(())
+        } else {
+            Err(AsrError::LanguageNotSupported {
+                language: opts.language.clone(),
+            })
+        }
+    }
+
     /// Compute threads each recognition uses.
     pub fn threads_per_job(&self) -> usize {
         self.threads_per_job
@@ -294,6 +311,7 @@ impl SpeechEngine for WhisperEngine {
         info: &MediaInfo,
         opts: &RecognitionOptions,
     ) -> Result<Transcript, AsrError> {
+        self.check_language(opts)?;
         let pcm = crate::media::decode_probed(media, info)?;
         self.recognise(&pcm, opts)
     }
@@ -311,6 +329,7 @@ impl WhisperEngine {
         pcm_16k_mono: &[f32],
         opts: &RecognitionOptions,
     ) -> Result<Transcript, AsrError> {
+        self.check_language(opts)?;
         let cleaned: Vec<f32>;
         let pcm = if pcm_16k_mono.iter().all(|x| x.is_finite()) {
             pcm_16k_mono

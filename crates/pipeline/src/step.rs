@@ -63,6 +63,9 @@ impl From<AsrError> for StepError {
     fn from(e: AsrError) -> Self {
         if e.is_bad_media() {
             StepError::permanent(codes::MEDIA_UNREADABLE, e.to_string())
+        } else if matches!(e, AsrError::LanguageNotSupported { .. }) {
+            // Trying again on this server cannot help; the message says what can.
+            StepError::permanent(codes::LANGUAGE_NOT_SUPPORTED, e.to_string())
         } else {
             StepError::transient(format!("speech recognition: {e}"))
         }
