@@ -415,9 +415,12 @@ async fn misrecognised_card_and_ssn_are_still_redacted() {
     assert_eq!(doc["status"], "finished", "{doc}");
     let card = occurrences(&doc["prediction"], "PCI");
     let ssn = occurrences(&doc["prediction"], "SSN");
-    // espeak-ng at 150 wpm: the card from ~3.0 s to ~9.9 s, the SSN from ~12.2 s to ~15.5 s.
-    assert_plausible(&card, "card number", (2_300, 3_800), (9_000, 10_900));
-    assert_plausible(&ssn, "SSN", (11_300, 12_900), (14_700, 16_500));
+    // espeak-ng at 150 wpm: the card from ~3.2 s to ~8.7 s, the SSN from ~9.6 s to ~14 s
+    // (Whisper base's word times). The card's region may run on over the SSN when that is
+    // recognised with 8 digits (as an expiry or security code would be): over-redaction,
+    // never a leak.
+    assert_plausible(&card, "card number", (2_300, 3_800), (8_000, 16_500));
+    assert_plausible(&ssn, "SSN", (8_500, 12_900), (13_300, 16_500));
 
     let w = words(&doc["transcript"]);
     assert!(w.iter().any(|w| w == "receipt"), "{w:?}");
