@@ -41,7 +41,9 @@
 //! * `entireRegion` (the v3 default): every card number, and every group of **13 or more digits**
 //!   whatever its Luhn check and length — the recogniser adds, drops or mishears digits
 //!   (`41111111111111111`, `4111 11 111111 111`, a loop of `41, 41, …`), and a partly leaked card
-//!   number is worse than an over-redaction. Each is covered from its first word (a group of 13+
+//!   number is worse than an over-redaction. So are blocks of 2+ digits broken by at most 2
+//!   words within 3 s (a digit misheard as a word: `4111 1111 for 1111 1111`) that add up to 13
+//!   or more digits. Each is covered from its first word (a group of 13+
 //!   digits from the group's first word) to the end of its group, then on
 //!   through each following group of 2–8 digits (expiry, security code, or both in one breath)
 //!   that starts within 15 words and 20 s of the region so far. A group of 9+ digits (another
@@ -577,6 +579,7 @@ fn pci(words: &[Word], runs: &[Run], level: DetectionLevel) -> Vec<(usize, usize
                     .filter(|g| g.digits.len() >= 13)
                     .map(Run::span),
             );
+            found.extend(bridged(words, &groups));
             found.sort_unstable();
             let mut out: Vec<(usize, usize)> = Vec::new();
             for (first, card_last) in found {
@@ -589,6 +592,47 @@ fn pci(words: &[Word], runs: &[Run], level: DetectionLevel) -> Vec<(usize, usize
             out
         }
     }
+}
+
+/// Words a misheard digit or a filler may take between two blocks of a card (`entireRegion`).
+const BRIDGE_WORDS: usize = 2;
+/// Milliseconds between two blocks of a card bridged that way.
+const BRIDGE_MS: u64 = 3_000;
+
+/// Card numbers broken by a word the recogniser put between their blocks — a digit misheard
+/// as a word (`4111 1111 for 1111 1111`, "to", "won"), an "and", a filler it wrote its own
+/// way: consecutive groups of 2+ digits at most [`BRIDGE_WORDS`] words and [`BRIDGE_MS`] apart
+/// whose digits add up to 13 or more, as one span.
+fn bridged(words: &[Word], groups: &[Run]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut chain: Option<(usize, usize, usize, usize)> = None; // first, last, digits, groups
+    for g in groups.iter().filter(|g| g.digits.len() >= 2) {
+        let joins = chain.is_some_and(|(_, last, _, _)| {
+            let gap = words.get(last + 1..g.first).unwrap_or_default();
+            gap.iter().filter(|w| !is_punct(w)).count() <= BRIDGE_WORDS
+                && !gap.iter().any(Word::is_turn)
+                && words[g.first].s.saturating_sub(words[last].e) <= BRIDGE_MS
+        });
+        chain = match chain {
+            Some((first, _, n, k)) if joins => Some((first, g.last, n + g.digits.len(), k + 1)),
+            done => {
+                if let Some((first, last, n, k)) = done
+                    && n >= 13
+                    && k > 1
+                {
+                    out.push((first, last));
+                }
+                Some((g.first, g.last, g.digits.len(), 1))
+            }
+        };
+    }
+    if let Some((first, last, n, k)) = chain
+        && n >= 13
+        && k > 1
+    {
+        out.push((first, last));
+    }
+    out
 }
 
 /// The last word of the `entireRegion` of a card ending at word `card_last`.

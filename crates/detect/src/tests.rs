@@ -366,6 +366,12 @@ fn misrecognised_card_numbers_are_still_redacted_whole() {
         // Hesitations between the blocks.
         "4532 , um , 0151 , uh , 1283 , 0366",
         "four five three two, um, zero one five one, er, one two eight three 0366",
+        // A digit heard as a word, an "and", a filler of the recogniser's own spelling.
+        "4111 1111 for 1111 1111",
+        "4111 1111 , to 1111 1111",
+        "4111 1111 and 1111 1111",
+        "4111 hmmm 1111 1111 1111",
+        "four one one one , one one one one , won one one one , one one one one",
         // A decoder loop.
         "41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41",
         // Twenty digits (a card and a repeated block).
@@ -400,6 +406,10 @@ fn entire_region_leaves_shorter_numbers() {
         "order 4532 0151 1283 please",
         "my social is 536-22-4187 .",
         "um , uh , 12",
+        // Blocks too far apart, or too few digits in all.
+        "4111 1111 is what I said and then 1111 1111",
+        "4111 1111 and 1111",
+        "4532@0-900 0151@1000-1900 and@2000-2100 1283@6000-6900 0366@7000-7900",
     ] {
         assert!(found(spec, REGION).is_empty(), "{spec}");
     }
