@@ -27,28 +27,6 @@ fn run(engine: &WhisperEngine, path: &Path) -> (String, f64) {
     (text, t.elapsed().as_secs_f64())
 }
 
-/// Real read speech shipped by Debian's `pocketsphinx-testdata` (BSD-2): five LibriVox clips of
-/// *Sense and Sensibility* and five CMU recordings of card names ("ten of clubs"), 16 kHz.
-const HUMAN: &str = "/usr/share/pocketsphinx/test/data";
-
-/// (wav, reference) pairs of a pocketsphinx transcription file (`<s> text </s> (id)`).
-fn human_set(dir: &str, transcription: &str) -> Vec<(std::path::PathBuf, String)> {
-    let Ok(text) = std::fs::read_to_string(Path::new(HUMAN).join(dir).join(transcription)) else {
-        return Vec::new();
-    };
-    text.lines()
-        .filter_map(|l| {
-            let (words, id) = l.rsplit_once('(')?;
-            let id = id.trim().trim_end_matches(')');
-            let words = words.replace("<s>", "").replace("</s>", "");
-            Some((
-                Path::new(HUMAN).join(dir).join(format!("{id}.wav")),
-                words.trim().to_string(),
-            ))
-        })
-        .collect()
-}
-
 fn main() {
     require_tools();
     let cfg = AsrConfig::from_env().expect("SEALSCRIBE_ASR_* environment is valid");
@@ -99,10 +77,21 @@ fn main() {
             cards,
         ));
     }
-    for (set, clips) in &sets {
+    // `cargo bench … -- set=WORD cond=WORD`: only the sets / conditions whose names contain
+    // WORD (each filter optional).
+    let arg = |key: &str| {
+        std::env::args()
+            .skip(1)
+            .find_map(|a| a.strip_prefix(key).map(str::to_owned))
+    };
+    let (set_filter, cond_filter) = (arg("set="), arg("cond="));
+    let wanted = |f: &Option<String>, name: &str| f.as_ref().is_none_or(|w| name.contains(w));
+    for (set, clips) in sets.iter().filter(|(set, _)| wanted(&set_filter, set)) {
         println!("{set}:");
         for (name, args) in conditions {
-            measure(&engine, dir.path(), clips, name, args);
+            if wanted(&cond_filter, name) {
+                measure(&engine, dir.path(), clips, name, args);
+            }
         }
     }
 }
@@ -144,7 +133,7 @@ fn measure(
         100.0 * errors as f64 / words.max(1) as f64,
         secs
     );
-    worst.sort_by(|a, b| b.0.cmp(&a.0));
+    worst.sort_by_key(|w| std::cmp::Reverse(w.0));
     for (e, heard) in worst.iter().take(2) {
         println!("      {e} errors: {heard}");
     }

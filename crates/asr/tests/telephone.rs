@@ -108,12 +108,14 @@ fn telephone_codecs_are_accepted_and_recognised() {
     }
 }
 
-/// Upper bound of the word error rate through the telephone channel, over [`SPOKEN`].
-const OVERALL_BOUND: f64 = 0.35;
+/// Upper bound of the word error rate of espeak-ng speech through the telephone channel, over
+/// [`SPOKEN`].
+const OVERALL_BOUND: f64 = 0.45;
 
-/// Speech through a telephone channel is recognised within a bound. Measured with `base`
-/// (docs/benchmarks.md, "Telephone audio"): 25 % on sentence 0 ("The weather today is sunny"
-/// → "The winner today is only"; band-limiting hurts espeak-ng's voice most).
+/// espeak-ng speech through a telephone channel is recognised within a bound. Measured with
+/// `base` (docs/benchmarks.md, "Telephone audio"): 26.2 % over all 12 sentences (3.1 % at full
+/// band), 25 % on sentence 0 ("The weather today is sunny" → "The winner today is only"):
+/// band-limiting hurts espeak-ng's synthetic voice far more than real speech (next test).
 #[test]
 fn telephone_channel_speech_is_recognised() {
     require_tools();
@@ -139,6 +141,36 @@ fn telephone_channel_speech_is_recognised() {
         "overall WER {:.1} %",
         100.0 * overall
     );
+}
+
+/// Real read speech (LibriVox, from Debian's `pocketsphinx-testdata`, BSD-2) through the
+/// telephone channel. Measured with `base`: 5.6 % over the five clips (71 words; "Mr." for
+/// "mister" and a trailing "Thank you" among the errors); bound 15 %.
+#[test]
+fn real_speech_through_the_telephone_channel_is_recognised() {
+    require_tools();
+    let clips = human_set("librivox", "transcription");
+    assert!(
+        clips.len() == 5,
+        "real speech from pocketsphinx-testdata is needed: install it with scripts/setup.sh --test"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let _serial = serial();
+    let (mut errors, mut words) = (0.0, 0.0);
+    for (i, (wav, reference)) in clips.iter().enumerate() {
+        let phone = telephone(wav, &dir.path().join(format!("l{i}.wav")));
+        let (w, heard) = wer_of(&phone, reference);
+        eprintln!("clip {i}: telephone WER {:.1} % — {heard}", 100.0 * w);
+        let n = normalise(reference).len() as f64;
+        errors += w * n;
+        words += n;
+    }
+    let overall = errors / words;
+    eprintln!(
+        "real speech, telephone channel: WER {:.1} %",
+        100.0 * overall
+    );
+    assert!(overall <= 0.15, "overall WER {:.1} %", 100.0 * overall);
 }
 
 /// AMR-NB (3GPP `.amr`, as mobile recorders write it): ffmpeg decodes it, so it is accepted.

@@ -92,6 +92,28 @@ pub fn telephone(wav: &Path, out: &Path) -> PathBuf {
     out.to_path_buf()
 }
 
+/// Real read speech shipped by Debian's `pocketsphinx-testdata` (BSD-2): five LibriVox clips of
+/// *Sense and Sensibility* and five CMU recordings of card names ("ten of clubs"), 16 kHz.
+pub const HUMAN: &str = "/usr/share/pocketsphinx/test/data";
+
+/// (wav, reference) pairs of a pocketsphinx transcription file (`<s> text </s> (id)`).
+pub fn human_set(dir: &str, transcription: &str) -> Vec<(PathBuf, String)> {
+    let Ok(text) = std::fs::read_to_string(Path::new(HUMAN).join(dir).join(transcription)) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| {
+            let (words, id) = l.rsplit_once('(')?;
+            let id = id.trim().trim_end_matches(')');
+            let words = words.replace("<s>", "").replace("</s>", "");
+            Some((
+                Path::new(HUMAN).join(dir).join(format!("{id}.wav")),
+                words.trim().to_string(),
+            ))
+        })
+        .collect()
+}
+
 /// Writes 16 kHz mono 16-bit PCM WAV.
 pub use sealscribe_testkit::wav::write_samples as write_wav;
 
