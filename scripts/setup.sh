@@ -7,15 +7,15 @@
 # Python requests (the VoiceBase client pattern), PostgreSQL 15 and python3-venv
 # (for the scaled-out backend tests; SeaweedFS comes from PyPI in
 # scripts/services.sh), schemathesis (PyPI, pinned, in a venv: the OpenAPI
-# contract run of scripts/contract.sh), the base model (the
-# redaction tests need its accuracy on digits), and pocketsphinx-testdata
+# contract run of scripts/contract.sh), and pocketsphinx-testdata
 # (BSD-2, 3.4 MB: real read speech from LibriVox and CMU recordings, for the
 # telephone-audio test and bench).
 #
 #   scripts/setup.sh [--test]
 #
-# Idempotent: installs only what is missing. Set SEALSCRIBE_ASR_MODEL=base to
-# fetch the larger model as well.
+# Idempotent: installs only what is missing. Fetches the default speech model
+# (multilingual base); set SEALSCRIBE_ASR_MODEL=tiny.en to fetch the fast
+# English-only model as well.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,11 +37,12 @@ if ((${#missing[@]})); then
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-scripts/fetch-model.sh tiny.en
-if [[ "${1:-}" == "--test" ]]; then
-  # The redaction tests need base: tiny.en garbles long digit strings.
-  scripts/fetch-model.sh base
-  scripts/contract.sh --install
-elif [[ -n "${SEALSCRIBE_ASR_MODEL:-}" && "${SEALSCRIBE_ASR_MODEL}" != tiny.en ]]; then
+# The default model (base: tiny.en garbles spoken digit strings, so redaction
+# could not be trusted on it).
+scripts/fetch-model.sh base
+if [[ -n "${SEALSCRIBE_ASR_MODEL:-}" && "${SEALSCRIBE_ASR_MODEL}" != base ]]; then
   scripts/fetch-model.sh "$SEALSCRIBE_ASR_MODEL"
+fi
+if [[ "${1:-}" == "--test" ]]; then
+  scripts/contract.sh --install
 fi

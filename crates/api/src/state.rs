@@ -14,7 +14,7 @@ struct Inner {
     limits: Limits,
     wake_workers: Option<Arc<Notify>>,
     /// For checking `mediaUrl`s at submission.
-    http: reqwest::Client,
+    http: sealscribe_ingress::Outbound,
 }
 
 /// Request limits and policies the handlers enforce.
@@ -66,7 +66,7 @@ impl AppState {
         &self.0.blobs
     }
 
-    pub fn http(&self) -> &reqwest::Client {
+    pub fn http(&self) -> &sealscribe_ingress::Outbound {
         &self.0.http
     }
 

@@ -6,11 +6,13 @@ use std::path::PathBuf;
 /// The packaged models sealscribe knows how to fetch, verify and convert.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ModelName {
-    /// Whisper tiny.en (English only, 39 M parameters): fast, the default.
-    #[default]
+    /// Whisper tiny.en (English only, 39 M parameters): the fast option, about twice as fast as
+    /// `base` but it garbles spoken digit strings (card numbers) and misses more words.
     #[value(name = "tiny.en")]
     TinyEn,
-    /// Whisper base (multilingual, 74 M parameters): more accurate, about 2× slower.
+    /// Whisper base (multilingual, 74 M parameters): the default, accurate enough on spoken
+    /// digits for redaction to be trusted (`docs/asr.md` has the cost in speed and memory).
+    #[default]
     #[value(name = "base")]
     Base,
 }
@@ -51,7 +53,7 @@ impl std::fmt::Display for ModelName {
 #[derive(clap::Args, Clone, Debug)]
 pub struct AsrArgs {
     /// Speech model.
-    #[arg(long = "asr-model", env = "SEALSCRIBE_ASR_MODEL", value_enum, default_value_t = ModelName::TinyEn)]
+    #[arg(long = "asr-model", env = "SEALSCRIBE_ASR_MODEL", value_enum, default_value_t = ModelName::default())]
     pub asr_model: ModelName,
 
     /// Directory holding fetched model packages and their converted ggml files
@@ -75,7 +77,7 @@ pub struct AsrArgs {
 impl Default for AsrArgs {
     fn default() -> Self {
         AsrArgs {
-            asr_model: ModelName::TinyEn,
+            asr_model: ModelName::default(),
             model_dir: None,
             asr_threads: None,
             asr_concurrency: 1,
@@ -139,7 +141,7 @@ impl AsrConfig {
 
 impl Default for AsrConfig {
     fn default() -> Self {
-        AsrConfig::new(ModelName::TinyEn)
+        AsrConfig::new(ModelName::default())
     }
 }
 
@@ -193,5 +195,9 @@ mod tests {
         assert_eq!((cfg.threads, cfg.concurrency), (3, 2));
         assert!(Cli::try_parse_from(["x", "--asr-model", "large"]).is_err());
         assert_eq!(ModelName::TinyEn.to_string(), "tiny.en");
+        // The accurate model is what a user gets without choosing.
+        let c = Cli::try_parse_from(["x"]).unwrap();
+        assert_eq!(c.asr.to_config().model, ModelName::Base);
+        assert_eq!(AsrArgs::default().asr_model, ModelName::Base);
     }
 }

@@ -14,8 +14,16 @@
 //!   from a pool and further callers block until one is returned;
 //! * each job uses `threads / concurrency` compute threads, and `threads` is clamped to the
 //!   number of cores, so the engine never runs more compute threads than there are cores.
+//!
+//! Decoding guards against whisper's hallucinations with the reference implementation's
+//! safeguards ([`Safeguards`]): each window is decoded greedily at temperature 0 and decoded
+//! again at rising temperatures when its text is too repetitive (zlib compression ratio) or
+//! too unlikely (average log-probability); windows whisper judges silent are dropped; and a
+//! phrase still repeated three times in a row in the result is kept once
+//! ([`crate::repetition`]). Sampling is deterministic: see [`Safeguards`].
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use whisper_rs::{
@@ -25,6 +33,7 @@ use whisper_rs::{
 use crate::media::{MediaInfo, SAMPLE_RATE};
 use sealscribe_transcript::{Transcript, Word};
 
+use crate::repetition::{collapse_repeats, compression_ratio};
 use crate::tokens::{RawToken, normalised, transcript_from_words, words_from_tokens};
 use crate::window::{Role, SpeechMap, is_silent, plan_windows};
 use crate::{AsrConfig, AsrError};
@@ -132,11 +141,102 @@ impl Drop for StateGuard<'_> {
 /// Words whisper places this far past the end of its window are hallucinated continuations.
 const WINDOW_SLACK_MS: u64 = 300;
 
-/// Windows up to this long are encoded with a reduced audio context.
-const SHORT_CONTEXT_MAX_SECS: f64 = 10.0;
+/// Windows up to this long are encoded with a reduced audio context (by default).
+pub const SHORT_CONTEXT_MAX_SECS: f64 = 10.0;
 
 /// Whisper's shortest useful input; shorter windows are padded with silence.
 const MIN_WINDOW: usize = SAMPLE_RATE as usize;
+
+/// The standard Whisper safeguards around greedy decoding (OpenAI's `transcribe()` defaults,
+/// which whisper.cpp shares).
+///
+/// A window is decoded at temperature 0 (greedy). If the result is too repetitive
+/// (`compression_ratio` above the threshold: a loop) or too unlikely (`avg_logprob` below the
+/// threshold: guessing), it is decoded again at each of `temperature_step`, 2 ×
+/// `temperature_step`, … up to 1.0, sampling `best_of` candidates each time and keeping the
+/// first result that passes both tests. When none passes, the attempt with the best average
+/// log-probability among those that are not loops is kept (the highest overall if all are).
+/// A window whose no-speech probability exceeds `no_speech` while its text is unlikely is
+/// silence or noise and gives no words (whisper.cpp applies the same rule inside each pass).
+///
+/// **Determinism.** whisper.cpp samples with `std::mt19937` generators of fixed seeds
+/// (candidate *j* uses seed *j*), but candidate 0's generator is seeded only when a decoding
+/// state is created and then advances with every sampled token, so results would depend on
+/// what the state decoded before. Fallback decoding therefore runs on a state created for the
+/// window: the same audio and model give the same words, run after run, whatever came before.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Safeguards {
+    /// Temperature increment between fallback decodes (0 turns fallback off).
+    pub temperature_step: f32,
+    /// A window's text whose zlib compression ratio exceeds this is a loop.
+    pub compression_ratio: f64,
+    /// A window whose mean token log-probability is below this is unlikely.
+    pub avg_logprob: f64,
+    /// No-speech probability above which an unlikely window counts as silence.
+    pub no_speech: f32,
+    /// Candidates sampled at each temperature above 0.
+    pub best_of: u8,
+}
+
+impl Default for Safeguards {
+    /// 0.2 steps, compression ratio 2.4, log-probability -1.0, no-speech 0.6, best of 5.
+    fn default() -> Self {
+        Safeguards {
+            temperature_step: 0.2,
+            compression_ratio: 2.4,
+            avg_logprob: -1.0,
+            no_speech: 0.6,
+            best_of: 5,
+        }
+    }
+}
+
+impl Safeguards {
+    /// The fallback temperatures after 0: `step, 2·step, … ≤ 1.0`.
+    fn fallback_temperatures(&self) -> Vec<f32> {
+        // NaN or ≤ 0: no fallback.
+        if self.temperature_step.is_nan() || self.temperature_step <= 0.0 {
+            return Vec::new();
+        }
+        (1..)
+            .map(|k| k as f32 * self.temperature_step)
+            .take_while(|&t| t <= 1.0 + 1e-6)
+            .collect()
+    }
+}
+
+/// One decode of a window and the measures the safeguards look at.
+struct Attempt {
+    tokens: Vec<RawToken>,
+    temperature: f32,
+    compression_ratio: f64,
+    avg_logprob: f64,
+    no_speech: f32,
+}
+
+impl Attempt {
+    fn is_loop(&self, g: &Safeguards) -> bool {
+        self.compression_ratio > g.compression_ratio
+    }
+
+    fn is_silence(&self, g: &Safeguards) -> bool {
+        self.no_speech > g.no_speech && self.avg_logprob < g.avg_logprob
+    }
+
+    /// When no decode passes, the one kept: not a loop rather than a loop, then the more likely.
+    fn better_than(&self, other: &Attempt, g: &Safeguards) -> bool {
+        match (self.is_loop(g), other.is_loop(g)) {
+            (false, true) => true,
+            (true, false) => false,
+            _ => self.avg_logprob > other.avg_logprob,
+        }
+    }
+
+    /// Passes both tests (silence passes: it is dropped, not decoded again).
+    fn is_acceptable(&self, g: &Safeguards) -> bool {
+        self.is_silence(g) || (!self.is_loop(g) && self.avg_logprob >= g.avg_logprob)
+    }
+}
 
 /// whisper.cpp through whisper-rs: one model in memory, a bounded pool of decoding states.
 pub struct WhisperEngine {
@@ -144,6 +244,9 @@ pub struct WhisperEngine {
     pool: StatePool,
     threads_per_job: usize,
     concurrency: usize,
+    safeguards: Safeguards,
+    short_context_max_secs: f64,
+    fallbacks: AtomicU64,
 }
 
 impl std::fmt::Debug for WhisperEngine {
@@ -198,6 +301,9 @@ impl WhisperEngine {
             },
             threads_per_job: (threads / concurrency).max(1),
             concurrency,
+            safeguards: Safeguards::default(),
+            short_context_max_secs: SHORT_CONTEXT_MAX_SECS,
+            fallbacks: AtomicU64::new(0),
         })
     }
 
@@ -218,6 +324,30 @@ impl WhisperEngine {
         }
     }
 
+    /// Replaces the decoding safeguards (the defaults are the reference implementation's).
+    pub fn with_safeguards(mut self, safeguards: Safeguards) -> Self {
+        self.safeguards = safeguards;
+        self
+    }
+
+    /// Windows up to `secs` long are encoded with a reduced audio context (default
+    /// [`SHORT_CONTEXT_MAX_SECS`]; 0 encodes every window with whisper's full 30 s context):
+    /// the knob the pipeline-vs-raw benchmark turns.
+    pub fn with_short_context_up_to(mut self, secs: f64) -> Self {
+        self.short_context_max_secs = secs;
+        self
+    }
+
+    /// The decoding safeguards in force.
+    pub fn safeguards(&self) -> Safeguards {
+        self.safeguards
+    }
+
+    /// How many windows this engine has decoded again at a higher temperature.
+    pub fn fallback_windows(&self) -> u64 {
+        self.fallbacks.load(Ordering::Relaxed)
+    }
+
     /// Compute threads each recognition uses.
     pub fn threads_per_job(&self) -> usize {
         self.threads_per_job
@@ -228,7 +358,8 @@ impl WhisperEngine {
         self.concurrency
     }
 
-    /// Recognises one window (≤ 30 s) and returns its tokens with absolute times.
+    /// Recognises one window (≤ 30 s) and returns its tokens with absolute times, applying the
+    /// [`Safeguards`]: temperature fallback, the no-speech rule.
     fn recognise_window(
         &self,
         state: &mut WhisperState,
@@ -244,7 +375,60 @@ impl WhisperEngine {
             pcm
         };
         let window_ms = (pcm.len() as u64 * 1000) / u64::from(SAMPLE_RATE);
-        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        let g = &self.safeguards;
+        let first = self.decode(state, audio, window_ms, offset_ms, opts, 0.0)?;
+        let chosen = if first.is_acceptable(g) {
+            first
+        } else {
+            self.fallbacks.fetch_add(1, Ordering::Relaxed);
+            // A state of its own, so that sampling starts from whisper.cpp's fixed seeds.
+            let mut fresh = self
+                .ctx
+                .create_state()
+                .map_err(|e| AsrError::Engine(format!("cannot allocate a whisper state: {e}")))?;
+            let mut best = first;
+            for t in g.fallback_temperatures() {
+                let a = self.decode(&mut fresh, audio, window_ms, offset_ms, opts, t)?;
+                if a.is_acceptable(g) {
+                    best = a;
+                    break;
+                }
+                if a.better_than(&best, g) {
+                    best = a;
+                }
+            }
+            tracing::debug!(
+                offset_ms,
+                temperature = best.temperature,
+                compression_ratio = best.compression_ratio,
+                avg_logprob = best.avg_logprob,
+                "window decoded again at a higher temperature"
+            );
+            best
+        };
+        if chosen.is_silence(g) {
+            return Ok(Vec::new());
+        }
+        Ok(chosen.tokens)
+    }
+
+    /// One whisper.cpp decode of a (padded) window at `temperature`.
+    fn decode(
+        &self,
+        state: &mut WhisperState,
+        audio: &[f32],
+        window_ms: u64,
+        offset_ms: u64,
+        opts: &RecognitionOptions,
+        temperature: f32,
+    ) -> Result<Attempt, AsrError> {
+        let g = &self.safeguards;
+        let best_of = if temperature > 0.0 {
+            i32::from(g.best_of.max(1))
+        } else {
+            1
+        };
+        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of });
         p.set_n_threads(i32::try_from(self.threads_per_job).unwrap_or(1));
         p.set_language(Some(&opts.language));
         p.set_translate(false);
@@ -256,17 +440,18 @@ impl WhisperEngine {
         p.set_print_timestamps(false);
         p.set_suppress_blank(true);
         p.set_suppress_nst(true);
-        // No temperature fallback: re-decoding at random temperatures made results vary from run
-        // to run and, on noise, occasionally invented a word ("you") that greedy decoding at
-        // temperature 0 rejects; it also took 3-7x longer on noise.
-        p.set_temperature(0.0);
+        // One temperature per call: the fallback loop is ours (recognise_window), where the
+        // compression ratio is measured as the reference implementation does.
+        p.set_temperature(temperature);
         p.set_temperature_inc(0.0);
+        p.set_logprob_thold(g.avg_logprob as f32);
+        p.set_no_speech_thold(g.no_speech);
         // Whisper always encodes 30 s; for short clips a shorter audio context (50 encoder
         // positions per second plus a margin) was ~6× faster at the same accuracy. On longer
         // windows it made timestamps run late (by ~1.4 s at the end of a 27 s window), so it is
         // used only where the saving is large.
         let secs = audio.len() as f64 / f64::from(SAMPLE_RATE);
-        if secs <= SHORT_CONTEXT_MAX_SECS {
+        if secs <= self.short_context_max_secs {
             p.set_audio_ctx((secs * 50.0).ceil() as i32 + 64);
         }
         state
@@ -275,24 +460,31 @@ impl WhisperEngine {
 
         let eot = self.ctx.token_eot();
         let mut out = Vec::new();
+        let (mut text, mut logprob, mut n) = (Vec::new(), 0.0f64, 0usize);
+        let mut no_speech = 0.0f32;
         for seg in state.as_iter() {
+            no_speech = no_speech.max(seg.no_speech_probability());
             let mut first = true;
             for i in 0..seg.n_tokens() {
                 let Some(tok) = seg.get_token(i) else {
                     continue;
                 };
+                let data = tok.token_data();
+                // Every sampled token counts, timestamps included, as in the reference.
+                logprob += f64::from(data.plog);
+                n += 1;
                 if tok.token_id() >= eot {
                     continue; // special and timestamp tokens
                 }
-                let data = tok.token_data();
+                let bytes = tok.to_bytes().map(<[u8]>::to_vec).unwrap_or_default();
+                text.extend_from_slice(&bytes);
                 let t0 = u64::try_from(data.t0).unwrap_or(0) * 10;
                 let t1 = (u64::try_from(data.t1).unwrap_or(0) * 10).max(t0);
                 if t0 > window_ms + WINDOW_SLACK_MS {
                     continue;
                 }
-                let text = tok.to_bytes().map(<[u8]>::to_vec).unwrap_or_default();
                 out.push(RawToken {
-                    text,
+                    text: bytes,
                     p: tok.token_probability(),
                     t0: offset_ms + t0.min(window_ms),
                     t1: offset_ms + t1.min(window_ms),
@@ -300,7 +492,14 @@ impl WhisperEngine {
                 });
             }
         }
-        Ok(out)
+        Ok(Attempt {
+            tokens: out,
+            temperature,
+            compression_ratio: compression_ratio(&String::from_utf8_lossy(&text)),
+            // No tokens: nothing was said, which is certain rather than unlikely.
+            avg_logprob: if n == 0 { 0.0 } else { logprob / n as f64 },
+            no_speech,
+        })
     }
 }
 
@@ -386,7 +585,7 @@ impl WhisperEngine {
             words.extend(new);
         }
         drop(guard);
-        Ok(transcript_from_words(words))
+        Ok(transcript_from_words(collapse_repeats(words)))
     }
 }
 

@@ -7,6 +7,8 @@
 //! * [`engine`] — the [`SpeechEngine`] interface and [`WhisperEngine`], whisper.cpp through
 //!   `whisper-rs`: one model per process, bounded concurrency, long media cut into ≤ 30 s windows
 //!   at pauses ([`window`]) and joined with absolute timestamps.
+//! * [`repetition`] — the loop detectors: the compression ratio that sends a window back for
+//!   decoding at a higher temperature, and the last guard that keeps a repeated phrase once.
 //! * `tokens` — the grouping of whisper tokens into v3 words and punctuation. The transcript
 //!   itself is `sealscribe-transcript`'s [`Transcript`]/[`Word`] (re-exported here), the one
 //!   v3 model the pipeline stores and the API serves.
@@ -29,12 +31,14 @@ mod error;
 pub mod media;
 pub mod model;
 pub mod redact;
+pub mod repetition;
 mod tokens;
 pub mod window;
 
 pub use config::{AsrArgs, AsrConfig, ModelName};
 pub use engine::{
-    RecognitionOptions, SpeechEngine, WhisperEngine, transcribe_file, transcribe_file_with_info,
+    RecognitionOptions, Safeguards, SpeechEngine, WhisperEngine, transcribe_file,
+    transcribe_file_with_info,
 };
 pub use error::AsrError;
 pub use media::{MediaInfo, decode_to_pcm16k, probe};

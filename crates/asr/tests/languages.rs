@@ -62,7 +62,9 @@ fn recognise(engine: &WhisperEngine, path: &Path, language: &str) -> Result<Stri
     let opts = RecognitionOptions {
         language: language.into(),
     };
-    engine.transcribe(path, &info, &opts).map(|t| t.text())
+    let text = engine.transcribe(path, &info, &opts)?.text();
+    sealscribe_testkit::text::assert_no_repeated_ngrams(&text);
+    Ok(text)
 }
 
 /// Spanish with `base` and `es`: within the bound. Measured: 0 %, 22 % and 36 % on these

@@ -10,6 +10,8 @@
 //! `scripts/fetch-model.sh tiny.en` with ffmpeg and espeak-ng installed.
 
 mod common;
+#[path = "recognition/loops.rs"]
+mod loops;
 
 use std::sync::{Mutex, MutexGuard, OnceLock};
 

@@ -68,6 +68,7 @@ fn wer_of(path: &Path, reference: &str) -> (f64, String) {
         .transcribe(path, &info, &RecognitionOptions::default())
         .unwrap();
     let text = t.text();
+    sealscribe_testkit::text::assert_no_repeated_ngrams(&text);
     (wer(reference, &text), text)
 }
 

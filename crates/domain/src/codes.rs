@@ -45,7 +45,10 @@ pub const MEDIA_URL_MALFORMED: u32 = 10204;
 pub const NOT_FOUND: u32 = 10205;
 /// More than one part with the same name.
 pub const DUPLICATE_PART: u32 = 10206;
-/// Fetching `mediaUrl` returned an HTTP error.
+/// Fetching `mediaUrl` returned an HTTP error. No longer sent: an HTTP error
+/// is answered like any other fetch failure ([`MEDIA_URL_UNREACHABLE`]), so
+/// that a `mediaUrl` cannot tell a 404 from a closed port. Kept registered so
+/// the number is never reused.
 pub const MEDIA_URL_HTTP_ERROR: u32 = 10207;
 
 /// Transcript requested before processing finished.

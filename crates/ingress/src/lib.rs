@@ -7,17 +7,25 @@
 //! check a URL or sniff an upload.
 //!
 //! # Layout
-//! * [`urls`] — [`UrlPolicy`], [`check_url`], the SSRF-safe [`http_client`] (a resolver that
-//!   drops non-public addresses) and [`check_reachable`], the submission-time probe.
+//! * [`addrs`] — the deny list (IANA special-purpose registries) and [`Destinations`]: which
+//!   socket addresses and ports outbound connections may use.
+//! * [`outbound`] — [`Outbound`], the HTTP client for customer URLs, whose connector checks
+//!   every socket address it is about to connect to (redirect hops and IP literals included).
+//! * [`urls`] — [`UrlPolicy`], [`check_url`] (what a URL's text shows), [`http_client`] and
+//!   [`check_reachable`], the submission-time probe.
 //! * [`sniff`] — the upload-time check that the head of an upload is media with audio.
 //! * [`child`] — ffprobe/ffmpeg as child processes under a deadline that covers the whole
 //!   child lifetime (including writing its input), killed when their guard drops.
 //! * [`metrics`] — the names and help texts of the pipeline's metrics, which the API's
 //!   recorder set-up needs too.
 
+pub mod addrs;
 pub mod child;
 pub mod metrics;
+pub mod outbound;
 pub mod sniff;
 pub mod urls;
 
-pub use urls::{UrlPolicy, check_reachable, check_url, describe_error, http_client};
+pub use addrs::{Destinations, PortList, Refusal};
+pub use outbound::{Outbound, OutboundError, Redirects};
+pub use urls::{UNREACHABLE, UrlPolicy, check_reachable, check_url, http_client};

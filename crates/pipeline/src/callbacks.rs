@@ -26,6 +26,8 @@ use hmac::{Hmac, Mac};
 use sealscribe_domain::callbacks::{Callback, MediaStream, Payload, TranscriptFormat};
 use sealscribe_domain::document;
 use sealscribe_domain::media::{DeliveryAttempt, JobClaim, MediaRecord, MediaStatus, Unreadable};
+use sealscribe_ingress::Redirects;
+use sealscribe_ingress::outbound::{body_bytes, body_stream};
 use sealscribe_openpgp::Recipient;
 use sealscribe_store::{DeliveryOutcome, StoreError, media_blob};
 use sealscribe_transcript::Transcript;
@@ -186,33 +188,51 @@ async fn send(
         .await
         .map_err(|e| format!("reading the body: {e}"))?;
     let request_body = match body {
-        Body::Bytes(b) => reqwest::Body::from(b.clone()),
+        Body::Bytes(b) => body_bytes(b.clone()),
         Body::Blob(key) => {
             let (stream, _, _) = ctx
                 .blobs
                 .read(key, None)
                 .await
                 .map_err(|e| format!("reading the body: {e}"))?;
-            reqwest::Body::wrap_stream(stream)
+            body_stream(stream)
         }
     };
     let method = match callback.method {
-        sealscribe_domain::callbacks::Method::Post => reqwest::Method::POST,
-        sealscribe_domain::callbacks::Method::Put => reqwest::Method::PUT,
+        sealscribe_domain::callbacks::Method::Post => http::Method::POST,
+        sealscribe_domain::callbacks::Method::Put => http::Method::PUT,
     };
+    let mut headers = http::HeaderMap::new();
+    let header = |v: &str| {
+        http::HeaderValue::from_str(v).map_err(|_| "a header value is not valid".to_owned())
+    };
+    headers.insert(http::header::CONTENT_TYPE, header(content_type)?);
+    headers.insert("x-sealscribe-signature", header(&signature)?);
+    headers.insert("x-sealscribe-media-id", header(&media.id.to_string())?);
+    headers.insert(
+        "x-sealscribe-callback-type",
+        header(callback.payload.type_name())?,
+    );
+    // Never follows a redirect: a 3xx is the receiver's answer (a failed
+    // try), so the signed body cannot be re-sent to another address.
     let response = ctx
         .http
-        .request(method, url)
-        .timeout(ctx.settings.callbacks.timeout)
-        .header(reqwest::header::CONTENT_TYPE, content_type)
-        .header("X-Sealscribe-Signature", signature)
-        .header("X-Sealscribe-Media-Id", media.id.to_string())
-        .header("X-Sealscribe-Callback-Type", callback.payload.type_name())
-        .body(request_body)
-        .send()
+        .send(
+            method,
+            &url,
+            headers,
+            request_body,
+            Redirects::Never,
+            ctx.settings.callbacks.timeout,
+        )
         .await
-        .map_err(|e| sealscribe_ingress::describe_error(&e))?;
-    Ok(response.status().as_u16())
+        .map_err(|e| {
+            // One sentence for the customer whatever happened (refused
+            // address, closed port, timeout): the reason is the operator's.
+            tracing::warn!(reason = %e, "callback try failed");
+            "the receiver could not be reached".to_owned()
+        })?;
+    Ok(response.status.as_u16())
 }
 
 /// Runs one round of a callback job and records it.

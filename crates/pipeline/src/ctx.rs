@@ -40,7 +40,9 @@ pub struct Ctx {
     pub db: Arc<dyn Db>,
     pub blobs: BlobStore,
     pub engine: Arc<dyn SpeechEngine>,
-    pub http: reqwest::Client,
+    /// The client for customer URLs (fetches and callbacks): connections
+    /// only where the URL policy allows, see [`sealscribe_ingress::outbound`].
+    pub http: sealscribe_ingress::Outbound,
     pub settings: Settings,
 }
 

@@ -1,10 +1,13 @@
-//! Fetching `mediaUrl`s: bounded in size and time, and refusing private
-//! addresses unless the operator allows them (the server must not become a
-//! way into the operator's own network).
+//! Fetching `mediaUrl`s: bounded in size and time, through the client whose
+//! connector refuses addresses the policy does not allow (the server must not
+//! become a way into the operator's own network). Whatever goes wrong on the
+//! network, the customer reads the same sentence ([`UNREACHABLE`]) and the
+//! log the reason; a fetch that fails leaves no blob behind.
 
-use futures_util::StreamExt;
+use http::{HeaderMap, Method};
 use sealscribe_domain::codes;
-use sealscribe_ingress::{UrlPolicy, check_url, describe_error};
+use sealscribe_ingress::outbound::body_bytes;
+use sealscribe_ingress::{Outbound, Redirects, UNREACHABLE, UrlPolicy, check_url};
 use sealscribe_store::{BlobKey, BlobStore};
 
 use crate::step::StepError;
@@ -12,7 +15,7 @@ use crate::step::StepError;
 /// Downloads `url` into the blob `key`, streaming. Returns the size and the
 /// Content-Type the server gave.
 pub async fn fetch(
-    client: &reqwest::Client,
+    client: &Outbound,
     policy: &UrlPolicy,
     url: &str,
     blobs: &BlobStore,
@@ -20,18 +23,23 @@ pub async fn fetch(
 ) -> Result<(u64, Option<String>), StepError> {
     let parsed = check_url("mediaUrl", url, policy)
         .map_err(|m| StepError::permanent(codes::MEDIA_URL_MALFORMED, m))?;
-    let unreachable = |e: reqwest::Error| {
-        StepError::permanent(
-            codes::MEDIA_URL_UNREACHABLE,
-            format!("mediaUrl could not be fetched: {}", describe_error(&e)),
-        )
+    let unreachable = |why: &dyn std::fmt::Display| {
+        tracing::warn!(reason = %why, "fetching the mediaUrl failed");
+        StepError::permanent(codes::MEDIA_URL_UNREACHABLE, UNREACHABLE)
     };
-    let response = client.get(parsed).send().await.map_err(unreachable)?;
-    if !response.status().is_success() {
-        return Err(StepError::permanent(
-            codes::MEDIA_URL_HTTP_ERROR,
-            format!("fetching mediaUrl returned HTTP {}", response.status()),
-        ));
+    let mut response = client
+        .send(
+            Method::GET,
+            &parsed,
+            HeaderMap::new(),
+            body_bytes(Vec::new()),
+            Redirects::Follow,
+            policy.timeout,
+        )
+        .await
+        .map_err(|e| unreachable(&e))?;
+    if !response.status.is_success() {
+        return Err(unreachable(&format_args!("HTTP {}", response.status)));
     }
     if response
         .content_length()
@@ -40,18 +48,18 @@ pub async fn fetch(
         return Err(too_large(policy));
     }
     let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
+        .headers
+        .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let mut writer = blobs.writer(key).await.map_err(StepError::from)?;
-    let mut body = response.bytes_stream();
-    while let Some(chunk) = body.next().await {
-        let chunk = match chunk {
-            Ok(c) => c,
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
             Err(e) => {
                 writer.abort().await;
-                return Err(unreachable(e));
+                return Err(unreachable(&e));
             }
         };
         if writer.written() + chunk.len() as u64 > policy.max_bytes {

@@ -121,7 +121,7 @@ impl Fixture {
             shutdown_grace: Duration::from_secs(30),
             tmp_dir: self.dir.path().join("tmp"),
             url_policy: UrlPolicy {
-                allow_private: false,
+                destinations: sealscribe_ingress::Destinations::default(),
                 max_bytes: 1 << 20,
                 timeout: Duration::from_secs(5),
             },

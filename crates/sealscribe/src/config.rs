@@ -210,10 +210,22 @@ pub struct WorkerArgs {
     /// Seconds a running job may continue after a shutdown signal before it is released.
     #[arg(long, env = "SEALSCRIBE_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
-    /// Allow mediaUrls and callback URLs on loopback and private networks
-    /// (off: prevents SSRF into the operator's network).
+    /// Lift every destination check on mediaUrls and callback URLs: any address
+    /// (loopback, private, link-local, metadata services) and any port. For
+    /// development and tests on one machine only; to let the server reach one
+    /// internal media server, use --outbound-allow-networks instead.
     #[arg(long, env = "SEALSCRIBE_ALLOW_PRIVATE_URLS")]
     pub allow_private_urls: bool,
+    /// Networks mediaUrls and callbacks may reach although they are on the deny
+    /// list of special-purpose addresses (loopback, private, link-local…),
+    /// comma-separated CIDRs or addresses, e.g. `10.20.0.0/16,fd00:1::/64`. The
+    /// port list still applies. Empty: public addresses only.
+    #[arg(long, env = "SEALSCRIBE_OUTBOUND_ALLOW_NETWORKS", value_delimiter = ',', value_parser = sealscribe_ingress::addrs::parse_network)]
+    pub outbound_allow_networks: Vec<sealscribe_ingress::addrs::IpNet>,
+    /// Ports mediaUrls and callbacks may use, comma-separated ports or ranges
+    /// (e.g. `80,443,8000-8999`).
+    #[arg(long, env = "SEALSCRIBE_OUTBOUND_PORTS", default_value = "80,443")]
+    pub outbound_ports: sealscribe_ingress::PortList,
     /// Largest media fetched from a mediaUrl, in bytes.
     #[arg(long, env = "SEALSCRIBE_MEDIA_URL_MAX_BYTES", default_value_t = 8 << 30)]
     pub media_url_max_bytes: u64,
@@ -270,7 +282,11 @@ impl WorkerArgs {
 
     pub fn url_policy(&self) -> sealscribe_pipeline::UrlPolicy {
         sealscribe_pipeline::UrlPolicy {
-            allow_private: self.allow_private_urls,
+            destinations: sealscribe_ingress::Destinations {
+                allow_all: self.allow_private_urls,
+                allow_networks: self.outbound_allow_networks.clone(),
+                ports: self.outbound_ports.clone(),
+            },
             max_bytes: self.media_url_max_bytes,
             timeout: std::time::Duration::from_secs(self.media_url_timeout_secs),
         }

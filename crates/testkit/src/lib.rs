@@ -8,9 +8,12 @@
 //! - [`rng`]: [`Rng`], a seeded SplitMix64 generator for property tests and filler bytes.
 //! - [`proc`]: `/proc/<pid>/status` readers: resident and peak memory of a process.
 //! - [`wav`]: 16 kHz mono 16-bit PCM WAV: the header, and files of samples, silence or noise.
+//! - [`text`]: checks on recognised text, such as [`assert_no_repeated_ngrams`] (decoder loops).
 
 pub mod proc;
 pub mod rng;
+pub mod text;
 pub mod wav;
 
 pub use rng::Rng;
+pub use text::assert_no_repeated_ngrams;

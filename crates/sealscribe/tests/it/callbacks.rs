@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::IntoResponse;
 use hmac::{Hmac, Mac};
 use sealscribe_openpgp::testing::GpgHome;
 use serde_json::{Value, json};
@@ -26,7 +27,8 @@ struct Received {
 }
 
 /// A webhook receiver on 127.0.0.1: records every request; a path answers
-/// 500 as often as `failures` says, then 200.
+/// 500 as often as `failures` says, then 200; `/moved` answers 307 to
+/// `/followed`.
 #[derive(Clone, Default)]
 struct Receiver {
     got: Arc<Mutex<Vec<Received>>>,
@@ -60,13 +62,20 @@ impl Receiver {
                         signature: header("x-sealscribe-signature"),
                         body: body.to_vec(),
                     });
+                    if path == "/moved" {
+                        return (
+                            StatusCode::TEMPORARY_REDIRECT,
+                            [(axum::http::header::LOCATION, "/followed")],
+                        )
+                            .into_response();
+                    }
                     let mut failures = state.failures.lock().unwrap();
                     match failures.get_mut(&path) {
                         Some(n) if *n > 0 => {
                             *n -= 1;
-                            StatusCode::INTERNAL_SERVER_ERROR
+                            StatusCode::INTERNAL_SERVER_ERROR.into_response()
                         }
-                        _ => StatusCode::OK,
+                        _ => StatusCode::OK.into_response(),
                     }
                 }
             },
@@ -141,6 +150,72 @@ const FLAGS: &[&str] = &[
     "--callback-tries-per-round",
     "3",
 ];
+
+/// A 307 from a receiver is its answer (a failed try), never followed, and
+/// no request goes through a proxy named in the environment.
+#[tokio::test]
+async fn callbacks_never_follow_redirects_nor_environment_proxies() {
+    let env = Env::new();
+    let token = env.create_account("hooks");
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    proxy.set_nonblocking(true).unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let vars: Vec<(&str, String)> = [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ]
+    .into_iter()
+    .map(|k| (k, proxy_url.clone()))
+    .collect();
+    let server = env.start_with_env(FLAGS, &vars);
+    let (receiver, base) = Receiver::start(&[]).await;
+    let audio = std::fs::read(env.speech("moved", "Hello there, this callback is moved.")).unwrap();
+    let config = json!({"publish": {"callbacks": [
+        {"url": format!("{base}/analytics")},
+        {"url": format!("{base}/moved")},
+    ]}})
+    .to_string();
+    // The mediaUrl probe and fetch ignore the proxy too.
+    let form = reqwest::multipart::Form::new()
+        .text("mediaUrl", serve_file(audio, 200))
+        .part("configuration", json_part("c.json", &config));
+    let resp = server
+        .http
+        .post(server.url("/v3/media"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let id = resp.json::<Value>().await.unwrap()["mediaId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let doc = wait_delivered(&server, &token, &id).await;
+    assert_eq!(doc["status"], "finished", "{doc}");
+    assert_eq!(receiver.to("/analytics").len(), 1);
+    assert_eq!(doc["callbacks"][0]["status"], "delivered", "{doc}");
+    assert_eq!(doc["callbacks"][1]["status"], "failed", "{doc}");
+    let attempts = doc["callbacks"][1]["attempts"].as_array().unwrap();
+    assert!(
+        attempts.iter().all(|a| a["httpStatus"] == 307),
+        "{attempts:?}"
+    );
+    assert_eq!(receiver.to("/moved").len(), attempts.len());
+    assert!(
+        receiver.to("/followed").is_empty(),
+        "the redirect was followed"
+    );
+    assert!(
+        proxy.accept().is_err(),
+        "a request went to the proxy named in the environment"
+    );
+}
 
 #[tokio::test]
 async fn callbacks_are_delivered_signed_and_retried() {

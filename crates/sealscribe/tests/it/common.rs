@@ -222,12 +222,17 @@ impl Env {
     }
 
     pub fn start(&self) -> Server {
-        Server::start(self, &[])
+        Server::start(self, &[], &[])
     }
 
     /// Starts a server with extra `serve` flags.
     pub fn start_with(&self, args: &[&str]) -> Server {
-        Server::start(self, args)
+        Server::start(self, args, &[])
+    }
+
+    /// Starts a server with extra `serve` flags and environment variables.
+    pub fn start_with_env(&self, args: &[&str], vars: &[(&str, String)]) -> Server {
+        Server::start(self, args, vars)
     }
 
     /// Speech synthesised by espeak-ng, as a WAV file in this environment.
@@ -254,7 +259,7 @@ pub struct Server {
 }
 
 impl Server {
-    fn start(env: &Env, extra: &[&str]) -> Self {
+    fn start(env: &Env, extra: &[&str], vars: &[(&str, String)]) -> Self {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -263,6 +268,7 @@ impl Server {
         let mut cmd = Command::new(BIN);
         cmd.args(["serve", "--listen", "127.0.0.1:0"]).args(extra);
         env.configure(&mut cmd);
+        cmd.envs(vars.iter().map(|(k, v)| (k, v)));
         let mut child = cmd
             .env("SEALSCRIBE_LOG", "info")
             .stdout(Stdio::piped())

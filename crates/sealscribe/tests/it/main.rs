@@ -10,6 +10,7 @@ mod keys;
 mod media;
 mod observability;
 mod openapi;
+mod outbound;
 mod redaction;
 mod scaled;
 mod server;

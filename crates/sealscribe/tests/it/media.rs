@@ -77,7 +77,7 @@ async fn upload_transcribe_read_search_delete() {
         .get_json(&token, &format!("/v3/media/{id}/transcript"))
         .await;
     let got = words(&transcript);
-    // Words tiny.en recognises reliably in this espeak voice ("The weather" at
+    // Words the models recognise reliably in this espeak voice ("The weather" at
     // the very start of the clip is sometimes misheard).
     for expected in ["sunny", "warm", "office", "tomorrow", "morning"] {
         assert!(
@@ -512,12 +512,13 @@ async fn bad_uploads_are_refused_and_leave_nothing() {
         10203,
     )
     .await;
+    // A 404 reads like a closed port (no mapping of internal services).
     expect_error(
         post(Form::new().text("mediaUrl", serve_file(Vec::new(), 404)))
             .await
             .unwrap(),
         400,
-        10207,
+        10203,
     )
     .await;
     expect_error(

@@ -1,6 +1,6 @@
 //! PCI / SSN detection and redaction on real speech: espeak-ng reads a card
 //! number and an SSN inside ordinary sentences, the server recognises them
-//! (Whisper base: tiny.en garbles long digit strings), finds them, replaces
+//! (with the default model, Whisper base: what a user gets is what is tested), finds them, replaces
 //! them in the transcript and overwrites them with a tone in the redacted
 //! stream — in clear for plain media, and encrypted for encrypted media.
 
@@ -191,7 +191,7 @@ fn no_digits_of_the_numbers(text: &str) {
 async fn card_number_and_ssn_are_detected_and_redacted() {
     let env = Env::new();
     let token = env.create_account("bank");
-    let server = env.start_with(&["--asr-model", "base"]);
+    let server = env.start();
     let wav = env.speech("call", SPOKEN);
     let audio = std::fs::read(&wav).unwrap();
     let config = json!({"prediction": {"detectors": detectors()}}).to_string();
@@ -295,7 +295,7 @@ async fn card_number_and_ssn_are_detected_and_redacted() {
 async fn encrypted_redaction_keeps_no_digit_at_rest() {
     let env = Env::new();
     let token = env.create_account("bank");
-    let server = env.start_with(&["--asr-model", "base"]);
+    let server = env.start();
     let gpg = GpgHome::new();
     let fpr = gpg.gen_rsa_and_rsa("Bank <sec@bank.example>");
     let key_id = server
@@ -405,7 +405,7 @@ async fn misrecognised_card_and_ssn_are_still_redacted() {
          eight seven. Please send the receipt by email.";
     let env = Env::new();
     let token = env.create_account("bank");
-    let server = env.start_with(&["--asr-model", "base"]);
+    let server = env.start();
     let wav = env.speech("odd", ODD);
     let config = json!({"prediction": {"detectors": detectors()}}).to_string();
     let id = server
