@@ -111,12 +111,13 @@ fn telephone_codecs_are_accepted_and_recognised() {
 
 /// Upper bound of the word error rate of espeak-ng speech through the telephone channel, over
 /// [`SPOKEN`].
-const OVERALL_BOUND: f64 = 0.45;
+const OVERALL_BOUND: f64 = 0.25;
 
 /// espeak-ng speech through a telephone channel is recognised within a bound. Measured with
-/// `base` (docs/benchmarks.md, "Telephone audio"): 26.2 % over all 12 sentences (3.1 % at full
-/// band), 25 % on sentence 0 ("The weather today is sunny" → "The winner today is only"):
-/// band-limiting hurts espeak-ng's synthetic voice far more than real speech (next test).
+/// `base` and the decoding safeguards: 9.1 % over these three sentences (25 %, 0 %, 0 %:
+/// "The weather today is sunny" → "The winner today is only"); over all 12 sentences, before
+/// the safeguards, 26.2 % (3.1 % at full band; docs/benchmarks.md, "Telephone audio").
+/// Band-limiting hurts espeak-ng's synthetic voice far more than real speech (next test).
 #[test]
 fn telephone_channel_speech_is_recognised() {
     require_tools();
