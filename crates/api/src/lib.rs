@@ -16,6 +16,9 @@
 //! - [`request_id`]: one id per request, in the logs, the `X-Request-Id`
 //!   header and the error envelope's `reference`.
 //! - [`metrics`]: Prometheus metrics, on a listener of their own.
+//! - [`limits`]: every request body capped in size and idle time ([`limits::GuardedBody`]).
+//! - [`server`]: the accept loop (header-read and keep-alive timeouts, the
+//!   connection limit with its 503), on top of the router it serves.
 //! - [`schemas`]: the request and response bodies as typed shapes, shared by the
 //!   handlers (which build them) and the document (which describes them).
 //! - [`openapi`]: `GET /v3/openapi.json`, unauthenticated, generated from the code;
@@ -29,15 +32,18 @@ pub mod error;
 mod extract;
 pub mod health;
 pub mod keys;
+pub mod limits;
 pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod request_id;
 pub mod schemas;
+pub mod server;
 pub mod signing;
 mod state;
 
 pub use error::ApiError;
+pub use server::ServerLimits;
 pub use state::{AppState, Limits};
 
 use std::time::Duration;
@@ -117,14 +123,13 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     )
 }
 
-/// Serves the API on `listener` until `shutdown` is cancelled, then stops
-/// accepting connections and lets in-flight requests finish.
+/// Serves the API on `listener` under `limits` until `shutdown` is cancelled,
+/// then stops accepting connections and lets in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    limits: ServerLimits,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    server::serve(listener, router(state), limits, shutdown).await
 }

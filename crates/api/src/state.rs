@@ -27,6 +27,16 @@ pub struct Limits {
     /// Answer stream downloads with a 302 to a pre-signed URL of this life
     /// (S3 only); `None` serves the bytes.
     pub stream_redirect: Option<std::time::Duration>,
+    /// Caps of the multipart intake (preamble, part headers, part count).
+    pub multipart: crate::limits::MultipartLimits,
+    /// Callbacks one configuration may ask for.
+    pub max_callbacks: usize,
+    /// Terms one search `query` may have.
+    pub max_search_terms: usize,
+    /// Characters one search term may have.
+    pub max_search_term_chars: usize,
+    /// Bound on a listing's `limit` × the largest metadata part.
+    pub max_list_bytes: u64,
 }
 
 impl AppState {

@@ -1,6 +1,7 @@
 //! Pipeline vs raw whisper.cpp, side by side on the same audio: word error rate and time.
 //!
-//! `cargo run -p sealscribe-asr --example pipeline_vs_raw [-- --quick]`
+//! `cargo run -p sealscribe-asr --example pipeline_vs_raw [-- --quick | --long-only]`
+//! (`--quick`: one voice; `--long-only`: only the one-file run)
 //!
 //! An example rather than a `cargo bench` target so that it runs in the dev profile, whose
 //! dependencies (whisper.cpp included) are already built optimised: a release build of
@@ -97,6 +98,7 @@ fn speak_with(dir: &std::path::Path, name: &str, voice: &str, wpm: &str, text: &
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let long_only = std::env::args().any(|a| a == "--long-only");
     require_tools();
     whisper_rs::install_logging_hooks();
     let cfg = AsrConfig::from_env().expect("environment");
@@ -114,7 +116,9 @@ fn main() {
     cp.use_gpu(false);
     let ctx = WhisperContext::new_with_params(&ggml, cp).expect("raw load");
 
-    let voices: &[(&str, &str)] = if quick {
+    let voices: &[(&str, &str)] = if long_only {
+        &[]
+    } else if quick {
         &[("en-us", "150")]
     } else {
         &[("en-us", "150"), ("en-us", "185"), ("en-gb", "150")]

@@ -18,7 +18,8 @@
 //! Decoding guards against whisper's hallucinations with the reference implementation's
 //! safeguards ([`Safeguards`]): each window is decoded greedily at temperature 0 and decoded
 //! again at rising temperatures when its text is too repetitive (zlib compression ratio) or
-//! too unlikely (average log-probability); windows whisper judges silent are dropped; and a
+//! too unlikely (average log-probability); windows whisper judges to hold no speech are
+//! dropped; and a
 //! phrase still repeated three times in a row in the result is kept once
 //! ([`crate::repetition`]). Sampling is deterministic: see [`Safeguards`].
 
@@ -33,7 +34,7 @@ use whisper_rs::{
 use crate::media::{MediaInfo, SAMPLE_RATE};
 use sealscribe_transcript::{Transcript, Word};
 
-use crate::repetition::{collapse_repeats, compression_ratio};
+use crate::repetition::{collapse_repeats, loop_ratio};
 use crate::tokens::{RawToken, normalised, transcript_from_words, words_from_tokens};
 use crate::window::{Role, SpeechMap, is_silent, plan_windows};
 use crate::{AsrConfig, AsrError};
@@ -157,7 +158,8 @@ const MIN_WINDOW: usize = SAMPLE_RATE as usize;
 /// first result that passes both tests. When none passes, the attempt with the best average
 /// log-probability among those that are not loops is kept (the highest overall if all are).
 /// A window whose no-speech probability exceeds `no_speech` while its text is unlikely is
-/// silence or noise and gives no words (whisper.cpp applies the same rule inside each pass).
+/// silence or noise and gives no words (the no-speech probability is measured as the reference
+/// does; whisper.cpp's own copy of this rule reads a stale figure and is switched off).
 ///
 /// **Determinism.** whisper.cpp samples with `std::mt19937` generators of fixed seeds
 /// (candidate *j* uses seed *j*), but candidate 0's generator is seeded only when a decoding
@@ -168,7 +170,8 @@ const MIN_WINDOW: usize = SAMPLE_RATE as usize;
 pub struct Safeguards {
     /// Temperature increment between fallback decodes (0 turns fallback off).
     pub temperature_step: f32,
-    /// A window's text whose zlib compression ratio exceeds this is a loop.
+    /// A window's text whose zlib compression ratio exceeds this is a loop (digit strings up to
+    /// card-number length count as one character: [`crate::repetition::loop_ratio`]).
     pub compression_ratio: f64,
     /// A window whose mean token log-probability is below this is unlikely.
     pub avg_logprob: f64,
@@ -194,7 +197,6 @@ impl Default for Safeguards {
 impl Safeguards {
     /// The fallback temperatures after 0: `step, 2·step, … ≤ 1.0`.
     fn fallback_temperatures(&self) -> Vec<f32> {
-        // NaN or ≤ 0: no fallback.
         if self.temperature_step.is_nan() || self.temperature_step <= 0.0 {
             return Vec::new();
         }
@@ -412,6 +414,28 @@ impl WhisperEngine {
         Ok(chosen.tokens)
     }
 
+    /// The probability of whisper's no-speech token right after start-of-transcript, as the
+    /// reference implementation measures it: one decoder step over `<|startoftranscript|>`
+    /// against the audio `state` last encoded (the window, unless whisper.cpp needed a second
+    /// pass to reach its end). whisper.cpp's own figure reads the first row of its logits
+    /// buffer, which its prompt decode leaves unwritten: it came out 0 on music and noise, or
+    /// the previous window's value.
+    fn no_speech_probability(&self, state: &mut WhisperState) -> Result<f32, AsrError> {
+        state
+            .decode(&[self.ctx.token_sot()], 0, self.threads_per_job)
+            .map_err(|e| AsrError::Engine(format!("whisper decode failed: {e}")))?;
+        let logits = state
+            .get_logits()
+            .map_err(|e| AsrError::Engine(format!("whisper logits unavailable: {e}")))?;
+        let nosp = usize::try_from(self.ctx.token_nosp()).unwrap_or(usize::MAX);
+        let Some(&target) = logits.get(nosp) else {
+            return Ok(0.0);
+        };
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
+        Ok((f64::from(target - max).exp() / sum) as f32)
+    }
+
     /// One whisper.cpp decode of a (padded) window at `temperature`.
     fn decode(
         &self,
@@ -445,7 +469,10 @@ impl WhisperEngine {
         p.set_temperature(temperature);
         p.set_temperature_inc(0.0);
         p.set_logprob_thold(g.avg_logprob as f32);
-        p.set_no_speech_thold(g.no_speech);
+        // whisper.cpp's own no-speech rule reads a logits row its prompt decode never writes
+        // (stale: zeros, or the previous call's), so it is switched off (a probability never
+        // exceeds 2) and the rule applied here with the real figure (no_speech_probability).
+        p.set_no_speech_thold(2.0);
         // Whisper always encodes 30 s; for short clips a shorter audio context (50 encoder
         // positions per second plus a margin) was ~6× faster at the same accuracy. On longer
         // windows it made timestamps run late (by ~1.4 s at the end of a 27 s window), so it is
@@ -461,9 +488,7 @@ impl WhisperEngine {
         let eot = self.ctx.token_eot();
         let mut out = Vec::new();
         let (mut text, mut logprob, mut n) = (Vec::new(), 0.0f64, 0usize);
-        let mut no_speech = 0.0f32;
         for seg in state.as_iter() {
-            no_speech = no_speech.max(seg.no_speech_probability());
             let mut first = true;
             for i in 0..seg.n_tokens() {
                 let Some(tok) = seg.get_token(i) else {
@@ -492,10 +517,18 @@ impl WhisperEngine {
                 });
             }
         }
+        let no_speech = self.no_speech_probability(state)?;
+        if std::env::var_os("SEALSCRIBE_DEBUG_DECODE").is_some() {
+            eprintln!(
+                "DBG t={temperature} lp={:.3} ns={no_speech:.3} text={:?}",
+                if n == 0 { 0.0 } else { logprob / n as f64 },
+                String::from_utf8_lossy(&text)
+            );
+        }
         Ok(Attempt {
             tokens: out,
             temperature,
-            compression_ratio: compression_ratio(&String::from_utf8_lossy(&text)),
+            compression_ratio: loop_ratio(&String::from_utf8_lossy(&text)),
             // No tokens: nothing was said, which is certain rather than unlikely.
             avg_logprob: if n == 0 { 0.0 } else { logprob / n as f64 },
             no_speech,

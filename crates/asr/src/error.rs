@@ -25,6 +25,20 @@ pub enum AsrError {
         streams: String,
     },
 
+    /// The media lasts longer than the operator allows (decided from its headers, before any
+    /// decoding).
+    #[error(
+        "the media lasts {}, longer than the {} this service accepts; split it into shorter parts",
+        hms(*duration_ms),
+        hms(*max_ms)
+    )]
+    TooLong {
+        /// The duration ffprobe read from the headers, in milliseconds.
+        duration_ms: u64,
+        /// The configured maximum, in milliseconds.
+        max_ms: u64,
+    },
+
     /// ffprobe/ffmpeg did not finish in time; the child was killed.
     #[error(
         "{tool} did not finish within {seconds} s and was stopped; the media file is probably malformed"
@@ -109,7 +123,20 @@ impl AsrError {
             AsrError::UnreadableMedia { .. }
                 | AsrError::NoAudio { .. }
                 | AsrError::MediaTimeout { .. }
+                | AsrError::TooLong { .. }
         )
+    }
+
+    /// What a customer may be told about bad media: the `Display` text, except that what
+    /// ffprobe/ffmpeg said about an unreadable file stays in the operator's log (it can quote
+    /// server paths, or names a hostile file made ffmpeg look for).
+    pub fn customer_message(&self) -> String {
+        match self {
+            AsrError::UnreadableMedia { .. } => "the media file cannot be read: it is damaged, \
+                 or not an audio or video file in a format this service accepts"
+                .into(),
+            other => other.to_string(),
+        }
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
@@ -125,6 +152,12 @@ impl AsrError {
             reason: reason.into(),
         }
     }
+}
+
+/// `h:mm:ss` for durations in messages.
+fn hms(ms: u64) -> String {
+    let s = ms.div_ceil(1000);
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
 impl From<sealscribe_ingress::child::ChildError> for AsrError {

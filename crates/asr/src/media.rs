@@ -4,8 +4,15 @@
 //! upload (WAV, MP3, FLAC, Ogg/Vorbis/Opus, M4A/AAC, MP4/MKV video), the pure-Rust decoders do
 //! not (no Opus), and a crash or hang in a decoder fed hostile input stays in the child. Every
 //! child runs under a deadline and is killed when its guard drops ([`sealscribe_ingress::child`]),
-//! so a malformed file can never hang a worker. Input paths are passed as `file:` URLs with `-protocol_whitelist file` so a
-//! playlist cannot make ffmpeg open network URLs, and a name like `http:x` is not a protocol.
+//! so a malformed file can never hang a worker. Every child is contained as
+//! [`sealscribe_ingress::tools`] describes: only allow-listed audio/video demuxers (an HLS
+//! playlist or concat list cannot make ffmpeg open other files), only the `file` protocol, input
+//! paths as absolute `file:` URLs (a name like `http:x` is not a protocol), rlimits, an empty
+//! environment and, where bubblewrap works, a sandbox that sees only the input.
+//!
+//! Limits come from the operator's configuration, never from the file: media longer than the
+//! maximum duration is refused by [`probe`] before anything is decoded, decoding stops just past
+//! that maximum even when a header understates the length, and the decode deadline is absolute.
 
 use std::io::Read;
 use std::path::Path;
@@ -13,19 +20,13 @@ use std::process::Command;
 use std::time::Duration;
 
 use sealscribe_ingress::child::{self, Finished};
+use sealscribe_ingress::tools;
 use serde::Deserialize;
 
 use crate::AsrError;
 
 /// Sample rate whisper expects.
 pub const SAMPLE_RATE: u32 = 16_000;
-
-/// How long ffprobe may take to read a header.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Base allowance for a decode; a quarter of the media's duration is added on top (ffmpeg
-/// decodes audio at hundreds of times real time, so only a hung decoder reaches it).
-const DECODE_BASE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What ffprobe reports about a file, known before any recognition starts.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -106,10 +107,11 @@ pub(crate) fn last_line(stderr: &str) -> String {
     }
 }
 
-/// `file:` URL for ffmpeg: the path can then not be read as another protocol or an option.
+/// Absolute `file:` URL for ffmpeg: the path can then not be read as another protocol or an
+/// option, and it is the path the sandbox makes visible.
 pub(crate) fn file_url(path: &Path) -> std::ffi::OsString {
     let mut s = std::ffi::OsString::from("file:");
-    s.push(path.as_os_str());
+    s.push(tools::absolute(path).as_os_str());
     s
 }
 
@@ -121,8 +123,10 @@ fn parse_ms(secs: Option<&str>) -> Option<u64> {
 /// Reads the container and stream headers with ffprobe.
 ///
 /// # Errors
-/// [`AsrError::UnreadableMedia`] when ffprobe cannot read the file, [`AsrError::Io`] when it
-/// does not exist or is not a regular file, [`AsrError::NoAudio`] when it has no audio stream, [`AsrError::MediaTimeout`] after 30 s,
+/// [`AsrError::UnreadableMedia`] when ffprobe cannot read the file (or its container is not an
+/// allow-listed one), [`AsrError::Io`] when it does not exist or is not a regular file,
+/// [`AsrError::NoAudio`] when it has no audio stream, [`AsrError::TooLong`] when it lasts longer
+/// than the configured maximum, [`AsrError::MediaTimeout`] after the configured probe deadline,
 /// [`AsrError::ToolMissing`] when ffprobe is not installed.
 pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, AsrError> {
     let path = path.as_ref();
@@ -142,12 +146,15 @@ pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, AsrError> {
             ));
         }
     }
-    let mut cmd = Command::new("ffprobe");
-    cmd.args(["-v", "error", "-protocol_whitelist", "file", "-show_entries"])
+    let tools = tools::current();
+    let mut cmd = tools.command("ffprobe", Some(path));
+    cmd.args(["-v", "error"])
+        .args(tools::input_options("file"))
+        .arg("-show_entries")
         .arg("format=duration,format_name:stream=codec_type,codec_name,sample_rate,channels,duration:stream_disposition=attached_pic")
         .args(["-of", "json"])
         .arg(file_url(path));
-    let done = run_with_deadline(cmd, "ffprobe", PROBE_TIMEOUT, |mut o| {
+    let done = run_with_deadline(cmd, "ffprobe", tools.limits().probe_timeout, |mut o| {
         let mut v = Vec::new();
         let _ = o.read_to_end(&mut v);
         v
@@ -192,6 +199,13 @@ pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, AsrError> {
     let duration_ms = parse_ms(format.duration.as_deref())
         .or_else(|| parse_ms(first.duration.as_deref()))
         .unwrap_or(0);
+    let max_ms = u64::try_from(tools.limits().max_duration.as_millis()).unwrap_or(u64::MAX);
+    if duration_ms > max_ms {
+        return Err(AsrError::TooLong {
+            duration_ms,
+            max_ms,
+        });
+    }
     Ok(MediaInfo {
         duration_ms,
         channels: first.channels.unwrap_or(0),
@@ -207,27 +221,25 @@ pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, AsrError> {
     })
 }
 
-/// An ffmpeg command reading only the first audio stream of `path`; the caller appends the
-/// output options (format, rate, channels, `-` for stdout).
+/// An ffmpeg command reading only the first audio stream of `path`, contained, and stopping
+/// one second past the maximum media duration (a header may understate the length); the caller
+/// appends the output options (format, rate, channels, `-` for stdout).
 pub(crate) fn ffmpeg_first_audio(path: &Path) -> Command {
-    let mut cmd = Command::new("ffmpeg");
-    cmd.args([
-        "-nostdin",
-        "-hide_banner",
-        "-v",
-        "error",
-        "-protocol_whitelist",
-        "file",
-        "-i",
-    ])
-    .arg(file_url(path))
-    .args(["-map", "0:a:0", "-vn", "-sn", "-dn"]);
+    let tools = tools::current();
+    let mut cmd = tools.command("ffmpeg", Some(path));
+    cmd.args(["-nostdin", "-hide_banner", "-v", "error"])
+        .args(tools::input_options("file"))
+        .arg("-i")
+        .arg(file_url(path))
+        .args(["-map", "0:a:0", "-vn", "-sn", "-dn", "-t"])
+        .arg((tools.limits().max_duration.as_secs() + 1).to_string());
     cmd
 }
 
-/// Deadline for decoding all of a file probed as `info`.
-pub(crate) fn decode_timeout(info: &MediaInfo) -> Duration {
-    DECODE_BASE_TIMEOUT + Duration::from_millis(info.duration_ms / 4)
+/// Deadline for one decode: the configured absolute limit, deliberately not derived from the
+/// duration the file declares (an attacker writes that).
+pub(crate) fn decode_timeout() -> Duration {
+    tools::current().limits().decode_timeout
 }
 
 /// Decodes the first audio stream to 16 kHz mono f32 samples in -1..1 (channels are mixed).
@@ -246,7 +258,7 @@ pub fn decode_to_pcm16k(path: impl AsRef<Path>) -> Result<Vec<f32>, AsrError> {
 pub fn decode_probed(path: &Path, info: &MediaInfo) -> Result<Vec<f32>, AsrError> {
     let mut cmd = ffmpeg_first_audio(path);
     cmd.args(["-ac", "1", "-ar", "16000", "-f", "s16le", "-"]);
-    let done = run_with_deadline(cmd, "ffmpeg", decode_timeout(info), |mut o| {
+    let done = run_with_deadline(cmd, "ffmpeg", decode_timeout(), |mut o| {
         let mut pcm = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
         let mut carry: Option<u8> = None;

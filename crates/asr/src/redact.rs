@@ -189,7 +189,7 @@ fn write_redacted(
         .arg(format.channels.to_string())
         .arg("-");
     let out_path = out.to_path_buf();
-    let done = run_with_deadline(cmd, "ffmpeg", decode_timeout(info), move |pcm| {
+    let done = run_with_deadline(cmd, "ffmpeg", decode_timeout(), move |pcm| {
         stream(pcm, w, &spans, tone, format.frame_bytes(), out_path)
     })?;
     // A write failure or the size limit kills ffmpeg through the closed pipe: report the cause.

@@ -43,6 +43,48 @@ pub fn compression_ratio(text: &str) -> f64 {
     text.len() as f64 / compressed.max(1) as f64
 }
 
+/// Digit strings up to this many digits are plausible speech (a card number has at most 19).
+pub const MAX_SPOKEN_DIGITS: usize = 24;
+
+/// [`compression_ratio`] of `text` with every run of up to [`MAX_SPOKEN_DIGITS`] digits (and
+/// the spaces, hyphens, commas and full stops between them) counted as one character: a card
+/// number read digit by digit ("4 1 1 1 1 1 1 1 …") compresses like a loop but is speech,
+/// and decoding it again at a higher temperature turned it into words ("for Wah."), hiding
+/// it from redaction. Longer digit runs are loops and are measured as they are.
+pub fn loop_ratio(text: &str) -> f64 {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let mut digits = 0;
+    let flush = |run: &mut String, digits: &mut usize, out: &mut String| {
+        if *digits == 0 {
+            out.push_str(run);
+        } else if *digits <= MAX_SPOKEN_DIGITS {
+            // Keep the run's leading separator, if any, so words stay apart.
+            out.push('#');
+            if run.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+        *digits = 0;
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits += 1;
+            run.push(c);
+        } else if digits > 0 && matches!(c, ' ' | '-' | ',' | '.') {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut digits, &mut out);
+    compression_ratio(&out)
+}
+
 /// True for a word that is a number: digits (with separators), or a number word.
 fn is_number(w: &str) -> bool {
     const WORDS: &[&str] = &[
@@ -158,6 +200,12 @@ mod tests {
         assert!(compression_ratio(&lp) > 2.4, "{}", compression_ratio(&lp));
         let digits = "41, ".repeat(100);
         assert!(compression_ratio(&digits) > 2.4);
+        assert!(loop_ratio(&digits) > 2.4, "a digit loop stays a loop");
+        let card = " 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1...";
+        assert!(compression_ratio(card) > 2.4 || loop_ratio(card) < compression_ratio(card));
+        assert!(loop_ratio(card) < 2.4, "{}", loop_ratio(card));
+        assert!(loop_ratio(&lp) > 2.4);
+        assert_eq!(loop_ratio(speech), compression_ratio(speech));
     }
 
     #[test]

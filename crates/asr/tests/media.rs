@@ -158,17 +158,18 @@ fn bad_media_errors() {
         "mpeg4",
         video.to_str().unwrap(),
     ]);
-    for f in [&image, &video] {
-        let e = probe(f).expect_err("no audio");
-        assert!(
-            matches!(e, AsrError::NoAudio { .. }) && e.is_bad_media(),
-            "{e:?}"
-        );
-        assert!(
-            e.to_string().contains("no audio stream") && e.to_string().contains("video"),
-            "{e}"
-        );
-    }
+    // A still image is not even a container this service reads (no image demuxers).
+    let e = probe(&image).expect_err("not media");
+    assert!(matches!(e, AsrError::UnreadableMedia { .. }), "{e:?}");
+    let e = probe(&video).expect_err("no audio");
+    assert!(
+        matches!(e, AsrError::NoAudio { .. }) && e.is_bad_media(),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains("no audio stream") && e.to_string().contains("video"),
+        "{e}"
+    );
 }
 
 /// A file whose name starts with a dash is not taken for an ffmpeg option.
@@ -179,4 +180,74 @@ fn odd_file_names_are_safe() {
     let wav = speak(dir.path(), "-y", SENTENCES[4]);
     assert!(wav.file_name().unwrap().to_str().unwrap().starts_with('-'));
     assert!(!decode_to_pcm16k(&wav).unwrap().is_empty());
+}
+
+/// Playlists and lists that name other files are not media: ffprobe/ffmpeg must not follow
+/// them to a local file (which, read directly, is media: the control).
+#[test]
+fn playlists_and_lists_are_not_followed() {
+    require_tools();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = speak(dir.path(), "victim", SENTENCES[3]);
+    let victim = dir.path().join("victim.mp3");
+    ffmpeg(&["-i", wav.to_str().unwrap(), victim.to_str().unwrap()]);
+    assert!(probe(&victim).is_ok(), "control: the victim is media");
+    let v = victim.display();
+    let cases = [
+        (
+            "playlist.m3u8",
+            format!("#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\nfile:{v}\n#EXT-X-ENDLIST\n"),
+        ),
+        ("upload.bin", format!("#EXTM3U\n#EXTINF:10.0,\n{v}\n#EXT-X-ENDLIST\n")),
+        ("list.ffconcat", format!("ffconcat version 1.0\nfile '{v}'\n")),
+        ("list.txt", format!("file '{v}'\n")),
+        ("session.sdp", "v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 5004 RTP/AVP 0\n".to_string()),
+    ];
+    for (name, text) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let e = probe(&path).expect_err(name);
+        assert!(
+            matches!(e, AsrError::UnreadableMedia { .. }),
+            "{name}: {e:?}"
+        );
+        let e = decode_to_pcm16k(&path).expect_err(name);
+        assert!(e.is_bad_media(), "{name}: {e:?}");
+        assert!(!e.customer_message().contains("victim"), "{e}");
+    }
+    // An image-sequence pattern name is just a (missing) file name.
+    let pattern = dir.path().join("img%03d.png");
+    assert!(probe(&pattern).is_err());
+}
+
+/// Media longer than the maximum (4 h by default) is refused from its headers: a 100-hour
+/// FLAC of silence (2.7 MB; 23 GB once decoded) fails at probe time, without decoding.
+#[test]
+fn media_longer_than_the_maximum_is_refused_at_probe_time() {
+    require_tools();
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("long.flac");
+    std::fs::write(&long, sealscribe_testkit::flac::silence(8000, 100 * 3600)).unwrap();
+    let e = probe(&long).expect_err("too long");
+    assert!(
+        matches!(
+            e,
+            AsrError::TooLong {
+                duration_ms: 360_000_000,
+                max_ms: 14_400_000
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.is_bad_media());
+    let text = e.customer_message();
+    assert!(
+        text.contains("100:00:00") && text.contains("4:00:00"),
+        "{text}"
+    );
+    // The control: the same kind of file under the maximum probes and decodes.
+    let short = dir.path().join("short.flac");
+    std::fs::write(&short, sealscribe_testkit::flac::silence(8000, 3)).unwrap();
+    assert_eq!(probe(&short).unwrap().duration_ms, 3000);
+    assert_eq!(decode_to_pcm16k(&short).unwrap().len(), 3 * 16_000);
 }

@@ -90,6 +90,7 @@ fn sentences_are_recognised_accurately() {
             .recognise(&pcm, &Default::default())
             .expect("recognise");
         let text = t.text();
+        sealscribe_testkit::assert_no_repeated_ngrams(&text);
         let reference = normalise(sentence);
         let e = edits(&reference, &normalise(&text));
         eprintln!(
@@ -163,6 +164,7 @@ fn three_minutes_with_correct_offsets_at_the_seams() {
         started.elapsed().as_secs_f64()
     );
     assert_plausible(&t, duration_ms);
+    sealscribe_testkit::assert_no_repeated_ngrams(&t.text());
 
     // Align the recognised words with the script; every sentence must be found at its true
     // position. Whisper's own word timing is approximate (most sentence starts land within
@@ -328,6 +330,7 @@ fn compressed_and_video_containers_transcribe() {
     for f in [&opus, &mp4] {
         let (info, t) = sealscribe_asr::transcribe_file_with_info(engine, f, &Default::default())
             .expect("transcribes");
+        sealscribe_testkit::assert_no_repeated_ngrams(&t.text());
         let w = wer(SENTENCES[0], &t.text());
         eprintln!(
             "{} ({}): {:.0}% {}",

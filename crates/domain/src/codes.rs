@@ -50,6 +50,9 @@ pub const DUPLICATE_PART: u32 = 10206;
 /// that a `mediaUrl` cannot tell a 404 from a closed port. Kept registered so
 /// the number is never reused.
 pub const MEDIA_URL_HTTP_ERROR: u32 = 10207;
+/// The media lasts longer than the operator's maximum (`--max-media-duration-secs`), as read
+/// from its headers before any decoding; the media fails with this code.
+pub const MEDIA_TOO_LONG: u32 = 10208;
 
 /// Transcript requested before processing finished.
 pub const TRANSCRIPT_NOT_READY: u32 = 10301;
@@ -62,6 +65,24 @@ pub const UNSUPPORTED_FEATURE: u32 = 10601;
 
 /// Payload too large.
 pub const PAYLOAD_TOO_LARGE: u32 = 10800;
+/// The request body is larger than the largest upload plus multipart overhead
+/// (`--max-upload-bytes` + `--max-request-overhead-bytes`).
+pub const REQUEST_BODY_TOO_LARGE: u32 = 10801;
+/// Bytes before the first multipart boundary over `--max-multipart-preamble-bytes`
+/// (or a body that never contains its declared boundary).
+pub const MULTIPART_PREAMBLE_TOO_LARGE: u32 = 10802;
+/// A multipart part's header block over `--max-part-header-bytes`.
+pub const PART_HEADER_TOO_LARGE: u32 = 10803;
+/// More multipart parts than `--max-parts`.
+pub const TOO_MANY_PARTS: u32 = 10804;
+/// The client sent no body bytes for `--body-idle-timeout-secs` (answered 408).
+pub const REQUEST_BODY_TIMEOUT: u32 = 10805;
+/// More than `--max-search-terms` terms in a `query`.
+pub const TOO_MANY_SEARCH_TERMS: u32 = 10806;
+/// A search term longer than `--max-search-term-chars`.
+pub const SEARCH_TERM_TOO_LONG: u32 = 10807;
+/// `limit` over what `--max-list-bytes` allows for media with metadata.
+pub const PAGE_TOO_LARGE: u32 = 10808;
 
 /// A detector name or parameter v3 does not know, or a detector id.
 pub const INVALID_DETECTOR: u32 = 50001;
@@ -76,11 +97,15 @@ pub const CALLBACK_URL_INVALID: u32 = 60002;
 pub const CALLBACK_INVALID_VALUE: u32 = 60003;
 /// A callback `method` other than POST or PUT.
 pub const CALLBACK_INVALID_METHOD: u32 = 60011;
+/// More callbacks in one configuration than `--max-callbacks-per-media`.
+pub const TOO_MANY_CALLBACKS: u32 = 60012;
 
 /// Internal error (details only in the server log, under the reference).
 pub const INTERNAL: u32 = 90000;
 /// A dependency (database, blob store) is unavailable.
 pub const UNAVAILABLE: u32 = 90001;
+/// The server is at `--max-connections`; the connection is answered and closed.
+pub const SERVER_BUSY: u32 = 90002;
 /// Unknown `publicKeyId` (also: missing or not a UUID in the configuration).
 pub const UNKNOWN_PUBLIC_KEY: u32 = 95001;
 /// Not a usable OpenPGP public key.

@@ -16,6 +16,9 @@
 //! * [`sniff`] — the upload-time check that the head of an upload is media with audio.
 //! * [`child`] — ffprobe/ffmpeg as child processes under a deadline that covers the whole
 //!   child lifetime (including writing its input), killed when their guard drops.
+//! * [`tools`] — how ffprobe/ffmpeg run on customer media: the demuxer and protocol
+//!   allow-lists, rlimits, the bubblewrap sandbox, deadlines and the longest media accepted
+//!   (one process-wide policy, decided at start).
 //! * [`metrics`] — the names and help texts of the pipeline's metrics, which the API's
 //!   recorder set-up needs too.
 
@@ -24,6 +27,7 @@ pub mod child;
 pub mod metrics;
 pub mod outbound;
 pub mod sniff;
+pub mod tools;
 pub mod urls;
 
 pub use addrs::{Destinations, PortList, Refusal};

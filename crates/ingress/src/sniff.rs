@@ -6,15 +6,15 @@
 //! plaintext at rest. Containers that keep their index at the end (MP4/MOV
 //! written without "faststart") cannot be judged from their head; they are
 //! accepted and fully probed by the worker.
+//!
+//! ffprobe reads the head as it reads any customer media ([`crate::tools`]):
+//! contained, from `pipe:` only, with the allow-listed demuxers only — an HLS
+//! playlist or concat list uploaded as "media" is not media here either.
 
 use std::io::Read;
-use std::process::Command;
-use std::time::Duration;
 
 use crate::child::{self, ChildError};
-
-/// How long ffprobe may take over the head, writing it included.
-const SNIFF_TIMEOUT: Duration = Duration::from_secs(15);
+use crate::tools;
 
 /// How much of an upload the sniff looks at.
 pub const HEAD_BYTES: usize = 1024 * 1024;
@@ -36,23 +36,25 @@ pub fn sniff(head: &[u8]) -> Verdict {
         return Verdict::NotMedia("the media part is empty".into());
     }
     let iso_bmff = head.len() >= 8 && &head[4..8] == b"ftyp";
-    let mut cmd = Command::new("ffprobe");
-    cmd.args([
-        "-v",
-        "error",
-        "-show_entries",
-        "stream=codec_type",
-        "-of",
-        "csv=p=0",
-        "-i",
-        "pipe:0",
-    ]);
+    let tools = tools::current();
+    let mut cmd = tools.command("ffprobe", None);
+    cmd.args(["-v", "error"])
+        .args(tools::input_options("pipe"))
+        .args([
+            "-show_entries",
+            "stream=codec_type",
+            "-of",
+            "csv=p=0",
+            "-i",
+            "pipe:0",
+        ]);
     let read = |mut o: std::process::ChildStdout| {
         let mut v = Vec::new();
         let _ = o.read_to_end(&mut v);
         v
     };
-    let output = match child::run_with_input(cmd, "ffprobe", SNIFF_TIMEOUT, head.to_vec(), read) {
+    let timeout = tools.limits().probe_timeout;
+    let output = match child::run_with_input(cmd, "ffprobe", timeout, head.to_vec(), read) {
         Ok(done) => done.stdout,
         Err(e @ ChildError::Spawn { .. }) => {
             tracing::error!("cannot run ffprobe: {e}");
@@ -88,5 +90,24 @@ mod tests {
             Verdict::NotMedia(_)
         ));
         assert!(matches!(sniff(b""), Verdict::NotMedia(_)));
+    }
+
+    /// An HLS playlist naming a local audio file is not media: the sniff
+    /// must not follow it to the file (which is audio, the control).
+    #[test]
+    fn a_playlist_pointing_at_local_audio_is_not_media() {
+        let data_len = 3 * sealscribe_testkit::wav::RATE / 10 * 2;
+        let mut wav = sealscribe_testkit::wav::header(data_len).to_vec();
+        wav.resize(wav.len() + data_len as usize, 0);
+        let victim = std::env::temp_dir().join(format!("sniff-victim-{}.wav", std::process::id()));
+        std::fs::write(&victim, &wav).unwrap();
+        assert_eq!(sniff(&wav), Verdict::Audio);
+        let playlist = format!(
+            "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\nfile:{}\n#EXT-X-ENDLIST\n",
+            victim.display()
+        );
+        let verdict = sniff(playlist.as_bytes());
+        std::fs::remove_file(&victim).unwrap();
+        assert!(matches!(verdict, Verdict::NotMedia(_)), "{verdict:?}");
     }
 }

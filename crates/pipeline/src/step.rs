@@ -62,7 +62,19 @@ impl From<StoreError> for StepError {
 impl From<AsrError> for StepError {
     fn from(e: AsrError) -> Self {
         if e.is_bad_media() {
-            StepError::permanent(codes::MEDIA_UNREADABLE, e.to_string())
+            // The customer gets the generic text; the log gets what ffmpeg said.
+            let code = match e {
+                AsrError::TooLong { .. } => codes::MEDIA_TOO_LONG,
+                _ => codes::MEDIA_UNREADABLE,
+            };
+            StepError {
+                permanent: true,
+                failure: Failure {
+                    code,
+                    error: e.customer_message(),
+                },
+                cause: e.to_string(),
+            }
         } else if matches!(e, AsrError::LanguageNotSupported { .. }) {
             // Trying again on this server cannot help; the message says what can.
             StepError::permanent(codes::LANGUAGE_NOT_SUPPORTED, e.to_string())

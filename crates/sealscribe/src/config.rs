@@ -172,9 +172,84 @@ pub struct ServeArgs {
     #[arg(long, env = "SEALSCRIBE_STREAM_REDIRECT_SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=604_800))]
     pub stream_redirect_secs: u64,
     #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
     pub metrics: MetricsArgs,
     #[command(flatten)]
     pub workers: WorkerArgs,
+}
+
+/// What one client may ask of the HTTP server (docs/security.md says what each
+/// protects against).
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "HTTP limits")]
+pub struct HttpArgs {
+    /// Bytes a request body may have beyond --max-upload-bytes (the other parts and
+    /// the multipart framing); larger bodies are refused (413, 10801) as they stream.
+    #[arg(long, env = "SEALSCRIBE_MAX_REQUEST_OVERHEAD_BYTES", default_value_t = 1 << 20)]
+    pub max_request_overhead_bytes: u64,
+    /// Bytes allowed before the first multipart boundary (400, 10802); a body that
+    /// never shows its boundary is refused after this many.
+    #[arg(long, env = "SEALSCRIBE_MAX_MULTIPART_PREAMBLE_BYTES", default_value_t = 16 << 10, value_parser = clap::value_parser!(u64).range(0..=(16 << 20)))]
+    pub max_multipart_preamble_bytes: u64,
+    /// Bytes allowed in one multipart part's header block (400, 10803).
+    #[arg(long, env = "SEALSCRIBE_MAX_PART_HEADER_BYTES", default_value_t = 8 << 10, value_parser = clap::value_parser!(u64).range(256..=(1 << 20)))]
+    pub max_part_header_bytes: u64,
+    /// Parts allowed in one multipart request (400, 10804).
+    #[arg(long, env = "SEALSCRIBE_MAX_PARTS", default_value_t = 16, value_parser = clap::value_parser!(u64).range(4..=1000))]
+    pub max_parts: u64,
+    /// Seconds a client has to send a request's headers; a kept-alive connection
+    /// waiting for its next request is closed after this too.
+    #[arg(long, env = "SEALSCRIBE_HEADER_READ_TIMEOUT_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request body may stall (no bytes) before the request is refused (408, 10805).
+    #[arg(long, env = "SEALSCRIBE_BODY_IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_idle_timeout_secs: u64,
+    /// Seconds a connection stays open with no request in flight (at most
+    /// --header-read-timeout-secs, which also runs while it waits).
+    #[arg(long, env = "SEALSCRIBE_KEEP_ALIVE_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub keep_alive_timeout_secs: u64,
+    /// Connections served at once; more are answered 503 (90002) and closed.
+    /// The open-files limit is raised to fit at start where the system allows.
+    #[arg(long, env = "SEALSCRIBE_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+    /// Callbacks one media's configuration may ask for (400, 60012); each `media`
+    /// callback sends the whole original, with retries.
+    #[arg(long, env = "SEALSCRIBE_MAX_CALLBACKS_PER_MEDIA", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=100))]
+    pub max_callbacks_per_media: u64,
+    /// Terms one search `query` may have (400, 10806); each is bound as database
+    /// parameters.
+    #[arg(long, env = "SEALSCRIBE_MAX_SEARCH_TERMS", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub max_search_terms: u64,
+    /// Characters one search term may have (400, 10807).
+    #[arg(long, env = "SEALSCRIBE_MAX_SEARCH_TERM_CHARS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub max_search_term_chars: u64,
+    /// Bytes of metadata one listing page may carry: `limit` × 64 KiB (the largest
+    /// metadata part) must not exceed it (400, 10808). The default allows limit=1000.
+    #[arg(long, env = "SEALSCRIBE_MAX_LIST_BYTES", default_value_t = 1000 << 16, value_parser = clap::value_parser!(u64).range((64 << 10)..))]
+    pub max_list_bytes: u64,
+}
+
+impl HttpArgs {
+    /// The accept loop's limits; `max_upload_bytes` sizes the body cap.
+    pub fn server_limits(&self, max_upload_bytes: u64) -> sealscribe_api::ServerLimits {
+        use std::time::Duration;
+        sealscribe_api::ServerLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            body_idle_timeout: Duration::from_secs(self.body_idle_timeout_secs),
+            keep_alive_timeout: Duration::from_secs(self.keep_alive_timeout_secs),
+            max_connections: self.max_connections as usize,
+            max_body_bytes: max_upload_bytes.saturating_add(self.max_request_overhead_bytes),
+        }
+    }
+
+    pub fn multipart_limits(&self) -> sealscribe_api::media::MultipartLimits {
+        sealscribe_api::media::MultipartLimits {
+            preamble: self.max_multipart_preamble_bytes as usize,
+            part_header: self.max_part_header_bytes as usize,
+            parts: self.max_parts as usize,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -244,6 +319,75 @@ pub struct WorkerArgs {
     pub callback_timeout_secs: u64,
     #[command(flatten)]
     pub asr: sealscribe_asr::AsrArgs,
+    #[command(flatten)]
+    pub media: MediaArgs,
+}
+
+/// How ffprobe/ffmpeg run on customer media (uploads are sniffed by the API,
+/// probed and decoded by workers): the limits that bound them, whatever the
+/// file claims. `docs/security.md` says what each protects.
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Media tool options (ffprobe/ffmpeg)")]
+pub struct MediaArgs {
+    /// Longest media accepted, in seconds, as read from its headers before any
+    /// decoding; longer media fails with code 10208. Decoding also stops just
+    /// past it when a header understates the length.
+    #[arg(long, env = "SEALSCRIBE_MAX_MEDIA_DURATION_SECS", default_value_t = 4 * 3600, value_parser = clap::value_parser!(u64).range(1..=30 * 24 * 3600))]
+    pub max_media_duration_secs: u64,
+    /// Seconds one ffprobe run (upload sniff, worker probe) may take.
+    #[arg(long, env = "SEALSCRIBE_MEDIA_PROBE_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub media_probe_timeout_secs: u64,
+    /// Seconds one ffmpeg decode may take, whatever the media's length; also
+    /// the CPU-time limit of every ffprobe/ffmpeg process.
+    #[arg(long, env = "SEALSCRIBE_MEDIA_DECODE_TIMEOUT_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=7 * 24 * 3600))]
+    pub media_decode_timeout_secs: u64,
+    /// Address-space limit of one ffprobe/ffmpeg process, in bytes.
+    #[arg(long, env = "SEALSCRIBE_MEDIA_MEMORY_BYTES", default_value_t = 2 << 30, value_parser = clap::value_parser!(u64).range((256 << 20)..))]
+    pub media_memory_bytes: u64,
+    /// Open-files limit of one ffprobe/ffmpeg process.
+    #[arg(long, env = "SEALSCRIBE_MEDIA_OPEN_FILES", default_value_t = 64, value_parser = clap::value_parser!(u64).range(16..=65_536))]
+    pub media_open_files: u64,
+    /// Run ffprobe/ffmpeg in a bubblewrap sandbox (no network, only the input
+    /// file visible): `auto` uses it when it works here and logs a warning
+    /// when it does not, `bwrap` refuses to start without it, `off` never uses it.
+    #[arg(long, env = "SEALSCRIBE_MEDIA_SANDBOX", value_enum, default_value_t = MediaSandbox::Auto)]
+    pub media_sandbox: MediaSandbox,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaSandbox {
+    Auto,
+    Bwrap,
+    Off,
+}
+
+impl MediaArgs {
+    pub fn limits(&self) -> sealscribe_ingress::tools::MediaLimits {
+        use sealscribe_ingress::tools::{MediaLimits, SandboxSetting};
+        use std::time::Duration;
+        MediaLimits {
+            max_duration: Duration::from_secs(self.max_media_duration_secs),
+            probe_timeout: Duration::from_secs(self.media_probe_timeout_secs),
+            decode_timeout: Duration::from_secs(self.media_decode_timeout_secs),
+            memory_bytes: self.media_memory_bytes,
+            open_files: self.media_open_files,
+            sandbox: match self.media_sandbox {
+                MediaSandbox::Auto => SandboxSetting::Auto,
+                MediaSandbox::Bwrap => SandboxSetting::Required,
+                MediaSandbox::Off => SandboxSetting::Off,
+            },
+        }
+    }
+
+    /// Decides, once, how ffprobe/ffmpeg run in this process (logged); off
+    /// the executor, since it runs a trial child.
+    pub async fn install(&self) -> anyhow::Result<()> {
+        let limits = self.limits();
+        tokio::task::spawn_blocking(move || sealscribe_ingress::tools::install(limits))
+            .await?
+            .map_err(|e| anyhow::anyhow!(e))?;
+        Ok(())
+    }
 }
 
 /// A list of delays, e.g. `15m,30m,1h`.

@@ -3,11 +3,14 @@
 
 mod cmd;
 mod config;
+mod privileges;
 mod shutdown;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // First, so that nothing is ever created readable by others.
+    privileges::restrict_umask();
     let cli = config::Cli::parse_args();
     config::init_logging(&cli.log);
     let runtime = match tokio::runtime::Runtime::new() {

@@ -6,10 +6,12 @@
 //!
 //! # Layout
 //! - [`rng`]: [`Rng`], a seeded SplitMix64 generator for property tests and filler bytes.
+//! - [`flac`]: FLAC files of silence of any declared length (a 100-hour one is under 3 MB).
 //! - [`proc`]: `/proc/<pid>/status` readers: resident and peak memory of a process.
 //! - [`wav`]: 16 kHz mono 16-bit PCM WAV: the header, and files of samples, silence or noise.
 //! - [`text`]: checks on recognised text, such as [`assert_no_repeated_ngrams`] (decoder loops).
 
+pub mod flac;
 pub mod proc;
 pub mod rng;
 pub mod text;

@@ -8,8 +8,8 @@
 //! no plaintext reaches storage before the configuration has said "no encryption", and
 //! memory stays flat whatever the media's size.
 
-use axum::extract::multipart::{Field, Multipart};
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use sealscribe_domain::configuration::MediaConfig;
@@ -18,16 +18,24 @@ use sealscribe_ingress::sniff;
 use sealscribe_seal::{Opener, SealKey, Sealer};
 use sealscribe_store::media_blob;
 
+use super::multipart::{self, Multipart, Part};
 use crate::{ApiError, AppState, Result};
 
 /// Limit for the JSON parts (configuration, metadata).
 pub(super) const SMALL_PART: usize = 64 * 1024;
 
+/// The request body as multipart parts, under the configured caps; a body
+/// that is not multipart/form-data is refused before it is read.
+pub(super) fn open(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Multipart> {
+    let boundary = multipart::boundary(headers)?;
+    Ok(Multipart::new(body, &boundary, state.limits().multipart))
+}
+
 /// The next part of `multipart` and its name (empty when it has none).
-pub(super) async fn next_part(multipart: &mut Multipart) -> Result<Option<(String, Field<'_>)>> {
-    Ok(multipart.next_field().await?.map(|field| {
-        let name = field.name().unwrap_or_default().to_owned();
-        (name, field)
+pub(super) async fn next_part(multipart: &mut Multipart) -> Result<Option<(String, Part<'_>)>> {
+    Ok(multipart.next_part().await?.map(|part| {
+        let name = part.name().unwrap_or_default().to_owned();
+        (name, part)
     }))
 }
 
@@ -41,7 +49,7 @@ pub(super) struct SmallParts {
 }
 
 /// Reads a small part whole, refusing more than `limit` bytes.
-pub(super) async fn read_small(mut field: Field<'_>, name: &str, limit: usize) -> Result<Bytes> {
+pub(super) async fn read_small(mut field: Part<'_>, name: &str, limit: usize) -> Result<Bytes> {
     let mut buf = Vec::new();
     while let Some(chunk) = field.chunk().await? {
         if buf.len() + chunk.len() > limit {
@@ -76,7 +84,7 @@ pub(super) fn store_small(slot: &mut Option<Bytes>, name: &str, value: Bytes) ->
 /// Reads a small part whole into its slot: [`read_small`], then [`store_small`].
 pub(super) async fn read_into(
     slot: &mut Option<Bytes>,
-    field: Field<'_>,
+    field: Part<'_>,
     name: &str,
     limit: usize,
 ) -> Result<()> {
@@ -84,9 +92,21 @@ pub(super) async fn read_into(
     store_small(slot, name, value)
 }
 
-/// Callback URLs must be addresses the operator lets the server call (the
-/// resolver re-checks host names at delivery time).
+/// At most `--max-callbacks-per-media` callbacks (each `media` callback sends the
+/// whole original, with retries); their URLs must be addresses the operator lets
+/// the server call (the resolver re-checks host names at delivery time).
 pub(super) fn check_callback_urls(state: &AppState, config: &MediaConfig) -> Result<()> {
+    let max = state.limits().max_callbacks;
+    if config.callbacks.len() > max {
+        return Err(ApiError::bad_request(
+            codes::TOO_MANY_CALLBACKS,
+            format!(
+                "The configuration asks for {} callbacks; at most {max} are allowed per media. \
+                 Send fewer `publish.callbacks`, e.g. one that fans out on your side.",
+                config.callbacks.len()
+            ),
+        ));
+    }
     for (i, c) in config.callbacks.iter().enumerate() {
         sealscribe_ingress::check_url(
             &format!("`publish.callbacks[{i}].url`"),
@@ -115,7 +135,7 @@ pub(super) struct Upload {
 pub(super) async fn receive_media(
     state: &AppState,
     id: MediaId,
-    mut field: Field<'_>,
+    mut field: Part<'_>,
     plain: bool,
 ) -> Result<Upload> {
     let file_name = field.file_name().map(str::to_owned);

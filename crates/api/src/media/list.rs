@@ -78,6 +78,57 @@ pub fn search_terms(query: &str) -> Option<Vec<SearchTerm>> {
     if terms.is_empty() { None } else { Some(terms) }
 }
 
+/// A page holds up to `limit` summaries, each with metadata of up to
+/// [`MAX_METADATA_BYTES`](sealscribe_domain::configuration::MAX_METADATA_BYTES) bytes:
+/// `limit` is refused when that
+/// could exceed `max_list_bytes` (`--max-list-bytes`), so no listing can make
+/// the server load and render more than that.
+fn check_page(limit: u32, max_list_bytes: u64) -> Result<()> {
+    let per_item = sealscribe_domain::configuration::MAX_METADATA_BYTES as u64;
+    let most = (max_list_bytes / per_item).clamp(1, u64::from(MAX_LIMIT));
+    if u64::from(limit) > most {
+        return Err(ApiError::bad_request(
+            codes::PAGE_TOO_LARGE,
+            format!(
+                "limit may be at most {most} on this server (pages are capped at {max_list_bytes} bytes \
+                 of metadata); page through the rest with `after`."
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Each term is bound as parameters of the database query: their number and
+/// length are capped (`--max-search-terms`, `--max-search-term-chars`) so that a
+/// query can neither overflow the database's parameter limit nor make the index
+/// scan huge patterns.
+fn check_terms(terms: &[SearchTerm], limits: &crate::Limits) -> Result<()> {
+    if terms.len() > limits.max_search_terms {
+        return Err(ApiError::bad_request(
+            codes::TOO_MANY_SEARCH_TERMS,
+            format!(
+                "The query has {} terms; at most {} are allowed. Search with fewer, more specific words.",
+                terms.len(),
+                limits.max_search_terms
+            ),
+        ));
+    }
+    if let Some(long) = terms
+        .iter()
+        .find(|t| t.term.chars().count() > limits.max_search_term_chars)
+    {
+        let start: String = long.term.chars().take(20).collect();
+        return Err(ApiError::bad_request(
+            codes::SEARCH_TERM_TOO_LONG,
+            format!(
+                "The search term starting {start:?} is longer than {} characters; no word is that long.",
+                limits.max_search_term_chars
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// `GET /v3/media`: the caller's media, newest first unless `sortOrder=asc`.
 #[utoipa::path(
     get,
@@ -98,7 +149,8 @@ pub fn search_terms(query: &str) -> Option<Vec<SearchTerm>> {
     ),
     responses(
         (status = 200, description = "The matching media.", body = MediaList),
-        (status = 400, description = "An unknown or malformed query parameter (10001).", body = ErrorEnvelope),
+        (status = 400, description = "An unknown or malformed query parameter (10001), too many search terms (10806), \
+            a search term too long (10807), or a `limit` over what the server's page cap allows (10808).", body = ErrorEnvelope),
     ),
 )]
 pub async fn list(
@@ -120,6 +172,7 @@ pub async fn list(
                 ))
             })?,
     };
+    check_page(limit, state.limits().max_list_bytes)?;
     let ascending = match params
         .sort_order
         .as_deref()
@@ -143,6 +196,9 @@ pub async fn list(
             .transpose()
     };
     let text = params.query.as_deref().and_then(search_terms);
+    if let Some(terms) = &text {
+        check_terms(terms, state.limits())?;
+    }
     if params
         .query
         .as_deref()

@@ -1,6 +1,8 @@
 //! `/v3/media`: upload, the media document, transcripts, progress, streams,
 //! metadata, listing and search, deletion, reprocessing and alignment.
 //!
+//! - [`multipart`]: the multipart/form-data reader, linear and capped before
+//!   it buffers anything.
 //! - `intake`: reading multipart requests (small parts, the media part sealed
 //!   while it streams), shared by `upload` and `update`.
 //! - `upload`: `POST /v3/media`.
@@ -10,6 +12,7 @@
 
 mod intake;
 mod list;
+pub mod multipart;
 mod read;
 mod update;
 mod upload;
@@ -20,6 +23,8 @@ use sealscribe_domain::MediaId;
 use sealscribe_domain::media::MediaRecord;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
+
+pub use multipart::MultipartLimits;
 
 use crate::auth::Caller;
 use crate::{ApiError, AppState, Result};

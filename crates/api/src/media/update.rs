@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use sealscribe_domain::codes;
 use sealscribe_domain::configuration::{
@@ -14,7 +14,8 @@ use sealscribe_store::media_prefix;
 use sealscribe_transcript::Transcript;
 use serde_json::Value;
 
-use super::intake::{SMALL_PART, SmallParts, check_callback_urls, next_part, read_into};
+use super::intake::{SMALL_PART, SmallParts, check_callback_urls, next_part, open, read_into};
+use super::multipart::Multipart;
 use sealscribe_domain::document;
 
 use super::{load, not_found};
@@ -76,7 +77,11 @@ pub async fn put_metadata(
         sealscribe_domain::configuration::MAX_METADATA_BYTES + 1,
     )
     .await
-    .map_err(|_| {
+    .map_err(|e| {
+        // Over the server's body cap, or stalled: their own envelopes.
+        if let Some(limit) = crate::limits::BodyError::find(&e) {
+            return limit.to_api_error();
+        }
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             codes::PAYLOAD_TOO_LARGE,
@@ -150,17 +155,21 @@ pub async fn delete(
     ),
     responses(
         (status = 200, description = "Queued for reprocessing, or aligned.", body = MediaDocument),
-        (status = 400, description = "Not multipart, an unknown part, or an invalid configuration.", body = ErrorEnvelope),
+        (status = 400, description = "Not multipart, an unknown part, an invalid configuration, more callbacks than the \
+            server allows (60012), or a multipart preamble, part header or part count over the server's caps \
+            (10802/10803/10804).", body = ErrorEnvelope),
+        (status = 408, description = "The body stalled longer than the server's body idle timeout (10805).", body = ErrorEnvelope),
         (status = 404, description = "No such media (10205).", body = ErrorEnvelope),
         (status = 409, description = "Encrypted media (95003), still processing, or not finished (10301) for alignment.", body = ErrorEnvelope),
-        (status = 413, description = "A part is over its limit (10800).", body = ErrorEnvelope),
+        (status = 413, description = "A part is over its limit (10800), or the whole body is over the server's cap (10801).", body = ErrorEnvelope),
     ),
 )]
 pub async fn reprocess(
     caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    multipart: std::result::Result<Multipart, MultipartRejection>,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Json<Value>> {
     let m = load(&state, &caller, &id).await?;
     // What the media is decides before what the request carries: encrypted
@@ -173,7 +182,7 @@ pub async fn reprocess(
              transcript in clear, so it cannot be reprocessed or aligned. Upload it again instead.",
         ));
     }
-    let parts = reprocess_parts(multipart?).await?;
+    let parts = reprocess_parts(open(&state, &headers, body)?).await?;
     let config = parse_configuration(parts.configuration.as_deref().unwrap_or_default())?;
     check_callback_urls(&state, &config)?;
     if config.encryption.is_some() {

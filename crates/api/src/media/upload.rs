@@ -8,8 +8,9 @@
 //! rejected request leaves nothing behind.
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
-use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::http::HeaderMap;
 use chrono::Utc;
 use sealscribe_domain::configuration::{
     InputError, MediaConfig, Metadata, parse_configuration, parse_metadata,
@@ -29,6 +30,7 @@ use super::intake::{
     SMALL_PART, SmallParts, Upload, check_callback_urls, duplicate, next_part, read_into,
     receive_media, unseal_original,
 };
+use super::multipart::Multipart;
 use crate::auth::Caller;
 use crate::schemas::{ErrorEnvelope, MediaDocument, MediaUpload};
 use crate::{ApiError, AppState, Result};
@@ -54,16 +56,21 @@ use crate::{ApiError, AppState, Result};
         (status = 400, description = "Not multipart, an unknown or duplicated part, no media or both media and mediaUrl \
             (10202), not media (10201), an unreachable or refused mediaUrl (10203/10204), an invalid \
             configuration (10007/10008/10009/10010/10401/10601, 6000x, 5000x) or metadata (10107–10110), \
-            an unknown or unusable publicKeyId (95001/95002/95004), searchable with encryption (95005).", body = ErrorEnvelope),
-        (status = 413, description = "The media or a small part is over its limit (10800).", body = ErrorEnvelope),
+            an unknown or unusable publicKeyId (95001/95002/95004), searchable with encryption (95005), \
+            more callbacks than the server allows (60012), a multipart preamble, part header or part count over \
+            the server's caps (10802/10803/10804).", body = ErrorEnvelope),
+        (status = 408, description = "The body stalled longer than the server's body idle timeout (10805).", body = ErrorEnvelope),
+        (status = 413, description = "The media or a small part is over its limit (10800), or the whole body is over \
+            the server's cap (10801).", body = ErrorEnvelope),
     ),
 )]
 pub async fn upload(
     caller: Caller,
     State(state): State<AppState>,
-    multipart: std::result::Result<Multipart, MultipartRejection>,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Json<Value>> {
-    let multipart = multipart?;
+    let multipart = super::intake::open(&state, &headers, body)?;
     let id = MediaId::new();
     let outcome = accept(&caller, &state, id, multipart).await;
     if outcome.is_err() {

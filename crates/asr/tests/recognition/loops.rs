@@ -13,29 +13,37 @@ fn heard(t: &Transcript) -> Vec<String> {
     normalise(&t.text())
 }
 
-/// Digits in the order recognised, whether whisper wrote them as figures or as words.
+/// The digits of one word, whether whisper wrote a figure or a number word.
+fn digits_of(w: &str) -> String {
+    let d = match w {
+        "zero" | "oh" | "o" => "0",
+        "one" => "1",
+        "two" => "2",
+        "three" => "3",
+        "four" => "4",
+        "five" => "5",
+        "six" => "6",
+        "seven" => "7",
+        "eight" => "8",
+        "nine" => "9",
+        w => return w.chars().filter(char::is_ascii_digit).collect(),
+    };
+    d.to_string()
+}
+
+/// Digits in the order recognised.
 fn digits(t: &Transcript) -> String {
-    let mut out = String::new();
-    for w in heard(t) {
-        match w.as_str() {
-            "zero" | "oh" | "o" => out.push('0'),
-            "one" => out.push('1'),
-            "two" => out.push('2'),
-            "three" => out.push('3'),
-            "four" => out.push('4'),
-            "five" => out.push('5'),
-            "six" => out.push('6'),
-            "seven" => out.push('7'),
-            "eight" => out.push('8'),
-            "nine" => out.push('9'),
-            w => out.extend(w.chars().filter(char::is_ascii_digit)),
-        }
-    }
-    out
+    heard(t).iter().map(|w| digits_of(w)).collect()
+}
+
+/// One string per character, for an edit distance between digit strings.
+fn chars(s: &str) -> Vec<String> {
+    s.chars().map(String::from).collect()
 }
 
 /// Digit strings read in the ways people read them: no loop, the digits recognised (at most
-/// one digit off: redaction copes with that, a loop it cannot), and no word that was not said.
+/// three digits off: redaction must cope with that, not with a loop), and no word that was
+/// not said.
 #[test]
 fn spoken_digit_strings_do_not_loop() {
     let engine = engine();
@@ -55,12 +63,14 @@ fn spoken_digit_strings_do_not_loop() {
         ),
         (
             "Call me on five five five, um, two three, um, four five six seven.",
-            "5552345674567",
+            "555234567",
             &["call", "me", "on", "um"],
         ),
         (
-            "Four one one one one one one one one one one one one one one one.",
-            "4111111111111111",
+            // Digit by digit, no pauses (a card number never repeats a digit eight times in a
+            // row, so the loop check below stays meaningful).
+            "Four five three two zero one five one one two eight three zero three six six.",
+            "4532015112830366",
             &[],
         ),
     ];
@@ -71,7 +81,17 @@ fn spoken_digit_strings_do_not_loop() {
         eprintln!("{said}\n  -> {text:?} (digits {})", digits(&t));
         assert_no_repeated_ngrams(&text);
         let got = digits(&t);
-        let _ = (want, words, got);
+        let off = edits(&chars(want), &chars(&got));
+        // A few digits off (a "1" heard once too often) is for redaction to absorb; a loop or
+        // digits turned into words is not.
+        assert!(off <= 3, "digits {got} for {want} ({off} off): {text:?}");
+        for w in heard(&t) {
+            let number = w.chars().any(|c| c.is_ascii_digit()) || !digits_of(&w).is_empty();
+            assert!(
+                number || words.contains(&w.as_str()) || ["um", "uh"].contains(&w.as_str()),
+                "{w:?} was not said: {text:?}"
+            );
+        }
     }
 }
 
@@ -87,8 +107,16 @@ fn a_long_list_does_not_loop() {
     let wav = speak(dir.path(), "list", said);
     let t = transcribe_file(engine, &wav).expect("transcribes");
     let text = t.text();
-    eprintln!("{:.0}% {text:?}", wer(said, &text) * 100.0);
+    let w = wer(said, &text);
+    eprintln!("{:.0}% {text:?}", w * 100.0);
     assert_no_repeated_ngrams(&text);
+    // espeak-ng's list is hard to hear ("fairs", "rapes", "bees"): bound the errors loosely,
+    // and the length tightly (a loop or a restart adds words).
+    assert!(w <= 0.4, "WER {:.0}%: {text:?}", w * 100.0);
+    assert!(
+        heard(&t).len() <= normalise(said).len() + 2,
+        "words added: {text:?}"
+    );
 }
 
 /// Music (chords and a melody made by ffmpeg) and white noise: whisper's favourite material for
@@ -140,6 +168,7 @@ fn music_and_noise_give_no_words() {
         let text = t.text();
         eprintln!("{name}: {text:?}");
         assert_no_repeated_ngrams(&text);
+        assert!(heard(&t).len() <= 1, "{name} produced words: {text:?}");
     }
 }
 
@@ -174,6 +203,11 @@ fn short_telephone_prompts_come_back_once() {
         let text = t.text();
         eprintln!("{said} -> {text:?} ({:.0}%)", wer(said, &text) * 100.0);
         assert_no_repeated_ngrams(&text);
+        // Accuracy at 8 kHz is for the telephone tests; here: said once, not again and again.
+        assert!(
+            heard(&t).len() <= normalise(said).len() + 2,
+            "{said:?} came back as {text:?}"
+        );
     }
 }
 

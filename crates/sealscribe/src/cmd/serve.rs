@@ -86,6 +86,7 @@ pub async fn worker(storage: &StorageArgs, args: WorkerCommandArgs) -> anyhow::R
         args.workers > 0,
         "a worker process needs --workers 1 or more"
     );
+    args.media.install().await?;
     let (db, blobs) = open_storage(storage).await?;
     let engine = load_engine(&args).await?;
     let shutdown = crate::shutdown::on_signal();
@@ -102,6 +103,7 @@ pub async fn worker(storage: &StorageArgs, args: WorkerCommandArgs) -> anyhow::R
 }
 
 pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
+    args.workers.media.install().await?;
     let (db, blobs) = open_storage(storage).await?;
 
     let limits = Limits {
@@ -109,7 +111,14 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
         stream_redirect: (args.stream_redirect_secs > 0)
             .then(|| Duration::from_secs(args.stream_redirect_secs)),
         url_policy: args.workers.url_policy(),
+        multipart: args.http.multipart_limits(),
+        max_callbacks: args.http.max_callbacks_per_media as usize,
+        max_search_terms: args.http.max_search_terms as usize,
+        max_search_term_chars: args.http.max_search_term_chars as usize,
+        max_list_bytes: args.http.max_list_bytes,
     };
+    let server_limits = args.http.server_limits(args.max_upload_bytes);
+    crate::privileges::fit_open_files(args.http.max_connections);
     // `--workers 0` is an API-only node: no model is loaded.
     let workers = if args.workers.workers > 0 {
         let engine = load_engine(&args.workers).await?;
@@ -139,7 +148,7 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     // The bound address on stdout, for people and for scripts that asked for port 0.
     println!("sealscribe listening on http://{addr}");
     tracing::info!(%addr, workers = args.workers.workers, "listening");
-    sealscribe_api::serve(listener, state, shutdown).await?;
+    sealscribe_api::serve(listener, state, server_limits, shutdown).await?;
     tracing::info!("HTTP server stopped; waiting for workers");
     tracker.wait().await;
     tracing::info!("workers stopped; bye");

@@ -243,6 +243,9 @@ async fn card_number_and_ssn_are_detected_and_redacted() {
         .unwrap();
         assert!(text.contains("[redacted]"), "{rendition}: {text}");
         no_digits_of_the_numbers(&text);
+        if rendition == "text" {
+            sealscribe_testkit::assert_no_repeated_ngrams(&text);
+        }
     }
     // …nor in the search index.
     for (query, hits) in [("receipt", 1), ("4532", 0), ("0366", 0), ("4187", 0)] {
