@@ -9,7 +9,9 @@
 # Python requests (the VoiceBase client pattern), PostgreSQL 15 and python3-venv
 # (for the scaled-out backend tests; SeaweedFS comes from PyPI in
 # scripts/services.sh), schemathesis (PyPI, pinned, in a venv: the OpenAPI
-# contract run of scripts/contract.sh).
+# contract run of scripts/contract.sh), and pocketsphinx-testdata
+# (BSD-2, 3.4 MB: real read speech from LibriVox and CMU recordings, for the
+# telephone-audio test and bench).
 #
 #   scripts/setup.sh [--test]
 #
@@ -21,7 +23,8 @@ cd "$(dirname "$0")/.."
 
 packages=(ca-certificates curl pkg-config cmake clang libclang-dev ffmpeg util-linux bubblewrap python3 python3-pip)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(espeak-ng sox gnupg gpg-agent sq openssl python3-requests postgresql-15 python3-venv)
+  packages+=(espeak-ng sox gnupg gpg-agent sq openssl python3-requests postgresql-15 python3-venv
+    pocketsphinx-testdata)
 fi
 
 missing=()

@@ -223,8 +223,13 @@ pub enum Priority {
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpeechModel {
-    /// `en-US` or `en` (any case).
-    #[schema(pattern = "^[eE][nN](-[uU][sS])?$")]
+    /// English or Spanish, any case: `en-US` (default), `en-UK`, `en-GB`, `en-AU`, `en-IN`,
+    /// `en-CA`, `en-NZ`, `en-IE`, `en-ZA`, `en`; `es-US`, `es-ES`, `es-MX`, `es-LA`, `es-419`,
+    /// `es-AR`, `es-CO`, `es-CL`, `es-PE`, `es`. Spanish needs the server's multilingual model,
+    /// and no number detectors (they read English only).
+    #[schema(
+        pattern = "^([eE][nN](-([uU][sS]|[uU][kK]|[gG][bB]|[aA][uU]|[iI][nN]|[cC][aA]|[nN][zZ]|[iI][eE]|[zZ][aA]))?|[eE][sS](-([uU][sS]|[eE][sS]|[mM][xX]|[lL][aA]|419|[aA][rR]|[cC][oO]|[cC][lL]|[pP][eE]))?)$"
+    )]
     pub language: Option<String>,
     /// Accepted and ignored: sealscribe has one model.
     pub model: Option<String>,

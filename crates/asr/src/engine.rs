@@ -345,6 +345,23 @@ impl WhisperEngine {
         })
     }
 
+    /// Whether the model can recognise `language` (Whisper's code): English always, any
+    /// other language only with a multilingual model.
+    pub fn recognises(&self, language: &str) -> bool {
+        language == "en" || self.ctx.is_multilingual()
+    }
+
+    /// [`AsrError::LanguageNotSupported`] unless [`Self::recognises`] the requested language.
+    fn check_language(&self, opts: &RecognitionOptions) -> Result<(), AsrError> {
+        if self.recognises(&opts.language) {
+            Ok(())
+        } else {
+            Err(AsrError::LanguageNotSupported {
+                language: opts.language.clone(),
+            })
+        }
+    }
+
     /// Replaces the decoding safeguards (the defaults are the reference implementation's).
     pub fn with_safeguards(mut self, safeguards: Safeguards) -> Self {
         self.safeguards = safeguards;
@@ -573,6 +590,7 @@ impl SpeechEngine for WhisperEngine {
         info: &MediaInfo,
         opts: &RecognitionOptions,
     ) -> Result<Transcript, AsrError> {
+        self.check_language(opts)?;
         let mut pcm = PcmStream::open(media, info)?;
         let transcript = self.recognise_stream(&mut || pcm.next_chunk(), opts)?;
         pcm.finish()?;
@@ -596,6 +614,7 @@ impl WhisperEngine {
         pcm_16k_mono: &[f32],
         opts: &RecognitionOptions,
     ) -> Result<Transcript, AsrError> {
+        self.check_language(opts)?;
         let mut chunks = pcm_16k_mono.chunks(MEMORY_CHUNK);
         self.recognise_stream(&mut || Ok(chunks.next().map(<[f32]>::to_vec)), opts)
     }

@@ -87,6 +87,18 @@ pub enum AsrError {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 
+    /// The media's language needs a multilingual model and the loaded one is English-only
+    /// (`tiny.en`): this server's configuration cannot serve the request.
+    #[error(
+        "this server's speech model recognises English only, so media in language \
+         `{language}` cannot be transcribed; the operator can run the multilingual model \
+         (--asr-model base), or the media can be sent again as English"
+    )]
+    LanguageNotSupported {
+        /// Whisper's code for the requested language, e.g. `es`.
+        language: String,
+    },
+
     /// whisper.cpp refused to load the model or failed while recognising.
     #[error("speech recognition engine failed: {0}")]
     Engine(String),

@@ -15,7 +15,8 @@
 //!   directly before a digit (`double five` = 55) and `and` only between `hundred` and a number
 //!   word. `thousand` and larger are not supported (they end a run).
 //! * A run is a maximal stretch of numeric words. Between them only a comma, hyphen, dash, slash
-//!   or an ellipsis (a pause) may stand, as a token of its own or glued to a word (`Four,`).
+//!   or an ellipsis (a pause) may stand, as a token of its own or glued to a word (`Four,`), or
+//!   a hesitation (`um`, `uh`, `er`, `hmm` …: a pause written as a word).
 //!   Any other word, a sentence end (`.` `?` `!`), other punctuation or a speaker turn ends it.
 //! * `oh`/`o` is a zero only inside a run with other numbers, and not at its edge when set off
 //!   by a comma: "oh, I see" and "oh, 4532" do not make `oh` a digit.
@@ -37,17 +38,27 @@
 //! * `numbersOnly`: the words carrying the card's digits.
 //! * `probableNumbers`: as `numbersOnly`, plus any group or run of 13–19 digits failing Luhn
 //!   (a misrecognised digit does not make it less of a card number).
-//! * `entireRegion` (the v3 default): from the card's first word to the end of its group, then on
+//! * `entireRegion` (the v3 default): every card number, and every group of **13 or more digits**
+//!   whatever its Luhn check and length — the recogniser adds, drops or mishears digits
+//!   (`41111111111111111`, `4111 11 111111 111`, a loop of `41, 41, …`), and a partly leaked card
+//!   number is worse than an over-redaction. So are blocks of 2+ digits broken by at most 2
+//!   words within 3 s (a digit misheard as a word: `4111 1111 for 1111 1111`) that add up to 13
+//!   or more digits. Each is covered from its first word (a group of 13+
+//!   digits from the group's first word) to the end of its group, then on
 //!   through each following group of 2–8 digits (expiry, security code, or both in one breath)
 //!   that starts within 15 words and 20 s of the region so far. A group of 9+ digits (another
 //!   card, an SSN, a phone number) ends the region; single digits are passed over. Words in
-//!   between ("expiry", "security code") are covered too; digits before the card are not.
+//!   between ("expiry", "security code") are covered too; words before the card's group are not.
 //!   Overlapping regions are merged.
 //!
 //! # SSN and Number
-//! * SSN: a run (not a group: nine digits across sentence ends are too often something else) of
-//!   exactly 9 digits whose area (first 3) is not 000, 666 or 900–999, group (next 2) not 00
-//!   and serial (last 4) not 0000. A longer run is an account or card number, not an SSN.
+//! * SSN: a run of exactly 9 digits however grouped (`536 224 187`, `53 62 24 187`, words and
+//!   numerals mixed), or a group of exactly 9 digits (an SSN read in two breaths, `536-22.
+//!   4187.`), whose area (first 3) is not 000, 666 or 900–999, group (next 2) not 00 and serial
+//!   (last 4) not 0000. A longer run or group is an account or card number, not an SSN (at
+//!   `entireRegion`, PCI redacts one of 13 digits or more) — except right after the words
+//!   "social" or "SSN" (within 6 words): there a group of 8–10 digits is an SSN with a digit
+//!   dropped or doubled by the recogniser (`My social is 536-24187.`), and is redacted.
 //! * Number: every run of 3 or more digits ("one" or "two of them" is no number to redact).
 //!
 //! Detections of one detector are sorted and never overlap. [`redact`] replaces spans of words
@@ -91,11 +102,7 @@ pub fn detect(words: &[Word], detector: &Detector) -> Vec<Detection> {
     let runs = runs(words);
     let spans: Vec<(usize, usize)> = match detector.name {
         DetectorName::Pci => pci(words, &runs, detector.detection_level),
-        DetectorName::Ssn => runs
-            .iter()
-            .filter(|r| is_ssn(&r.digits))
-            .map(Run::span)
-            .collect(),
+        DetectorName::Ssn => ssn(words, &runs),
         DetectorName::Number => runs
             .iter()
             .filter(|r| r.digits.len() >= 3)
@@ -225,6 +232,16 @@ fn punct(text: &str) -> Part {
     }
 }
 
+/// Hesitations the recogniser may write between the blocks of a number.
+const FILLERS: &str = "um umm uh uhm uhh er erm ah hmm mm";
+
+fn is_filler(text: &str) -> bool {
+    let core = text
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
+    FILLERS.split_whitespace().any(|f| f == core)
+}
+
 fn number_word(p: &str) -> Option<Part> {
     let find = |list: &str| {
         list.split_whitespace()
@@ -280,6 +297,8 @@ fn items(words: &[Word]) -> Vec<(Part, usize)> {
         }
         match word_parts(&w.w) {
             Some(parts) if !w.is_turn() => out.extend(parts.into_iter().map(|p| (p, i))),
+            // A hesitation is a pause: "four five, um, three two" is one number.
+            None if !w.is_turn() && is_filler(&w.w) => out.push((Part::Sep, i)),
             _ => out.push((Part::Break, i)),
         }
         let body = w.w.trim_end_matches(|c: char| !c.is_alphanumeric()).len();
@@ -445,6 +464,47 @@ fn is_ssn(d: &[(u8, usize)]) -> bool {
     }
 }
 
+/// SSNs: runs of nine digits, and groups of nine digits (an SSN read in two breaths, written
+/// `536-22. 4187.`) made of runs that are not SSNs themselves.
+fn ssn(words: &[Word], runs: &[Run]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = runs
+        .iter()
+        .filter(|r| is_ssn(&r.digits))
+        .map(Run::span)
+        .collect();
+    for g in groups(words, runs) {
+        let overlaps = out.iter().any(|&(a, b)| a <= g.last && g.first <= b);
+        if (is_ssn(&g.digits)
+            || (SSN_NEAR_MISS.contains(&g.digits.len()) && announced(words, g.first)))
+            && !overlaps
+        {
+            out.push(g.span());
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// Digit counts of an SSN with a digit dropped or added by the recogniser.
+const SSN_NEAR_MISS: std::ops::RangeInclusive<usize> = 8..=10;
+/// Words after "social" / "SSN" within which a near-miss SSN is taken as one.
+const SSN_CONTEXT_WORDS: usize = 6;
+
+/// Whether "social" or "SSN" is said within [`SSN_CONTEXT_WORDS`] words before word `first`.
+fn announced(words: &[Word], first: usize) -> bool {
+    words[..first]
+        .iter()
+        .rev()
+        .filter(|w| !is_punct(w))
+        .take(SSN_CONTEXT_WORDS)
+        .any(|w| {
+            let core =
+                w.w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase();
+            matches!(core.as_str(), "social" | "ssn" | "s.s.n")
+        })
+}
+
 /// Runs separated only by punctuation, joined.
 fn groups(words: &[Word], runs: &[Run]) -> Vec<Run> {
     let mut out: Vec<Run> = Vec::new();
@@ -511,6 +571,16 @@ fn pci(words: &[Word], runs: &[Run], level: DetectionLevel) -> Vec<(usize, usize
             found
         }
         DetectionLevel::EntireRegion => {
+            // A card number misrecognised (a digit too many or too few, a digit wrong) is
+            // still a card number: any group of 13 or more digits is redacted whole.
+            found.extend(
+                groups
+                    .iter()
+                    .filter(|g| g.digits.len() >= 13)
+                    .map(Run::span),
+            );
+            found.extend(bridged(words, &groups));
+            found.sort_unstable();
             let mut out: Vec<(usize, usize)> = Vec::new();
             for (first, card_last) in found {
                 let last = region_end(words, &groups, card_last);
@@ -522,6 +592,47 @@ fn pci(words: &[Word], runs: &[Run], level: DetectionLevel) -> Vec<(usize, usize
             out
         }
     }
+}
+
+/// Words a misheard digit or a filler may take between two blocks of a card (`entireRegion`).
+const BRIDGE_WORDS: usize = 2;
+/// Milliseconds between two blocks of a card bridged that way.
+const BRIDGE_MS: u64 = 3_000;
+
+/// Card numbers broken by a word the recogniser put between their blocks — a digit misheard
+/// as a word (`4111 1111 for 1111 1111`, "to", "won"), an "and", a filler it wrote its own
+/// way: consecutive groups of 2+ digits at most [`BRIDGE_WORDS`] words and [`BRIDGE_MS`] apart
+/// whose digits add up to 13 or more, as one span.
+fn bridged(words: &[Word], groups: &[Run]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut chain: Option<(usize, usize, usize, usize)> = None; // first, last, digits, groups
+    for g in groups.iter().filter(|g| g.digits.len() >= 2) {
+        let joins = chain.is_some_and(|(_, last, _, _)| {
+            let gap = words.get(last + 1..g.first).unwrap_or_default();
+            gap.iter().filter(|w| !is_punct(w)).count() <= BRIDGE_WORDS
+                && !gap.iter().any(Word::is_turn)
+                && words[g.first].s.saturating_sub(words[last].e) <= BRIDGE_MS
+        });
+        chain = match chain {
+            Some((first, _, n, k)) if joins => Some((first, g.last, n + g.digits.len(), k + 1)),
+            done => {
+                if let Some((first, last, n, k)) = done
+                    && n >= 13
+                    && k > 1
+                {
+                    out.push((first, last));
+                }
+                Some((g.first, g.last, g.digits.len(), 1))
+            }
+        };
+    }
+    if let Some((first, last, n, k)) = chain
+        && n >= 13
+        && k > 1
+    {
+        out.push((first, last));
+    }
+    out
 }
 
 /// The last word of the `entireRegion` of a card ending at word `card_last`.

@@ -167,8 +167,9 @@ fn number_words_to_digits() {
 fn luhn_decides_card_numbers() {
     let invalid = "my card is 4532 0151 1283 0367 thanks";
     assert!(found(invalid, CARD).is_empty());
-    assert!(found(invalid, REGION).is_empty());
     assert_eq!(found(invalid, PROBABLE), ["4532 0151 1283 0367"]);
+    // At the default level a misrecognised card is still redacted.
+    assert_eq!(found(invalid, REGION), ["4532 0151 1283 0367"]);
     // Probable numbers are still only 13–19 digits.
     assert!(found("4532 0151 1283", PROBABLE).is_empty());
     assert!(found("4532 0151 1283 0367 1234", PROBABLE).is_empty());
@@ -329,4 +330,142 @@ fn redacted_transcript_has_no_card_or_ssn_digits() {
             .any(|w| w.w.chars().any(|c| c.is_ascii_digit()))
     );
     assert_eq!((r.words[4].s, r.words[4].e), (3290, 8630));
+}
+
+/// How a recogniser may write a spoken card number: a digit too many or too few, blocks split
+/// oddly, words and numerals mixed, "oh", "double", hesitations, a decoder loop. Each must be
+/// redacted whole at the default level (`entireRegion`), with its expiry, so that no block of
+/// the card is left in the transcript.
+#[test]
+fn misrecognised_card_numbers_are_still_redacted_whole() {
+    let cases: &[&str] = &[
+        // Luhn-valid, as spoken.
+        "4111 1111 1111 1111",
+        // One digit too many (17, Luhn fails) and too few (15).
+        "41111111111111111",
+        "4111 1111 1111 11111",
+        "4111 1111 1111 111",
+        "411111111111111",
+        // A digit misheard (Luhn fails), 16 digits.
+        "4111 1111 1711 1111",
+        // Split oddly.
+        "4111 11 111111 1111",
+        "41 , 11 , 11 , 11 , 11 , 11 , 11 , 11",
+        "41, 11, 11, 11, 11, 11, 11, 11",
+        "4111-11-111111-1111",
+        "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1",
+        "4111 1111. 1111 1111.",
+        "4111, 1111... 1111, 1111",
+        // Partly or wholly as words, "oh" for zero, "double".
+        "four one one one 1111 1111 1111",
+        "four one one one , one one one one , one one one one , one one one one",
+        "four five three two oh one five one one two eight three oh three six six",
+        "Four, five, three, two, oh one five one. One two eight three, zero three six six.",
+        "five five double five four four four four three three three three 1111",
+        "forty-one eleven eleven eleven eleven eleven eleven eleven",
+        // Hesitations between the blocks.
+        "4532 , um , 0151 , uh , 1283 , 0366",
+        "four five three two, um, zero one five one, er, one two eight three 0366",
+        // A digit heard as a word, an "and", a filler of the recogniser's own spelling.
+        "4111 1111 for 1111 1111",
+        "4111 1111 , to 1111 1111",
+        "4111 1111 and 1111 1111",
+        "4111 hmmm 1111 1111 1111",
+        "four one one one , one one one one , won one one one , one one one one",
+        // A decoder loop.
+        "41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41",
+        // Twenty digits (a card and a repeated block).
+        "4532 0151 1283 0366 0366",
+    ];
+    for card in cases {
+        let spec = format!("My card number is {card} expiry 09/28 . Thank you for calling");
+        let words = ws(&spec);
+        let d = detect(&words, &REGION);
+        let t = Transcript {
+            confidence: 0.9,
+            words: words.clone(),
+        };
+        let spans: Vec<(usize, usize)> = d.iter().map(Detection::span).collect();
+        let text = redact(&t, &spans, "[redacted]").text();
+        assert_eq!(
+            text, "My card number is [redacted].\nThank you for calling\n",
+            "{card}: {d:?}"
+        );
+        // The audio range runs from the first digit's word to the expiry.
+        assert_eq!(d.len(), 1, "{card}");
+        assert_eq!(d[0].s, words[4].s, "{card}");
+    }
+}
+
+/// What is not a card number stays: short numbers, a phone number, an SSN.
+#[test]
+fn entire_region_leaves_shorter_numbers() {
+    for spec in [
+        "call 555 123 4567 now",
+        "room 12 , floor 3",
+        "order 4532 0151 1283 please",
+        "my social is 536-22-4187 .",
+        "um , uh , 12",
+        // Blocks too far apart, or too few digits in all.
+        "4111 1111 is what I said and then 1111 1111",
+        "4111 1111 and 1111",
+        "4532@0-900 0151@1000-1900 and@2000-2100 1283@6000-6900 0366@7000-7900",
+    ] {
+        assert!(found(spec, REGION).is_empty(), "{spec}");
+    }
+}
+
+/// SSNs read and recognised in any grouping.
+#[test]
+fn ssn_in_odd_groupings() {
+    for ssn in [
+        "536-22-4187",
+        "536 22 4187",
+        "536 224 187",
+        "53 62 24 187",
+        "53622 , 4187",
+        "536224187",
+        "5 3 6 2 2 4 1 8 7",
+        "five three six , two two , four one eight seven",
+        "five three six 22 4187",
+        "five three six, um, two two, four one eight seven",
+        "536-22. 4187.",
+        "536, 22... 4187",
+        "fifty three, sixty two, twenty four, one eighty seven",
+    ] {
+        let spec = format!("my social is {ssn} thanks");
+        assert_eq!(found(&spec, SSN).len(), 1, "{ssn}: {:?}", digits(&spec));
+        let words = ws(&spec);
+        let d = detect(&words, &SSN);
+        let t = Transcript {
+            confidence: 0.9,
+            words,
+        };
+        let text = redact(&t, &[d[0].span()], "[redacted]").text();
+        assert!(
+            text.starts_with("my social is [redacted]") && text.ends_with("thanks\n"),
+            "{ssn}: {text}"
+        );
+    }
+    // A digit dropped or doubled right after "social" / "SSN": still redacted.
+    for near in [
+        "My social is 536-24187.",
+        "My social security number is 536 22 41877 thanks",
+        "SSN: 5362 24187",
+    ] {
+        assert_eq!(found(near, SSN).len(), 1, "{near}");
+    }
+    assert!(found("My social is great. 536-24187.", SSN).len() == 1);
+    // Ten digits, or nine in two sentences with words between: not an SSN.
+    assert!(found("it is 536 22 41877 .", SSN).is_empty());
+    // Deliberately over-redacted: a phone number just after "social" is taken for an SSN.
+    assert!(found("my social worker called 555 123 4567 at noon", SSN).len() == 1);
+    assert!(
+        found(
+            "the social club, founded in the year of 1885, has 555 123 4567",
+            SSN
+        )
+        .is_empty()
+    );
+    assert!(found("it is 536. Then 22 4187", SSN).is_empty());
 }

@@ -13,6 +13,8 @@
 //!   normalised, stored [`MediaConfig`](configuration::MediaConfig).
 //! * [`detectors`] and [`callbacks`] — the v3 `prediction.detectors[]` and
 //!   `publish.callbacks[]` items: their shape, validation and stored form.
+//! * [`language`] — the accepted `speechModel.language` tags (English and Spanish variants)
+//!   and the recogniser's code for each.
 //! * [`media`] — media records, their status, progress tasks and queries, the search-index
 //!   entry; the typed readers of their stored JSON fail with [`media::Unreadable`] rather
 //!   than fall back to defaults.
@@ -27,6 +29,7 @@ pub mod detectors;
 pub mod document;
 pub mod ids;
 pub mod input;
+pub mod language;
 pub mod media;
 pub mod records;
 pub mod token;

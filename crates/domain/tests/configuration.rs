@@ -140,20 +140,61 @@ fn bad_public_key_id_is_95001() {
 }
 
 #[test]
-fn language_only_english() {
-    for l in ["en-US", "en", "EN-us", "En"] {
+fn language_english_and_spanish_variants() {
+    for (l, stored) in [
+        ("en-US", "en-US"),
+        ("en", "en-US"),
+        ("EN-us", "en-US"),
+        ("En", "en-US"),
+        ("en-UK", "en-UK"),
+        ("en-gb", "en-GB"),
+        ("en-AU", "en-AU"),
+        ("en-IN", "en-IN"),
+        ("es-US", "es-US"),
+        ("es-ES", "es-ES"),
+        ("es-mx", "es-MX"),
+        ("es-LA", "es-LA"),
+        ("es-419", "es-419"),
+        ("es", "es-US"),
+    ] {
         assert_eq!(
             ok(&format!(r#"{{"speechModel":{{"language":"{l}"}}}}"#)).language,
-            "en-US"
+            stored,
+            "{l}"
         );
     }
-    for l in ["fr-FR", "es-US", "en-UK", "", "xx"] {
+    for l in ["fr-FR", "de-DE", "pt-BR", "", "xx", "es-XX"] {
         let e = err(&format!(r#"{{"speechModel":{{"language":"{l}"}}}}"#));
         assert_eq!(e.code, 10401, "{l}");
         assert!(e.message.contains("not supported"), "{}", e.message);
-        assert!(e.message.contains("English"), "{}", e.message);
+        assert!(e.message.contains("English and Spanish"), "{}", e.message);
+        assert!(e.message.contains("es-MX"), "{}", e.message);
         assert!(e.message.contains(&format!("`{l}`")));
     }
+}
+
+#[test]
+fn number_detectors_are_english_only() {
+    for name in ["PCI", "SSN", "Number"] {
+        let e = err(&format!(
+            r#"{{"speechModel":{{"language":"es-MX"}},"prediction":{{"detectors":[{{"detectorName":"{name}"}}]}}}}"#
+        ));
+        assert_eq!(e.code, 10601, "{name}");
+        assert!(e.message.contains(name), "{}", e.message);
+        assert!(e.message.contains("English only"), "{}", e.message);
+        assert!(e.message.contains("es-MX"), "{}", e.message);
+        // The same detector on English media is fine.
+        let c = ok(&format!(
+            r#"{{"speechModel":{{"language":"en-AU"}},"prediction":{{"detectors":[{{"detectorName":"{name}"}}]}}}}"#
+        ));
+        assert_eq!((c.language.as_str(), c.detectors.len()), ("en-AU", 1));
+    }
+    // The Spanish detectors keep their own error, whatever the language.
+    let e = err(
+        r#"{"speechModel":{"language":"es-US"},"prediction":{"detectors":[{"detectorName":"PCI-Spanish"}]}}"#,
+    );
+    assert_eq!(e.code, 10601);
+    assert!(e.message.contains("PCI-Spanish"), "{}", e.message);
 }
 
 #[test]

@@ -177,8 +177,9 @@ pub async fn run(
         tokio::task::spawn_blocking(move || open_to_file(&s, &k, &p)).await??;
     }
 
-    let (info, recognised) = probe_and_recognise(ctx, claim, progress, lost, &plain).await?;
     let config = media.config()?;
+    let (info, recognised) =
+        probe_and_recognise(ctx, claim, progress, lost, &plain, &config).await?;
     let analysis = detect(db, claim, progress, lost, recognised, &config).await?;
     if let Some(plan) = &analysis.audio {
         step(db, claim, progress, lost, "redact", async {

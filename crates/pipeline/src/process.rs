@@ -53,7 +53,8 @@ pub async fn run(
 
     let (path, _guard) = working_copy(&ctx.blobs, &key, &ctx.settings.tmp_dir, claim).await?;
 
-    let (info, recognised) = probe_and_recognise(ctx, claim, progress, lost, &path).await?;
+    let (info, recognised) =
+        probe_and_recognise(ctx, claim, progress, lost, &path, &config).await?;
     let analysis = detect(db, claim, progress, lost, recognised, &config).await?;
     if let Some(plan) = &analysis.audio {
         step(db, claim, progress, lost, "redact", async {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sealscribe_asr::{MediaInfo, RecognitionOptions, SpeechEngine};
+use sealscribe_domain::codes;
 use sealscribe_domain::configuration::MediaConfig;
 use sealscribe_domain::media::JobClaim;
 use sealscribe_store::{Db, Finished};
@@ -50,15 +51,38 @@ pub async fn redact_audio(
     Ok(())
 }
 
+/// The recognition options of a media's configuration: its language as Whisper's code. A
+/// stored tag this version does not know fails the job (guessing English would transcribe
+/// another language as gibberish).
+fn recognition_options(config: &MediaConfig) -> Result<RecognitionOptions, StepError> {
+    match sealscribe_domain::language::whisper_code(&config.language) {
+        Some(code) => Ok(RecognitionOptions {
+            language: code.into(),
+        }),
+        None => Err(StepError::permanent(
+            codes::LANGUAGE_NOT_SUPPORTED,
+            format!(
+                "this media was not processed: its language `{}` is not one this version of \
+                 sealscribe recognises. Reprocess it with one of {}.",
+                config.language,
+                sealscribe_domain::language::accepted()
+            ),
+        )),
+    }
+}
+
 /// The `probe` and `transcribe` steps on a local media file, for plain and
-/// encrypted media alike. Returns what the probe found and the transcript.
+/// encrypted media alike, in the configured language. Returns what the probe
+/// found and the transcript.
 pub async fn probe_and_recognise(
     ctx: &Arc<Ctx>,
     claim: &JobClaim,
     progress: &mut Progress,
     lost: &CancellationToken,
     path: &std::path::Path,
+    config: &MediaConfig,
 ) -> Result<(MediaInfo, Transcript), StepError> {
+    let opts = recognition_options(config)?;
     let db = ctx.db.as_ref();
     let info = step(db, claim, progress, lost, "probe", async {
         let p = path.to_owned();
@@ -73,10 +97,8 @@ pub async fn probe_and_recognise(
         let (p, info) = (path.to_owned(), info.clone());
         let audio = Duration::from_millis(info.duration_ms);
         let started = std::time::Instant::now();
-        let transcript = tokio::task::spawn_blocking(move || {
-            engine.transcribe(&p, &info, &RecognitionOptions::default())
-        })
-        .await??;
+        let transcript =
+            tokio::task::spawn_blocking(move || engine.transcribe(&p, &info, &opts)).await??;
         crate::metrics::recognised(audio, started.elapsed());
         Ok(transcript)
     })

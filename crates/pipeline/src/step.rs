@@ -75,6 +75,9 @@ impl From<AsrError> for StepError {
                 },
                 cause: e.to_string(),
             }
+        } else if matches!(e, AsrError::LanguageNotSupported { .. }) {
+            // Trying again on this server cannot help; the message says what can.
+            StepError::permanent(codes::LANGUAGE_NOT_SUPPORTED, e.to_string())
         } else {
             StepError::transient(format!("speech recognition: {e}"))
         }

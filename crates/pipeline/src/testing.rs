@@ -29,6 +29,7 @@ pub struct FakeEngine {
     script: Mutex<VecDeque<Answer>>,
     delay: Duration,
     calls: AtomicUsize,
+    languages: Mutex<Vec<String>>,
 }
 
 impl FakeEngine {
@@ -49,6 +50,11 @@ impl FakeEngine {
         self
     }
 
+    /// The language of each recognition asked for (Whisper's code).
+    pub fn languages(&self) -> Vec<String> {
+        self.languages.lock().unwrap().clone()
+    }
+
     /// How many recognitions were asked for.
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
@@ -60,9 +66,10 @@ impl SpeechEngine for FakeEngine {
         &self,
         _media: &Path,
         _info: &MediaInfo,
-        _opts: &RecognitionOptions,
+        opts: &RecognitionOptions,
     ) -> Result<Transcript, AsrError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        self.languages.lock().unwrap().push(opts.language.clone());
         std::thread::sleep(self.delay);
         match self.script.lock().unwrap().pop_front() {
             Some(answer) => answer(),
@@ -137,13 +144,17 @@ impl Fixture {
 
     /// Uploads a short silent WAV as a new media item (which queues its job).
     pub async fn upload(&self) -> MediaId {
+        self.upload_with(&MediaConfig::default()).await
+    }
+
+    /// As [`Self::upload`], with `config` as the media's stored configuration.
+    pub async fn upload_with(&self, config: &MediaConfig) -> MediaId {
         let id = MediaId::new();
         let wav = silent_wav();
         self.blobs
             .put_bytes(&media_blob(id, "original"), &wav)
             .await
             .unwrap();
-        let config = MediaConfig::default();
         self.db
             .create_media(&NewMedia {
                 id,
@@ -153,11 +164,11 @@ impl Fixture {
                     content_type: Some("audio/wav".into()),
                     size_bytes: wav.len() as u64,
                 },
-                configuration: serde_json::to_value(&config).unwrap(),
+                configuration: serde_json::to_value(config).unwrap(),
                 metadata: None,
                 external_id: None,
                 searchable: false,
-                tasks: initial_tasks(&config),
+                tasks: initial_tasks(config),
                 encryption: None,
             })
             .await

@@ -70,6 +70,50 @@ pub fn ffmpeg(args: &[&str]) {
     );
 }
 
+/// A telephone channel: 300–3400 Hz (two cascaded 2-pole filters each side, as a channel
+/// filter falls off), resampled to 8 kHz mono, G.711 μ-law in WAV.
+pub const TELEPHONE_CHANNEL: &[&str] = &[
+    "-af",
+    "highpass=f=300,highpass=f=300,lowpass=f=3400,lowpass=f=3400",
+    "-ac",
+    "1",
+    "-ar",
+    "8000",
+    "-c:a",
+    "pcm_mulaw",
+];
+
+/// `wav` passed through [`TELEPHONE_CHANNEL`] into `out` (a `.wav` path).
+pub fn telephone(wav: &Path, out: &Path) -> PathBuf {
+    let mut a = vec!["-i", wav.to_str().unwrap()];
+    a.extend_from_slice(TELEPHONE_CHANNEL);
+    a.push(out.to_str().unwrap());
+    ffmpeg(&a);
+    out.to_path_buf()
+}
+
+/// Real read speech shipped by Debian's `pocketsphinx-testdata` (BSD-2): five LibriVox clips of
+/// *Sense and Sensibility* and five CMU recordings of card names ("ten of clubs"), 16 kHz.
+pub const HUMAN: &str = "/usr/share/pocketsphinx/test/data";
+
+/// (wav, reference) pairs of a pocketsphinx transcription file (`<s> text </s> (id)`).
+pub fn human_set(dir: &str, transcription: &str) -> Vec<(PathBuf, String)> {
+    let Ok(text) = std::fs::read_to_string(Path::new(HUMAN).join(dir).join(transcription)) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| {
+            let (words, id) = l.rsplit_once('(')?;
+            let id = id.trim().trim_end_matches(')');
+            let words = words.replace("<s>", "").replace("</s>", "");
+            Some((
+                Path::new(HUMAN).join(dir).join(format!("{id}.wav")),
+                words.trim().to_string(),
+            ))
+        })
+        .collect()
+}
+
 /// Writes 16 kHz mono 16-bit PCM WAV.
 pub use sealscribe_testkit::wav::write_samples as write_wav;
 

@@ -38,7 +38,10 @@
 //!    [`DetectorConfig`] / [`CallbackConfig`] (so a typo is still a 10008) and then checked
 //!    and normalised by [`crate::detectors::validate`] and [`crate::callbacks::validate`]
 //!    (codes 50001/50007 and 60001–60011, see there).
-//! 5. Values: `speechModel.language` must be `en-US` or `en` (any case) → else **10401**;
+//! 5. Values: `speechModel.language` must be an English or Spanish tag of [`crate::language`]
+//!    (`en-US`, `en-UK`, `en-AU`, `es-US`, `es-MX`, `es-419` …, any case; stored normalised)
+//!    → else **10401**; a Spanish language with any `prediction.detectors` (they read English
+//!    numbers only) → **10601**;
 //!    `priority` must be `low`, `normal` or `high` → else **10009**; `encryption.publicKeyId`
 //!    must be present and a UUID → else **95001** (whether the key exists is the caller's
 //!    check); `encryption` with `searchability.searchable: true` → **95005**, and `encryption`

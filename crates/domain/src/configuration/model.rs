@@ -27,7 +27,7 @@ pub struct EncryptionConfig {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct MediaConfig {
-    /// Normalised language tag; always `en-US` today.
+    /// Normalised language tag (see [`crate::language`]): `en-US` by default.
     pub language: String,
     pub priority: Priority,
     /// Whether the media is indexed for `GET /v3/media?query=`; never true with `encryption`.

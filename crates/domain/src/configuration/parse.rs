@@ -156,18 +156,35 @@ pub fn parse_configuration(bytes: &[u8]) -> Result<MediaConfig, InputError> {
         .as_ref()
         .and_then(|s| s.language.as_deref())
     {
-        if lang.eq_ignore_ascii_case("en-US") || lang.eq_ignore_ascii_case("en") {
-            config.language = "en-US".into();
-        } else {
-            return Err(InputError::new(
-                LANGUAGE_NOT_SUPPORTED,
-                format!(
-                    "language `{}` is not supported; sealscribe's models are English. Use \
-                     `en-US` (or leave out `speechModel.language`).",
-                    excerpt(lang, VALUE_CHARS)
-                ),
-            ));
+        match crate::language::normalise(lang) {
+            Some(tag) => config.language = tag.into(),
+            None => {
+                return Err(InputError::new(
+                    LANGUAGE_NOT_SUPPORTED,
+                    format!(
+                        "language `{}` is not supported; sealscribe recognises English and \
+                         Spanish. Use one of {} (or leave out `speechModel.language` for \
+                         `en-US`).",
+                        excerpt(lang, VALUE_CHARS),
+                        crate::language::accepted()
+                    ),
+                ));
+            }
         }
+    }
+    if !crate::language::is_english(&config.language)
+        && let Some(d) = config.detectors.first()
+    {
+        return Err(InputError::new(
+            UNSUPPORTED_FEATURE,
+            format!(
+                "the {} detector reads numbers spoken in English only, and this media is in \
+                 `{}`: remove `prediction.detectors`, or send English media (PCI-Spanish and \
+                 SSN-Spanish are not supported either).",
+                d.name.as_str(),
+                config.language
+            ),
+        ));
     }
     if let Some(p) = raw.priority.as_deref() {
         config.priority = match p {

@@ -104,6 +104,50 @@ async fn a_permanent_failure_fails_the_media_with_its_reason() {
     assert_eq!(engine.calls(), 1);
 }
 
+/// The configured language reaches the engine as Whisper's code; an English-only model asked
+/// for Spanish fails the media for good, saying what would help.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_language_is_passed_to_the_engine() {
+    use sealscribe_domain::configuration::MediaConfig;
+    let fx = Fixture::new().await;
+    let engine = Arc::new(
+        FakeEngine::default().then_fail(|| AsrError::LanguageNotSupported {
+            language: "es".into(),
+        }),
+    );
+    let ctx = fx.ctx(&engine, fx.settings("w1"));
+    let config = |language: &str| MediaConfig {
+        language: language.into(),
+        ..MediaConfig::default()
+    };
+    let spanish = fx.upload_with(&config("es-MX")).await;
+    run(&ctx, fx.claim("w1", NOW).await.unwrap()).await;
+    let failure = failure_of(&fx, spanish).await;
+    assert_eq!(failure.code, codes::LANGUAGE_NOT_SUPPORTED);
+    assert!(failure.error.contains("English only"), "{}", failure.error);
+    assert!(
+        failure.error.contains("--asr-model base"),
+        "{}",
+        failure.error
+    );
+    assert!(fx.claim("w1", LATER).await.is_none(), "not retried");
+
+    for tag in ["en-UK", "es-419"] {
+        let id = fx.upload_with(&config(tag)).await;
+        run(&ctx, fx.claim("w1", NOW).await.unwrap()).await;
+        assert_eq!(fx.media(id).await.status, MediaStatus::Finished, "{tag}");
+    }
+    assert_eq!(engine.languages(), ["es", "en", "es"]);
+
+    // A stored tag this version does not know fails without recognition.
+    let unknown = fx.upload_with(&config("fr-FR")).await;
+    run(&ctx, fx.claim("w1", NOW).await.unwrap()).await;
+    let failure = failure_of(&fx, unknown).await;
+    assert_eq!(failure.code, codes::LANGUAGE_NOT_SUPPORTED);
+    assert!(failure.error.contains("fr-FR"), "{}", failure.error);
+    assert_eq!(engine.calls(), 3);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transient_failure_on_the_last_attempt_fails_the_media() {
     let fx = Fixture::new().await;
