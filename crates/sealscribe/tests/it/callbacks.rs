@@ -127,7 +127,7 @@ fn chrono_now() -> i64 {
 
 /// Polls the media document until no callback is pending any more.
 async fn wait_delivered(server: &Server, token: &str, id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let doc = server.get_json(token, &format!("/v3/media/{id}")).await;
         let callbacks = doc["callbacks"].as_array().cloned().unwrap_or_default();

@@ -535,9 +535,10 @@ pub fn json_part(file_name: &str, text: &str) -> reqwest::multipart::Part {
         .unwrap()
 }
 
-/// Words of a transcript document, lower-case, without punctuation tokens.
+/// Words of a transcript document, lower-case, without punctuation tokens. Every transcript a
+/// test reads this way is also checked for decoder loops (no phrase repeated 8 times in a row).
 pub fn words(transcript: &Value) -> Vec<String> {
-    transcript["words"]
+    let words: Vec<String> = transcript["words"]
         .as_array()
         .expect("words")
         .iter()
@@ -551,7 +552,9 @@ pub fn words(transcript: &Value) -> Vec<String> {
                 .filter(|c| c.is_alphanumeric() || *c == '\'')
                 .collect()
         })
-        .collect()
+        .collect();
+    sealscribe_testkit::assert_no_repeated_ngrams(&words.join(" "));
+    words
 }
 
 /// A one-file HTTP server on 127.0.0.1 for `mediaUrl` tests: answers every GET
