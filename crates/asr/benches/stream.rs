@@ -83,40 +83,6 @@ fn run_child(file: &Path, vad: bool) -> Run {
     }
 }
 
-fn line_noise(secs: f64, seed: u32) -> Vec<f32> {
-    let mut x = seed | 1;
-    (0..(secs * 16_000.0) as usize)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x as f32 / u32::MAX as f32 - 0.5) * 0.035
-        })
-        .collect()
-}
-
-fn hold_music(dir: &Path, secs: u32) -> Vec<f32> {
-    let path = dir.join("music.wav");
-    let expr = "0.15*sin(2*PI*t*(220+55*mod(floor(t),4)))\
-                +0.1*sin(2*PI*t*(330+55*mod(floor(t/2),3)))\
-                +0.08*sin(2*PI*t*(440+110*mod(floor(t/3),2)))";
-    let src = format!("aevalsrc={}:s=16000:d={secs}", expr.replace(',', "\\,"));
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        &src,
-        "-af",
-        "tremolo=f=3:d=0.4",
-        "-ac",
-        "1",
-        "-ar",
-        "16000",
-        path.to_str().unwrap(),
-    ]);
-    sealscribe_asr::decode_to_pcm16k(&path).expect("music")
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--list") {

@@ -489,46 +489,6 @@ fn threads_never_exceed_cores() {
     assert!(engine.threads_per_job() * engine.concurrency() <= cores);
 }
 
-/// `secs` of synthetic hold music: a three-note chord whose notes change every second, with a
-/// slow tremolo, at 16 kHz mono (no speech in it).
-fn hold_music(dir: &std::path::Path, secs: u32) -> Vec<f32> {
-    let path = dir.join(format!("music{secs}.wav"));
-    let p = path.to_str().unwrap().to_string();
-    let expr = "0.15*sin(2*PI*t*(220+55*mod(floor(t),4)))\
-                +0.1*sin(2*PI*t*(330+55*mod(floor(t/2),3)))\
-                +0.08*sin(2*PI*t*(440+110*mod(floor(t/3),2)))";
-    // Commas inside a filter argument must be escaped.
-    let src = format!("aevalsrc={}:s=16000:d={secs}", expr.replace(',', "\\,"));
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        &src,
-        "-af",
-        "tremolo=f=3:d=0.4",
-        "-ac",
-        "1",
-        "-ar",
-        "16000",
-        &p,
-    ]);
-    sealscribe_asr::decode_to_pcm16k(&path).expect("music decodes")
-}
-
-/// Low line noise (≈ -40 dBFS white noise): quiet, but above the silence gate, so that without
-/// VAD whisper would be run on it.
-fn line_noise(secs: f64) -> Vec<f32> {
-    let mut x: u32 = 0x1234_5678;
-    (0..(secs * 16_000.0) as usize)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x as f32 / u32::MAX as f32 - 0.5) * 0.035
-        })
-        .collect()
-}
-
 /// The converted Silero model loads in whisper.cpp and tells speech from silence and music.
 #[test]
 fn silero_vad_converts_and_tells_speech_apart() {
@@ -543,7 +503,10 @@ fn silero_vad_converts_and_tells_speech_apart() {
     let share = |p: Vec<f32>| p.iter().filter(|&&x| x >= 0.5).count() as f64 / p.len() as f64;
     let s = share(vad.speech_probabilities(&speech).unwrap());
     let m = share(vad.speech_probabilities(&music).unwrap());
-    let n = share(vad.speech_probabilities(&line_noise(10.0)).unwrap());
+    let n = share(
+        vad.speech_probabilities(&line_noise(10.0, 0x1234_5678))
+            .unwrap(),
+    );
     let z = share(vad.speech_probabilities(&vec![0.0; 16_000 * 5]).unwrap());
     eprintln!("speech frames: speech {s:.2}, music {m:.2}, noise {n:.2}, silence {z:.2}");
     assert!(s >= 0.5, "speech judged speech in only {s:.2} of frames");
@@ -567,7 +530,7 @@ fn vad_recognises_only_the_speech() {
     };
     let (a, b) = (say(0), say(1));
     let onset = |p: &[f32]| p.iter().position(|x| x.abs() > 0.02).unwrap_or(0) as u64 / 16;
-    let mut pcm = line_noise(40.0);
+    let mut pcm = line_noise(40.0, 0x1234_5678);
     let a_at = pcm.len() as u64 / 16;
     pcm.extend(&a);
     let music_at = pcm.len() as u64 / 16;
@@ -575,7 +538,7 @@ fn vad_recognises_only_the_speech() {
     let b_at = pcm.len() as u64 / 16;
     pcm.extend(&b);
     let b_end = pcm.len() as u64 / 16;
-    pcm.extend(line_noise(20.0));
+    pcm.extend(line_noise(20.0, 0x1234_5678));
     let path = dir.path().join("call.wav");
     write_wav(&path, &pcm);
 
@@ -632,7 +595,7 @@ fn vad_non_speech_runs_no_decoder() {
     let _g = serial();
     let dir = tmp();
     let mut pcm = vec![0.0; 16_000 * 30];
-    pcm.extend(line_noise(60.0));
+    pcm.extend(line_noise(60.0, 0x1234_5678));
     pcm.extend(hold_music(dir.path(), 30));
     let path = dir.path().join("nothing.wav");
     write_wav(&path, &pcm);

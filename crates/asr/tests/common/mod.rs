@@ -243,3 +243,44 @@ pub fn align(reference: &[String], hypothesis: &[String]) -> (Vec<Option<usize>>
     inserted.reverse();
     (matched, inserted)
 }
+
+/// `secs` of synthetic hold music: a three-note chord whose notes change every second, with a
+/// slow tremolo, at 16 kHz mono (no speech in it).
+pub fn hold_music(dir: &Path, secs: u32) -> Vec<f32> {
+    let path = dir.join(format!("music{secs}.wav"));
+    let p = path.to_str().unwrap().to_string();
+    let expr = "0.15*sin(2*PI*t*(220+55*mod(floor(t),4)))\
+                +0.1*sin(2*PI*t*(330+55*mod(floor(t/2),3)))\
+                +0.08*sin(2*PI*t*(440+110*mod(floor(t/3),2)))";
+    // Commas inside a filter argument must be escaped.
+    let src = format!("aevalsrc={}:s=16000:d={secs}", expr.replace(',', "\\,"));
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &src,
+        "-af",
+        "tremolo=f=3:d=0.4",
+        "-ac",
+        "1",
+        "-ar",
+        "16000",
+        &p,
+    ]);
+    sealscribe_asr::decode_to_pcm16k(&path).expect("music decodes")
+}
+
+/// Low line noise (≈ -40 dBFS white noise): quiet, but above the silence gate, so that without
+/// VAD whisper would be run on it. `seed` (non-zero) picks the xorshift sequence.
+pub fn line_noise(secs: f64, seed: u32) -> Vec<f32> {
+    assert_ne!(seed, 0, "xorshift needs a non-zero seed");
+    let mut x = seed;
+    (0..(secs * 16_000.0) as usize)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x as f32 / u32::MAX as f32 - 0.5) * 0.035
+        })
+        .collect()
+}
