@@ -188,19 +188,7 @@ async fn callbacks_never_follow_redirects_nor_environment_proxies() {
     let form = reqwest::multipart::Form::new()
         .text("mediaUrl", serve_file(audio, 200))
         .part("configuration", json_part("c.json", &config));
-    let resp = server
-        .http
-        .post(server.url("/v3/media"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let id = resp.json::<Value>().await.unwrap()["mediaId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = server.post_form_ok(&token, form).await;
     let doc = wait_delivered(&server, &token, &id).await;
     assert_eq!(doc["status"], "finished", "{doc}");
     assert_eq!(receiver.to("/analytics").len(), 1);

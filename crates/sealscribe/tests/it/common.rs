@@ -345,6 +345,24 @@ impl Server {
             .expect("upload")
     }
 
+    /// `POST /v3/media` with a form the test built itself; asserts 200 and returns the
+    /// `mediaId`.
+    pub async fn post_form_ok(&self, token: &str, form: reqwest::multipart::Form) -> String {
+        let resp = self
+            .http
+            .post(self.url("/v3/media"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.json::<Value>().await.unwrap()["mediaId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// `POST /v3/security/public-keys` the way the seed's curl does it,
     /// returning the `publicKeyId`.
     pub async fn upload_key(&self, token: &str, key: Vec<u8>) -> String {

@@ -370,19 +370,7 @@ async fn streams_are_attachments_and_files_are_owner_only() {
                 .mime_str("text/html")
                 .unwrap(),
         );
-    let resp = server
-        .http
-        .post(server.url("/v3/media"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let id = resp.json::<Value>().await.unwrap()["mediaId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = server.post_form_ok(&token, form).await;
 
     let resp = server
         .http

@@ -576,19 +576,7 @@ async fn media_url_fetch_and_failure_reason() {
     let audio = read(&env.speech("url", "Fetched from a web server."));
     let url = serve_file(audio.clone(), 200);
     let form = reqwest::multipart::Form::new().text("mediaUrl", url);
-    let resp = server
-        .http
-        .post(server.url("/v3/media"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let id = resp.json::<Value>().await.unwrap()["mediaId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = server.post_form_ok(&token, form).await;
     let doc = server.wait(&token, &id).await;
     assert_eq!(doc["status"], "finished", "{doc}");
     assert!(
