@@ -644,3 +644,121 @@ async fn key_problems_are_refused_and_pinned_keys_survive_deletion() {
         "still encrypted to the pinned key"
     );
 }
+
+/// `configuration` before `media` with a pinned key: `original-encrypted` is
+/// written as the upload streams, so it is complete — `gpg --decrypt` gives back
+/// the upload — the moment the upload answers, with no worker running. The
+/// worker later keeps that very message (it does not encrypt again). The
+/// media-first order keeps the sealed-only path; an upload refused mid-stream or
+/// after it leaves nothing behind.
+#[tokio::test]
+async fn original_encrypted_is_complete_when_a_configuration_first_upload_answers() {
+    let env = Env::new();
+    let token = env.create_account("acme");
+    let gpg = GpgHome::new();
+    let fpr = gpg.gen_future_default("Streaming <stream@example.com>");
+    // Larger than the encryptor's batches and the blob writer's 5 MiB parts.
+    let big_path = env.dir.path().join("noise.wav");
+    sealscribe_testkit::wav::write_noise(&big_path, 12 << 20, 15);
+    let big = std::fs::read(&big_path).unwrap();
+    let speech = std::fs::read(env.speech("stream", "Encrypt while the bytes arrive.")).unwrap();
+    let stream_of = |id: &str| format!("/v3/media/{id}/streams/original-encrypted");
+    let media_id = |v: Value| v["mediaId"].as_str().unwrap().to_owned();
+
+    let server = env.start_with(&["--workers", "0"]);
+    let key_id = server
+        .upload_key(&token, gpg.export_public(&fpr, true))
+        .await;
+    let cfg = config(&key_id);
+
+    // Configuration first: complete on answer.
+    let mut kept = Vec::new();
+    for audio in [&big, &speech] {
+        let resp = upload(&server, &token, audio.clone(), &cfg, "{}", "a.wav", true).await;
+        assert_eq!(resp.status(), 200);
+        let id = media_id(resp.json().await.unwrap());
+        let stream = get(&server, &token, &stream_of(&id), None).await;
+        assert_eq!(stream.status(), 200, "no worker ran, yet the stream is there");
+        assert_eq!(stream.headers()[CONTENT_TYPE], "application/pgp-encrypted");
+        let ciphertext = stream.bytes().await.unwrap().to_vec();
+        assert!(
+            gpg.decrypt(&ciphertext) == *audio,
+            "gpg --decrypt gives back the upload byte for byte"
+        );
+        kept.push((id, ciphertext));
+    }
+    let names = env.blob_names().await;
+    for (id, _) in &kept {
+        for blob in ["work.sealed", "original-encrypted"] {
+            assert!(
+                names.contains(&format!("media/{id}/{blob}")),
+                "{blob} of {id}: {names:?}"
+            );
+        }
+    }
+
+    // Media first: sealed only, as before; the worker will produce the stream.
+    let resp = upload(&server, &token, speech.clone(), &cfg, "{}", "a.wav", false).await;
+    assert_eq!(resp.status(), 200);
+    let late = media_id(resp.json().await.unwrap());
+    let msg = expect_error(get(&server, &token, &stream_of(&late), None).await, 404, 10205).await;
+    assert!(msg.contains("not available yet"), "{msg}");
+
+    // Refused after streaming (not media): nothing of it is left.
+    let before = env.blob_names().await;
+    let text = b"just some words, not a recording at all\n".repeat(20_000);
+    let resp = upload(&server, &token, text, &cfg, "{}", "a.wav", true).await;
+    expect_error(resp, 400, 10201).await;
+    assert_eq!(env.blob_names().await, before);
+    assert!(server.stop());
+
+    // Refused mid-stream (over the size limit, after both writers have sent parts):
+    // both writes are aborted. Just over, so the client has sent nearly all of it.
+    let limit = (big.len() - (64 << 10)).to_string();
+    let server = env.start_with(&["--workers", "0", "--max-upload-bytes", &limit]);
+    let resp = upload(&server, &token, big.clone(), &cfg, "{}", "a.wav", true).await;
+    expect_error(resp, 413, 10800).await;
+    assert_eq!(env.blob_names().await, before);
+    let partial: Vec<_> = files_under(&env.data_dir())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains('#'))
+        .collect();
+    assert!(partial.is_empty(), "unfinished blob writes left: {partial:?}");
+    // Only the short speech is worth a worker's time.
+    for id in [&kept[0].0, &late] {
+        let del = server
+            .http
+            .delete(server.url(&format!("/v3/media/{id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(del.status(), 204);
+    }
+    assert!(server.stop());
+
+    // The worker finds the stream there and keeps it: same bytes, not a new message.
+    let server = env.start();
+    let (id, ciphertext) = &kept[1];
+    assert_eq!(server.wait(&token, id).await["status"], "finished");
+    let after = get(&server, &token, &stream_of(id), None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        after == *ciphertext,
+        "the worker did not encrypt the original again"
+    );
+    let progress = server
+        .get_json(&token, &format!("/v3/media/{id}/progress"))
+        .await;
+    assert!(
+        progress["progress"]["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["taskId"] == "protect" && t["status"] == "completed"),
+        "{progress}"
+    );
+}
