@@ -2,7 +2,9 @@
 //!
 //! The upload sits in the blob store sealed under a per-media key
 //! (`work.sealed`). This job (1) encrypts it to the customer's pinned OpenPGP
-//! key as the `original-encrypted` stream, (2) recognises it from a plaintext
+//! key as the `original-encrypted` stream — unless that stream exists already,
+//! written while the upload streamed in (configuration before media) or by an
+//! earlier attempt (a blob is only ever visible complete) — (2) recognises it from a plaintext
 //! temporary file that is removed on every exit path (and the whole scratch
 //! directory is wiped when workers start, which covers crashes), runs the
 //! detectors and, with an audio redactor, encrypts the redacted audio as
@@ -145,7 +147,8 @@ pub async fn run(
     step(db, claim, progress, lost, "protect", async {
         let target = media_blob(media.id, "original-encrypted");
         match ctx.blobs.size(&target).await {
-            Ok(_) => return Ok(()), // done by an earlier attempt
+            // Made by the upload as it streamed in, or by an earlier attempt.
+            Ok(_) => return Ok(()),
             Err(StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
