@@ -64,7 +64,12 @@ impl Server {
     /// User + system CPU time of the server so far.
     fn cpu(&self) -> Duration {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
-        let f: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+        let f: Vec<&str> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
         // utime and stime are fields 14 and 15 (11 and 12 after the name).
         TICK * (f[11].parse::<u32>().unwrap() + f[12].parse::<u32>().unwrap())
     }
@@ -89,7 +94,12 @@ impl Drop for Server {
 /// Our children's CPU time so far (`cutime + cstime`).
 fn children_cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let f: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let f: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
     TICK * (f[13].parse::<u32>().unwrap() + f[14].parse::<u32>().unwrap())
 }
 
@@ -118,11 +128,18 @@ fn keep_best(best: &mut Option<Measured>, m: Measured) {
 
 fn gpg_encrypt(home: &GpgHome, fpr: &str, input: &Path, output: &Path) -> Measured {
     let mut cmd = home.command();
-    cmd.args(["--trust-model", "always", "-z", "0", "--cipher-algo", "AES256"])
-        .args(["--recipient", fpr, "--yes", "--output"])
-        .arg(output)
-        .arg("--encrypt")
-        .arg(input);
+    cmd.args([
+        "--trust-model",
+        "always",
+        "-z",
+        "0",
+        "--cipher-algo",
+        "AES256",
+    ])
+    .args(["--recipient", fpr, "--yes", "--output"])
+    .arg(output)
+    .arg("--encrypt")
+    .arg(input);
     let cpu = children_cpu();
     let t = Instant::now();
     assert!(cmd.status().unwrap().success(), "gpg --encrypt failed");
@@ -162,7 +179,11 @@ fn upload(
     let wall = t.elapsed();
     let cpu = server.cpu() - cpu;
     let rss = proc::mib(proc::peak_rss_kib(server.child.id())) - idle;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let id = answer["mediaId"].as_str().unwrap();
     let stream = format!("{}/v3/media/{id}/streams/original-encrypted", server.base);
@@ -177,16 +198,30 @@ fn upload(
     if let Some((home, _)) = verify.filter(|_| config_first) {
         let pgp = scratch.join("stream.pgp");
         let plain = scratch.join("stream.plain");
-        assert!(server.curl(token, &["-o", pgp.to_str().unwrap(), &stream]).status.success());
+        assert!(
+            server
+                .curl(token, &["-o", pgp.to_str().unwrap(), &stream])
+                .status
+                .success()
+        );
         let mut cmd = home.command();
-        cmd.args(["--yes", "--output"]).arg(&plain).arg("--decrypt").arg(&pgp);
-        assert!(cmd.status().unwrap().success(), "gpg --decrypt of the stream");
+        cmd.args(["--yes", "--output"])
+            .arg(&plain)
+            .arg("--decrypt")
+            .arg(&pgp);
+        assert!(
+            cmd.status().unwrap().success(),
+            "gpg --decrypt of the stream"
+        );
         assert_eq!(sha256(&plain), sha256(file), "decrypts to the upload");
         eprintln!("  verified: gpg --decrypt of original-encrypted = the upload (SHA-256)");
         std::fs::remove_file(pgp).unwrap();
         std::fs::remove_file(plain).unwrap();
     }
-    let del = server.curl(token, &["-X", "DELETE", &format!("{}/v3/media/{id}", server.base)]);
+    let del = server.curl(
+        token,
+        &["-X", "DELETE", &format!("{}/v3/media/{id}", server.base)],
+    );
     assert!(del.status.success());
     Measured { wall, cpu, rss }
 }
@@ -196,7 +231,11 @@ fn main() {
     let sizes: Vec<u64> = std::env::var("BENCH_SIZES_MIB")
         .unwrap_or_else(|_| "512,2048".into())
         .split(',')
-        .map(|s| s.trim().parse().expect("BENCH_SIZES_MIB: sizes in MiB, comma-separated"))
+        .map(|s| {
+            s.trim()
+                .parse()
+                .expect("BENCH_SIZES_MIB: sizes in MiB, comma-separated")
+        })
         .collect();
     let rounds: u32 = std::env::var("BENCH_ROUNDS").map_or(2, |r| r.parse().unwrap());
     let dir = tempfile::Builder::new()
@@ -219,7 +258,10 @@ fn main() {
         let key = dir.path().join("key.asc");
         std::fs::write(&key, home.export_public(&fpr, true)).unwrap();
         let url = format!("{}/v3/security/public-keys", server.base);
-        let out = server.curl(&token, &["--data-binary", &format!("@{}", key.display()), &url]);
+        let out = server.curl(
+            &token,
+            &["--data-binary", &format!("@{}", key.display()), &url],
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v["publicKeyId"].as_str().unwrap().to_owned()
     };
@@ -232,7 +274,10 @@ fn main() {
         let file = dir.path().join("upload.wav");
         let gpg_out = dir.path().join("upload.wav.pgp");
         wav::write_noise(&file, u32::try_from((mib << 20) - 44).unwrap(), 7);
-        let _ = Command::new("cat").arg(&file).stdout(Stdio::null()).status();
+        let _ = Command::new("cat")
+            .arg(&file)
+            .stdout(Stdio::null())
+            .status();
         let (mut gpg, mut first, mut media_first) = (None, None, None);
         for round in 0..rounds {
             eprintln!("{mib} MiB, round {}", round + 1);

@@ -78,6 +78,10 @@ impl Encrypting {
         let batch = if self.pending.is_empty() && chunk.len() >= BATCH {
             chunk
         } else {
+            if self.pending.is_empty() {
+                // One allocation per batch (the last one went with its `Bytes`).
+                self.pending.reserve(BATCH);
+            }
             self.pending.extend_from_slice(&chunk);
             if self.pending.len() < BATCH {
                 return Ok(());
@@ -93,7 +97,9 @@ impl Encrypting {
         }
         // The encryptor stopped: its error says why.
         let Some(task) = self.task.take() else {
-            return Err(ApiError::internal("the upload's encryptor had already stopped"));
+            return Err(ApiError::internal(
+                "the upload's encryptor had already stopped",
+            ));
         };
         match task.await? {
             Err(e) => Err(e),
@@ -147,7 +153,10 @@ fn encrypt(
     };
     let encrypted =
         sealscribe_openpgp::encrypt(recipient, &mut source, &mut sink, EncryptOptions::binary());
-    let writer = sink.writer.take().expect("the sink keeps its writer until here");
+    let writer = sink
+        .writer
+        .take()
+        .expect("the sink keeps its writer until here");
     match encrypted {
         Ok(bytes) => {
             // `encrypt` flushed the sink: everything is in the writer.

@@ -678,7 +678,11 @@ async fn original_encrypted_is_complete_when_a_configuration_first_upload_answer
         assert_eq!(resp.status(), 200);
         let id = media_id(resp.json().await.unwrap());
         let stream = get(&server, &token, &stream_of(&id), None).await;
-        assert_eq!(stream.status(), 200, "no worker ran, yet the stream is there");
+        assert_eq!(
+            stream.status(),
+            200,
+            "no worker ran, yet the stream is there"
+        );
         assert_eq!(stream.headers()[CONTENT_TYPE], "application/pgp-encrypted");
         let ciphertext = stream.bytes().await.unwrap().to_vec();
         assert!(
@@ -701,7 +705,12 @@ async fn original_encrypted_is_complete_when_a_configuration_first_upload_answer
     let resp = upload(&server, &token, speech.clone(), &cfg, "{}", "a.wav", false).await;
     assert_eq!(resp.status(), 200);
     let late = media_id(resp.json().await.unwrap());
-    let msg = expect_error(get(&server, &token, &stream_of(&late), None).await, 404, 10205).await;
+    let msg = expect_error(
+        get(&server, &token, &stream_of(&late), None).await,
+        404,
+        10205,
+    )
+    .await;
     assert!(msg.contains("not available yet"), "{msg}");
 
     // Refused after streaming (not media): nothing of it is left.
@@ -723,7 +732,10 @@ async fn original_encrypted_is_complete_when_a_configuration_first_upload_answer
         .into_iter()
         .filter(|p| p.to_string_lossy().contains('#'))
         .collect();
-    assert!(partial.is_empty(), "unfinished blob writes left: {partial:?}");
+    assert!(
+        partial.is_empty(),
+        "unfinished blob writes left: {partial:?}"
+    );
     // Only the short speech is worth a worker's time.
     for id in [&kept[0].0, &late] {
         let del = server
