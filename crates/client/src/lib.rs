@@ -54,6 +54,11 @@ Exit codes:
   4  the server failed (HTTP 5xx) or could not be reached
   5  media wait: the media failed to process
   6  media wait: --timeout elapsed before the media finished
+  7  not encrypted: media results got an answer that is not an encrypted OpenPGP message
+     (or decrypt such an input); nothing of it is printed
+  8  extra recipients: the message is also encrypted to keys that are not in your
+     --secret-key file(s) (or to an anonymous recipient or a password); nothing is
+     decrypted. --allow-extra-recipients decrypts it anyway, with a warning
 
 Errors from the API show its status, v3 error code, message and reference, e.g.
   error: 404 (code 10205): Media … not found [reference 1b4e…]";
@@ -137,7 +142,8 @@ pub enum ClientCommand {
     Media(MediaCommand),
     /// Decrypt an OpenPGP message from stdin to stdout with your secret key (streaming:
     /// constant memory; if the message was tampered with, the error comes at the end and
-    /// the output written so far must be discarded).
+    /// the output written so far must be discarded). Every recipient of the message is
+    /// listed on stderr; one that is not yours fails (exit 8) unless allowed.
     Decrypt(SecretKeyArgs),
 }
 
@@ -207,6 +213,8 @@ pub enum MediaCommand {
         output: Option<PathBuf>,
     },
     /// Fetch the encrypted document of encrypted media and decrypt it here; prints the JSON.
+    /// An answer that is not encrypted is refused (exit 7) and not printed; recipients are
+    /// listed and checked as by `decrypt`.
     Results {
         id: String,
         #[command(flatten)]
@@ -222,19 +230,25 @@ pub enum TranscriptFormat {
     Json,
 }
 
-/// Where the secret key comes from.
+/// Where the secret key comes from, and what the message's recipients may be.
 #[derive(Args, Debug)]
 pub struct SecretKeyArgs {
     /// Your OpenPGP secret key (`gpg --armor --export-secret-keys KEYID`), armored or binary.
-    /// It is used on this machine only.
-    #[arg(long, value_name = "FILE")]
-    pub secret_key: PathBuf,
+    /// It is used on this machine only. Give it more than once for several key files: each
+    /// may decrypt, and the recipients in any of them count as yours.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub secret_key: Vec<PathBuf>,
     /// A file whose first line is the key's passphrase.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
     /// Accept key and passphrase files that group or others may read.
     #[arg(long)]
     pub allow_insecure_key_file: bool,
+    /// Decrypt even when the message is also encrypted to keys that are not in your
+    /// --secret-key file(s), to an anonymous recipient or to a password (whoever holds them
+    /// can read it too); a warning names them. Without it, such a message fails (exit 8).
+    #[arg(long)]
+    pub allow_extra_recipients: bool,
 }
 
 /// Shared settings of one run.
@@ -259,7 +273,7 @@ pub async fn run(args: ClientArgs) -> Result<(), Error> {
         quiet: args.quiet,
     };
     match args.command {
-        ClientCommand::Decrypt(key) => secret::decrypt_stdin(&key).await,
+        ClientCommand::Decrypt(key) => secret::decrypt_stdin(&key, &ui).await,
         ClientCommand::Keys(cmd) => {
             let api = api::Api::new(&args.url, args.token)?;
             keys::run(&api, &ui, cmd).await
