@@ -23,6 +23,8 @@
 //! - `progress`: progress bars or plain progress lines on stderr.
 //! - `secret`: the secret key and passphrase files, and local decryption.
 //! - `keys`: `client keys …`, and the output helpers the subcommands share.
+//! - [`callback`]: verifying a signed callback request on the receiving side (a library
+//!   function for receivers written in Rust; docs/callbacks.md has the same in Python).
 //! - `media`: `client media …`, one file per subcommand (`upload`, `wait`, `get`,
 //!   `transcript`, `list`, `delete`, `download`, `results`).
 //!
@@ -30,6 +32,7 @@
 //! client never opens the server's database or data directory. See `docs/client.md`.
 
 mod api;
+pub mod callback;
 mod error;
 mod keys;
 mod media;
