@@ -189,9 +189,9 @@ fn any_matches(secret: &str, prefix: &[u8], body: &[u8], candidates: &[&str]) ->
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(prefix);
     mac.update(body);
-    candidates.iter().any(|c| {
-        hex::decode(c).is_ok_and(|given| mac.clone().verify_slice(&given).is_ok())
-    })
+    candidates
+        .iter()
+        .any(|c| hex::decode(c).is_ok_and(|given| mac.clone().verify_slice(&given).is_ok()))
 }
 
 #[cfg(test)]
@@ -332,7 +332,10 @@ mod tests {
             "garbage",
         ] {
             let r = check(bad, MEDIA, "analytics", BODY, Accept::V2Only);
-            assert!(matches!(r, Err(VerifyError::Malformed(_))), "{bad:?}: {r:?}");
+            assert!(
+                matches!(r, Err(VerifyError::Malformed(_))),
+                "{bad:?}: {r:?}"
+            );
         }
         // A v2 that is not hex, or too short, is a mismatch.
         for bad in [format!("t={T},v2=zz"), format!("t={T},v2={}", &V2[..32])] {

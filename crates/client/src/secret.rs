@@ -127,9 +127,12 @@ impl RecipientCheck {
 /// Our error, with its exit code, for a failed decryption.
 fn decrypt_error(e: DecryptError, what: &str) -> Error {
     match e {
-        DecryptError::NotAMessage { .. } | DecryptError::NotEncrypted => Error::NotEncrypted(
-            format!("{what} is not an encrypted OpenPGP message, so it was not decrypted: {e}"),
-        ),
+        DecryptError::NotAMessage { .. } => Error::NotEncrypted(format!(
+            "{what} is not an OpenPGP message at all, so nothing of it was decrypted or shown"
+        )),
+        DecryptError::NotEncrypted => Error::NotEncrypted(format!(
+            "{what} is an OpenPGP message that is not encrypted, so nothing of it was shown"
+        )),
         DecryptError::ExtraRecipients { .. } => Error::ExtraRecipients(format!(
             "{e}. If you expected these recipients, give their secret key files with \
              --secret-key as well, or pass --allow-extra-recipients"

@@ -129,7 +129,11 @@ fn assert_signed(r: &Received, secret: &str, media_id: &str, callback_type: &str
     // A changed media id header, callback type header or body does not verify.
     let other_id = "0b0e5a3c-55f1-4a0b-9a7e-1d2c3b4a5f60";
     assert_ne!(other_id, r.media_id);
-    let other_type = if r.callback_type == "media" { "analytics" } else { "media" };
+    let other_type = if r.callback_type == "media" {
+        "analytics"
+    } else {
+        "media"
+    };
     for accept in [Accept::V2Only, Accept::V2OrLegacyV1] {
         assert_eq!(
             check(other_id, &r.callback_type, &r.body, accept),
