@@ -109,50 +109,104 @@ pub fn verify(
     tolerance_secs: u64,
     accept: Accept,
 ) -> Result<Verified, VerifyError> {
-    let fields = parse(headers.signature)?;
-    let timestamp = match fields.iter().filter(|(k, _)| *k == "t").collect::<Vec<_>>()[..] {
-        [(_, t)] => t
-            .parse::<i64>()
-            .map_err(|_| VerifyError::Malformed(format!("t={t} is not a unix time")))?,
-        [] => return Err(VerifyError::Malformed("no t= field".into())),
-        _ => return Err(VerifyError::Malformed("more than one t= field".into())),
-    };
-    let age = now.abs_diff(timestamp);
-    if age > tolerance_secs {
-        return Err(VerifyError::Stale {
-            age,
-            tolerance: tolerance_secs,
-        });
+    let mut pending = Pending::new(secret, headers, now, tolerance_secs, accept)?;
+    pending.update(body);
+    pending.finish()
+}
+
+/// [`verify`] for a body read in pieces (a `media` callback's body can be gigabytes): the
+/// headers are checked by [`Pending::new`], the body fed to [`Pending::update`], and the
+/// MAC compared by [`Pending::finish`].
+pub struct Pending {
+    mac: Hmac<Sha256>,
+    version: Verified,
+    candidates: Vec<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("version", &self.version)
+            .finish_non_exhaustive()
     }
-    let macs = |version: &str| -> Vec<&str> {
-        fields
+}
+
+impl Pending {
+    /// Checks the headers (format, timestamp, which version counts) and starts the MAC.
+    pub fn new(
+        secret: &str,
+        headers: CallbackHeaders<'_>,
+        now: i64,
+        tolerance_secs: u64,
+        accept: Accept,
+    ) -> Result<Pending, VerifyError> {
+        let fields = parse(headers.signature)?;
+        let timestamp = match fields.iter().filter(|(k, _)| *k == "t").collect::<Vec<_>>()[..] {
+            [(_, t)] => t
+                .parse::<i64>()
+                .map_err(|_| VerifyError::Malformed(format!("t={t} is not a unix time")))?,
+            [] => return Err(VerifyError::Malformed("no t= field".into())),
+            _ => return Err(VerifyError::Malformed("more than one t= field".into())),
+        };
+        let age = now.abs_diff(timestamp);
+        if age > tolerance_secs {
+            return Err(VerifyError::Stale {
+                age,
+                tolerance: tolerance_secs,
+            });
+        }
+        // Undecodable candidates simply cannot match.
+        let macs = |version: &str| -> Vec<Vec<u8>> {
+            fields
+                .iter()
+                .filter(|(k, _)| *k == version)
+                .filter_map(|(_, v)| hex::decode(v).ok())
+                .collect()
+        };
+        let named = |version: &str| fields.iter().any(|(k, _)| *k == version);
+        let (version, prefix, candidates) = if named("v2") {
+            // v2 present: only v2 counts, never a fallback to v1.
+            plain(MEDIA_ID_HEADER, headers.media_id)?;
+            plain(CALLBACK_TYPE_HEADER, headers.callback_type)?;
+            let prefix = signed_prefix_v2(timestamp, headers.media_id, headers.callback_type);
+            (Verified::V2, prefix, macs("v2"))
+        } else if !named("v1") {
+            return Err(VerifyError::Malformed("no v2= (or v1=) field".into()));
+        } else if accept == Accept::V2Only {
+            return Err(VerifyError::V2Missing);
+        } else {
+            (Verified::V1, format!("{timestamp}."), macs("v1"))
+        };
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+            .expect("HMAC takes keys of any length");
+        mac.update(prefix.as_bytes());
+        Ok(Pending {
+            mac,
+            version,
+            candidates,
+        })
+    }
+
+    /// Feeds the next piece of the raw body.
+    pub fn update(&mut self, piece: &[u8]) {
+        self.mac.update(piece);
+    }
+
+    /// Compares the MAC with the header's (in constant time, `verify_slice`).
+    pub fn finish(self) -> Result<Verified, VerifyError> {
+        let Pending {
+            mac,
+            version,
+            candidates,
+        } = self;
+        if candidates
             .iter()
-            .filter(|(k, _)| *k == version)
-            .map(|(_, v)| *v)
-            .collect()
-    };
-    let v2 = macs("v2");
-    if !v2.is_empty() {
-        plain(MEDIA_ID_HEADER, headers.media_id)?;
-        plain(CALLBACK_TYPE_HEADER, headers.callback_type)?;
-        let prefix = signed_prefix_v2(timestamp, headers.media_id, headers.callback_type);
-        return if any_matches(secret, prefix.as_bytes(), body, &v2) {
-            Ok(Verified::V2)
+            .any(|given| mac.clone().verify_slice(given).is_ok())
+        {
+            Ok(version)
         } else {
             Err(VerifyError::Mismatch)
-        };
-    }
-    let v1 = macs("v1");
-    if v1.is_empty() {
-        return Err(VerifyError::Malformed("no v2= (or v1=) field".into()));
-    }
-    if accept == Accept::V2Only {
-        return Err(VerifyError::V2Missing);
-    }
-    if any_matches(secret, format!("{timestamp}.").as_bytes(), body, &v1) {
-        Ok(Verified::V1)
-    } else {
-        Err(VerifyError::Mismatch)
+        }
     }
 }
 
@@ -180,18 +234,6 @@ fn plain(header: &'static str, value: &str) -> Result<(), VerifyError> {
     } else {
         Err(VerifyError::BadHeader(header))
     }
-}
-
-/// Whether HMAC-SHA256(secret, prefix + body) equals one of the hex `candidates`
-/// (`verify_slice` compares in constant time).
-fn any_matches(secret: &str, prefix: &[u8], body: &[u8], candidates: &[&str]) -> bool {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(prefix);
-    mac.update(body);
-    candidates
-        .iter()
-        .any(|c| hex::decode(c).is_ok_and(|given| mac.clone().verify_slice(&given).is_ok()))
 }
 
 #[cfg(test)]
@@ -280,6 +322,24 @@ mod tests {
             verify("whsec_other", headers, BODY, T, 300, Accept::V2Only),
             Err(VerifyError::Mismatch)
         );
+    }
+
+    #[test]
+    fn a_body_in_pieces_verifies_like_a_whole_one() {
+        let h = header();
+        let headers = CallbackHeaders {
+            signature: &h,
+            media_id: MEDIA,
+            callback_type: "analytics",
+        };
+        let mut pending = Pending::new(SECRET, headers, T, 300, Accept::V2Only).unwrap();
+        for piece in BODY.chunks(4) {
+            pending.update(piece);
+        }
+        assert_eq!(pending.finish(), Ok(Verified::V2));
+        let mut pending = Pending::new(SECRET, headers, T, 300, Accept::V2Only).unwrap();
+        pending.update(&BODY[1..]);
+        assert_eq!(pending.finish(), Err(VerifyError::Mismatch));
     }
 
     #[test]

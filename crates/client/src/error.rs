@@ -38,6 +38,9 @@ pub enum Error {
     /// and `--allow-extra-recipients` was not given. Nothing was decrypted. Exit 8.
     #[error("{0}")]
     ExtraRecipients(String),
+    /// `verify-callback`: the request does not verify. Exit 9.
+    #[error("the callback does not verify: {0}")]
+    BadSignature(String),
     /// `media wait`: the media failed. Exit 5.
     #[error("media {id} failed: {reason}")]
     MediaFailed {
@@ -71,6 +74,7 @@ impl Error {
             Error::WaitTimeout { .. } => 6,
             Error::NotEncrypted(_) => 7,
             Error::ExtraRecipients(_) => 8,
+            Error::BadSignature(_) => 9,
         }
     }
 

@@ -25,6 +25,7 @@
 //! - `keys`: `client keys …`, and the output helpers the subcommands share.
 //! - [`callback`]: verifying a signed callback request on the receiving side (a library
 //!   function for receivers written in Rust; docs/callbacks.md has the same in Python).
+//! - `verify_callback`: `client verify-callback`, [`callback`] on a saved request.
 //! - `media`: `client media …`, one file per subcommand (`upload`, `wait`, `get`,
 //!   `transcript`, `list`, `delete`, `download`, `results`).
 //!
@@ -38,6 +39,7 @@ mod keys;
 mod media;
 mod progress;
 mod secret;
+mod verify_callback;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -62,6 +64,8 @@ Exit codes:
   8  extra recipients: the message is also encrypted to keys that are not in your
      --secret-key file(s) (or to an anonymous recipient or a password); nothing is
      decrypted. --allow-extra-recipients decrypts it anyway, with a warning
+  9  verify-callback: the callback request does not verify (signature, timestamp,
+     or only the deprecated v1 signature without --accept-v1)
 
 Errors from the API show its status, v3 error code, message and reference, e.g.
   error: 404 (code 10205): Media … not found [reference 1b4e…]";
@@ -148,6 +152,41 @@ pub enum ClientCommand {
     /// the output written so far must be discarded). Every recipient of the message is
     /// listed on stderr; one that is not yours fails (exit 8) unless allowed.
     Decrypt(SecretKeyArgs),
+    /// Check a callback request you received (`X-Sealscribe-Signature`, docs/callbacks.md):
+    /// the raw body from BODY or stdin, the headers as flags. Prints `v2` when it verifies
+    /// (exit 0); exit 9 when it does not. Local: nothing is sent.
+    VerifyCallback(VerifyCallbackArgs),
+}
+
+/// `client verify-callback`.
+#[derive(Args, Debug)]
+pub struct VerifyCallbackArgs {
+    /// A file whose first line is your callback secret (`whsec_…`, from
+    /// `GET /v3/security/callback-secret`); it must be private (chmod 600).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: PathBuf,
+    /// The `X-Sealscribe-Signature` header's value (`t=…,v1=…,v2=…`).
+    #[arg(long, value_name = "VALUE")]
+    pub signature: String,
+    /// The `X-Sealscribe-Media-Id` header's value.
+    #[arg(long, value_name = "ID")]
+    pub media_id: String,
+    /// The `X-Sealscribe-Callback-Type` header's value.
+    #[arg(long, value_name = "TYPE")]
+    pub callback_type: String,
+    /// How far the signature's timestamp may be from now, in seconds (replays).
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub tolerance_secs: u64,
+    /// Accept the deprecated v1 signature when there is no v2 (only for a server older than
+    /// v2; the media id and callback type are then not authenticated).
+    #[arg(long)]
+    pub accept_v1: bool,
+    /// The raw request body (stdin when absent).
+    #[arg(value_name = "BODY")]
+    pub body: Option<PathBuf>,
+    /// Accept a secret file that group or others may read.
+    #[arg(long)]
+    pub allow_insecure_key_file: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -277,6 +316,7 @@ pub async fn run(args: ClientArgs) -> Result<(), Error> {
     };
     match args.command {
         ClientCommand::Decrypt(key) => secret::decrypt_stdin(&key, &ui).await,
+        ClientCommand::VerifyCallback(args) => verify_callback::run(args).await,
         ClientCommand::Keys(cmd) => {
             let api = api::Api::new(&args.url, args.token)?;
             keys::run(&api, &ui, cmd).await

@@ -44,7 +44,7 @@ pub(crate) fn load(args: &SecretKeyArgs) -> Result<(SecretKey, Option<Passphrase
     Ok((key, passphrase))
 }
 
-fn read_secret(path: &Path, what: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
+pub(crate) fn read_secret(path: &Path, what: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
     std::fs::read(path).map(Zeroizing::new).map_err(|e| {
         Error::local(format!(
             "cannot read the {what} file {}: {e}",
@@ -54,7 +54,7 @@ fn read_secret(path: &Path, what: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
 }
 
 /// Refuses a file that group or others may read or write (unix mode & 0o077), as ssh does.
-fn check_private(path: &Path, what: &str, allow: bool) -> Result<(), Error> {
+pub(crate) fn check_private(path: &Path, what: &str, allow: bool) -> Result<(), Error> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;

@@ -177,6 +177,40 @@ fn assert_signed(r: &Received, secret: &str, media_id: &str, callback_type: &str
     assert_eq!(legacy(Accept::V2OrLegacyV1), Ok(Verified::V1));
 }
 
+/// `sealscribe client verify-callback` on a received request: `v2` and exit 0; another media
+/// id or callback type, exit 9.
+fn verify_with_the_binary(r: &Received, secret: &str) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
+    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let body = dir.path().join("body");
+    std::fs::write(&body, &r.body).unwrap();
+    let run = |media_id: &str, callback_type: &str| {
+        let out = std::process::Command::new(crate::common::BIN)
+            .args(["client", "verify-callback", "--secret-file"])
+            .arg(&secret_file)
+            .args(["--signature", &r.signature, "--media-id", media_id])
+            .args(["--callback-type", callback_type])
+            .arg(&body)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = run(&r.media_id, &r.callback_type);
+    assert_eq!((code, stdout.trim()), (Some(0), "v2"), "{stderr}");
+    let (code, _, stderr) = run("0b0e5a3c-55f1-4a0b-9a7e-1d2c3b4a5f60", &r.callback_type);
+    assert_eq!(code, Some(9), "{stderr}");
+    assert!(stderr.contains("does not match"), "{stderr}");
+    let (code, _, _) = run(&r.media_id, "analytics");
+    assert_eq!(code, Some(9));
+}
+
 fn chrono_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -335,6 +369,7 @@ async fn callbacks_are_delivered_signed_and_retried() {
     assert_eq!(media[0].content_type, "application/octet-stream");
     assert_eq!(media[0].body, audio, "the original stream, byte for byte");
     assert_signed(&media[0], &secret, &id, "media");
+    verify_with_the_binary(&media[0], &secret);
     // never: two rounds of three tries, then given up.
     assert_eq!(receiver.to("/never").len(), 6);
 
