@@ -32,6 +32,28 @@
 //! The binary flattens [`ClientArgs`] as its `client` subcommand and awaits [`run`]; the
 //! client never opens the server's database or data directory. See `docs/client.md`.
 
+/// `println!` for results on stdout. When stdout is closed (`sealscribe client media list |
+/// head -1`), the command ends quietly with exit 0, as ripgrep does, instead of `println!`'s
+/// panic (exit 101, outside the documented exit codes).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::stdout_failed(e)
+        }
+    }};
+}
+
+/// Ends the process after a failed write of results to stdout: exit 0 for a closed pipe (the
+/// reader has all it wanted), else the local-error exit 1.
+pub(crate) fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: writing to stdout: {e}");
+    std::process::exit(1);
+}
+
 mod api;
 pub mod callback;
 mod error;

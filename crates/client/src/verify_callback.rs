@@ -60,9 +60,9 @@ pub(crate) async fn run(args: VerifyCallbackArgs) -> Result<(), Error> {
     .await
     .map_err(|e| Error::local(format!("verification stopped: {e}")))??;
     match verified {
-        Verified::V2 => println!("v2"),
+        Verified::V2 => outln!("v2"),
         Verified::V1 => {
-            println!("v1");
+            outln!("v1");
             // Always shown (also with --quiet): the headers must not be trusted.
             eprintln!(
                 "warning: only the deprecated v1 signature verified: the media id and callback \

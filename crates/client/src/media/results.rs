@@ -46,7 +46,7 @@ pub(super) async fn run(api: &Api, ui: &Ui, id: &str, args: &SecretKeyArgs) -> R
     let plain = secret::decrypt_bytes(key, passphrase, body, check, what).await?;
     match serde_json::from_slice::<Value>(&plain) {
         Ok(v) if !ui.json => print_json(&v),
-        Ok(v) => println!("{v}"),
+        Ok(v) => outln!("{v}"),
         Err(_) => write_stdout(&plain)?,
     }
     Ok(())

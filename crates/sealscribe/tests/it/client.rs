@@ -826,6 +826,13 @@ fn errors_exit_codes_and_json() {
             .iter()
             .any(|m| m["mediaId"] == id)
     );
+    // stdout closed early (`| head -0`): exit 0 and no panic, not println!'s exit 101.
+    let mut child = client.command(&["media", "list"]).spawn().unwrap();
+    drop(child.stdout.take());
+    let closed = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&closed.stderr);
+    assert_eq!(closed.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
     let keys: Value = serde_json::from_str(&client.ok(&["--json", "keys", "list"])).unwrap();
     assert!(keys["publicKeys"].is_array());
     let waited: Value =
