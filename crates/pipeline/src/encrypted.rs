@@ -149,7 +149,9 @@ pub async fn run(
 ) -> Result<(), StepError> {
     let db = ctx.db.as_ref();
     let seal_key = match &enc.seal_key {
-        Some(hex) => Arc::new(SealKey::from_hex(hex).map_err(|e| internal("seal key", e))?),
+        Some(hex) => {
+            Arc::new(SealKey::from_hex(hex.as_str()).map_err(|e| internal("seal key", e))?)
+        }
         None => {
             return Err(StepError::permanent(
                 codes::INTERNAL,

@@ -588,7 +588,7 @@ fn key_hex_round_trip_and_validation() {
         "",
         "00",
         &hex[..63],
-        &format!("{hex}00"),
+        &format!("{}00", hex.as_str()),
         &hex.replace(|_| true, "g"),
     ] {
         assert_eq!(SealKey::from_hex(bad).unwrap_err(), SealError::BadKey);

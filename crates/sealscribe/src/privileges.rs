@@ -101,7 +101,10 @@ mod tests {
             );
             return;
         }
-        assert!(!super::core_dumps_disabled(), "a test process starts dumpable");
+        assert!(
+            !super::core_dumps_disabled(),
+            "a test process starts dumpable"
+        );
         super::disable_core_dumps().unwrap();
         assert!(super::core_dumps_disabled());
         // What a process reads about itself still reads.

@@ -95,7 +95,10 @@ pub fn resolve(
     let mut passed = Vec::new();
     for dir in candidates {
         if !dir.is_dir() || !memory_backed(dir) {
-            passed.push(format!("{} is not a memory-backed directory", dir.display()));
+            passed.push(format!(
+                "{} is not a memory-backed directory",
+                dir.display()
+            ));
             continue;
         }
         match own_dir(dir) {
@@ -134,7 +137,10 @@ mod tests {
     #[test]
     fn dev_shm_is_chosen_when_memory_backed_and_disk_otherwise() {
         let disk = tempfile::tempdir().unwrap();
-        assert!(!memory_backed(disk.path()), "the test's temp dir is on disk");
+        assert!(
+            !memory_backed(disk.path()),
+            "the test's temp dir is on disk"
+        );
         // Debian (and CI) mounts /dev/shm as tmpfs.
         assert!(memory_backed(Path::new("/dev/shm")));
         let chosen = resolve(None, &default_candidates(), disk.path()).unwrap();
@@ -160,7 +166,10 @@ mod tests {
         let chosen = resolve(Some(&shm.path().join("x")), &[], Path::new("/nonexistent")).unwrap();
         assert!(chosen.memory);
         assert!(chosen.root.starts_with(shm.path().join("x")));
-        let mode = std::fs::metadata(&chosen.root).unwrap().permissions().mode();
+        let mode = std::fs::metadata(&chosen.root)
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o700);
         // Again: the existing directory is accepted.
         assert_eq!(
@@ -173,8 +182,7 @@ mod tests {
         assert!(e.is_err());
         std::fs::remove_dir(&chosen.root).unwrap();
         std::os::unix::fs::symlink(shm.path(), &chosen.root).unwrap();
-        let e = resolve(Some(&shm.path().join("x")), &[], Path::new("/nonexistent"))
-            .unwrap_err();
+        let e = resolve(Some(&shm.path().join("x")), &[], Path::new("/nonexistent")).unwrap_err();
         assert!(format!("{e:#}").contains("owner-only"), "{e:#}");
     }
 }
