@@ -366,7 +366,7 @@ async fn no_plaintext_at_rest() {
     let audio = std::fs::read(env.speech("canary", spoken)).unwrap();
     // 48 bytes of speech from the middle of the samples: the audio itself
     // is a canary too (the plaintext ffmpeg reads).
-    let mid = audio.len() / 2 & !1;
+    let mid = (audio.len() / 2) & !1;
     let pcm = audio[mid..mid + 48].to_vec();
     assert!(pcm.iter().any(|&b| b != 0), "speech, not silence");
     let metadata = r#"{"title":"CANARY-TITLE-5f1e","description":"canary-description-c0ffee","extended":{"note":"CANARY-EXTENDED-a11ce"}}"#;
