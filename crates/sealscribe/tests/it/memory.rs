@@ -126,6 +126,29 @@ async fn the_server_writes_no_core_and_is_not_dumpable() {
         "0",
         "control: the hard core limit is not 0 for other processes"
     );
+    // Memory readings (what crates/testkit and the benches read) still work
+    // for the server's own user; its environment (credentials) and memory do
+    // not, for another process of that user.
+    let read_as_user = |file: &str| {
+        as_unprivileged("cat")
+            .arg(format!("/proc/{pid}/{file}"))
+            .output()
+            .unwrap()
+    };
+    let status = read_as_user("status");
+    assert!(status.status.success());
+    assert!(String::from_utf8_lossy(&status.stdout).contains("VmRSS:"));
+    assert!(sealscribe_testkit::proc::try_status_kib(&pid.to_string(), "VmRSS").is_some());
+    assert!(!read_as_user("environ").status.success());
+    assert!(
+        as_unprivileged("cat")
+            .arg(format!("/proc/{}/environ", control.0.id()))
+            .output()
+            .unwrap()
+            .status
+            .success(),
+        "control: a dumpable process's environment reads for its user"
+    );
     let health = reqwest::get(format!("{base}/health")).await.unwrap();
     assert_eq!(health.status(), 200);
 
