@@ -92,7 +92,7 @@ fn private_file(path: &Path) -> Result<File, StepError> {
 
 /// Where this job's plaintext goes: the memory-backed scratch
 /// (`Settings::plain_dir`) when it has room for `need` bytes twice over
-/// (the opened upload and redacted audio of about its size) plus 64 MiB,
+/// (the opened upload and redacted audio of about its size) plus 8 MiB,
 /// else the disk scratch, with a warning: a job that does not fit in memory
 /// still runs.
 fn plain_dir(ctx: &Ctx, need: u64) -> &Path {
@@ -103,7 +103,7 @@ fn plain_dir(ctx: &Ctx, need: u64) -> &Path {
     let free = rustix::fs::statvfs(&s.plain_dir)
         .map(|v| v.f_bavail.saturating_mul(v.f_frsize))
         .unwrap_or(0);
-    if free >= need.saturating_mul(2).saturating_add(64 << 20) {
+    if free >= need.saturating_mul(2).saturating_add(8 << 20) {
         &s.plain_dir
     } else {
         tracing::warn!(
