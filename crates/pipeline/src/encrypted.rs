@@ -26,6 +26,7 @@ use sealscribe_openpgp::{EncryptOptions, Recipient};
 use sealscribe_seal::{OpenReader, Opener, SealKey};
 use sealscribe_store::{Finished, StoreError, media_blob};
 use tokio_util::sync::CancellationToken;
+use zeroize::Zeroizing;
 
 use crate::armor::encrypt_armored;
 use crate::callbacks;
@@ -129,7 +130,8 @@ fn open_to_file(sealed: &Path, key: &SealKey, out: &Path) -> Result<(), StepErro
 
 fn open_input(key: &SealKey, sealed: &[u8]) -> Result<SealedInput, StepError> {
     let mut opener = Opener::new(key);
-    let mut plain = Vec::new();
+    // The customer's metadata and file name, wiped once parsed.
+    let mut plain = Zeroizing::new(Vec::new());
     opener
         .push(sealed, &mut plain)
         .map_err(|e| internal("sealed input", e))?;
@@ -265,14 +267,17 @@ pub async fn run(
         );
         full.prediction = analysis.prediction.clone();
         full.deliveries.clear();
+        // Plaintext results, wiped once encrypted.
         let mut bodies = vec![(
             media_blob(media.id, "document.pgp"),
-            serde_json::to_vec_pretty(&document::full_document(&full)?)
-                .map_err(|e| internal("document", e))?,
+            Zeroizing::new(
+                serde_json::to_vec_pretty(&document::full_document(&full)?)
+                    .map_err(|e| internal("document", e))?,
+            ),
         )];
         for (i, c) in config.callbacks.iter().enumerate() {
             if let Some((body, _)) = callbacks::clear_body(&full, &c.payload)? {
-                bodies.push((callbacks::prepared_blob(media, i), body));
+                bodies.push((callbacks::prepared_blob(media, i), Zeroizing::new(body)));
             }
         }
         for (key, plaintext) in bodies {
