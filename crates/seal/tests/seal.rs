@@ -573,7 +573,10 @@ fn key_hex_round_trip_and_validation() {
     // left a copy behind.
     assert_eq!(hex.capacity(), 64);
     assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()));
-    assert_eq!(hex.as_str(), hex::encode(hex::decode(hex.as_str()).unwrap()));
+    assert_eq!(
+        hex.as_str(),
+        hex::encode(hex::decode(hex.as_str()).unwrap())
+    );
     let again = SealKey::from_hex(&hex).unwrap();
     assert_eq!(again.to_hex(), hex);
     assert_eq!(
