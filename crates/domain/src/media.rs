@@ -235,7 +235,8 @@ pub struct Encryption {
     /// The customer's key as it was at acceptance.
     pub pinned_key: Vec<u8>,
     /// Hex key of the sealed working copy; `None` once processing has ended.
-    pub seal_key: Option<String>,
+    /// Zeroized when dropped (records are cloned as jobs run).
+    pub seal_key: Option<zeroize::Zeroizing<String>>,
     /// Metadata and file name sealed under `seal_key` (JSON inside), until processed.
     pub sealed_input: Option<Vec<u8>>,
 }

@@ -29,6 +29,11 @@ pub struct Settings {
     /// of its own under it (several worker processes may share a data
     /// directory); directories of processes that are gone are removed.
     pub tmp_dir: PathBuf,
+    /// Scratch space for the plaintext of encrypted media (the opened upload
+    /// ffmpeg reads, redacted audio): memory-backed where the machine has
+    /// such a place (`--scratch-dir`), else the same as `tmp_dir`. Each
+    /// process works in a directory of its own under it, like `tmp_dir`.
+    pub plain_dir: PathBuf,
     pub url_policy: UrlPolicy,
     /// This process's identity in job leases.
     pub worker_id: String,

@@ -142,11 +142,18 @@ impl SealKey {
     }
 
     /// Lower-case hex encoding (64 digits), for storing the key in the
-    /// database until it is destroyed. The returned string is not zeroized:
-    /// drop it as soon as it has been stored.
+    /// database until it is destroyed. The string is zeroized when dropped
+    /// (written into a buffer of its final size, so no reallocation leaves a
+    /// copy behind).
     #[must_use]
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+    pub fn to_hex(&self) -> Zeroizing<String> {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = Zeroizing::new(String::with_capacity(2 * KEY_LEN));
+        for b in self.0 {
+            out.push(char::from(DIGITS[usize::from(b >> 4)]));
+            out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        }
+        out
     }
 
     /// Parses a key from 64 hex digits (either case).

@@ -282,6 +282,15 @@ pub struct WorkerArgs {
     /// Attempts before a job that keeps failing is marked failed.
     #[arg(long, env = "SEALSCRIBE_JOB_MAX_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub job_max_attempts: u32,
+    /// Where the plaintext of encrypted media is kept while it is processed (the
+    /// opened upload ffmpeg reads, redacted audio); sealscribe works in a directory
+    /// `sealscribe-<uid>` of its own (owner-only) in it. Use a memory-backed file
+    /// system (tmpfs), so that the plaintext never reaches a disk. A media too large
+    /// for its free space is processed from the disk scratch instead (logged)
+    /// [default: /dev/shm when it is tmpfs or ramfs and writable, else
+    /// $XDG_RUNTIME_DIR when it is, else DATA_DIR/tmp on disk, with a warning].
+    #[arg(long, env = "SEALSCRIBE_SCRATCH_DIR")]
+    pub scratch_dir: Option<PathBuf>,
     /// Seconds a running job may continue after a shutdown signal before it is released.
     #[arg(long, env = "SEALSCRIBE_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,

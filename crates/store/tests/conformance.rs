@@ -640,7 +640,7 @@ async fn media_records(db: &dyn Db, acme: AccountId, other: AccountId) -> Media 
             public_key_hash: "00ff".into(),
         },
         pinned_key: vec![1, 2, 3],
-        seal_key: Some("aa".repeat(32)),
+        seal_key: Some("aa".repeat(32).into()),
         sealed_input: Some(vec![9; 40]),
     });
     let n4 = new_media(acme, "four");

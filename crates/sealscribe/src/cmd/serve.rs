@@ -59,6 +59,12 @@ pub fn worker_settings(storage: &StorageArgs, args: &WorkerArgs) -> anyhow::Resu
         max_attempts: args.job_max_attempts,
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         tmp_dir: storage.data_dir()?.join("tmp"),
+        plain_dir: crate::scratch::resolve(
+            args.scratch_dir.as_deref(),
+            &crate::scratch::default_candidates(),
+            &storage.data_dir()?.join("tmp"),
+        )?
+        .root,
         url_policy: args.url_policy(),
         worker_id: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
         callbacks: args.callback_settings(),

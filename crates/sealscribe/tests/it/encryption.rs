@@ -296,10 +296,66 @@ async fn encrypted_media_end_to_end_with_gpg_and_sq() {
     }
 }
 
-/// Canary words are spoken, and canary strings put in the metadata and the file
-/// name; after processing (and after a kill -9 mid-processing and restart) no
-/// canary appears in any file under the data directory (SQLite files
-/// included), the scratch directory, or the server's log.
+/// The seal key of `media_id` in every form a scan looks for: hex (as the
+/// database holds it, in both cases) and the raw 32 bytes.
+///
+/// Today it reads the clear `seal_key` column, where the key sits while the
+/// media is processed, so it must be called before the job ends (or after a
+/// kill -9, which leaves the key in place), and the key scans can only run
+/// after processing. The i-kek branch stores only a *wrapped* key: then this
+/// function unwraps it (the test holds the key-encryption key) and the scans
+/// can cover the database during processing too.
+async fn seal_key_candidates(env: &Env, media_id: &str) -> Vec<Vec<u8>> {
+    let hex = env
+        .sql_text(&format!(
+            "select seal_key from media where id = '{media_id}'"
+        ))
+        .await
+        .expect("the seal key is in the database while the media is processed");
+    let raw = hex::decode(&hex).expect("the stored seal key is hex");
+    assert_eq!(raw.len(), 32);
+    vec![
+        hex.to_ascii_lowercase().into_bytes(),
+        hex.to_ascii_uppercase().into_bytes(),
+        raw,
+    ]
+}
+
+/// What a scan looks for: text matched without regard to case, and exact bytes.
+struct Needles<'a> {
+    text: &'a [&'a str],
+    bytes: &'a [(&'a str, Vec<u8>)],
+}
+
+/// Every (needle, place) found in `files`.
+fn scan(files: &[(String, Vec<u8>)], needles: &Needles<'_>) -> Vec<String> {
+    let mut found = Vec::new();
+    for (place, bytes) in files {
+        let lower = bytes.to_ascii_lowercase();
+        for c in needles.text {
+            if contains(&lower, c.as_bytes()) {
+                found.push(format!("{c:?} in {place}"));
+            }
+        }
+        for (what, needle) in needles.bytes {
+            if contains(bytes, needle) {
+                found.push(format!("{what} in {place}"));
+            }
+        }
+    }
+    found
+}
+
+/// Canary words are spoken, and canary strings put in the metadata and the
+/// file name; after processing, and after a kill -9 mid-processing and a
+/// restart, no canary, no piece of the audio and no seal key (hex or raw)
+/// appears in any file the operator's storage keeps: the data directory
+/// (SQLite files included), every scratch directory, the server's log and,
+/// on the scaled backend (`SEALSCRIBE_IT_BACKEND=scaled`), the PostgreSQL
+/// data directory (this test's database and the WAL) and the S3 server's
+/// data directory. Right after the kill, nothing on disk holds a canary or
+/// the audio either (only the memory-backed scratch may hold the audio,
+/// until the next worker starts).
 #[tokio::test]
 async fn no_plaintext_at_rest() {
     let env = Env::new();
@@ -308,6 +364,11 @@ async fn no_plaintext_at_rest() {
     let fpr = gpg.gen_rsa_and_rsa("Canary <canary@example.com>");
     let spoken = "The giraffe looked through the telescope at the volcano.";
     let audio = std::fs::read(env.speech("canary", spoken)).unwrap();
+    // 48 bytes of speech from the middle of the samples: the audio itself
+    // is a canary too (the plaintext ffmpeg reads).
+    let mid = (audio.len() / 2) & !1;
+    let pcm = audio[mid..mid + 48].to_vec();
+    assert!(pcm.iter().any(|&b| b != 0), "speech, not silence");
     let metadata = r#"{"title":"CANARY-TITLE-5f1e","description":"canary-description-c0ffee","extended":{"note":"CANARY-EXTENDED-a11ce"}}"#;
     let file_name = "canary-filename-d00d.wav";
     let canaries = [
@@ -321,14 +382,15 @@ async fn no_plaintext_at_rest() {
     ];
 
     let mut ids = Vec::new();
+    let mut keys = Vec::new();
     {
-        let server = env.start_with(&["--job-lease-secs", "3"]);
-        let key_id = server
-            .upload_key(&token, gpg.export_public(&fpr, true))
-            .await;
+        // Accepted by an API-only node, so that its seal key can be read
+        // before any worker could finish the job (and delete the key).
+        let api = env.start_with(&["--workers", "0"]);
+        let key_id = api.upload_key(&token, gpg.export_public(&fpr, true)).await;
         // One processed normally, media part first…
         let resp = upload(
-            &server,
+            &api,
             &token,
             audio.clone(),
             &config(&key_id),
@@ -341,8 +403,12 @@ async fn no_plaintext_at_rest() {
             .as_str()
             .unwrap()
             .to_owned();
-        assert_eq!(server.wait(&token, &id).await["status"], "finished");
+        keys.extend(seal_key_candidates(&env, &id).await);
         ids.push(id);
+        assert!(api.stop());
+
+        let server = env.start_with(&["--job-lease-secs", "3"]);
+        assert_eq!(server.wait(&token, &ids[0]).await["status"], "finished");
         // …and one whose server is killed while it processes.
         let resp = upload(
             &server,
@@ -367,8 +433,54 @@ async fn no_plaintext_at_rest() {
             .args(["-9", &server.pid().to_string()])
             .status()
             .unwrap();
+        // The killed job never ended: its key is still in the database.
+        keys.extend(seal_key_candidates(&env, &id).await);
         ids.push(id);
     }
+    let forms = ["hex", "HEX", "raw"];
+    let key_needles: Vec<(&str, Vec<u8>)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (forms[i % 3], k.clone()))
+        .collect();
+
+    // Right after the kill: no canary anywhere, and the audio nowhere but
+    // in the memory-backed scratch. (The seal key is in the database until
+    // the job ends; with the i-kek branch, only wrapped, and it can be
+    // scanned for here too.)
+    let files = env.files_at_rest().await;
+    let memory = env.scratch.path().display().to_string();
+    let on_disk: Vec<_> = files
+        .iter()
+        .filter(|(place, _)| !place.starts_with(&memory))
+        .cloned()
+        .collect();
+    let text_only = Needles {
+        text: &canaries,
+        bytes: &[],
+    };
+    let found = scan(&files, &text_only);
+    assert!(found.is_empty(), "after kill -9: {found:?}");
+    let audio_needle = [("the audio", pcm.clone())];
+    let audio_only = Needles {
+        text: &[],
+        bytes: &audio_needle,
+    };
+    let found = scan(&on_disk, &audio_only);
+    assert!(found.is_empty(), "after kill -9, on disk: {found:?}");
+    // Control: the scan reads the database's files (SQLite's, or
+    // PostgreSQL's after a checkpoint), where the killed job's key still is.
+    // With the i-kek branch this becomes: the wrapped key is found, the
+    // clear one is not.
+    let killed_key = Needles {
+        text: &[],
+        bytes: &key_needles[3..],
+    };
+    assert!(
+        !scan(&on_disk, &killed_key).is_empty(),
+        "the test must be able to fail: the key of the killed job is not in the database files"
+    );
+
     let server = env.start_with(&["--job-lease-secs", "3"]);
     for id in &ids {
         assert_eq!(server.wait(&token, id).await["status"], "finished");
@@ -392,29 +504,64 @@ async fn no_plaintext_at_rest() {
                 "the test must be able to fail: {c} not in the decrypted document"
             );
         }
+        // And the key really was this media's: the stored original opens
+        // to the very audio the scan looks for.
+        let original = get(
+            &server,
+            &token,
+            &format!("/v3/media/{id}/streams/original-encrypted"),
+            None,
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+        assert!(contains(&gpg.decrypt(&original), &pcm));
     }
     assert!(server.stop());
 
-    let mut scanned = 0;
     let mut places = env.stored().await;
     places.push(("the log".into(), env.log().into_bytes()));
-    for (place, bytes) in places {
-        let bytes = bytes.to_ascii_lowercase();
-        scanned += 1;
-        for c in canaries {
-            assert!(
-                !contains(&bytes, c.as_bytes()),
-                "canary {c:?} found in {place}"
-            );
-        }
-    }
-    assert!(scanned > 3);
-    let scratch = env.data_dir().join("tmp");
-    assert!(
-        files_under(&scratch).is_empty(),
-        "scratch files left: {:?}",
-        files_under(&scratch)
+    places.extend(env.files_at_rest().await);
+    assert!(places.len() > 3);
+    let mut bytes = key_needles.clone();
+    bytes.extend(audio_needle);
+    let found = scan(
+        &places,
+        &Needles {
+            text: &canaries,
+            bytes: &bytes,
+        },
     );
+    // Until the i-kek branch (only a wrapped seal key in the database) is
+    // merged, PostgreSQL keeps the clear key after the row is cleared: in the
+    // dead row version until vacuum and in its WAL. It must be nowhere else;
+    // with i-kek, delete this exception (the key is then nowhere at all).
+    // SQLite has no such exception: secure_delete zeroes the freed row and
+    // the WAL is checkpointed away when the server stops.
+    const CLEAR_SEAL_KEY_IN_POSTGRES: bool = true;
+    let pgdata = env
+        .is_scaled()
+        .then(|| crate::common::service_dir("pgdata").display().to_string());
+    let in_postgres = |hit: &String| {
+        let key_hit = forms.iter().any(|f| hit.starts_with(&format!("{f} in ")));
+        key_hit
+            && pgdata
+                .as_ref()
+                .is_some_and(|dir| hit.contains(dir.as_str()))
+    };
+    let found: Vec<_> = found
+        .into_iter()
+        .filter(|hit| !(CLEAR_SEAL_KEY_IN_POSTGRES && in_postgres(hit)))
+        .collect();
+    assert!(found.is_empty(), "after processing: {found:?}");
+    for scratch in env.scratch_dirs() {
+        assert!(
+            files_under(&scratch).is_empty(),
+            "scratch files left: {:?}",
+            files_under(&scratch)
+        );
+    }
     let leftovers: Vec<_> = env
         .blob_names()
         .await

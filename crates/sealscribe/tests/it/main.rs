@@ -10,6 +10,7 @@ mod hostile;
 mod keys;
 mod limits;
 mod media;
+mod memory;
 mod observability;
 mod openapi;
 mod outbound;

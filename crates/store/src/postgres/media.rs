@@ -124,7 +124,11 @@ impl MediaStore for PgDb {
         .bind(m.searchable)
         .bind(m.encryption.as_ref().map(|e| json(&e.info)).transpose()?)
         .bind(m.encryption.as_ref().map(|e| e.pinned_key.clone()))
-        .bind(m.encryption.as_ref().and_then(|e| e.seal_key.clone()))
+        .bind(
+            m.encryption
+                .as_ref()
+                .and_then(|e| e.seal_key.as_deref().map(String::as_str)),
+        )
         .bind(m.encryption.as_ref().and_then(|e| e.sealed_input.clone()))
         .execute(&mut *tx)
         .await?;
