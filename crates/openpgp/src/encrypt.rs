@@ -18,13 +18,16 @@ use std::io::{self, Read, Write};
 
 use chrono::{DateTime, Utc};
 use pgp::{
-    composed::{ArmorOptions, MessageBuilder},
+    composed::{ArmorOptions, Esk, MessageBuilder},
     crypto::sym::SymmetricKeyAlgorithm,
+    packet::PublicKeyEncryptedSessionKey,
+    ser::Serialize,
 };
 
 use crate::{
     error::KeyError,
     policy::{self, Target, Validated},
+    seipd::SeipdWriter,
     types::KeyInfo,
 };
 
@@ -117,24 +120,12 @@ pub fn encrypt(
         count: 0,
         error: None,
     };
-    let result = (|| {
-        let mut builder = MessageBuilder::from_reader("", &mut reader)
-            .seipd_v1(&mut rng, SymmetricKeyAlgorithm::AES256);
-        for target in &targets {
-            match *target {
-                Target::Primary => builder.encrypt_to_key(&mut rng, &v.key.primary_key)?,
-                Target::Subkey(i) => builder.encrypt_to_key(&mut rng, &v.key.public_subkeys[i])?,
-            };
-        }
-        if opts.armor {
-            builder.to_armored_writer(&mut rng, ArmorOptions::default(), &mut writer)
-        } else {
-            builder.to_writer(&mut rng, &mut writer)
-        }
-    })();
-    let result = result
-        .map_err(|e| e.to_string())
-        .and_then(|()| writer.flush().map_err(|e| e.to_string()));
+    let result = if opts.armor {
+        armored_with_rpgp(v, &targets, &mut rng, &mut reader, &mut writer)
+    } else {
+        binary(v, &targets, &mut rng, &mut reader, &mut writer)
+    };
+    let result = result.and_then(|()| writer.flush().map_err(|e| e.to_string()));
     match result {
         Ok(()) => Ok(reader.count),
         Err(message) => Err(if let Some(e) = reader.error.take() {
@@ -145,6 +136,89 @@ pub fn encrypt(
             EncryptError::OpenPgp(message)
         }),
     }
+}
+
+/// Plaintext read at once by [`encrypt`], and encrypted in place.
+const READ_BATCH: usize = 256 * 1024;
+
+/// Binary messages: rPGP makes the session key and the PKESK packets, our
+/// [`SeipdWriter`] the rest (see the `seipd` module for why).
+fn binary(
+    v: &Validated,
+    targets: &[Target],
+    rng: &mut (impl rand::CryptoRng + rand::Rng),
+    reader: &mut impl Read,
+    writer: &mut impl Write,
+) -> Result<(), String> {
+    let mut seipd = start_binary(v, targets, rng, writer)?;
+    let mut buf = vec![0u8; READ_BATCH];
+    loop {
+        let n = reader.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        seipd
+            .write_in_place(&mut buf[..n])
+            .map_err(|e| e.to_string())?;
+    }
+    seipd.finish().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Writes the PKESK packets and starts the SEIPD packet.
+fn start_binary<W: Write>(
+    v: &Validated,
+    targets: &[Target],
+    rng: &mut (impl rand::CryptoRng + rand::Rng),
+    mut writer: W,
+) -> Result<SeipdWriter<W>, String> {
+    let alg = SymmetricKeyAlgorithm::AES256;
+    let session_key = alg.new_session_key(&mut *rng);
+    for target in targets {
+        let pkesk = match *target {
+            Target::Primary => PublicKeyEncryptedSessionKey::from_session_key_v3(
+                &mut *rng,
+                &session_key,
+                alg,
+                &v.key.primary_key,
+            ),
+            Target::Subkey(i) => PublicKeyEncryptedSessionKey::from_session_key_v3(
+                &mut *rng,
+                &session_key,
+                alg,
+                &v.key.public_subkeys[i],
+            ),
+        }
+        .map_err(|e| e.to_string())?;
+        Esk::PublicKeyEncryptedSessionKey(pkesk)
+            .to_writer(&mut writer)
+            .map_err(|e| e.to_string())?;
+    }
+    let mut prefix = [0u8; 16];
+    rng.fill_bytes(&mut prefix);
+    SeipdWriter::new(writer, session_key.as_ref(), prefix).map_err(|e| e.to_string())
+}
+
+/// Armored messages (small JSON documents): rPGP's `MessageBuilder` throughout.
+fn armored_with_rpgp(
+    v: &Validated,
+    targets: &[Target],
+    rng: &mut (impl rand::CryptoRng + rand::Rng),
+    reader: &mut impl Read,
+    writer: &mut impl Write,
+) -> Result<(), String> {
+    let mut builder =
+        MessageBuilder::from_reader("", reader).seipd_v1(&mut *rng, SymmetricKeyAlgorithm::AES256);
+    for target in targets {
+        match *target {
+            Target::Primary => builder.encrypt_to_key(&mut *rng, &v.key.primary_key),
+            Target::Subkey(i) => builder.encrypt_to_key(&mut *rng, &v.key.public_subkeys[i]),
+        }
+        .map_err(|e| e.to_string())?;
+    }
+    builder
+        .to_armored_writer(&mut *rng, ArmorOptions::default(), writer)
+        .map_err(|e| e.to_string())
 }
 
 /// Counts bytes and keeps the first I/O error, so that errors coming back through rPGP can

@@ -42,6 +42,7 @@ mod encrypt;
 mod error;
 mod input;
 mod policy;
+mod seipd;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod types;

@@ -288,3 +288,78 @@ fn io_errors_are_attributed() {
         "{err:?}"
     );
 }
+
+/// Hands out the plaintext in uneven reads, so that the SEIPD writer's chunking sees
+/// batches that are not powers of two and bytes held back between them.
+struct Uneven<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Read for Uneven<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.step = (self.step * 7 + 13) % 70_001;
+        let n = self.step.max(1).min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// Our own SEIPD v1 writer at the partial-length boundaries (512 is the smallest chunk),
+/// read by gpg, sq and this crate's decryptor, with a key of two encryption subkeys.
+#[test]
+fn seipd_writer_sizes_decrypt_everywhere() {
+    let home = GpgHome::new();
+    let fpr = home.gen_rsa_and_rsa("Sizes <sizes@example.com>");
+    home.add_encryption_subkey(&fpr, "cv25519");
+    let secret = home.export_secret(&fpr);
+    let ours = sealscribe_openpgp::SecretKey::from_bytes(&secret).unwrap();
+    let recipient = Recipient::from_bytes(&home.export_public(&fpr, false), Utc::now()).unwrap();
+    let sizes = [
+        0,
+        1,
+        511,
+        512,
+        513,
+        65_535,
+        65_536,
+        65_537,
+        3 * 1024 * 1024 + 5,
+    ];
+    for len in sizes {
+        let plain = random(len);
+        for uneven in [false, true] {
+            let mut ct = Vec::new();
+            let n = if uneven {
+                let input = Uneven {
+                    data: &plain,
+                    step: len,
+                };
+                encrypt(&recipient, input, &mut ct, EncryptOptions::binary())
+            } else {
+                encrypt(&recipient, &plain[..], &mut ct, EncryptOptions::binary())
+            }
+            .expect("encrypt");
+            assert_eq!(n, len as u64);
+            check_structure_quick(&ct, 2);
+            assert_eq!(home.decrypt(&ct), plain, "gpg, len={len}, uneven={uneven}");
+            assert_eq!(
+                sq_decrypt(&secret, &ct),
+                plain,
+                "sq, len={len}, uneven={uneven}"
+            );
+            let mut back = Vec::new();
+            sealscribe_openpgp::decrypt(&ours, None, &ct[..], &mut back).expect("our decrypt");
+            assert_eq!(back, plain, "ours, len={len}, uneven={uneven}");
+        }
+    }
+}
+
+fn check_structure_quick(ciphertext: &[u8], expected_pkesks: usize) {
+    let packets = top_level_packets(ciphertext);
+    assert_eq!(
+        packets,
+        [vec![(1, 3); expected_pkesks], vec![(18, 1)]].concat()
+    );
+}
