@@ -9,8 +9,9 @@
 //!
 //! OpenPGP encryption is CPU-bound (~300 MB/s per core), so it runs on the blocking pool:
 //! the request task hands it the part's bytes through a channel bounded in batches (a few
-//! MiB at most), rPGP pulls them as a `Read` and writes partial-length packets into the
-//! blob writer. Memory stays flat whatever the size, and the two ciphers run on two
+//! MiB at most), `sealscribe_openpgp::encrypt` pulls them as a `Read`, encrypts them in
+//! place (its own SEIPD writer; rPGP only writes the key packets) and writes
+//! partial-length chunks straight into the blob writer. Memory stays flat whatever the size, and the two ciphers run on two
 //! cores at once. The intake ends it with [`Encrypting::finish`] (the blob becomes
 //! visible, atomically, on both backends) or [`Encrypting::abort`]; a request dropped
 //! mid-way (the client went away) drops the sender, which the blocking task takes as an
@@ -34,8 +35,10 @@ const BATCH: usize = 256 * 1024;
 /// Batches waiting for the encryptor. With hyper's chunks (at most ~400 KiB) this bounds
 /// what is queued to a few MiB; the request waits when the encryptor is behind.
 const QUEUED: usize = 8;
-/// Ciphertext gathered before it is handed to the blob writer.
-const OUT_BATCH: usize = 1 << 20;
+/// Small writes of ciphertext (packet headers, the bytes of a batch held back for the next
+/// chunk) are gathered up to this before they go to the blob writer; larger ones (the
+/// encryptor's chunks, encrypted in place) go straight to it, without a copy here.
+const OUT_BATCH: usize = 64 * 1024;
 
 /// What the request task sends.
 enum Input {
@@ -133,7 +136,7 @@ impl Encrypting {
     }
 }
 
-/// The blocking side: rPGP reads the part from the channel and writes into the blob.
+/// The blocking side: reads the part from the channel, encrypts it and writes into the blob.
 fn encrypt(
     handle: &Handle,
     recipient: &Recipient,
@@ -224,12 +227,18 @@ impl BlobSink<'_> {
         if self.buf.is_empty() {
             return Ok(());
         }
+        let buf = std::mem::take(&mut self.buf);
+        let written = self.pass(&buf);
+        self.buf = buf;
+        self.buf.clear();
+        written
+    }
+
+    /// `data` to the blob writer.
+    fn pass(&mut self, data: &[u8]) -> io::Result<()> {
         let writer = self.writer.as_mut().expect("writer present while writing");
-        match self.handle.block_on(writer.write(&self.buf)) {
-            Ok(()) => {
-                self.buf.clear();
-                Ok(())
-            }
+        match self.handle.block_on(writer.write(data)) {
+            Ok(()) => Ok(()),
             Err(e) => {
                 let io = io::Error::other(e.to_string());
                 self.error.get_or_insert(e);
@@ -241,6 +250,11 @@ impl BlobSink<'_> {
 
 impl Write for BlobSink<'_> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if data.len() >= OUT_BATCH {
+            self.hand_on()?;
+            self.pass(data)?;
+            return Ok(data.len());
+        }
         self.buf.extend_from_slice(data);
         if self.buf.len() >= OUT_BATCH {
             self.hand_on()?;
