@@ -6,9 +6,10 @@
 //! (`seipd_v1`) because GnuPG 2.2 cannot read v2. No compression: media is already
 //! compressed and gpg's zlib made encryption ~5× slower for nothing (see `docs/openpgp.md`).
 //!
-//! Streaming: rPGP's `MessageBuilder::from_reader` pulls the plaintext in chunks and writes
-//! partial-length packets (512 KiB), so memory stays flat whatever the input size (measured:
-//! ~7 MiB peak RSS for 1 GiB, see `docs/benchmarks.md`).
+//! Streaming: binary messages are read in 256 KiB batches, which our own SEIPD v1 writer
+//! (the `seipd` module; rPGP only makes the session key and the PKESK packets) hashes,
+//! encrypts in place and writes as partial-length chunks, so memory stays flat whatever
+//! the input size. Armored messages (small documents) go through rPGP's `MessageBuilder`.
 //!
 //! Synchronous `std::io`: from async code run [`encrypt`] in `tokio::task::spawn_blocking`
 //! (with `tokio_util::io::SyncIoBridge` to adapt async readers/writers). It is CPU-bound

@@ -27,6 +27,8 @@
 //! - `input`: upload bytes to the packets of exactly one certificate (armor, packet tags,
 //!   secret-key detection), before rPGP parses anything.
 //! - `policy`: the validity rules, one function per phase, on the parsed certificate.
+//! - `seipd`: our streaming writer of the SEIPD v1 packet (AES-256-CFB, MDC), used by
+//!   `encrypt` for binary messages.
 //! - `encrypt`: [`Recipient`] and [`encrypt`], with [`EncryptError`].
 //! - `decrypt`: [`SecretKey`] and [`decrypt`], the customer's side.
 //! - `testing` (feature `test-support`): keys and decryption by the real `gpg` and `sq`.
