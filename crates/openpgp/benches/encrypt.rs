@@ -117,7 +117,7 @@ fn main() -> Result<()> {
     };
     let contenders: Vec<(&str, MakeCommand)> = vec![
         (
-            "sealscribe-openpgp (rPGP 0.21), binary",
+            "sealscribe-openpgp (own SEIPD writer), binary",
             Box::new(|| ours(false)),
         ),
         ("gpg 2.2 -z 0, binary", Box::new(|| gpg(false))),
