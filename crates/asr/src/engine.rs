@@ -622,7 +622,11 @@ impl WhisperEngine {
         if std::env::var_os("SEALSCRIBE_DEBUG_DECODE").is_some() {
             eprintln!(
                 "DBG t={temperature} ctx={} lp={:.3} ns={no_speech:?} text={:?}",
-                if how.reduced_context { "reduced" } else { "full" },
+                if how.reduced_context {
+                    "reduced"
+                } else {
+                    "full"
+                },
                 if n == 0 { 0.0 } else { logprob / n as f64 },
                 String::from_utf8_lossy(&text)
             );
@@ -672,6 +676,31 @@ impl WhisperEngine {
         self.check_language(opts)?;
         let mut chunks = pcm_16k_mono.chunks(MEMORY_CHUNK);
         self.recognise_stream(&mut || Ok(chunks.next().map(<[f32]>::to_vec)), opts)
+    }
+
+    /// The windows this engine would recognise in 16 kHz mono `pcm`, planned as
+    /// [`SpeechEngine::transcribe`] plans them (its detector, its [`VadParams`]) but not
+    /// recognised: how tests see where the seams between windows fall.
+    ///
+    /// # Errors
+    /// The detector's errors.
+    pub fn plan(&self, pcm_16k_mono: &[f32]) -> Result<Vec<PlannedWindow>, AsrError> {
+        let mut guard = self.pool.acquire();
+        let slot = guard
+            .state
+            .as_mut()
+            .ok_or_else(|| AsrError::Engine("state pool returned nothing".into()))?;
+        let detector = slot
+            .vad
+            .as_mut()
+            .map(|v| v as &mut dyn crate::vad::SpeechDetector);
+        let mut planner = WindowPlanner::new(detector, self.vad.unwrap_or_default());
+        let mut out = Vec::new();
+        for chunk in pcm_16k_mono.chunks(MEMORY_CHUNK) {
+            planner.push(chunk, &mut out)?;
+        }
+        planner.finish(&mut out)?;
+        Ok(out)
     }
 
     /// The streaming driver: pulls chunks from `next` until it returns `None`, plans windows

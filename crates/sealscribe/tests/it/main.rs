@@ -8,6 +8,7 @@ mod common;
 mod encryption;
 mod hostile;
 mod keys;
+mod languages;
 mod limits;
 mod media;
 mod observability;
