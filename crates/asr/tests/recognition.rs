@@ -166,14 +166,21 @@ fn three_minutes_with_correct_offsets_at_the_seams() {
     // Align the recognised words with the script; every sentence must be found at its true
     // position. Whisper's own word timing is approximate (most sentence starts land within
     // 60 ms, a few are up to ~450 ms late); a wrong window offset would be off by seconds.
-    let hyp_words: Vec<&sealscribe_asr::Word> =
-        t.words.iter().filter(|w| !w.is_punctuation()).collect();
-    let hyp: Vec<String> = hyp_words.iter().flat_map(|w| normalise(&w.w)).collect();
-    assert_eq!(
-        hyp.len(),
-        hyp_words.len(),
-        "one normalised token per recognised word"
-    );
+    // One entry per normalised token (a numeral read digit by digit gives several), each with
+    // the recognised word it came from.
+    let hyp_words: Vec<&sealscribe_asr::Word> = t
+        .words
+        .iter()
+        .filter(|w| !w.is_punctuation())
+        .flat_map(|w| std::iter::repeat_n(w, normalise(&w.w).len()))
+        .collect();
+    let hyp: Vec<String> = t
+        .words
+        .iter()
+        .filter(|w| !w.is_punctuation())
+        .flat_map(|w| normalise(&w.w))
+        .collect();
+    assert_eq!(hyp.len(), hyp_words.len());
     let mut reference = Vec::new();
     let mut owner = Vec::new(); // reference word → clip index
     for (k, clip) in long.clips.iter().enumerate() {
