@@ -818,16 +818,9 @@ mod tests {
         }
         // Still packed: every window but the last holds several sentences.
         for w in &w[..w.len() - 1] {
-            assert!(
-                w.audio.len() > PACK_LIMIT - 5 * SR,
-                "{} s",
-                w.audio.len() / SR
-            );
+            assert!(w.audio.len() > PACK_LIMIT - 5 * SR, "{} s", w.audio.len() / SR);
         }
-        let segments: usize = w
-            .iter()
-            .map(|w| w.speech.as_ref().map_or(0, Vec::len))
-            .sum();
+        let segments: usize = w.iter().map(|w| w.speech.as_ref().map_or(0, Vec::len)).sum();
         assert_eq!(segments, 20, "every sentence is planned once");
     }
 
