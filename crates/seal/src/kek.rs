@@ -544,7 +544,10 @@ mod tests {
         assert!(wrapped.starts_with(&format!("sskw1:{}:", ring.current_id())));
         assert!(!wrapped.contains(&key.to_hex()));
         assert_eq!(ring.unwrap(&wrapped, "m1").unwrap().to_hex(), key.to_hex());
-        assert!(matches!(ring.unwrap(&wrapped, "m2"), Err(KekError::BadWrap)));
+        assert!(matches!(
+            ring.unwrap(&wrapped, "m2"),
+            Err(KekError::BadWrap)
+        ));
         // Two wraps of one key differ (random nonce).
         assert_ne!(ring.wrap(&key, "m1"), wrapped);
     }
@@ -557,7 +560,10 @@ mod tests {
         let last = bytes.len() - 1;
         bytes[last] = if bytes[last] == b'0' { b'1' } else { b'0' };
         let tampered = String::from_utf8(bytes).unwrap();
-        assert!(matches!(ring.unwrap(&tampered, "m1"), Err(KekError::BadWrap)));
+        assert!(matches!(
+            ring.unwrap(&tampered, "m1"),
+            Err(KekError::BadWrap)
+        ));
         let other = Keyring::ephemeral();
         assert!(matches!(
             other.unwrap(&wrapped, "m1"),
@@ -630,7 +636,12 @@ mod tests {
         );
 
         // Retiring drops the old KEK, except one still in use.
-        assert!(admin.retire(std::slice::from_ref(&old_id)).unwrap().is_empty());
+        assert!(
+            admin
+                .retire(std::slice::from_ref(&old_id))
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(admin.retire(&[]).unwrap(), vec![old_id.clone()]);
         assert!(matches!(
             process.unwrap(&old, "m1"),

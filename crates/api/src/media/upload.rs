@@ -330,7 +330,7 @@ async fn encrypted_media(
                 public_key_hash: key.sha256,
             },
             pinned_key: key.bytes,
-            seal_key: Some(seal_key.to_hex()),
+            wrapped_seal_key: Some(state.keys().wrap(&seal_key, &id.to_string())),
             sealed_input: Some(sealed_input),
         }),
     })

@@ -88,11 +88,13 @@ pub async fn worker(storage: &StorageArgs, args: WorkerCommandArgs) -> anyhow::R
     );
     args.media.install().await?;
     let (db, blobs) = open_storage(storage).await?;
+    let keys = storage.keyring()?;
+    super::kek::wrap_clear_keys(db.as_ref(), &keys).await?;
     let engine = load_engine(&args).await?;
     let shutdown = crate::shutdown::on_signal();
     let tracker = TaskTracker::new();
     start_metrics(&metrics, &db, &shutdown, &tracker).await?;
-    let workers = Workers::new(db, blobs, engine, worker_settings(storage, &args)?)?;
+    let workers = Workers::new(db, blobs, engine, keys, worker_settings(storage, &args)?)?;
     workers.spawn(&shutdown, &tracker)?;
     tracker.close();
     println!("sealscribe worker ready ({} workers)", args.workers);
@@ -105,6 +107,8 @@ pub async fn worker(storage: &StorageArgs, args: WorkerCommandArgs) -> anyhow::R
 pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     args.workers.media.install().await?;
     let (db, blobs) = open_storage(storage).await?;
+    let keys = storage.keyring()?;
+    super::kek::wrap_clear_keys(db.as_ref(), &keys).await?;
 
     let limits = Limits {
         max_upload_bytes: args.max_upload_bytes,
@@ -123,7 +127,13 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     let workers = if args.workers.workers > 0 {
         let engine = load_engine(&args.workers).await?;
         let settings = worker_settings(storage, &args.workers)?;
-        Some(Workers::new(db.clone(), blobs.clone(), engine, settings)?)
+        Some(Workers::new(
+            db.clone(),
+            blobs.clone(),
+            engine,
+            keys.clone(),
+            settings,
+        )?)
     } else {
         None
     };
@@ -131,8 +141,8 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     let tracker = TaskTracker::new();
     start_metrics(&args.metrics, &db, &shutdown, &tracker).await?;
     let state = match &workers {
-        Some(w) => AppState::with_workers(db, blobs, limits, w.waker()),
-        None => AppState::new(db, blobs, limits),
+        Some(w) => AppState::with_workers(db, blobs, keys, limits, w.waker()),
+        None => AppState::new(db, blobs, keys, limits),
     };
 
     let listener = TcpListener::bind(args.listen)
