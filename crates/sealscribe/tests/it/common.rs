@@ -74,9 +74,20 @@ impl Env {
             Ok("embedded") | Err(_) => Backend::Embedded,
             Ok(other) => panic!("SEALSCRIBE_IT_BACKEND={other}: expected embedded or scaled"),
         };
-        Self {
-            dir: tempfile::tempdir().expect("temp dir"),
-            backend,
+        let dir = tempfile::tempdir().expect("temp dir");
+        if let Backend::Scaled { .. } = backend {
+            // PostgreSQL needs a key-encryption key given to every process
+            // (the embedded default creates DATA_DIR/kek itself).
+            sealscribe_seal::kek::Keyring::create(&dir.path().join("kek")).expect("create the KEK");
+        }
+        Self { dir, backend }
+    }
+
+    /// The key-encryption key file the servers of this test read.
+    pub fn kek_path(&self) -> PathBuf {
+        match self.backend {
+            Backend::Embedded => self.data_dir().join("kek"),
+            Backend::Scaled { .. } => self.dir.path().join("kek"),
         }
     }
 
@@ -90,6 +101,8 @@ impl Env {
         match &self.backend {
             Backend::Embedded => {
                 cmd.env_remove("SEALSCRIBE_DATABASE_URL")
+                    .env_remove("SEALSCRIBE_KEK_FILE")
+                    .env_remove("SEALSCRIBE_KEK")
                     .env_remove("SEALSCRIBE_BLOB_STORE")
                     .env_remove("SEALSCRIBE_S3_ENDPOINT");
             }
@@ -100,6 +113,8 @@ impl Env {
                 ..
             } => {
                 cmd.env("SEALSCRIBE_DATABASE_URL", database_url)
+                    .env("SEALSCRIBE_KEK_FILE", self.kek_path())
+                    .env_remove("SEALSCRIBE_KEK")
                     .env("SEALSCRIBE_BLOB_STORE", blob_store)
                     .env("SEALSCRIBE_S3_ENDPOINT", s3_endpoint);
             }
