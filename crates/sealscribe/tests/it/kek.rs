@@ -85,13 +85,18 @@ fn hex_runs(bytes: &[u8]) -> Vec<String> {
     out
 }
 
-async fn upload_encrypted(server: &Server, token: &str, gpg: &GpgHome, audio: &[u8]) -> String {
+/// Uploads the customer's key; its id.
+async fn customer_key(server: &Server, token: &str) -> String {
+    let gpg = GpgHome::new();
     let fpr = gpg.gen_future_default("Customer <customer@example.com>");
-    let key_id = server
-        .upload_key(token, gpg.export_public(&fpr, true))
-        .await;
     server
-        .upload_ok(token, audio.to_vec(), Some(&config(&key_id)), None)
+        .upload_key(token, gpg.export_public(&fpr, true))
+        .await
+}
+
+async fn upload_encrypted(server: &Server, token: &str, key_id: &str, audio: &[u8]) -> String {
+    server
+        .upload_ok(token, audio.to_vec(), Some(&config(key_id)), None)
         .await
 }
 
@@ -99,12 +104,12 @@ async fn upload_encrypted(server: &Server, token: &str, gpg: &GpgHome, audio: &[
 async fn a_database_copy_opens_nothing_and_keeps_no_key_after_processing() {
     let env = Env::new();
     let token = env.create_account("acme");
-    let gpg = GpgHome::new();
     let audio = std::fs::read(env.speech("vault", SPOKEN)).unwrap();
 
     // In processing: no worker takes the job.
     let server = env.start_with(&["--workers", "0"]);
-    let id = upload_encrypted(&server, &token, &gpg, &audio).await;
+    let key_id = customer_key(&server, &token).await;
+    let id = upload_encrypted(&server, &token, &key_id, &audio).await;
     let files = database_files(&env).await;
     let wrapped = wrapped_key(&env, &id).await;
 
@@ -160,11 +165,11 @@ async fn a_database_copy_opens_nothing_and_keeps_no_key_after_processing() {
 async fn kek_rotate_rewraps_in_flight_keys_while_the_server_runs() {
     let env = Env::new();
     let token = env.create_account("acme");
-    let gpg = GpgHome::new();
     let audio = std::fs::read(env.speech("vault", SPOKEN)).unwrap();
 
     let server = env.start_with(&["--workers", "0"]);
-    let first = upload_encrypted(&server, &token, &gpg, &audio).await;
+    let key_id = customer_key(&server, &token).await;
+    let first = upload_encrypted(&server, &token, &key_id, &audio).await;
     let before = wrapped_key(&env, &first).await;
     let old_kek = Keyring::kek_id_of(&before).unwrap().to_owned();
 
@@ -191,7 +196,7 @@ async fn kek_rotate_rewraps_in_flight_keys_while_the_server_runs() {
     }
 
     // The running server wraps the next upload under the new KEK unasked.
-    let second = upload_encrypted(&server, &token, &gpg, &audio).await;
+    let second = upload_encrypted(&server, &token, &key_id, &audio).await;
     assert_eq!(
         Keyring::kek_id_of(&wrapped_key(&env, &second).await).unwrap(),
         new_kek
