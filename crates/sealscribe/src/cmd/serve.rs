@@ -73,6 +73,7 @@ async fn open_storage(storage: &StorageArgs) -> anyhow::Result<(Arc<dyn Db>, Blo
         .with_context(|| format!("opening database {}", redact_url(&db_url)))?;
     let blobs = storage.blob_store()?;
     tracing::info!(database = %redact_url(&db_url), blob_store = blobs.describe(), "storage ready");
+    blobs.warn_if_versioned().await;
     Ok((db, blobs))
 }
 
