@@ -81,8 +81,10 @@ impl Signing {
             .map_err(store_error)?;
         let url = url::Url::parse(&format!("{}?versioning", self.bucket_url))
             .map_err(|e| StoreError::Config(format!("bucket URL: {e}")))?;
-        let headers = sigv4_get_headers(
+        let headers = sigv4_headers(
+            "GET",
             &url,
+            b"",
             &self.region,
             &credential.key_id,
             &credential.secret_key,
@@ -123,9 +125,12 @@ pub(super) fn versioning_status(xml: &str) -> Option<String> {
     Some(xml[start..end].trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-/// The headers of a SigV4-signed `GET url` with an empty body (service `s3`).
-pub(super) fn sigv4_get_headers(
+/// The headers of a SigV4-signed `METHOD url` with `payload` (service `s3`).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn sigv4_headers(
+    method: &str,
     url: &url::Url,
+    payload: &[u8],
     region: &str,
     key_id: &str,
     secret: &str,
@@ -139,7 +144,7 @@ pub(super) fn sigv4_get_headers(
         mac.update(data.as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
-    const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let payload_sha256 = hex::encode(Sha256::digest(payload));
     let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
     let date = &amz_date[..8];
     let host = match url.port() {
@@ -163,7 +168,7 @@ pub(super) fn sigv4_get_headers(
     query.sort();
     let mut headers: Vec<(&'static str, String)> = vec![
         ("host", host),
-        ("x-amz-content-sha256", EMPTY_SHA256.to_owned()),
+        ("x-amz-content-sha256", payload_sha256.clone()),
         ("x-amz-date", amz_date.clone()),
     ];
     if let Some(token) = token {
@@ -178,7 +183,7 @@ pub(super) fn sigv4_get_headers(
         url.path()
     };
     let canonical = format!(
-        "GET\n{path}\n{}\n{canonical_headers}\n{signed}\n{EMPTY_SHA256}",
+        "{method}\n{path}\n{}\n{canonical_headers}\n{signed}\n{payload_sha256}",
         query.join("&")
     );
     let scope = format!("{date}/{region}/s3/aws4_request");
@@ -466,8 +471,10 @@ mod versioning_tests {
         let url = url::Url::parse("https://examplebucket.s3.amazonaws.com/?lifecycle").unwrap();
         use chrono::TimeZone as _;
         let now = chrono::Utc.with_ymd_and_hms(2013, 5, 24, 0, 0, 0).unwrap();
-        let headers = sigv4_get_headers(
+        let headers = sigv4_headers(
+            "GET",
             &url,
+            b"",
             "us-east-1",
             "AKIAIOSFODNN7EXAMPLE",
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
@@ -485,5 +492,73 @@ mod versioning_tests {
              SignedHeaders=host;x-amz-content-sha256;x-amz-date, \
              Signature=fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"
         );
+    }
+
+    /// Against the S3 server of `scripts/services.sh` (SeaweedFS): a fresh
+    /// bucket reports no versioning, and `Enabled` once it is turned on.
+    /// The signature is checked by a real server here.
+    #[tokio::test]
+    async fn the_versioning_of_a_real_bucket_is_read() {
+        let Ok(endpoint) = std::env::var("SEALSCRIBE_TEST_S3") else {
+            assert!(
+                std::env::var_os("SEALSCRIBE_REQUIRE_SERVICES").is_none(),
+                "SEALSCRIBE_TEST_S3 is not set"
+            );
+            eprintln!("SKIPPED: SEALSCRIBE_TEST_S3 is not set (scripts/services.sh start)");
+            return;
+        };
+        let bucket = format!("versioning-{}", uuid_like());
+        let url = url::Url::parse(&format!("s3://{bucket}")).unwrap();
+        let settings = S3Settings {
+            endpoint: Some(endpoint.clone()),
+            region: None,
+        };
+        let signing = open(&url, &settings).unwrap().signing;
+        let send = |query: &'static str, body: &'static [u8]| {
+            let (url, region) = (
+                url::Url::parse(&format!("{}{query}", signing.bucket_url)).unwrap(),
+                signing.region.clone(),
+            );
+            async move {
+                let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap();
+                let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap();
+                let headers = sigv4_headers(
+                    "PUT",
+                    &url,
+                    body,
+                    &region,
+                    &key,
+                    &secret,
+                    None,
+                    chrono::Utc::now(),
+                );
+                let mut req = reqwest::Client::new().put(url).body(body);
+                for (n, v) in headers {
+                    req = req.header(n, v);
+                }
+                let resp = req.send().await.unwrap();
+                assert!(resp.status().is_success(), "PUT {query}: {}", resp.status());
+            }
+        };
+        send("", b"").await;
+        assert_eq!(signing.versioning().await.unwrap(), None);
+        send(
+            "?versioning",
+            b"<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+              <Status>Enabled</Status></VersioningConfiguration>",
+        )
+        .await;
+        assert_eq!(
+            signing.versioning().await.unwrap().as_deref(),
+            Some("Enabled")
+        );
+    }
+
+    fn uuid_like() -> String {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        format!("{nanos:x}-{}", std::process::id())
     }
 }
