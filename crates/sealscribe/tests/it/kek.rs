@@ -215,3 +215,78 @@ async fn kek_rotate_rewraps_in_flight_keys_while_the_server_runs() {
     }
     assert!(server.stop());
 }
+
+/// A media in processing when upgrading from a version that stored its seal
+/// key in clear: the first start wraps it (and clears the old column), and
+/// the media still finishes.
+#[tokio::test]
+async fn a_clear_seal_key_left_by_an_earlier_version_is_wrapped_at_start() {
+    let env = Env::new();
+    let token = env.create_account("acme");
+    let audio = std::fs::read(env.speech("vault", SPOKEN)).unwrap();
+    let server = env.start_with(&["--workers", "0"]);
+    let key_id = customer_key(&server, &token).await;
+    let id = upload_encrypted(&server, &token, &key_id, &audio).await;
+    let wrapped = wrapped_key(&env, &id).await;
+    let hex = Keyring::open(&env.kek_path())
+        .unwrap()
+        .unwrap(&wrapped, &id)
+        .unwrap()
+        .to_hex();
+    assert!(server.stop());
+    // The row as the earlier version wrote it.
+    env.sql(&format!(
+        "update media set seal_key = '{hex}', wrapped_seal_key = null where id = '{id}'"
+    ))
+    .await;
+
+    let server = env.start_with(&["--workers", "1"]);
+    let doc = server.wait(&token, &id).await;
+    assert_eq!(doc["status"], "finished", "{doc}");
+    assert!(
+        env.log()
+            .contains("wrapped seal keys stored in clear by an earlier version"),
+        "{}",
+        env.log()
+    );
+    for (place, bytes) in database_files(&env).await {
+        assert!(
+            !contains(&bytes, hex.as_bytes()),
+            "the clear key is in {place}"
+        );
+    }
+    assert!(server.stop());
+}
+
+/// Without usable keys nothing starts: on PostgreSQL no KEK setting at all
+/// (every machine must share one), and on any backend a key file others
+/// can read.
+#[tokio::test]
+async fn serve_refuses_to_start_without_a_usable_kek() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = Env::new();
+    let serve = |adjust: &dyn Fn(&mut std::process::Command)| {
+        let mut cmd = std::process::Command::new(crate::common::BIN);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--workers", "0"]);
+        env.configure(&mut cmd);
+        adjust(&mut cmd);
+        let out = cmd.output().unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    if env.is_scaled() {
+        let err = serve(&|cmd| {
+            cmd.env_remove("SEALSCRIBE_KEK_FILE");
+        });
+        assert!(
+            err.contains("kek init") && err.contains("SEALSCRIBE_KEK_FILE"),
+            "{err}"
+        );
+    } else {
+        std::fs::create_dir_all(env.data_dir()).unwrap();
+        Keyring::create(&env.kek_path()).unwrap();
+    }
+    std::fs::set_permissions(env.kek_path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = serve(&|_| {});
+    assert!(err.contains("chmod 600"), "{err}");
+}
