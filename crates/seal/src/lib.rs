@@ -69,6 +69,11 @@
 //! * `std::io` adapters: [`SealWriter`] and [`OpenReader`];
 //! * [`kek`]: the key-encryption key under which the database holds each
 //!   [`SealKey`] (wrapped, never in clear).
+//!
+//! # Layout
+//! - the crate root: [`SealKey`] and the STREAM sealing above;
+//! - [`kek`]: wrapping a [`SealKey`] under the key-encryption keys, on top
+//!   of the root (it uses the key, the root never uses it).
 
 pub mod kek;
 
