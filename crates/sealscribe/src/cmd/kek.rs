@@ -25,43 +25,57 @@ fn rewrapped(keys: &Keyring, id: &str, old: &StoredSealKey) -> anyhow::Result<Op
     })
 }
 
+/// What a pass over the stored seal keys did.
+#[derive(Debug, Default)]
+struct Pass {
+    /// Rewritten under the current KEK.
+    rewrapped: usize,
+    /// Gone or changed meanwhile (the job ended, another process rewrapped it).
+    skipped: usize,
+    /// Could not be read: a KEK this file lacks, or a damaged value (logged
+    /// with the media id; such a media cannot be processed either).
+    failed: usize,
+}
+
 /// Stores every seal key under the current KEK: keys left in clear by an
-/// earlier version (media in processing at the upgrade) or wrapped under an
-/// older KEK. Returns (rewritten, gone meanwhile). Each row is a
+/// earlier version (media in processing at the upgrade) and, unless
+/// `only_clear`, keys wrapped under an older KEK. Each row is a
 /// compare-and-swap, so processes finishing or rewrapping the same media
 /// concurrently are never overwritten.
-async fn rewrap_all(
-    db: &dyn Db,
-    keys: &Keyring,
-    only_clear: bool,
-) -> anyhow::Result<(usize, usize)> {
-    let (mut done, mut gone) = (0, 0);
+async fn rewrap_all(db: &dyn Db, keys: &Keyring, only_clear: bool) -> anyhow::Result<Pass> {
+    let mut pass = Pass::default();
     for (id, old) in db.stored_seal_keys().await? {
         if only_clear && matches!(old, StoredSealKey::Wrapped(_)) {
             continue;
         }
-        let Some(new) = rewrapped(keys, &id.to_string(), &old)? else {
-            continue;
+        let new = match rewrapped(keys, &id.to_string(), &old) {
+            Ok(Some(new)) => new,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(media_id = %id, error = format!("{e:#}"), "cannot rewrap this seal key");
+                pass.failed += 1;
+                continue;
+            }
         };
         if db.replace_seal_key(id, &old, &new).await? {
-            done += 1;
+            pass.rewrapped += 1;
         } else {
-            gone += 1;
+            pass.skipped += 1;
         }
     }
-    Ok((done, gone))
+    Ok(pass)
 }
 
 /// At start (`serve`, `worker`): wraps the seal keys an earlier version left
 /// in clear, so that an upgrade with media in processing keeps them
 /// processable without a clear key at rest.
 pub async fn wrap_clear_keys(db: &dyn Db, keys: &Keyring) -> anyhow::Result<()> {
-    let (wrapped, _) = rewrap_all(db, keys, true)
+    let pass = rewrap_all(db, keys, true)
         .await
         .context("wrapping seal keys stored in clear by an earlier version")?;
-    if wrapped > 0 {
+    if pass.rewrapped > 0 {
         tracing::info!(
-            count = wrapped,
+            count = pass.rewrapped,
             "wrapped seal keys stored in clear by an earlier version"
         );
     }
@@ -90,25 +104,34 @@ pub async fn run(storage: &StorageArgs, cmd: KekCommand) -> anyhow::Result<()> {
             let db = db(storage).await?;
             let old = keys.current_id();
             let new = keys.rotate()?;
-            let (rewrapped, gone) = rewrap_all(db.as_ref(), &keys, false).await?;
+            let pass = rewrap_all(db.as_ref(), &keys, false).await?;
             tracing::info!(
                 old_kek_id = old,
                 new_kek_id = new,
-                rewrapped,
-                ended_meanwhile = gone,
+                rewrapped = pass.rewrapped,
+                ended_meanwhile = pass.skipped,
+                failed = pass.failed,
                 "key-encryption key rotated"
             );
             println!("{new}");
             eprintln!(
-                "rotated to {new}; {rewrapped} seal keys rewrapped. Older keys stay in {} until \
+                "rotated to {new}; {} seal keys rewrapped. Older keys stay in {} until \
                  `sealscribe kek retire` (after every machine has the new file).",
+                pass.rewrapped,
                 path.display()
+            );
+            anyhow::ensure!(
+                pass.failed == 0,
+                "{} seal keys could not be rewrapped (their media ids are in the log): they \
+                 are wrapped under a KEK this file does not hold, or damaged",
+                pass.failed
             );
         }
         KekCommand::Retire => {
             let keys = Keyring::open(&path)?;
             let db = db(storage).await?;
             // Rewrap first what a process still on the old file wrapped since.
+            // Keys that fail keep their KEK in the file (it is in use below).
             rewrap_all(db.as_ref(), &keys, false).await?;
             let mut in_use: Vec<String> = Vec::new();
             for (_, stored) in db.stored_seal_keys().await? {
