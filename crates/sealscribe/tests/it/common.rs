@@ -91,6 +91,39 @@ impl Env {
         }
     }
 
+    /// The database URL the servers of this test use.
+    pub fn database_url(&self) -> String {
+        match &self.backend {
+            Backend::Embedded => format!(
+                "sqlite://{}",
+                self.data_dir().join("sealscribe.db").display()
+            ),
+            Backend::Scaled { database_url, .. } => database_url.clone(),
+        }
+    }
+
+    /// The stored (wrapped) seal key of media `id`, which must be in processing.
+    pub async fn wrapped_seal_key(&self, id: &str) -> String {
+        let db = sealscribe_store::open_db(&self.database_url())
+            .await
+            .unwrap();
+        let media = db.load_media(id.parse().unwrap()).await.unwrap().unwrap();
+        media
+            .encryption
+            .and_then(|e| e.wrapped_seal_key)
+            .expect("an encrypted media in processing has a wrapped seal key")
+    }
+
+    /// The seal key of media `id` (in processing), unwrapped with this test's
+    /// key-encryption key file: what scans look for (hex, either case, and raw).
+    pub async fn seal_key(&self, id: &str) -> sealscribe_seal::SealKey {
+        let wrapped = self.wrapped_seal_key(id).await;
+        sealscribe_seal::kek::Keyring::open(&self.kek_path())
+            .unwrap()
+            .unwrap(&wrapped, id)
+            .unwrap()
+    }
+
     pub fn is_scaled(&self) -> bool {
         matches!(self.backend, Backend::Scaled { .. })
     }

@@ -10,23 +10,13 @@ use sealscribe_seal::kek::Keyring;
 use sealscribe_seal::{OpenReader, SealKey};
 use serde_json::json;
 
-use crate::common::{Backend, Env, Server, contains};
+use crate::common::{Env, Server, contains};
 
 const SPOKEN: &str = "The vault code changed on Monday.";
 
 fn config(key_id: &str) -> String {
     json!({"encryption": {"publicKeyId": key_id}, "searchability": {"searchable": false}})
         .to_string()
-}
-
-fn database_url(env: &Env) -> String {
-    match &env.backend {
-        Backend::Embedded => format!(
-            "sqlite://{}",
-            env.data_dir().join("sealscribe.db").display()
-        ),
-        Backend::Scaled { database_url, .. } => database_url.clone(),
-    }
 }
 
 /// Every file of the database as an operator (or a backup job) would copy
@@ -42,16 +32,6 @@ async fn database_files(env: &Env) -> Vec<(String, Vec<u8>)> {
         .collect();
     assert!(!files.is_empty(), "no database file found");
     files
-}
-
-/// The stored (wrapped) seal key of media `id`.
-async fn wrapped_key(env: &Env, id: &str) -> String {
-    let db = sealscribe_store::open_db(&database_url(env)).await.unwrap();
-    let media = db.load_media(id.parse().unwrap()).await.unwrap().unwrap();
-    media
-        .encryption
-        .and_then(|e| e.wrapped_seal_key)
-        .expect("an encrypted media in processing has a wrapped seal key")
 }
 
 /// Whether the sealed working copy of media `id` opens with `key`.
@@ -111,12 +91,11 @@ async fn a_database_copy_opens_nothing_and_keeps_no_key_after_processing() {
     let key_id = customer_key(&server, &token).await;
     let id = upload_encrypted(&server, &token, &key_id, &audio).await;
     let files = database_files(&env).await;
-    let wrapped = wrapped_key(&env, &id).await;
+    let wrapped = env.wrapped_seal_key(&id).await;
 
     // Only the KEK (a file outside the database) unwraps it, and the key it
     // gives is the one that opens the sealed copy (the positive control).
-    let keys = Keyring::open(&env.kek_path()).unwrap();
-    let key = keys.unwrap(&wrapped, &id).unwrap();
+    let key = env.seal_key(&id).await;
     assert!(opens(&env, &id, &key).await);
     let hex = key.to_hex();
     let raw: Vec<u8> = (0..32)
@@ -170,7 +149,7 @@ async fn kek_rotate_rewraps_in_flight_keys_while_the_server_runs() {
     let server = env.start_with(&["--workers", "0"]);
     let key_id = customer_key(&server, &token).await;
     let first = upload_encrypted(&server, &token, &key_id, &audio).await;
-    let before = wrapped_key(&env, &first).await;
+    let before = env.wrapped_seal_key(&first).await;
     let old_kek = Keyring::kek_id_of(&before).unwrap().to_owned();
 
     let out = env.cli(&["kek", "rotate"]);
@@ -181,7 +160,7 @@ async fn kek_rotate_rewraps_in_flight_keys_while_the_server_runs() {
     );
     let new_kek = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert_ne!(new_kek, old_kek);
-    let after = wrapped_key(&env, &first).await;
+    let after = env.wrapped_seal_key(&first).await;
     assert_eq!(Keyring::kek_id_of(&after).unwrap(), new_kek);
     // Both KEKs stay in the file until retired; the old wrap is gone from
     // the database files.
@@ -198,7 +177,7 @@ async fn kek_rotate_rewraps_in_flight_keys_while_the_server_runs() {
     // The running server wraps the next upload under the new KEK unasked.
     let second = upload_encrypted(&server, &token, &key_id, &audio).await;
     assert_eq!(
-        Keyring::kek_id_of(&wrapped_key(&env, &second).await).unwrap(),
+        Keyring::kek_id_of(&env.wrapped_seal_key(&second).await).unwrap(),
         new_kek
     );
 
@@ -227,12 +206,7 @@ async fn a_clear_seal_key_left_by_an_earlier_version_is_wrapped_at_start() {
     let server = env.start_with(&["--workers", "0"]);
     let key_id = customer_key(&server, &token).await;
     let id = upload_encrypted(&server, &token, &key_id, &audio).await;
-    let wrapped = wrapped_key(&env, &id).await;
-    let hex = Keyring::open(&env.kek_path())
-        .unwrap()
-        .unwrap(&wrapped, &id)
-        .unwrap()
-        .to_hex();
+    let hex = env.seal_key(&id).await.to_hex();
     assert!(server.stop());
     // The row as the earlier version wrote it.
     env.sql(&format!(
