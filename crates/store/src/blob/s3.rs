@@ -552,6 +552,45 @@ mod versioning_tests {
             signing.versioning().await.unwrap().as_deref(),
             Some("Enabled")
         );
+
+        // What the operator sees at start: one warning line.
+        let store =
+            crate::BlobStore::open_with(&format!("s3://{bucket}/prefix"), &settings).unwrap();
+        let logged = Logged::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logged.clone())
+            .with_ansi(false)
+            .finish();
+        {
+            let _guard = tracing::subscriber::set_default(subscriber);
+            store.warn_if_versioned().await;
+        }
+        let text = String::from_utf8(logged.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            text.contains("WARN") && text.contains("versioning Enabled"),
+            "{text}"
+        );
+    }
+
+    /// Log lines, kept for the test to read.
+    #[derive(Clone, Default)]
+    struct Logged(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Logged {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logged {
+        type Writer = Logged;
+        fn make_writer(&'a self) -> Logged {
+            self.clone()
+        }
     }
 
     fn uuid_like() -> String {
