@@ -226,8 +226,10 @@ fn read_file(path: &Path) -> Result<Loaded, KekError> {
 }
 
 /// Writes `keys` to `path` atomically (a temporary file renamed over it),
-/// readable by the owner only.
-fn write_file(path: &Path, keys: &[Kek]) -> Result<(), KekError> {
+/// readable by the owner only. Without `replace`, an existing file is left
+/// alone (`AlreadyExists`): two processes creating the file at once end up
+/// with the same keys.
+fn write_file(path: &Path, keys: &[Kek], replace: bool) -> Result<(), KekError> {
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut text = Zeroizing::new(String::from(
         "# sealscribe key-encryption keys (docs/encryption.md). The first is current;\n\
@@ -238,10 +240,12 @@ fn write_file(path: &Path, keys: &[Kek]) -> Result<(), KekError> {
         text.push('\n');
     }
     let dir = path.parent().unwrap_or(Path::new("."));
+    let mut nonce = [0u8; 8];
+    fill_random(&mut nonce);
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("kek"),
-        std::process::id()
+        hex::encode(nonce)
     ));
     let result = (|| {
         let mut f = std::fs::OpenOptions::new()
@@ -251,7 +255,13 @@ fn write_file(path: &Path, keys: &[Kek]) -> Result<(), KekError> {
             .open(&tmp)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
+        if replace {
+            std::fs::rename(&tmp, path)?;
+        } else {
+            // A hard link never replaces an existing file.
+            std::fs::hard_link(&tmp, path)?;
+            std::fs::remove_file(&tmp)?;
+        }
         if let Ok(d) = std::fs::File::open(dir) {
             let _ = d.sync_all();
         }
@@ -283,13 +293,7 @@ impl Keyring {
     ///
     /// The file exists or cannot be written.
     pub fn create(path: &Path) -> Result<Self, KekError> {
-        if path.exists() {
-            return Err(KekError::Io {
-                path: path.to_owned(),
-                error: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-            });
-        }
-        write_file(path, &[Kek::generate()])?;
+        write_file(path, &[Kek::generate()], false)?;
         Self::open(path)
     }
 
@@ -302,7 +306,16 @@ impl Keyring {
     pub fn open_or_create(path: &Path) -> Result<(Self, bool), KekError> {
         match Self::open(path) {
             Err(KekError::Io { error, .. }) if error.kind() == std::io::ErrorKind::NotFound => {
-                Ok((Self::create(path)?, true))
+                match Self::create(path) {
+                    Ok(ring) => Ok((ring, true)),
+                    // Another process created it first: use its keys.
+                    Err(KekError::Io { error, .. })
+                        if error.kind() == std::io::ErrorKind::AlreadyExists =>
+                    {
+                        Ok((Self::open(path)?, false))
+                    }
+                    Err(e) => Err(e),
+                }
             }
             other => other.map(|k| (k, false)),
         }
@@ -436,7 +449,7 @@ impl Keyring {
         self.refresh(true);
         let mut keys = vec![Kek::generate()];
         keys.extend(self.read().keys.iter().cloned());
-        write_file(path, &keys)?;
+        write_file(path, &keys, true)?;
         self.refresh(true);
         Ok(keys[0].id.clone())
     }
@@ -460,7 +473,7 @@ impl Keyring {
                 .partition(|k| k.id == current || keep.contains(&k.id))
         };
         if !removed.is_empty() {
-            write_file(path, &kept)?;
+            write_file(path, &kept, true)?;
             self.refresh(true);
         }
         Ok(removed.into_iter().map(|k| k.id).collect())
@@ -604,6 +617,22 @@ mod tests {
             Keyring::open(&path),
             Err(KekError::Permissions { .. })
         ));
+    }
+
+    #[test]
+    fn processes_creating_the_file_at_once_share_one_key() {
+        let d = dir();
+        let path = d.path().join("kek");
+        let ids: Vec<Vec<String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| Keyring::open_or_create(&path).unwrap().0.ids()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(ids.iter().all(|i| i == &ids[0] && i.len() == 1), "{ids:?}");
+        assert!(Keyring::create(&path).is_err());
+        // No temporary file is left behind.
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
     }
 
     #[test]
