@@ -140,7 +140,10 @@ pub struct CallbackSecret {
     pub algorithm: String,
     /// Always `X-Sealscribe-Signature`.
     pub header: String,
-    /// Always `<t>.<body>`.
+    /// Always `v2:<t>.<mediaId>.<callbackType>.<body>`: what the header's `v2=` MAC
+    /// covers (`t` from the header, the media id and callback type from the
+    /// `X-Sealscribe-Media-Id` and `X-Sealscribe-Callback-Type` headers, the raw body).
+    /// The deprecated `v1=` MAC, sent for one more release, covers `<t>.<body>`.
     pub signed_payload: String,
 }
 

@@ -30,7 +30,7 @@ fn body(secret: String) -> Json<CallbackSecret> {
         secret,
         algorithm: "HMAC-SHA256".into(),
         header: "X-Sealscribe-Signature".into(),
-        signed_payload: "<t>.<body>".into(),
+        signed_payload: "v2:<t>.<mediaId>.<callbackType>.<body>".into(),
     })
 }
 

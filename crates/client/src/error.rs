@@ -30,6 +30,17 @@ pub enum Error {
         /// What happened.
         reason: String,
     },
+    /// `--secret-key` was given, but what came back (`media results`) or in (`decrypt`) is
+    /// not an encrypted OpenPGP message. Nothing of it was printed. Exit 7.
+    #[error("NOT ENCRYPTED: {0}")]
+    NotEncrypted(String),
+    /// The message is also encrypted to recipients that are not in the secret key file(s),
+    /// and `--allow-extra-recipients` was not given. Nothing was decrypted. Exit 8.
+    #[error("{0}")]
+    ExtraRecipients(String),
+    /// `verify-callback`: the request does not verify. Exit 9.
+    #[error("the callback does not verify: {0}")]
+    BadSignature(String),
     /// `media wait`: the media failed. Exit 5.
     #[error("media {id} failed: {reason}")]
     MediaFailed {
@@ -61,6 +72,9 @@ impl Error {
             Error::Api { .. } | Error::Unreachable { .. } => 4,
             Error::MediaFailed { .. } => 5,
             Error::WaitTimeout { .. } => 6,
+            Error::NotEncrypted(_) => 7,
+            Error::ExtraRecipients(_) => 8,
+            Error::BadSignature(_) => 9,
         }
     }
 

@@ -32,7 +32,7 @@ pub(crate) async fn run(api: &Api, ui: &Ui, cmd: KeysCommand) -> Result<(), Erro
             if ui.json {
                 print_json(&answer);
             } else {
-                println!("{}", str_of(&answer, "publicKeyId"));
+                outln!("{}", str_of(&answer, "publicKeyId"));
                 ui.note(format!(
                     "uploaded {}: {} {} bits, fingerprint {}, user IDs {}, expires {}",
                     file.display(),
@@ -60,7 +60,7 @@ pub(crate) async fn run(api: &Api, ui: &Ui, cmd: KeysCommand) -> Result<(), Erro
             } else {
                 for key in answer["publicKeys"].as_array().into_iter().flatten() {
                     if let Some(href) = key["_links"]["self"]["href"].as_str() {
-                        println!("{}", href.rsplit('/').next().unwrap_or(href));
+                        outln!("{}", href.rsplit('/').next().unwrap_or(href));
                     }
                 }
             }
@@ -92,5 +92,5 @@ pub(crate) fn str_of<'a>(v: &'a Value, field: &str) -> &'a str {
 }
 
 pub(crate) fn print_json(v: &Value) {
-    println!("{}", serde_json::to_string_pretty(v).expect("JSON"));
+    outln!("{}", serde_json::to_string_pretty(v).expect("JSON"));
 }

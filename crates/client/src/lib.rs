@@ -23,18 +23,45 @@
 //! - `progress`: progress bars or plain progress lines on stderr.
 //! - `secret`: the secret key and passphrase files, and local decryption.
 //! - `keys`: `client keys …`, and the output helpers the subcommands share.
+//! - [`callback`]: verifying a signed callback request on the receiving side (a library
+//!   function for receivers written in Rust; docs/callbacks.md has the same in Python).
+//! - `verify_callback`: `client verify-callback`, [`callback`] on a saved request.
 //! - `media`: `client media …`, one file per subcommand (`upload`, `wait`, `get`,
 //!   `transcript`, `list`, `delete`, `download`, `results`).
 //!
 //! The binary flattens [`ClientArgs`] as its `client` subcommand and awaits [`run`]; the
 //! client never opens the server's database or data directory. See `docs/client.md`.
 
+/// `println!` for results on stdout. When stdout is closed (`sealscribe client media list |
+/// head -1`), the command ends quietly with exit 0, as ripgrep does, instead of `println!`'s
+/// panic (exit 101, outside the documented exit codes).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::stdout_failed(e)
+        }
+    }};
+}
+
+/// Ends the process after a failed write of results to stdout: exit 0 for a closed pipe (the
+/// reader has all it wanted), else the local-error exit 1.
+pub(crate) fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: writing to stdout: {e}");
+    std::process::exit(1);
+}
+
 mod api;
+pub mod callback;
 mod error;
 mod keys;
 mod media;
 mod progress;
 mod secret;
+mod verify_callback;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -54,6 +81,13 @@ Exit codes:
   4  the server failed (HTTP 5xx) or could not be reached
   5  media wait: the media failed to process
   6  media wait: --timeout elapsed before the media finished
+  7  not encrypted: media results got an answer that is not an encrypted OpenPGP message
+     (or decrypt such an input); nothing of it is printed
+  8  extra recipients: the message is also encrypted to keys that are not in your
+     --secret-key file(s) (or to an anonymous recipient or a password); nothing is
+     decrypted. --allow-extra-recipients decrypts it anyway, with a warning
+  9  verify-callback: the callback request does not verify (signature, timestamp,
+     or only the deprecated v1 signature without --accept-v1)
 
 Errors from the API show its status, v3 error code, message and reference, e.g.
   error: 404 (code 10205): Media … not found [reference 1b4e…]";
@@ -137,8 +171,44 @@ pub enum ClientCommand {
     Media(MediaCommand),
     /// Decrypt an OpenPGP message from stdin to stdout with your secret key (streaming:
     /// constant memory; if the message was tampered with, the error comes at the end and
-    /// the output written so far must be discarded).
+    /// the output written so far must be discarded). Every recipient of the message is
+    /// listed on stderr; one that is not yours fails (exit 8) unless allowed.
     Decrypt(SecretKeyArgs),
+    /// Check a callback request you received (`X-Sealscribe-Signature`, docs/callbacks.md):
+    /// the raw body from BODY or stdin, the headers as flags. Prints `v2` when it verifies
+    /// (exit 0); exit 9 when it does not. Local: nothing is sent.
+    VerifyCallback(VerifyCallbackArgs),
+}
+
+/// `client verify-callback`.
+#[derive(Args, Debug)]
+pub struct VerifyCallbackArgs {
+    /// A file whose first line is your callback secret (`whsec_…`, from
+    /// `GET /v3/security/callback-secret`); it must be private (chmod 600).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: PathBuf,
+    /// The `X-Sealscribe-Signature` header's value (`t=…,v1=…,v2=…`).
+    #[arg(long, value_name = "VALUE")]
+    pub signature: String,
+    /// The `X-Sealscribe-Media-Id` header's value.
+    #[arg(long, value_name = "ID")]
+    pub media_id: String,
+    /// The `X-Sealscribe-Callback-Type` header's value.
+    #[arg(long, value_name = "TYPE")]
+    pub callback_type: String,
+    /// How far the signature's timestamp may be from now, in seconds (replays).
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub tolerance_secs: u64,
+    /// Accept the deprecated v1 signature when there is no v2 (only for a server older than
+    /// v2; the media id and callback type are then not authenticated).
+    #[arg(long)]
+    pub accept_v1: bool,
+    /// The raw request body (stdin when absent).
+    #[arg(value_name = "BODY")]
+    pub body: Option<PathBuf>,
+    /// Accept a secret file that group or others may read.
+    #[arg(long)]
+    pub allow_insecure_key_file: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -207,6 +277,8 @@ pub enum MediaCommand {
         output: Option<PathBuf>,
     },
     /// Fetch the encrypted document of encrypted media and decrypt it here; prints the JSON.
+    /// An answer that is not encrypted is refused (exit 7) and not printed; recipients are
+    /// listed and checked as by `decrypt`.
     Results {
         id: String,
         #[command(flatten)]
@@ -222,19 +294,25 @@ pub enum TranscriptFormat {
     Json,
 }
 
-/// Where the secret key comes from.
+/// Where the secret key comes from, and what the message's recipients may be.
 #[derive(Args, Debug)]
 pub struct SecretKeyArgs {
     /// Your OpenPGP secret key (`gpg --armor --export-secret-keys KEYID`), armored or binary.
-    /// It is used on this machine only.
-    #[arg(long, value_name = "FILE")]
-    pub secret_key: PathBuf,
+    /// It is used on this machine only. Give it more than once for several key files: each
+    /// may decrypt, and the recipients in any of them count as yours.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub secret_key: Vec<PathBuf>,
     /// A file whose first line is the key's passphrase.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
     /// Accept key and passphrase files that group or others may read.
     #[arg(long)]
     pub allow_insecure_key_file: bool,
+    /// Decrypt even when the message is also encrypted to keys that are not in your
+    /// --secret-key file(s), to an anonymous recipient or to a password (whoever holds them
+    /// can read it too); a warning names them. Without it, such a message fails (exit 8).
+    #[arg(long)]
+    pub allow_extra_recipients: bool,
 }
 
 /// Shared settings of one run.
@@ -259,7 +337,8 @@ pub async fn run(args: ClientArgs) -> Result<(), Error> {
         quiet: args.quiet,
     };
     match args.command {
-        ClientCommand::Decrypt(key) => secret::decrypt_stdin(&key).await,
+        ClientCommand::Decrypt(key) => secret::decrypt_stdin(&key, &ui).await,
+        ClientCommand::VerifyCallback(args) => verify_callback::run(args).await,
         ClientCommand::Keys(cmd) => {
             let api = api::Api::new(&args.url, args.token)?;
             keys::run(&api, &ui, cmd).await

@@ -23,6 +23,16 @@
 //! Signed messages are opened but their signatures are not verified (sealscribe does not sign).
 //! Legacy SED packets without integrity protection are refused.
 //!
+//! **Recipients.** Before anything is decrypted, every recipient the message names is listed
+//! ([`MessageRecipient`]: each PKESK's key id or fingerprint, and each password SKESK) and
+//! classified against the keys in the secret key file — primary keys and subkeys, secret or
+//! public. A recipient that is not one of them (another key, an anonymous "wildcard"
+//! recipient that could be anyone's, a password) is an *extra* recipient: whoever holds it
+//! can read the message as well. [`decrypt_with`] hands the list to its caller before the
+//! first plaintext byte and, unless [`DecryptOptions::allow_extra_recipients`] is set, refuses
+//! such a message with [`DecryptError::ExtraRecipients`] without writing anything: an
+//! operator key silently added to a customer's results must not go unnoticed.
+//!
 //! Secrets: the key file bytes and the passphrase are held in zeroizing buffers; rPGP zeroizes
 //! the decrypted secret key material and the session key when they are dropped.
 
@@ -34,7 +44,7 @@ use std::{
 use pgp::{
     composed::{DecryptionOptions, Deserializable, Esk, Message, SignedSecretKey, TheRing},
     packet::PublicKeyEncryptedSessionKey,
-    types::{KeyDetails, Password, SecretParams, Seipdv1ReadMode},
+    types::{Fingerprint, KeyDetails, KeyId, Password, SecretParams, Seipdv1ReadMode},
 };
 use zeroize::Zeroizing;
 
@@ -83,6 +93,67 @@ impl fmt::Debug for SecretKey {
     }
 }
 
+/// One recipient named by a message (one PKESK or SKESK packet), as [`decrypt_with`]
+/// reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecipient {
+    /// The key id (16 upper-case hex digits) of a v3 PKESK, the fingerprint of a v6 PKESK,
+    /// `0000000000000000` for an anonymous (wildcard) recipient, empty for a password.
+    pub id: String,
+    /// Whose it is.
+    pub kind: RecipientKind,
+}
+
+/// Whose a [`MessageRecipient`] is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecipientKind {
+    /// A primary key or subkey in the secret key file (`primary`: its primary key's
+    /// fingerprint).
+    Yours {
+        /// The primary key's fingerprint (upper-case hex).
+        primary: String,
+    },
+    /// A key that is not in the secret key file.
+    Other,
+    /// An anonymous recipient (`gpg --throw-keyids`, key id 0): it may be any key at all,
+    /// so it counts as somebody else's.
+    Anonymous,
+    /// A password (SKESK, `gpg --symmetric`): anyone who knows it can decrypt.
+    Password,
+}
+
+impl MessageRecipient {
+    /// Whether this recipient is one of the keys in the secret key file.
+    pub fn is_yours(&self) -> bool {
+        matches!(self.kind, RecipientKind::Yours { .. })
+    }
+}
+
+impl fmt::Display for MessageRecipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            RecipientKind::Yours { primary } => write!(f, "{} (yours: key {primary})", self.id),
+            RecipientKind::Other => write!(f, "{} (NOT in your secret key file)", self.id),
+            RecipientKind::Anonymous => write!(
+                f,
+                "{} (anonymous recipient: could be anyone's key)",
+                self.id
+            ),
+            RecipientKind::Password => f.write_str("a password (anyone who knows it)"),
+        }
+    }
+}
+
+/// What [`decrypt_with`] accepts beyond the defaults of [`decrypt`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DecryptOptions {
+    /// Decrypt even when the message has recipients other than the keys in the secret key
+    /// file (the caller is expected to warn). Off by default: such a message is refused with
+    /// [`DecryptError::ExtraRecipients`] before any plaintext is written.
+    pub allow_extra_recipients: bool,
+}
+
 /// One decryption-capable part of a key: the primary key or a subkey.
 struct Component<'a> {
     key_id: String,
@@ -121,6 +192,14 @@ impl SecretKey {
         Ok(SecretKey { keys })
     }
 
+    /// The keys of several secret key files as one (`--secret-key` given more than once):
+    /// each of them may decrypt, and a recipient is the customer's when it is in any.
+    pub fn merge(files: impl IntoIterator<Item = SecretKey>) -> SecretKey {
+        SecretKey {
+            keys: files.into_iter().flat_map(|f| f.keys).collect(),
+        }
+    }
+
     /// The primary keys' fingerprints (upper-case hex).
     pub fn fingerprints(&self) -> Vec<String> {
         self.keys
@@ -132,6 +211,56 @@ impl SecretKey {
     /// Whether any part of the key is protected by a passphrase.
     pub fn is_protected(&self) -> bool {
         self.components().iter().any(|c| c.locked)
+    }
+
+    /// Whose `pkesk` is: a (sub)key of this file — secret or public subkey, since all of
+    /// them belong to the customer — somebody else's, or anybody's (wildcard).
+    fn classify(&self, pkesk: &PublicKeyEncryptedSessionKey) -> MessageRecipient {
+        let id = recipient_name(pkesk);
+        let anonymous = match pkesk {
+            PublicKeyEncryptedSessionKey::V3 { id, .. } => id.is_wildcard(),
+            PublicKeyEncryptedSessionKey::V6 { fingerprint, .. } => fingerprint.is_none(),
+            _ => false,
+        };
+        if anonymous {
+            return MessageRecipient {
+                id: "0000000000000000".into(),
+                kind: RecipientKind::Anonymous,
+            };
+        }
+        // Not `match_identity`: it lets a wildcard match every key.
+        let named = |key_id: KeyId, fpr: Fingerprint| match pkesk {
+            PublicKeyEncryptedSessionKey::V3 { id, .. } => *id == key_id,
+            PublicKeyEncryptedSessionKey::V6 {
+                fingerprint: Some(f),
+                ..
+            } => *f == fpr,
+            _ => false,
+        };
+        for key in &self.keys {
+            let p = &key.primary_key;
+            let ours = named(p.legacy_key_id(), p.fingerprint())
+                || key
+                    .secret_subkeys
+                    .iter()
+                    .any(|s| named(s.legacy_key_id(), s.fingerprint()))
+                || key
+                    .public_subkeys
+                    .iter()
+                    .any(|s| named(s.legacy_key_id(), s.fingerprint()));
+            if ours {
+                return MessageRecipient {
+                    id,
+                    kind: RecipientKind::Yours {
+                        primary: format!("{:X}", p.fingerprint()),
+                    },
+                };
+            }
+        }
+        MessageRecipient {
+            id,
+            kind: RecipientKind::Other,
+        }
     }
 
     fn components(&self) -> Vec<Component<'_>> {
@@ -257,6 +386,18 @@ pub enum DecryptError {
         /// The primary fingerprints of the key file.
         fingerprints: Vec<String>,
     },
+    /// The message is also encrypted to recipients that are not in the secret key file (see
+    /// [`DecryptOptions::allow_extra_recipients`]). Nothing was decrypted.
+    #[error(
+        "the message is also encrypted to {} recipient(s) that are not yours: {}. Whoever holds \
+         them can read it as well. Nothing was decrypted",
+        .extra.len(),
+        .extra.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    ExtraRecipients {
+        /// The recipients that are not in the secret key file.
+        extra: Vec<MessageRecipient>,
+    },
     /// The matching key is protected, and no passphrase was given.
     #[error(
         "the secret key {key_id} is protected by a passphrase; give it with --passphrase-file FILE"
@@ -338,12 +479,39 @@ impl DecryptError {
 ///
 /// Memory is constant (a few 512 KiB buffers plus the key), whatever the size of the message.
 /// On [`DecryptError::Integrity`] or [`DecryptError::Damaged`], some plaintext may already
-/// have been written: discard the output (see the module documentation).
+/// have been written: discard the output (see the module documentation). A message with
+/// recipients other than the keys of `key` is refused ([`DecryptError::ExtraRecipients`]);
+/// [`decrypt_with`] reports the recipients and can accept it.
 pub fn decrypt<R, W>(
     key: &SecretKey,
     passphrase: Option<&Passphrase>,
     input: R,
+    output: W,
+) -> Result<u64, DecryptError>
+where
+    R: Read + Send,
+    W: Write,
+{
+    decrypt_with(
+        key,
+        passphrase,
+        input,
+        output,
+        DecryptOptions::default(),
+        &mut |_| {},
+    )
+}
+
+/// [`decrypt`], with `options`, calling `on_recipients` with every recipient the message
+/// names (PKESK and SKESK packets, in message order) once they are read — before any
+/// plaintext is written, and also when the message is then refused.
+pub fn decrypt_with<R, W>(
+    key: &SecretKey,
+    passphrase: Option<&Passphrase>,
+    input: R,
     mut output: W,
+    options: DecryptOptions,
+    on_recipients: &mut dyn FnMut(&[MessageRecipient]),
 ) -> Result<u64, DecryptError>
 where
     R: Read + Send,
@@ -353,7 +521,14 @@ where
         inner: input,
         error: None,
     };
-    let outcome = decrypt_inner(key, passphrase, &mut reader, &mut output);
+    let outcome = decrypt_inner(
+        key,
+        passphrase,
+        &mut reader,
+        &mut output,
+        options,
+        on_recipients,
+    );
     match outcome {
         // A failure of the input itself is a read error, whatever rPGP made of it.
         Err(e) if reader.error.is_some() && !matches!(e, DecryptError::Write(_)) => {
@@ -368,6 +543,8 @@ fn decrypt_inner<R: Read + Send, W: Write>(
     passphrase: Option<&Passphrase>,
     input: &mut Tracked<R>,
     output: &mut W,
+    options: DecryptOptions,
+    on_recipients: &mut dyn FnMut(&[MessageRecipient]),
 ) -> Result<u64, DecryptError> {
     let source = BufReader::with_capacity(CHUNK, input);
     let (message, _headers) = Message::from_reader(source).map_err(|e| not_a_message(&e))?;
@@ -382,6 +559,17 @@ fn decrypt_inner<R: Read + Send, W: Write>(
             Esk::SymKeyEncryptedSessionKey(_) => None,
         })
         .collect();
+    let recipients: Vec<MessageRecipient> = esk
+        .iter()
+        .map(|e| match e {
+            Esk::PublicKeyEncryptedSessionKey(p) => key.classify(p),
+            Esk::SymKeyEncryptedSessionKey(_) => MessageRecipient {
+                id: String::new(),
+                kind: RecipientKind::Password,
+            },
+        })
+        .collect();
+    on_recipients(&recipients);
     if pkesks.is_empty() {
         return Err(DecryptError::PasswordEncrypted);
     }
@@ -397,6 +585,10 @@ fn decrypt_inner<R: Read + Send, W: Write>(
             available: components.iter().map(|c| c.key_id.clone()).collect(),
             fingerprints: key.fingerprints(),
         });
+    }
+    let extra: Vec<MessageRecipient> = recipients.into_iter().filter(|r| !r.is_yours()).collect();
+    if !extra.is_empty() && !options.allow_extra_recipients {
+        return Err(DecryptError::ExtraRecipients { extra });
     }
 
     // Check the passphrase up front, to say precisely what is wrong (rPGP's answer would be

@@ -9,7 +9,8 @@
 //! - [`SecretKey`] + [`decrypt`] are the customer's side (used by `sealscribe client`, never by
 //!   the server): parse a secret key file as gpg or sq export it and decrypt a message,
 //!   streaming, with constant memory (see the `decrypt` module for what streaming means for
-//!   integrity failures).
+//!   integrity failures); [`decrypt_with`] reports every recipient of the message and refuses
+//!   (by default) one that is also encrypted to somebody else's key.
 //! - With the `test-support` feature, `testing` drives the real `gpg` and `sq` binaries
 //!   (key generation, export, decryption) for tests of this and other crates.
 //!
@@ -48,7 +49,10 @@ mod types;
 use chrono::{DateTime, Utc};
 
 pub use crate::{
-    decrypt::{DecryptError, Passphrase, SecretKey, decrypt},
+    decrypt::{
+        DecryptError, DecryptOptions, MessageRecipient, Passphrase, RecipientKind, SecretKey,
+        decrypt, decrypt_with,
+    },
     encrypt::{EncryptError, EncryptOptions, Recipient, encrypt},
     error::{KeyError, KeyErrorKind},
     types::{KeyInfo, SubkeyInfo},

@@ -3,7 +3,8 @@
 
 use chrono::Utc;
 use sealscribe_openpgp::{
-    DecryptError, EncryptOptions, Passphrase, Recipient, SecretKey, decrypt, encrypt,
+    DecryptError, DecryptOptions, EncryptOptions, MessageRecipient, Passphrase, Recipient,
+    RecipientKind, SecretKey, decrypt, decrypt_with, encrypt,
     testing::{GpgHome, sq_encrypt, sq_generate_key},
 };
 
@@ -264,4 +265,129 @@ fn unusable_inputs_have_clear_errors() {
     let message = home.encrypt_to(&fpr, b"some text", false, &[]);
     let err = decrypt(&key, None, &message[..], Full).unwrap_err();
     assert!(matches!(err, DecryptError::Write(_)), "{err}");
+}
+
+/// Every recipient is reported, whose it is, before anything is decrypted; a message also
+/// encrypted to somebody else's key, to an anonymous recipient or to a password is refused
+/// unless allowed; subkeys and several key files count as the customer's own.
+#[test]
+fn extra_recipients_are_reported_and_refused() {
+    let home = GpgHome::new();
+    let customer = home.gen_future_default("Customer <customer@example.com>");
+    let operator = home.gen_rsa_and_rsa("Operator <operator@example.com>");
+    let key = SecretKey::from_bytes(&home.export_secret(&customer)).unwrap();
+    let customer_sub = home.subkey_fingerprints(&customer)[0][24..].to_owned();
+    let operator_sub = home.subkey_fingerprints(&operator)[0][24..].to_owned();
+    let data = plaintext("extra");
+
+    let open_reporting = |key: &SecretKey, message: &[u8], allow: bool| {
+        let mut seen = Vec::new();
+        let mut out = Vec::new();
+        let result = decrypt_with(
+            key,
+            None,
+            message,
+            &mut out,
+            DecryptOptions {
+                allow_extra_recipients: allow,
+            },
+            &mut |r| seen = r.to_vec(),
+        );
+        (result.map(|_| out), seen)
+    };
+
+    // The customer's key and the operator's: both reported, refused before any output.
+    let both = home.encrypt_to(&customer, &data, true, &["--recipient", &operator]);
+    let (result, seen) = open_reporting(&key, &both, false);
+    let err = result.unwrap_err();
+    println!("{err}");
+    assert!(matches!(err, DecryptError::ExtraRecipients { .. }), "{err}");
+    assert_eq!(err.plaintext_written(), 0);
+    assert!(err.to_string().contains(&operator_sub), "{err}");
+    assert!(!err.to_string().contains(&customer_sub), "{err}");
+    let mut ids: Vec<_> = seen.iter().map(|r| (r.id.clone(), r.is_yours())).collect();
+    ids.sort();
+    let mut expected = vec![(customer_sub.clone(), true), (operator_sub.clone(), false)];
+    expected.sort();
+    assert_eq!(ids, expected);
+    let yours = seen.iter().find(|r| r.is_yours()).unwrap();
+    assert_eq!(
+        yours.kind,
+        RecipientKind::Yours {
+            primary: customer.clone()
+        }
+    );
+    // `decrypt` refuses it the same way.
+    let mut out = Vec::new();
+    assert!(matches!(
+        decrypt(&key, None, &both[..], &mut out),
+        Err(DecryptError::ExtraRecipients { .. })
+    ));
+    assert!(out.is_empty());
+    // Allowed: decrypts, and still reports both.
+    let (result, seen) = open_reporting(&key, &both, true);
+    assert_eq!(result.unwrap(), data);
+    assert_eq!(seen.len(), 2);
+
+    // With the operator's secret key in a second file, both recipients are the customer's.
+    let operator_key = SecretKey::from_bytes(&home.export_secret(&operator)).unwrap();
+    let merged = SecretKey::merge([
+        SecretKey::from_bytes(&home.export_secret(&customer)).unwrap(),
+        operator_key,
+    ]);
+    let (result, seen) = open_reporting(&merged, &both, false);
+    assert_eq!(result.unwrap(), data);
+    assert!(seen.iter().all(MessageRecipient::is_yours), "{seen:?}");
+
+    // An anonymous recipient (key id 0) could be anyone: an extra one.
+    let hidden = home.encrypt_to(&customer, &data, false, &["--throw-keyids"]);
+    let (result, seen) = open_reporting(&key, &hidden, false);
+    let err = result.unwrap_err();
+    assert!(matches!(err, DecryptError::ExtraRecipients { .. }), "{err}");
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].kind, RecipientKind::Anonymous);
+    assert_eq!(seen[0].id, "0000000000000000");
+    let (result, _) = open_reporting(&key, &hidden, true);
+    assert_eq!(result.unwrap(), data, "allowed, the wildcard is tried");
+
+    // A password besides the key: anyone who knows it can read the message.
+    let mut cmd = home.command_with_passphrase("pw");
+    cmd.args([
+        "--trust-model",
+        "always",
+        "--symmetric",
+        "--encrypt",
+        "--recipient",
+        &customer,
+        "--output",
+        "-",
+    ]);
+    let with_password = {
+        use std::io::Write as _;
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&data).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    let (result, seen) = open_reporting(&key, &with_password, false);
+    let err = result.unwrap_err();
+    assert!(matches!(err, DecryptError::ExtraRecipients { .. }), "{err}");
+    assert!(err.to_string().contains("password"), "{err}");
+    assert!(seen.iter().any(|r| r.kind == RecipientKind::Password));
+
+    // Our own encryption to a certificate with two encryption subkeys (one PKESK each):
+    // both are the customer's.
+    home.add_encryption_subkey(&customer, "cv25519");
+    let cert = home.export_public(&customer, true);
+    let key = SecretKey::from_bytes(&home.export_secret(&customer)).unwrap();
+    let message = ours(&cert, &data, true);
+    let (result, seen) = open_reporting(&key, &message, false);
+    assert_eq!(result.unwrap(), data);
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen.iter().all(MessageRecipient::is_yours), "{seen:?}");
 }

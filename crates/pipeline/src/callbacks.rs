@@ -7,10 +7,15 @@
 //! and 8 h). Any 2xx answer is success. Every try is recorded and shown to the
 //! customer in the media document.
 //!
-//! Every request is signed: `X-Sealscribe-Signature: t=<unix seconds>,v1=<hex
-//! HMAC-SHA256(secret, "<t>." + body)>` with the account's callback secret,
-//! so a receiver can tell the body came from this server, unchanged, and
-//! recently (docs/callbacks.md has a verification example).
+//! Every request is signed with the account's callback secret:
+//! `X-Sealscribe-Signature: t=<unix seconds>,v1=<hex>,v2=<hex>`, where `v2` is
+//! HMAC-SHA256 over `"v2:<t>.<media id>.<callback type>." + body` and the
+//! deprecated `v1` (kept for one release, so that receivers can move) over
+//! `"<t>." + body`. A receiver can tell the body came from this server,
+//! unchanged, recently, and — with `v2` — for the media and the kind of
+//! callback the `X-Sealscribe-Media-Id` and `X-Sealscribe-Callback-Type`
+//! headers name (v1 left them open to being swapped). docs/callbacks.md has
+//! the verification example; `sealscribe_client::callback` verifies.
 //!
 //! Bodies (reference §5): `analytics` is the media document filtered by
 //! `include`, `transcript` a rendition, `media` a stream. For encrypted media
@@ -147,28 +152,46 @@ async fn body(
     Ok((Body::Bytes(ciphertext), PGP))
 }
 
-/// `t=<unix>,v1=<hex>`: HMAC-SHA256 over `"<t>."` followed by the body.
+/// What the `v2` MAC covers before the body: `v2:<t>.<media id>.<callback type>.`. The
+/// `v2:` prefix keeps it apart from anything `v1` signs (which starts with a digit); neither
+/// a media id (a UUID) nor a callback type contains a `.`, so the fields cannot be shifted
+/// into one another.
+fn signed_prefix_v2(timestamp: i64, media_id: &str, callback_type: &str) -> String {
+    format!("v2:{timestamp}.{media_id}.{callback_type}.")
+}
+
+/// `t=<unix>,v1=<hex>,v2=<hex>`: HMAC-SHA256 of the body, after `"<t>."` for `v1`
+/// (deprecated) and after [`signed_prefix_v2`] for `v2`; one read of the body for both.
 async fn signature(
     ctx: &Ctx,
     secret: &str,
     timestamp: i64,
+    signed: (&str, &str),
     body: &Body,
 ) -> Result<String, StoreError> {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(format!("{timestamp}.").as_bytes());
+    let key = secret.as_bytes();
+    let mut v1 = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    let mut v2 = v1.clone();
+    v1.update(format!("{timestamp}.").as_bytes());
+    v2.update(signed_prefix_v2(timestamp, signed.0, signed.1).as_bytes());
     match body {
-        Body::Bytes(b) => mac.update(b),
+        Body::Bytes(b) => {
+            v1.update(b);
+            v2.update(b);
+        }
         Body::Blob(key) => {
             let (mut stream, _, _) = ctx.blobs.read(key, None).await?;
             while let Some(chunk) = stream.next().await {
-                mac.update(&chunk?);
+                let chunk = chunk?;
+                v1.update(&chunk);
+                v2.update(&chunk);
             }
         }
     }
     Ok(format!(
-        "t={timestamp},v1={}",
-        hex::encode(mac.finalize().into_bytes())
+        "t={timestamp},v1={},v2={}",
+        hex::encode(v1.finalize().into_bytes()),
+        hex::encode(v2.finalize().into_bytes())
     ))
 }
 
@@ -184,7 +207,10 @@ async fn send(
     let url =
         sealscribe_ingress::check_url("the callback url", &callback.url, &ctx.settings.url_policy)?;
     let timestamp = Utc::now().timestamp();
-    let signature = signature(ctx, secret, timestamp, body)
+    // The very values the headers carry are the ones signed.
+    let media_id = media.id.to_string();
+    let callback_type = callback.payload.type_name();
+    let signature = signature(ctx, secret, timestamp, (&media_id, callback_type), body)
         .await
         .map_err(|e| format!("reading the body: {e}"))?;
     let request_body = match body {
@@ -208,11 +234,8 @@ async fn send(
     };
     headers.insert(http::header::CONTENT_TYPE, header(content_type)?);
     headers.insert("x-sealscribe-signature", header(&signature)?);
-    headers.insert("x-sealscribe-media-id", header(&media.id.to_string())?);
-    headers.insert(
-        "x-sealscribe-callback-type",
-        header(callback.payload.type_name())?,
-    );
+    headers.insert("x-sealscribe-media-id", header(&media_id)?);
+    headers.insert("x-sealscribe-callback-type", header(callback_type)?);
     // Never follows a redirect: a 3xx is the receiver's answer (a failed
     // try), so the signed body cannot be re-sent to another address.
     let response = ctx

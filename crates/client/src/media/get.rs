@@ -20,7 +20,7 @@ pub(super) async fn run(api: &Api, ui: &Ui, id: &str) -> Result<(), Error> {
 }
 
 fn print_summary(doc: &Value) {
-    let row = |name: &str, value: String| println!("{name:<12} {value}");
+    let row = |name: &str, value: String| outln!("{name:<12} {value}");
     row("mediaId", str_of(doc, "mediaId").to_owned());
     row("status", str_of(doc, "status").to_owned());
     for (name, field) in [

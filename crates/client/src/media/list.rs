@@ -28,7 +28,7 @@ pub(super) async fn run(
     } else {
         for m in answer["media"].as_array().into_iter().flatten() {
             let title = m["metadata"]["title"].as_str().unwrap_or("");
-            println!(
+            outln!(
                 "{}  {:<8}  {}  {title}",
                 str_of(m, "mediaId"),
                 str_of(m, "status"),

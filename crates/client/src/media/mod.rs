@@ -41,7 +41,8 @@ pub(crate) async fn run(api: &Api, ui: &Ui, cmd: MediaCommand) -> Result<(), Err
 /// Writes a rendition or a decrypted document to stdout as it is.
 fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::local(format!("writing to stdout: {e}")))
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => crate::stdout_failed(e),
+        other => other.map_err(|e| Error::local(format!("writing to stdout: {e}"))),
+    }
 }

@@ -112,7 +112,7 @@ pub(super) async fn run(
     if ui.json {
         print_json(&answer);
     } else {
-        println!("{}", str_of(&answer, "mediaId"));
+        outln!("{}", str_of(&answer, "mediaId"));
         ui.note(format!(
             "uploaded {name} ({}): media {} is {}{}",
             human_bytes(size),

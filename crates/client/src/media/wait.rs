@@ -32,7 +32,7 @@ pub(super) async fn run(
                 if ui.json {
                     print_json(&progress);
                 } else {
-                    println!("finished");
+                    outln!("finished");
                 }
                 return Ok(());
             }

@@ -1,5 +1,6 @@
 //! Callbacks to a local receiver: one delivery per configured callback, the
-//! v3 content types, a valid `X-Sealscribe-Signature`, retries recorded in the
+//! v3 content types, a valid `X-Sealscribe-Signature` (v2 covering media id,
+//! callback type and body; the deprecated v1), retries recorded in the
 //! media document, encrypted bodies for encrypted media, and the SSRF guard.
 
 use std::collections::HashMap;
@@ -23,6 +24,8 @@ struct Received {
     path: String,
     content_type: String,
     signature: String,
+    media_id: String,
+    callback_type: String,
     body: Vec<u8>,
 }
 
@@ -60,6 +63,8 @@ impl Receiver {
                         path: path.clone(),
                         content_type: header("content-type"),
                         signature: header("x-sealscribe-signature"),
+                        media_id: header("x-sealscribe-media-id"),
+                        callback_type: header("x-sealscribe-callback-type"),
                         body: body.to_vec(),
                     });
                     if path == "/moved" {
@@ -97,25 +102,113 @@ impl Receiver {
     }
 }
 
-/// Checks `t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`.
-fn assert_signed(r: &Received, secret: &str) {
-    let (t, v1) = r
+/// Checks `X-Sealscribe-Signature: t=<unix>,v1=<hex>,v2=<hex>` for `media_id` and
+/// `callback_type`: `v2` verifies with the client's verifier and covers the media id and type
+/// headers and the body; the deprecated `v1` (HMAC-SHA256 of `"<t>." + body`) still verifies
+/// the way receivers written for it check it.
+fn assert_signed(r: &Received, secret: &str, media_id: &str, callback_type: &str) {
+    use sealscribe_client::callback::{Accept, CallbackHeaders, Verified, VerifyError, verify};
+    assert_eq!(r.media_id, media_id, "X-Sealscribe-Media-Id of {}", r.path);
+    assert_eq!(r.callback_type, callback_type, "X-Sealscribe-Callback-Type");
+    let now = chrono_now();
+    let check = |media_id: &str, callback_type: &str, body: &[u8], accept| {
+        let headers = CallbackHeaders {
+            signature: &r.signature,
+            media_id,
+            callback_type,
+        };
+        verify(secret, headers, body, now, 600, accept)
+    };
+    assert_eq!(
+        check(&r.media_id, &r.callback_type, &r.body, Accept::V2Only),
+        Ok(Verified::V2),
+        "v2 signature of {}: {:?}",
+        r.path,
+        r.signature
+    );
+    // A changed media id header, callback type header or body does not verify.
+    let other_id = "0b0e5a3c-55f1-4a0b-9a7e-1d2c3b4a5f60";
+    assert_ne!(other_id, r.media_id);
+    let other_type = if r.callback_type == "media" {
+        "analytics"
+    } else {
+        "media"
+    };
+    for accept in [Accept::V2Only, Accept::V2OrLegacyV1] {
+        assert_eq!(
+            check(other_id, &r.callback_type, &r.body, accept),
+            Err(VerifyError::Mismatch)
+        );
+        assert_eq!(
+            check(&r.media_id, other_type, &r.body, accept),
+            Err(VerifyError::Mismatch)
+        );
+        assert_eq!(
+            check(&r.media_id, &r.callback_type, b"tampered", accept),
+            Err(VerifyError::Mismatch)
+        );
+    }
+
+    // The deprecated v1, checked as the receivers written for it do (fields by name).
+    let fields: HashMap<&str, &str> = r
         .signature
-        .split_once(',')
-        .and_then(|(t, v)| Some((t.strip_prefix("t=")?, v.strip_prefix("v1=")?)))
-        .unwrap_or_else(|| panic!("signature header {:?}", r.signature));
-    let age = chrono_now() - t.parse::<i64>().unwrap();
+        .split(',')
+        .filter_map(|part| part.split_once('='))
+        .collect();
+    let (t, v1) = (fields["t"], fields["v1"]);
+    let age = now - t.parse::<i64>().unwrap();
     assert!((0..600).contains(&age), "recent timestamp: {age} s");
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("{t}.").as_bytes());
     mac.update(&r.body);
     mac.verify_slice(&hex::decode(v1).unwrap())
-        .unwrap_or_else(|_| panic!("signature of {} does not verify", r.path));
-    // A changed body does not verify.
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("{t}.").as_bytes());
-    mac.update(b"tampered");
-    assert!(mac.verify_slice(&hex::decode(v1).unwrap()).is_err());
+        .unwrap_or_else(|_| panic!("v1 signature of {} does not verify", r.path));
+    // Stripped down to v1, the request is refused unless v1 is explicitly accepted.
+    let v1_only = format!("t={t},v1={v1}");
+    let legacy = |accept| {
+        let headers = CallbackHeaders {
+            signature: &v1_only,
+            media_id: &r.media_id,
+            callback_type: &r.callback_type,
+        };
+        verify(secret, headers, &r.body, now, 600, accept)
+    };
+    assert_eq!(legacy(Accept::V2Only), Err(VerifyError::V2Missing));
+    assert_eq!(legacy(Accept::V2OrLegacyV1), Ok(Verified::V1));
+}
+
+/// `sealscribe client verify-callback` on a received request: `v2` and exit 0; another media
+/// id or callback type, exit 9.
+fn verify_with_the_binary(r: &Received, secret: &str) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
+    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let body = dir.path().join("body");
+    std::fs::write(&body, &r.body).unwrap();
+    let run = |media_id: &str, callback_type: &str| {
+        let out = std::process::Command::new(crate::common::BIN)
+            .args(["client", "verify-callback", "--secret-file"])
+            .arg(&secret_file)
+            .args(["--signature", &r.signature, "--media-id", media_id])
+            .args(["--callback-type", callback_type])
+            .arg(&body)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = run(&r.media_id, &r.callback_type);
+    assert_eq!((code, stdout.trim()), (Some(0), "v2"), "{stderr}");
+    let (code, _, stderr) = run("0b0e5a3c-55f1-4a0b-9a7e-1d2c3b4a5f60", &r.callback_type);
+    assert_eq!(code, Some(9), "{stderr}");
+    assert!(stderr.contains("does not match"), "{stderr}");
+    let (code, _, _) = run(&r.media_id, "analytics");
+    assert_eq!(code, Some(9));
 }
 
 fn chrono_now() -> i64 {
@@ -235,12 +328,14 @@ async fn callbacks_are_delivered_signed_and_retried() {
         .await;
     let doc = wait_delivered(&server, &token, &id).await;
     assert_eq!(doc["status"], "finished");
-    let secret = server
+    let described = server
         .get_json(&token, "/v3/security/callback-secret")
-        .await["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .await;
+    assert_eq!(
+        described["signedPayload"],
+        "v2:<t>.<mediaId>.<callbackType>.<body>"
+    );
+    let secret = described["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"));
 
     // analytics: failed twice, then delivered: three attempts, same body.
@@ -250,7 +345,7 @@ async fn callbacks_are_delivered_signed_and_retried() {
         assert_eq!(r.method, Method::POST);
         assert_eq!(r.content_type, "application/json");
         assert_eq!(r.body, analytics[0].body);
-        assert_signed(r, &secret);
+        assert_signed(r, &secret, &id, "analytics");
     }
     let body: Value = serde_json::from_slice(&analytics[0].body).unwrap();
     assert_eq!(body["mediaId"], id.as_str());
@@ -268,12 +363,13 @@ async fn callbacks_are_delivered_signed_and_retried() {
     assert_eq!(srt[0].method, Method::PUT);
     assert_eq!(srt[0].content_type, "text/srt");
     assert!(String::from_utf8_lossy(&srt[0].body).contains(" --> "));
-    assert_signed(&srt[0], &secret);
+    assert_signed(&srt[0], &secret, &id, "transcript");
     let media = receiver.to("/media");
     assert_eq!(media.len(), 1);
     assert_eq!(media[0].content_type, "application/octet-stream");
     assert_eq!(media[0].body, audio, "the original stream, byte for byte");
-    assert_signed(&media[0], &secret);
+    assert_signed(&media[0], &secret, &id, "media");
+    verify_with_the_binary(&media[0], &secret);
     // never: two rounds of three tries, then given up.
     assert_eq!(receiver.to("/never").len(), 6);
 
@@ -356,7 +452,7 @@ async fn encrypted_media_callbacks_carry_ciphertext() {
             .body
             .starts_with(b"-----BEGIN PGP MESSAGE-----")
     );
-    assert_signed(&analytics[0], &secret);
+    assert_signed(&analytics[0], &secret, &id, "analytics");
     let body: Value = serde_json::from_slice(&gpg.decrypt(&analytics[0].body)).unwrap();
     assert_eq!(body["mediaId"], id.as_str());
     assert_eq!(body["metadata"]["title"], "Launch");
@@ -374,7 +470,7 @@ async fn encrypted_media_callbacks_carry_ciphertext() {
     let media = receiver.to("/media");
     assert_eq!(media[0].content_type, "application/pgp-encrypted");
     assert_eq!(gpg.decrypt(&media[0].body), audio);
-    assert_signed(&media[0], &secret);
+    assert_signed(&media[0], &secret, &id, "media");
     // Nothing readable went out.
     for r in receiver.got.lock().unwrap().iter() {
         assert!(

@@ -400,6 +400,215 @@ fn decrypt_gpg_messages_keys_and_refusals() {
     assert!(err.contains("SECRET key; it was not sent"), "{err}");
 }
 
+/// `client decrypt` lists every recipient on stderr and refuses (exit 8, nothing written) a
+/// message also encrypted to a key that is not in the `--secret-key` file(s) or to an
+/// anonymous recipient, unless `--allow-extra-recipients` (a warning then); an input that
+/// is not encrypted exits 7. No server.
+#[test]
+fn decrypt_reports_recipients_and_refuses_extra_ones() {
+    let client = Client::new("http://127.0.0.1:9", None);
+    let files = tempfile::tempdir().unwrap();
+    let gpg = GpgHome::new();
+    let customer = gpg.gen_future_default("Customer <customer@example.com>");
+    let operator = gpg.gen_future_default("Operator <operator@example.com>");
+    let customer_key = write_file(
+        files.path(),
+        "customer.asc",
+        &gpg.export_secret(&customer),
+        0o600,
+    );
+    let operator_key = write_file(
+        files.path(),
+        "operator.asc",
+        &gpg.export_secret(&operator),
+        0o600,
+    );
+    let customer_sub = gpg.subkey_fingerprints(&customer)[0][24..].to_owned();
+    let operator_sub = gpg.subkey_fingerprints(&operator)[0][24..].to_owned();
+    let text = b"transcript for the customer's eyes only\n".repeat(100);
+
+    // To the customer alone: decrypted, the one recipient listed as theirs.
+    let alone = write_file(
+        files.path(),
+        "alone.pgp",
+        &gpg.encrypt_to(&customer, &text, true, &[]),
+        0o644,
+    );
+    let out = client.run_stdin(&["decrypt", "--secret-key", s(&customer_key)], &alone);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout == text);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "recipient: {customer_sub} (yours: key {customer})"
+        )),
+        "{err}"
+    );
+    let quiet = client.run_stdin(&["-q", "decrypt", "--secret-key", s(&customer_key)], &alone);
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(quiet.stderr.is_empty(), "--quiet: no recipient lines");
+
+    // To the customer and the operator: both listed, refused, nothing written.
+    let both = write_file(
+        files.path(),
+        "both.pgp",
+        &gpg.encrypt_to(&customer, &text, false, &["--recipient", &operator]),
+        0o644,
+    );
+    let out = client.run_stdin(&["decrypt", "--secret-key", s(&customer_key)], &both);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(8), "{err}");
+    assert!(out.stdout.is_empty(), "nothing decrypted");
+    assert!(
+        err.contains(&format!("recipient: {customer_sub} (yours")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "recipient: {operator_sub} (NOT in your secret key file)"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("--allow-extra-recipients"), "{err}");
+    // Even with --quiet the refusal names the extra recipient.
+    let out = client.run_stdin(&["-q", "decrypt", "--secret-key", s(&customer_key)], &both);
+    assert_eq!(out.status.code(), Some(8));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&operator_sub));
+    // Allowed: decrypted, with a warning that names it.
+    let out = client.run_stdin(
+        &[
+            "decrypt",
+            "--secret-key",
+            s(&customer_key),
+            "--allow-extra-recipients",
+        ],
+        &both,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout == text);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("warning:") && l.contains(&operator_sub)),
+        "{err}"
+    );
+    // Both key files given: both recipients are the customer's own.
+    let out = client.run_stdin(
+        &[
+            "decrypt",
+            "--secret-key",
+            s(&customer_key),
+            "--secret-key",
+            s(&operator_key),
+        ],
+        &both,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout == text);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
+
+    // An anonymous recipient (key id 0) could be anyone's: refused too.
+    let hidden = write_file(
+        files.path(),
+        "hidden.pgp",
+        &gpg.encrypt_to(&customer, &text, false, &["--throw-keyids"]),
+        0o644,
+    );
+    let out = client.run_stdin(&["decrypt", "--secret-key", s(&customer_key)], &hidden);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(8), "{err}");
+    assert!(
+        err.contains("recipient: 0000000000000000 (anonymous"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    // Not encrypted at all: exit 7, and the input is not echoed.
+    let plain = write_file(files.path(), "plain.json", br#"{"secret":"plain"}"#, 0o644);
+    let out = client.run_stdin(&["decrypt", "--secret-key", s(&customer_key)], &plain);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(err.contains("NOT ENCRYPTED"), "{err}");
+    assert!(out.stdout.is_empty() && !err.contains("plain\""), "{err}");
+}
+
+/// `media results --secret-key` never prints an answer that is not encrypted (exit 7): the
+/// plain JSON document of media uploaded without a key, from a real server; and, from a
+/// server that lies, plaintext served as `application/pgp-encrypted`. An encrypted answer
+/// with an extra recipient exits 8 unless allowed.
+#[test]
+fn results_refuse_a_plaintext_answer_and_extra_recipients() {
+    let env = Env::new();
+    let token = env.create_account("acme");
+    let server = env.start();
+    let client = Client::new(&server.base, Some(&token));
+    let files = tempfile::tempdir().unwrap();
+    let gpg = GpgHome::new();
+    let customer = gpg.gen_future_default("Customer <customer@example.com>");
+    let operator = gpg.gen_future_default("Operator <operator@example.com>");
+    let secret = write_file(
+        files.path(),
+        "secret.asc",
+        &gpg.export_secret(&customer),
+        0o600,
+    );
+
+    // Media uploaded without --public-key-id: its document is plain JSON; not printed.
+    let audio = env.speech("plain", "Nothing secret here.");
+    let id = client.ok(&["media", "upload", s(&audio)]).trim().to_owned();
+    let out = client.run(&["media", "results", &id, "--secret-key", s(&secret)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(out.stdout.is_empty(), "nothing printed");
+    assert!(err.contains("NOT ENCRYPTED"), "{err}");
+    assert!(err.contains("application/json"), "{err}");
+    assert!(
+        err.contains(&format!("sealscribe client media get {id}")),
+        "{err}"
+    );
+    assert!(!err.contains("mediaId"), "no part of the document: {err}");
+    drop(server);
+
+    // A server that skips encryption but keeps the content type: still refused.
+    let document = format!(r#"{{"mediaId":"{id}","transcript":{{"text":"the vault code"}}}}"#);
+    let liar = Recorder::start(Reply::Typed(
+        "application/pgp-encrypted",
+        document.clone().into_bytes(),
+    ));
+    let client = Client::new(&liar.base, Some("t"));
+    let out = client.run(&["media", "results", &id, "--secret-key", s(&secret)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(out.stdout.is_empty(), "nothing printed");
+    assert!(!err.contains("vault"), "no part of the document: {err}");
+
+    // A server that adds its own key: refused, then allowed with a warning.
+    let both = gpg.encrypt_to(
+        &customer,
+        document.as_bytes(),
+        true,
+        &["--recipient", &operator],
+    );
+    let spy = Recorder::start(Reply::Typed("application/pgp-encrypted", both));
+    let client = Client::new(&spy.base, Some("t"));
+    let out = client.run(&["media", "results", &id, "--secret-key", s(&secret)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(8), "{err}");
+    assert!(out.stdout.is_empty());
+    let operator_sub = &gpg.subkey_fingerprints(&operator)[0][24..];
+    assert!(err.contains(operator_sub), "{err}");
+    let shown = client.ok(&[
+        "media",
+        "results",
+        &id,
+        "--secret-key",
+        s(&secret),
+        "--allow-extra-recipients",
+    ]);
+    let doc: Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(doc["mediaId"], id.as_str());
+}
+
 /// A large upload streams with flat memory and plain progress lines (no TTY); the download
 /// resumes with `Range`; `media wait --timeout` gives up with exit 6.
 #[test]
@@ -617,6 +826,13 @@ fn errors_exit_codes_and_json() {
             .iter()
             .any(|m| m["mediaId"] == id)
     );
+    // stdout closed early (`| head -0`): exit 0 and no panic, not println!'s exit 101.
+    let mut child = client.command(&["media", "list"]).spawn().unwrap();
+    drop(child.stdout.take());
+    let closed = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&closed.stderr);
+    assert_eq!(closed.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
     let keys: Value = serde_json::from_str(&client.ok(&["--json", "keys", "list"])).unwrap();
     assert!(keys["publicKeys"].is_array());
     let waited: Value =
@@ -717,6 +933,8 @@ fn download_redirect_drops_the_token_and_keeps_range() {
 
 enum Reply {
     Redirect(String),
+    /// 200 with this content type and body.
+    Typed(&'static str, Vec<u8>),
     /// The bytes, honouring `Range: bytes=N-`.
     Bytes(Vec<u8>),
 }
@@ -751,6 +969,15 @@ impl Recorder {
                         "HTTP/1.1 302 Found\r\nlocation: {to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
                     )
                     .into_bytes(),
+                    Reply::Typed(content_type, body) => {
+                        let mut out = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                            body.len()
+                        )
+                        .into_bytes();
+                        out.extend_from_slice(body);
+                        out
+                    }
                     Reply::Bytes(body) => {
                         let start = head
                             .lines()
