@@ -7,6 +7,7 @@ mod client;
 mod common;
 mod encryption;
 mod hostile;
+mod kek;
 mod keys;
 mod limits;
 mod media;
