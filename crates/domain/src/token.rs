@@ -8,6 +8,7 @@
 //! are kept in clear to list and revoke tokens; they carry 32 of the 256 bits.
 
 use std::fmt;
+use zeroize::{Zeroize, Zeroizing};
 
 use sha2::{Digest, Sha256};
 
@@ -23,9 +24,10 @@ pub struct Token(String);
 impl Token {
     /// Generates a new random token from the operating system's CSPRNG.
     pub fn generate() -> Self {
-        let mut secret = [0u8; SECRET_BYTES];
-        getrandom::fill(&mut secret).expect("the operating system's random source failed");
-        Token(format!("{TOKEN_MARK}{}", hex::encode(secret)))
+        let mut secret = Zeroizing::new([0u8; SECRET_BYTES]);
+        getrandom::fill(secret.as_mut()).expect("the operating system's random source failed");
+        let hex = Zeroizing::new(hex::encode(secret.as_ref()));
+        Token(format!("{TOKEN_MARK}{}", hex.as_str()))
     }
 
     /// The token text, to show to its owner once.
@@ -43,6 +45,13 @@ impl Token {
     }
 }
 
+/// The token is wiped from memory once it has been shown and hashed.
+impl Drop for Token {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Token({}…)", self.prefix())
@@ -52,9 +61,10 @@ impl fmt::Debug for Token {
 /// A new secret for signing an account's callbacks: `whsec_` and 256 random
 /// bits in hex. Unlike tokens it is stored as is (signing needs it).
 pub fn new_signing_secret() -> String {
-    let mut secret = [0u8; SECRET_BYTES];
-    getrandom::fill(&mut secret).expect("the operating system's random source failed");
-    format!("whsec_{}", hex::encode(secret))
+    let mut secret = Zeroizing::new([0u8; SECRET_BYTES]);
+    getrandom::fill(secret.as_mut()).expect("the operating system's random source failed");
+    let hex = Zeroizing::new(hex::encode(secret.as_ref()));
+    format!("whsec_{}", hex.as_str())
 }
 
 /// SHA-256 of a token, hex-encoded: what the database stores and looks up.

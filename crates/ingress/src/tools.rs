@@ -328,6 +328,8 @@ fn sandbox_args(input: Option<&Path>) -> Vec<OsString> {
         push(&["--ro-bind-try".as_ref(), etc.as_ref(), etc.as_ref()]);
     }
     push(&["--dev".as_ref(), "/dev".as_ref()]);
+    // After `--dev`, so that an input in /dev/shm (the memory-backed
+    // scratch) is bound over the sandbox's fresh /dev instead of hidden by it.
     if let Some(input) = input {
         let input = absolute(input);
         push(&["--ro-bind".as_ref(), input.as_os_str(), input.as_os_str()]);
@@ -408,6 +410,25 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    /// Plaintext scratch lives in /dev/shm (`--scratch-dir`), which the
+    /// sandbox's own `/dev` would hide: the input is bound after it, so the
+    /// child still reads it (and nothing else of /dev/shm).
+    #[test]
+    fn an_input_in_dev_shm_is_visible_in_the_sandbox() {
+        let tools = current();
+        assert!(tools.sandboxed(), "{:?}", tools.unsandboxed);
+        let dir = tempfile_dir_in(Path::new("/dev/shm"));
+        let input = dir.join("input.plain");
+        let neighbour = dir.join("neighbour.plain");
+        std::fs::write(&input, b"in memory").unwrap();
+        std::fs::write(&neighbour, b"a neighbour").unwrap();
+        let (ok, out, err) = run(tools.command("cat", Some(&input)), &[input.as_os_str()]);
+        assert!(ok && out == "in memory", "{out}{err}");
+        let (ok, out, _) = run(tools.command("cat", Some(&input)), &[neighbour.as_os_str()]);
+        assert!(!ok && out.is_empty(), "the neighbour was readable: {out}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     #[test]
     fn children_run_under_the_resource_limits() {
         let limits = MediaLimits {
@@ -451,7 +472,11 @@ mod tests {
     }
 
     fn tempfile_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
+        tempfile_dir_in(&std::env::temp_dir())
+    }
+
+    fn tempfile_dir_in(parent: &Path) -> PathBuf {
+        let dir = parent.join(format!(
             "sealscribe-tools-{}-{:?}",
             std::process::id(),
             std::thread::current().id()

@@ -292,7 +292,9 @@ pub async fn run(ctx: &Arc<Ctx>, claim: &JobClaim, index: u32) -> Result<(), Sto
             DeliveryOutcome::Failed
         }
         Ok(Some(callback)) => {
-            let secret = db.callback_secret(media.account_id, false).await?;
+            // Wiped from memory when the delivery is done.
+            let secret =
+                zeroize::Zeroizing::new(db.callback_secret(media.account_id, false).await?);
             match body(&media, index as usize, callback).await {
                 Err(NoBody(why)) => {
                     tracing::warn!(callback = index, "callback has no body: {why}");

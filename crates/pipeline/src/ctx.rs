@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use sealscribe_asr::SpeechEngine;
 use sealscribe_ingress::UrlPolicy;
+use sealscribe_seal::kek::Keyring;
 use sealscribe_store::{BlobStore, Db};
 
 /// How the workers behave.
@@ -29,6 +30,11 @@ pub struct Settings {
     /// of its own under it (several worker processes may share a data
     /// directory); directories of processes that are gone are removed.
     pub tmp_dir: PathBuf,
+    /// Scratch space for the plaintext of encrypted media (the opened upload
+    /// ffmpeg reads, redacted audio): memory-backed where the machine has
+    /// such a place (`--scratch-dir`), else the same as `tmp_dir`. Each
+    /// process works in a directory of its own under it, like `tmp_dir`.
+    pub plain_dir: PathBuf,
     pub url_policy: UrlPolicy,
     /// This process's identity in job leases.
     pub worker_id: String,
@@ -40,6 +46,8 @@ pub struct Ctx {
     pub db: Arc<dyn Db>,
     pub blobs: BlobStore,
     pub engine: Arc<dyn SpeechEngine>,
+    /// Unwraps the seal keys of encrypted media.
+    pub keys: Arc<Keyring>,
     /// The client for customer URLs (fetches and callbacks): connections
     /// only where the URL policy allows, see [`sealscribe_ingress::outbound`].
     pub http: sealscribe_ingress::Outbound,

@@ -2,7 +2,9 @@
 //!
 //! The upload sits in the blob store sealed under a per-media key
 //! (`work.sealed`). This job (1) encrypts it to the customer's pinned OpenPGP
-//! key as the `original-encrypted` stream, (2) recognises it from a plaintext
+//! key as the `original-encrypted` stream — unless that stream exists already,
+//! written while the upload streamed in (configuration before media) or by an
+//! earlier attempt (a blob is only ever visible complete) — (2) recognises it from a plaintext
 //! temporary file that is removed on every exit path (and the whole scratch
 //! directory is wiped when workers start, which covers crashes), runs the
 //! detectors and, with an audio redactor, encrypts the redacted audio as
@@ -26,6 +28,7 @@ use sealscribe_openpgp::{EncryptOptions, Recipient};
 use sealscribe_seal::{OpenReader, Opener, SealKey};
 use sealscribe_store::{Finished, StoreError, media_blob};
 use tokio_util::sync::CancellationToken;
+use zeroize::Zeroizing;
 
 use crate::armor::encrypt_armored;
 use crate::callbacks;
@@ -77,14 +80,51 @@ fn encrypt_original(
     encrypt_to_file("original", OpenReader::new(input, key), recipient, out)
 }
 
+/// Creates (or truncates) a plaintext scratch file readable by its owner
+/// only, whatever the process's umask.
+fn private_file(path: &Path) -> Result<File, StepError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| internal("scratch file", e))
+}
+
+/// Where this job's plaintext goes: the memory-backed scratch
+/// (`Settings::plain_dir`) when it has room for `need` bytes twice over
+/// (the opened upload and redacted audio of about its size) plus 8 MiB,
+/// else the disk scratch, with a warning: a job that does not fit in memory
+/// still runs.
+fn plain_dir(ctx: &Ctx, need: u64) -> &Path {
+    let s = &ctx.settings;
+    if s.plain_dir == s.tmp_dir {
+        return &s.plain_dir;
+    }
+    let free = rustix::fs::statvfs(&s.plain_dir)
+        .map(|v| v.f_bavail.saturating_mul(v.f_frsize))
+        .unwrap_or(0);
+    if free >= need.saturating_mul(2).saturating_add(8 << 20) {
+        &s.plain_dir
+    } else {
+        tracing::warn!(
+            need_bytes = need,
+            free_bytes = free,
+            scratch = %s.plain_dir.display(),
+            "the memory-backed scratch has no room for this media: its plaintext goes to the \
+             disk scratch while it is processed"
+        );
+        &s.tmp_dir
+    }
+}
+
 /// Opens the sealed upload into a plaintext scratch file for ffmpeg.
 fn open_to_file(sealed: &Path, key: &SealKey, out: &Path) -> Result<(), StepError> {
     let input = File::open(sealed).map_err(|e| internal("opening sealed copy", e))?;
     let mut reader = OpenReader::new(input, key);
-    let mut output = BufWriter::with_capacity(
-        1 << 20,
-        File::create(out).map_err(|e| internal("scratch file", e))?,
-    );
+    let mut output = BufWriter::with_capacity(1 << 20, private_file(out)?);
     std::io::copy(&mut reader, &mut output).map_err(|e| internal("opening sealed copy", e))?;
     std::io::Write::flush(&mut output).map_err(|e| internal("scratch file", e))?;
     Ok(())
@@ -92,7 +132,8 @@ fn open_to_file(sealed: &Path, key: &SealKey, out: &Path) -> Result<(), StepErro
 
 fn open_input(key: &SealKey, sealed: &[u8]) -> Result<SealedInput, StepError> {
     let mut opener = Opener::new(key);
-    let mut plain = Vec::new();
+    // The customer's metadata and file name, wiped once parsed.
+    let mut plain = Zeroizing::new(Vec::new());
     opener
         .push(sealed, &mut plain)
         .map_err(|e| internal("sealed input", e))?;
@@ -111,8 +152,12 @@ pub async fn run(
     enc: &Encryption,
 ) -> Result<(), StepError> {
     let db = ctx.db.as_ref();
-    let seal_key = match &enc.seal_key {
-        Some(hex) => Arc::new(SealKey::from_hex(hex).map_err(|e| internal("seal key", e))?),
+    let seal_key = match &enc.wrapped_seal_key {
+        Some(wrapped) => Arc::new(
+            ctx.keys
+                .unwrap(wrapped, &media.id.to_string())
+                .map_err(|e| internal("seal key", e))?,
+        ),
         None => {
             return Err(StepError::permanent(
                 codes::INTERNAL,
@@ -145,7 +190,8 @@ pub async fn run(
     step(db, claim, progress, lost, "protect", async {
         let target = media_blob(media.id, "original-encrypted");
         match ctx.blobs.size(&target).await {
-            Ok(_) => return Ok(()), // done by an earlier attempt
+            // Made by the upload as it streamed in, or by an earlier attempt.
+            Ok(_) => return Ok(()),
             Err(StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
@@ -166,11 +212,12 @@ pub async fn run(
     })
     .await?;
 
-    // The plaintext exists only here, for ffmpeg, and goes on every exit path.
-    let plain = ctx
-        .settings
-        .tmp_dir
-        .join(format!("{}-{}.plain", media.id, claim.job_id));
+    // The plaintext exists only here, for ffmpeg, and goes on every exit path
+    // (the guard's drop, unwinding included; after a crash, the next worker
+    // to start removes the dead process's scratch directory).
+    let need = std::fs::metadata(&sealed).map_or(0, |m| m.len());
+    let plain_dir = plain_dir(ctx, need);
+    let plain = plain_dir.join(format!("{}-{}.plain", media.id, claim.job_id));
     let _plain_guard = TempFile(Some(plain.clone()));
     {
         let (s, k, p) = (sealed.clone(), seal_key.clone(), plain.clone());
@@ -185,13 +232,12 @@ pub async fn run(
         step(db, claim, progress, lost, "redact", async {
             // The redacted audio is plaintext too: a scratch file, encrypted
             // to the customer's key, removed on every exit path.
-            let scratch = |ext: &str| {
-                ctx.settings
-                    .tmp_dir
-                    .join(format!("{}-{}.{ext}", media.id, claim.job_id))
-            };
-            let (wav, pgp) = (scratch("redacted.wav"), scratch("redacted.pgp"));
+            let name = |ext: &str| format!("{}-{}.{ext}", media.id, claim.job_id);
+            let wav = plain_dir.join(name("redacted.wav"));
+            let pgp = ctx.settings.tmp_dir.join(name("redacted.pgp"));
             let _guards = (TempFile(Some(wav.clone())), TempFile(Some(pgp.clone())));
+            // Owner-only from the start (the redactor truncates, keeping the mode).
+            drop(private_file(&wav)?);
             redact_audio(&plain, &info, plan, &wav).await?;
             let (w, r, p) = (wav.clone(), recipient.clone(), pgp.clone());
             tokio::task::spawn_blocking(move || encrypt_file(&w, &r, &p)).await??;
@@ -226,14 +272,17 @@ pub async fn run(
         );
         full.prediction = analysis.prediction.clone();
         full.deliveries.clear();
+        // Plaintext results, wiped once encrypted.
         let mut bodies = vec![(
             media_blob(media.id, "document.pgp"),
-            serde_json::to_vec_pretty(&document::full_document(&full)?)
-                .map_err(|e| internal("document", e))?,
+            Zeroizing::new(
+                serde_json::to_vec_pretty(&document::full_document(&full)?)
+                    .map_err(|e| internal("document", e))?,
+            ),
         )];
         for (i, c) in config.callbacks.iter().enumerate() {
             if let Some((body, _)) = callbacks::clear_body(&full, &c.payload)? {
-                bodies.push((callbacks::prepared_blob(media, i), body));
+                bodies.push((callbacks::prepared_blob(media, i), Zeroizing::new(body)));
             }
         }
         for (key, plaintext) in bodies {

@@ -120,6 +120,7 @@ impl Fixture {
             max_attempts: 3,
             shutdown_grace: Duration::from_secs(30),
             tmp_dir: self.dir.path().join("tmp"),
+            plain_dir: self.dir.path().join("plain"),
             url_policy: UrlPolicy {
                 destinations: sealscribe_ingress::Destinations::default(),
                 max_bytes: 1 << 20,
@@ -133,10 +134,12 @@ impl Fixture {
     /// What a job run by `settings.worker_id` needs.
     pub fn ctx(&self, engine: &Arc<FakeEngine>, settings: Settings) -> Arc<Ctx> {
         std::fs::create_dir_all(&settings.tmp_dir).unwrap();
+        std::fs::create_dir_all(&settings.plain_dir).unwrap();
         Arc::new(Ctx {
             db: self.db.clone(),
             blobs: self.blobs.clone(),
             engine: engine.clone(),
+            keys: Arc::new(sealscribe_seal::kek::Keyring::ephemeral()),
             http: sealscribe_ingress::http_client(&settings.url_policy),
             settings,
         })

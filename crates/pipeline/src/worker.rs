@@ -24,7 +24,8 @@ use crate::step::Progress;
 pub struct Workers {
     ctx: Arc<Ctx>,
     wake: Arc<Notify>,
-    _scratch: Scratch,
+    /// The working-copy directory and, when it is elsewhere, the plaintext one.
+    _scratch: (Scratch, Option<Scratch>),
 }
 
 /// This process's scratch directory, `<tmp_dir>/<worker id>/`, marked as in
@@ -47,9 +48,12 @@ impl Scratch {
                 let _ = std::fs::remove_file(&path); // files of an older layout
                 continue;
             }
+            // No lock file: a process is creating it right now (or crashed
+            // before it could put anything in it). Several processes share
+            // the root (a machine-wide /dev/shm), so this happens.
             let abandoned = match std::fs::File::open(path.join(".lock")) {
                 Ok(f) => f.try_lock().is_ok(),
-                Err(_) => true,
+                Err(_) => false,
             };
             if abandoned {
                 let _ = std::fs::remove_dir_all(&path);
@@ -80,21 +84,29 @@ impl Workers {
         db: Arc<dyn Db>,
         blobs: BlobStore,
         engine: Arc<dyn SpeechEngine>,
+        keys: Arc<sealscribe_seal::kek::Keyring>,
         mut settings: Settings,
     ) -> std::io::Result<Self> {
         let scratch = Scratch::create(&settings.tmp_dir, &settings.worker_id)?;
+        let plain = if settings.plain_dir == settings.tmp_dir {
+            None
+        } else {
+            Some(Scratch::create(&settings.plain_dir, &settings.worker_id)?)
+        };
         settings.tmp_dir = scratch.dir.clone();
+        settings.plain_dir = plain.as_ref().unwrap_or(&scratch).dir.clone();
         let http = sealscribe_ingress::http_client(&settings.url_policy);
         Ok(Self {
             ctx: Arc::new(Ctx {
                 db,
                 blobs,
                 engine,
+                keys,
                 http,
                 settings,
             }),
             wake: Arc::new(Notify::new()),
-            _scratch: scratch,
+            _scratch: (scratch, plain),
         })
     }
 
@@ -317,7 +329,11 @@ async fn run_processing(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &Cancellation
         }
         // Once the job has ended for good (the seal key is gone with it), the
         // sealed working copy of an encrypted media goes too.
-        Ok(Some(m)) if m.encryption.as_ref().is_none_or(|e| e.seal_key.is_none()) => {
+        Ok(Some(m))
+            if m.encryption
+                .as_ref()
+                .is_none_or(|e| e.wrapped_seal_key.is_none()) =>
+        {
             let _ = ctx
                 .blobs
                 .delete(&media_blob(claim.media_id, "work.sealed"))

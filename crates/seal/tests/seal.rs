@@ -569,7 +569,14 @@ fn key_hex_round_trip_and_validation() {
     let key = SealKey::generate();
     let hex = key.to_hex();
     assert_eq!(hex.len(), 64);
+    // Written into its final buffer (zeroized on drop): no reallocation
+    // left a copy behind.
+    assert_eq!(hex.capacity(), 64);
     assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(
+        hex.as_str(),
+        hex::encode(hex::decode(hex.as_str()).unwrap())
+    );
     let again = SealKey::from_hex(&hex).unwrap();
     assert_eq!(again.to_hex(), hex);
     assert_eq!(
@@ -588,7 +595,7 @@ fn key_hex_round_trip_and_validation() {
         "",
         "00",
         &hex[..63],
-        &format!("{hex}00"),
+        &format!("{}00", hex.as_str()),
         &hex.replace(|_| true, "g"),
     ] {
         assert_eq!(SealKey::from_hex(bad).unwrap_err(), SealError::BadKey);

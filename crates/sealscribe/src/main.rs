@@ -4,6 +4,7 @@
 mod cmd;
 mod config;
 mod privileges;
+mod scratch;
 mod shutdown;
 
 use std::process::ExitCode;
@@ -11,8 +12,20 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     // First, so that nothing is ever created readable by others.
     privileges::restrict_umask();
+    // Before any secret or plaintext is in memory (the client too: it holds
+    // the customer's secret key).
+    let core_dumps = privileges::disable_core_dumps();
     let cli = config::Cli::parse_args();
     config::init_logging(&cli.log);
+    match core_dumps {
+        Ok(()) => tracing::debug!(
+            in_force = privileges::core_dumps_disabled(),
+            "core dumps disabled (RLIMIT_CORE 0, not dumpable)"
+        ),
+        Err(e) => tracing::warn!(
+            "core dumps could not be disabled ({e}); a crash may write memory to disk"
+        ),
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

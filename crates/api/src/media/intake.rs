@@ -8,6 +8,8 @@
 //! no plaintext reaches storage before the configuration has said "no encryption", and
 //! memory stays flat whatever the media's size.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
 use bytes::Bytes;
@@ -15,9 +17,11 @@ use futures_util::StreamExt;
 use sealscribe_domain::configuration::MediaConfig;
 use sealscribe_domain::{MediaId, codes};
 use sealscribe_ingress::sniff;
+use sealscribe_openpgp::Recipient;
 use sealscribe_seal::{Opener, SealKey, Sealer};
 use sealscribe_store::media_blob;
 
+use super::encrypting::Encrypting;
 use super::multipart::{self, Multipart, Part};
 use crate::{ApiError, AppState, Result};
 
@@ -127,34 +131,62 @@ pub(super) struct Upload {
     pub head: Vec<u8>,
     /// The key the upload was sealed with, if it was.
     pub sealed: Option<SealKey>,
+    /// Whether `original-encrypted` was written as the upload streamed.
+    pub encrypted: bool,
 }
 
-/// Streams the media part into the blob store: as is when `plain`, else
-/// sealed under a fresh key (`work.sealed`), so that no plaintext reaches
-/// storage before the configuration has allowed it.
+/// How the media part is kept, decided by what came before it.
+pub(super) enum Keep {
+    /// As is (`original`): a configuration without encryption came first.
+    Plain,
+    /// Sealed (`work.sealed`): the configuration is not known yet, or its key is not usable.
+    Sealed,
+    /// Sealed, and encrypted to the customer's pinned key as it streams
+    /// (`original-encrypted`, see [`super::encrypting`]).
+    SealedAndEncrypted(Arc<Recipient>),
+}
+
+/// Streams the media part into the blob store: as is, or sealed under a fresh key
+/// (`work.sealed`) so that no plaintext reaches storage before the configuration has
+/// allowed it, and with a pinned key also into `original-encrypted` — one read, two
+/// writers. Any error aborts every write.
 pub(super) async fn receive_media(
     state: &AppState,
     id: MediaId,
     mut field: Part<'_>,
-    plain: bool,
+    keep: Keep,
 ) -> Result<Upload> {
     let file_name = field.file_name().map(str::to_owned);
     let content_type = field.content_type().map(str::to_owned);
     let limit = state.limits().max_upload_bytes;
+    let plain = matches!(keep, Keep::Plain);
     let blob = media_blob(id, if plain { "original" } else { "work.sealed" });
     let mut writer = state.blobs().writer(&blob).await?;
-    let mut sealing = if plain {
-        None
-    } else {
-        let key = SealKey::generate();
-        let (sealer, header) = Sealer::new(&key);
-        writer.write(&header).await?;
-        Some((key, sealer))
+    let mut encrypting = match keep {
+        Keep::SealedAndEncrypted(recipient) => {
+            match Encrypting::start(state, id, recipient).await {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    writer.abort().await;
+                    return Err(e);
+                }
+            }
+        }
+        Keep::Plain | Keep::Sealed => None,
+    };
+    let seal_key = (!plain).then(SealKey::generate);
+    let (mut sealer, header) = match &seal_key {
+        Some(key) => {
+            let (sealer, header) = Sealer::new(key);
+            (Some(sealer), header)
+        }
+        None => (None, Vec::new()),
     };
     let mut head = Vec::new();
     let mut size = 0u64;
     let mut out = Vec::new();
     let received: Result<()> = async {
+        writer.write(&header).await?;
         while let Some(chunk) = field.chunk().await? {
             size += chunk.len() as u64;
             if size > limit {
@@ -168,8 +200,12 @@ pub(super) async fn receive_media(
                 let take = (sniff::HEAD_BYTES - head.len()).min(chunk.len());
                 head.extend_from_slice(&chunk[..take]);
             }
-            match &mut sealing {
-                Some((_, sealer)) => {
+            if let Some(encrypting) = &mut encrypting {
+                // Handed to the encryptor's thread first, so both ciphers run at once.
+                encrypting.push(chunk.clone()).await?;
+            }
+            match &mut sealer {
+                Some(sealer) => {
                     out.clear();
                     // AES-GCM over at most a few 64 KiB chunks: let the runtime
                     // move other tasks off this thread meanwhile.
@@ -179,29 +215,40 @@ pub(super) async fn receive_media(
                 None => writer.write(&chunk).await?,
             }
         }
-        Ok(())
-    }
-    .await;
-    if let Err(e) = received {
-        writer.abort().await;
-        return Err(e);
-    }
-    let sealed = match sealing {
-        Some((key, sealer)) => {
+        if let Some(sealer) = sealer.take() {
             out.clear();
             sealer.finish(&mut out);
             writer.write(&out).await?;
-            Some(key)
         }
-        None => None,
+        Ok(())
+    }
+    .await;
+    let finished = match (received, encrypting) {
+        (Ok(()), Some(e)) => e.finish().await.map(|_| true),
+        (Ok(()), None) => Ok(false),
+        (Err(err), Some(e)) => {
+            e.abort().await;
+            Err(err)
+        }
+        (Err(err), None) => Err(err),
     };
+    let encrypted = match finished {
+        Ok(encrypted) => encrypted,
+        Err(e) => {
+            writer.abort().await;
+            return Err(e);
+        }
+    };
+    // `original-encrypted`, if written, is visible now; the caller deletes the media's
+    // blobs if this last step fails, as for any rejection.
     writer.finish().await?;
     Ok(Upload {
         file_name,
         content_type,
         size,
         head,
-        sealed,
+        sealed: seal_key,
+        encrypted,
     })
 }
 

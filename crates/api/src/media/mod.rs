@@ -3,6 +3,8 @@
 //!
 //! - [`multipart`]: the multipart/form-data reader, linear and capped before
 //!   it buffers anything.
+//! - `encrypting`: the customer's ciphertext of an upload (`original-encrypted`), made
+//!   on the blocking pool while the upload streams in.
 //! - `intake`: reading multipart requests (small parts, the media part sealed
 //!   while it streams), shared by `upload` and `update`.
 //! - `upload`: `POST /v3/media`.
@@ -10,6 +12,7 @@
 //! - `list`: listing and search.
 //! - `update`: metadata, deletion, reprocessing and alignment.
 
+mod encrypting;
 mod intake;
 mod list;
 pub mod multipart;

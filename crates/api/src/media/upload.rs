@@ -2,7 +2,10 @@
 //!
 //! Parts may arrive in any order. The `media` part is written to the blob
 //! store as it arrives (memory stays flat whatever its size); the small parts
-//! are read into memory with a limit (see [`super::intake`]). Only when every
+//! are read into memory with a limit (see [`super::intake`]). When a
+//! configuration with a usable `publicKeyId` came first, the media is also
+//! encrypted to that key as it arrives, so `original-encrypted` is complete
+//! when the upload answers (see [`super::encrypting`]). Only when every
 //! part is in and valid are the media row and its job created, in one
 //! transaction; any failure before that deletes what was written, so a
 //! rejected request leaves nothing behind.
@@ -19,15 +22,16 @@ use sealscribe_domain::document;
 use sealscribe_domain::media::{
     Encryption, EncryptionInfo, MediaSource, MediaStatus, SealedInput, initial_tasks,
 };
-use sealscribe_domain::{MediaId, PublicKeyId, codes};
+use sealscribe_domain::{MediaId, PublicKeyId, PublicKeyRecord, codes};
 use sealscribe_ingress::sniff::{self, Verdict};
 use sealscribe_openpgp::Recipient;
 use sealscribe_seal::Sealer;
 use sealscribe_store::{NewMedia, media_prefix};
 use serde_json::Value;
+use std::sync::Arc;
 
 use super::intake::{
-    SMALL_PART, SmallParts, Upload, check_callback_urls, duplicate, next_part, read_into,
+    Keep, SMALL_PART, SmallParts, Upload, check_callback_urls, duplicate, next_part, read_into,
     receive_media, unseal_original,
 };
 use super::multipart::Multipart;
@@ -89,7 +93,7 @@ async fn accept(
     id: MediaId,
     multipart: Multipart,
 ) -> Result<Json<Value>> {
-    let parts = read_parts(state, id, multipart).await?;
+    let parts = read_parts(state, caller, id, multipart).await?;
     let config = parts.configuration?;
     check_callback_urls(state, &config)?;
     let metadata = match &parts.small.metadata {
@@ -99,8 +103,12 @@ async fn accept(
     let source = source(state, parts.upload, parts.small.media_url.as_deref()).await?;
     let new = match (&config.encryption, source) {
         (Some(enc), Source::Upload(u)) => {
-            let key = enc.public_key_id;
-            encrypted_media(state, caller, id, key, u, metadata.as_ref(), &config).await?
+            let key = match parts.pinned {
+                // The key `original-encrypted` was made with, resolved when the media began.
+                Some(key) => key,
+                None => resolve_key(state, caller, enc.public_key_id).await?.0,
+            };
+            encrypted_media(state, caller, id, key, u, metadata.as_ref(), &config)?
         }
         (Some(_), Source::Url(_)) => {
             return Err(ApiError::bad_request(
@@ -135,13 +143,22 @@ struct Parts {
     small: SmallParts,
     /// The `media` part, already in the blob store.
     upload: Option<Upload>,
+    /// The customer's key the media was encrypted to as it streamed in, if it was.
+    pinned: Option<PublicKeyRecord>,
 }
 
 /// Reads every part: the media into the blob store (sealed unless a configuration
-/// without encryption came first), the others into memory.
-async fn read_parts(state: &AppState, id: MediaId, mut multipart: Multipart) -> Result<Parts> {
+/// without encryption came first, and encrypted to the customer's key too when a
+/// configuration with a usable one did), the others into memory.
+async fn read_parts(
+    state: &AppState,
+    caller: &Caller,
+    id: MediaId,
+    mut multipart: Multipart,
+) -> Result<Parts> {
     let mut small = SmallParts::default();
     let mut upload: Option<Upload> = None;
+    let mut pinned = None;
     let mut config_seen: Option<std::result::Result<MediaConfig, InputError>> = None;
     while let Some((name, field)) = next_part(&mut multipart).await? {
         match name.as_str() {
@@ -151,8 +168,22 @@ async fn read_parts(state: &AppState, id: MediaId, mut multipart: Multipart) -> 
                 }
                 // Plaintext may be stored only once the configuration has said
                 // "no encryption"; until then the media is sealed as it streams.
-                let plain = matches!(&config_seen, Some(Ok(c)) if c.encryption.is_none());
-                upload = Some(receive_media(state, id, field, plain).await?);
+                let keep = match &config_seen {
+                    Some(Ok(c)) => match &c.encryption {
+                        None => Keep::Plain,
+                        // An unknown or unusable key keeps today's path: the
+                        // refusal comes once the body is read, like any other.
+                        Some(enc) => match resolve_key(state, caller, enc.public_key_id).await {
+                            Ok((key, recipient)) => {
+                                pinned = Some(key);
+                                Keep::SealedAndEncrypted(Arc::new(recipient))
+                            }
+                            Err(_) => Keep::Sealed,
+                        },
+                    },
+                    _ => Keep::Sealed,
+                };
+                upload = Some(receive_media(state, id, field, keep).await?);
             }
             "configuration" => {
                 read_into(&mut small.configuration, field, "configuration", SMALL_PART).await?;
@@ -172,10 +203,12 @@ async fn read_parts(state: &AppState, id: MediaId, mut multipart: Multipart) -> 
             }
         }
     }
+    let pinned = pinned.filter(|_| upload.as_ref().is_some_and(|u| u.encrypted));
     Ok(Parts {
         configuration: config_seen.unwrap_or_else(|| parse_configuration(b"")),
         small,
         upload,
+        pinned,
     })
 }
 
@@ -265,17 +298,12 @@ async fn plain_media(
     })
 }
 
-/// Builds an encrypted media item: the customer's key is resolved and pinned,
-/// the upload stays sealed, and metadata and file name are sealed with it.
-async fn encrypted_media(
+/// The caller's key `public_key_id`, if it exists and can be encrypted to now.
+async fn resolve_key(
     state: &AppState,
     caller: &Caller,
-    id: MediaId,
     public_key_id: uuid::Uuid,
-    upload: Upload,
-    metadata: Option<&Metadata>,
-    config: &MediaConfig,
-) -> Result<NewMedia> {
+) -> Result<(PublicKeyRecord, Recipient)> {
     let key_id = PublicKeyId(public_key_id);
     let key = state
         .db()
@@ -291,7 +319,7 @@ async fn encrypted_media(
             )
         })?;
     let bytes = key.bytes.clone();
-    tokio::task::spawn_blocking(move || Recipient::from_bytes(&bytes, Utc::now()))
+    let recipient = tokio::task::spawn_blocking(move || Recipient::from_bytes(&bytes, Utc::now()))
         .await?
         .map_err(|e| {
             ApiError::bad_request(
@@ -299,6 +327,21 @@ async fn encrypted_media(
                 format!("The public key {key_id} can no longer be used: {e}"),
             )
         })?;
+    Ok((key, recipient))
+}
+
+/// Builds an encrypted media item: the customer's key `key` (resolved by
+/// [`resolve_key`]) is pinned, the upload stays sealed, and metadata and file
+/// name are sealed with it.
+fn encrypted_media(
+    state: &AppState,
+    caller: &Caller,
+    id: MediaId,
+    key: PublicKeyRecord,
+    upload: Upload,
+    metadata: Option<&Metadata>,
+    config: &MediaConfig,
+) -> Result<NewMedia> {
     let seal_key = upload
         .sealed
         .expect("uploads are sealed unless the configuration allowed plaintext");
@@ -325,12 +368,12 @@ async fn encrypted_media(
         tasks: initial_tasks(config),
         encryption: Some(Encryption {
             info: EncryptionInfo {
-                public_key_id: key_id,
+                public_key_id: key.id,
                 fingerprint: key.fingerprint,
                 public_key_hash: key.sha256,
             },
             pinned_key: key.bytes,
-            seal_key: Some(seal_key.to_hex()),
+            wrapped_seal_key: Some(state.keys().wrap(&seal_key, &id.to_string())),
             sealed_input: Some(sealed_input),
         }),
     })

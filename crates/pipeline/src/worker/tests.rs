@@ -265,7 +265,14 @@ fn start(
     engine: &Arc<FakeEngine>,
     settings: Settings,
 ) -> (Workers, CancellationToken, TaskTracker) {
-    let workers = Workers::new(fx.db.clone(), fx.blobs.clone(), engine.clone(), settings).unwrap();
+    let workers = Workers::new(
+        fx.db.clone(),
+        fx.blobs.clone(),
+        engine.clone(),
+        Arc::new(sealscribe_seal::kek::Keyring::ephemeral()),
+        settings,
+    )
+    .unwrap();
     let (shutdown, tracker) = (CancellationToken::new(), TaskTracker::new());
     workers.spawn(&shutdown, &tracker).unwrap();
     (workers, shutdown, tracker)
@@ -332,4 +339,30 @@ async fn a_job_still_running_after_the_grace_period_is_handed_back() {
         .await
         .expect("released for another worker at once");
     assert_eq!((again.media_id, again.attempt), (id, 2));
+}
+
+/// Scratch roots are shared (a machine-wide /dev/shm): a starting worker
+/// removes the directories of dead processes (their lock is free), and
+/// leaves alone those of live ones and those still being created (no lock
+/// file yet); its own goes when it stops.
+#[test]
+fn scratch_cleanup_spares_live_and_new_directories() {
+    let root = tempfile::tempdir().unwrap();
+    let live = super::Scratch::create(root.path(), "live").unwrap();
+    std::fs::write(live.dir.join("x.plain"), b"live plaintext").unwrap();
+    let dead = root.path().join("dead");
+    std::fs::create_dir(&dead).unwrap();
+    std::fs::write(dead.join(".lock"), b"").unwrap();
+    std::fs::write(dead.join("y.plain"), b"a crashed worker's plaintext").unwrap();
+    let new = root.path().join("new");
+    std::fs::create_dir(&new).unwrap();
+
+    let ours = super::Scratch::create(root.path(), "ours").unwrap();
+    assert!(live.dir.join("x.plain").exists());
+    assert!(!dead.exists(), "a dead process's scratch is removed");
+    assert!(new.exists(), "a directory being created is spared");
+    let dir = ours.dir.clone();
+    assert!(dir.join(".lock").exists());
+    drop(ours);
+    assert!(!dir.exists());
 }

@@ -31,6 +31,9 @@ pub enum Backend {
 pub struct Env {
     pub dir: tempfile::TempDir,
     pub backend: Backend,
+    /// The servers' `--scratch-dir`: memory-backed, of this test's own (the
+    /// default, machine-wide `/dev/shm`, is shared by every server).
+    pub scratch: tempfile::TempDir,
 }
 
 fn random_name(prefix: &str) -> String {
@@ -74,10 +77,61 @@ impl Env {
             Ok("embedded") | Err(_) => Backend::Embedded,
             Ok(other) => panic!("SEALSCRIBE_IT_BACKEND={other}: expected embedded or scaled"),
         };
-        Self {
-            dir: tempfile::tempdir().expect("temp dir"),
-            backend,
+        let dir = tempfile::tempdir().expect("temp dir");
+        if let Backend::Scaled { .. } = backend {
+            // PostgreSQL needs a key-encryption key given to every process
+            // (the embedded default creates DATA_DIR/kek itself).
+            sealscribe_seal::kek::Keyring::create(&dir.path().join("kek")).expect("create the KEK");
         }
+        Self {
+            dir,
+            backend,
+            scratch: tempfile::Builder::new()
+                .prefix("sealscribe-it-")
+                .tempdir_in("/dev/shm")
+                .expect("a scratch directory in /dev/shm"),
+        }
+    }
+
+    /// The key-encryption key file the servers of this test read.
+    pub fn kek_path(&self) -> PathBuf {
+        match self.backend {
+            Backend::Embedded => self.data_dir().join("kek"),
+            Backend::Scaled { .. } => self.dir.path().join("kek"),
+        }
+    }
+
+    /// The database URL the servers of this test use.
+    pub fn database_url(&self) -> String {
+        match &self.backend {
+            Backend::Embedded => format!(
+                "sqlite://{}",
+                self.data_dir().join("sealscribe.db").display()
+            ),
+            Backend::Scaled { database_url, .. } => database_url.clone(),
+        }
+    }
+
+    /// The stored (wrapped) seal key of media `id`, which must be in processing.
+    pub async fn wrapped_seal_key(&self, id: &str) -> String {
+        let db = sealscribe_store::open_db(&self.database_url())
+            .await
+            .unwrap();
+        let media = db.load_media(id.parse().unwrap()).await.unwrap().unwrap();
+        media
+            .encryption
+            .and_then(|e| e.wrapped_seal_key)
+            .expect("an encrypted media in processing has a wrapped seal key")
+    }
+
+    /// The seal key of media `id` (in processing), unwrapped with this test's
+    /// key-encryption key file: what scans look for (hex, either case, and raw).
+    pub async fn seal_key(&self, id: &str) -> sealscribe_seal::SealKey {
+        let wrapped = self.wrapped_seal_key(id).await;
+        sealscribe_seal::kek::Keyring::open(&self.kek_path())
+            .unwrap()
+            .unwrap(&wrapped, id)
+            .unwrap()
     }
 
     pub fn is_scaled(&self) -> bool {
@@ -87,9 +141,12 @@ impl Env {
     /// Points a `sealscribe` command at this test's storage.
     pub fn configure(&self, cmd: &mut Command) {
         cmd.arg("--data-dir").arg(self.data_dir());
+        cmd.env("SEALSCRIBE_SCRATCH_DIR", self.scratch.path());
         match &self.backend {
             Backend::Embedded => {
                 cmd.env_remove("SEALSCRIBE_DATABASE_URL")
+                    .env_remove("SEALSCRIBE_KEK_FILE")
+                    .env_remove("SEALSCRIBE_KEK")
                     .env_remove("SEALSCRIBE_BLOB_STORE")
                     .env_remove("SEALSCRIBE_S3_ENDPOINT");
             }
@@ -100,6 +157,8 @@ impl Env {
                 ..
             } => {
                 cmd.env("SEALSCRIBE_DATABASE_URL", database_url)
+                    .env("SEALSCRIBE_KEK_FILE", self.kek_path())
+                    .env_remove("SEALSCRIBE_KEK")
                     .env("SEALSCRIBE_BLOB_STORE", blob_store)
                     .env("SEALSCRIBE_S3_ENDPOINT", s3_endpoint);
             }
@@ -159,6 +218,90 @@ impl Env {
             }
         }
         out
+    }
+
+    /// Every scratch directory this test's servers may write to: the
+    /// memory-backed `--scratch-dir` and the data directory's `tmp`.
+    pub fn scratch_dirs(&self) -> Vec<PathBuf> {
+        vec![
+            self.scratch.path().to_path_buf(),
+            self.data_dir().join("tmp"),
+        ]
+    }
+
+    /// The first column of the first row `query` returns on this test's
+    /// database, as text (`None` for no row or SQL null).
+    pub async fn sql_text(&self, query: &str) -> Option<String> {
+        match &self.backend {
+            Backend::Scaled { database_url, .. } => {
+                let out = Command::new("psql")
+                    .args([database_url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", query])
+                    .output()
+                    .expect("psql is installed (postgresql-client)");
+                assert!(out.status.success(), "psql {query}");
+                let text = String::from_utf8(out.stdout).unwrap();
+                let line = text.lines().next().unwrap_or_default();
+                (!line.is_empty()).then(|| line.to_owned())
+            }
+            Backend::Embedded => {
+                use sqlx::Connection;
+                let path = self.data_dir().join("sealscribe.db");
+                let mut db =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                        .await
+                        .expect("open the test's database");
+                let value: Option<Option<String>> =
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(query.to_owned()))
+                        .fetch_optional(&mut db)
+                        .await
+                        .unwrap_or_else(|e| panic!("{query}: {e}"));
+                db.close().await.expect("close the test's database");
+                value.flatten()
+            }
+        }
+    }
+
+    /// Every file the operator's storage keeps on this machine, as (where,
+    /// bytes): the data directory (SQLite files and blobs on the embedded
+    /// backend), every scratch directory and, on the scaled backend, the
+    /// files of PostgreSQL (this test's database and the WAL, after a
+    /// checkpoint has written every dirty page) and of the S3 server's data
+    /// directory (scripts/services.sh writes where they are).
+    pub async fn files_at_rest(&self) -> Vec<(String, Vec<u8>)> {
+        let mut paths = files_under(&self.data_dir());
+        for dir in self.scratch_dirs() {
+            paths.extend(files_under(&dir));
+        }
+        if let Backend::Scaled {
+            admin_url,
+            database,
+            ..
+        } = &self.backend
+        {
+            let (pgdata, s3dir) = (service_dir("pgdata"), service_dir("s3dir"));
+            psql(&format!("{admin_url}/postgres"), "checkpoint");
+            let oid = self
+                .sql_text(&format!(
+                    "select oid::text from pg_database where datname = '{database}'"
+                ))
+                .await
+                .expect("the test's database");
+            let ours = files_under(&pgdata.join("base").join(&oid));
+            assert!(
+                !ours.is_empty(),
+                "no files for database {database} in {pgdata:?}"
+            );
+            paths.extend(ours);
+            paths.extend(files_under(&pgdata.join("pg_wal")));
+            let objects = files_under(&s3dir.join("data"));
+            assert!(!objects.is_empty(), "no files in the S3 server's {s3dir:?}");
+            paths.extend(objects);
+        }
+        paths
+            .into_iter()
+            // Files may go while the list is read (other tests' WAL segments).
+            .filter_map(|p| Some((p.display().to_string(), std::fs::read(&p).ok()?)))
+            .collect()
     }
 
     /// Runs one SQL statement on this test's database behind the servers'
@@ -460,6 +603,18 @@ impl Drop for Env {
     }
 }
 
+/// A directory of the services scripts/services.sh started: `pgdata` (the
+/// PostgreSQL data directory) or `s3dir` (the S3 server's).
+pub fn service_dir(name: &str) -> PathBuf {
+    let at = format!(
+        "{}/../../target/services/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let dir = std::fs::read_to_string(&at)
+        .unwrap_or_else(|e| panic!("{at}: {e} (scripts/services.sh start)"));
+    PathBuf::from(dir.trim())
+}
+
 /// Runs one SQL statement with psql.
 pub fn psql(url: &str, sql: &str) {
     let out = Command::new("psql")
@@ -543,7 +698,7 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 }
 
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+    !needle.is_empty() && memchr::memmem::find(haystack, needle).is_some()
 }
 
 pub fn json_part(file_name: &str, text: &str) -> reqwest::multipart::Part {

@@ -296,10 +296,57 @@ async fn encrypted_media_end_to_end_with_gpg_and_sq() {
     }
 }
 
-/// Canary words are spoken, and canary strings put in the metadata and the file
-/// name; after processing (and after a kill -9 mid-processing and restart) no
-/// canary appears in any file under the data directory (SQLite files
-/// included), the scratch directory, or the server's log.
+/// The seal key of `media_id` in every form a scan looks for: hex (in both
+/// cases) and the raw 32 bytes. The database holds it only wrapped under the
+/// key-encryption key; the test holds that key (`Env::seal_key` unwraps), so
+/// it must be called while the media is in processing (or after a kill -9,
+/// which leaves the wrapped key in place).
+async fn seal_key_candidates(env: &Env, media_id: &str) -> Vec<Vec<u8>> {
+    let hex = env.seal_key(media_id).await.to_hex();
+    let raw = hex::decode(hex.as_str()).expect("the seal key is hex");
+    assert_eq!(raw.len(), 32);
+    vec![
+        hex.to_ascii_lowercase().into_bytes(),
+        hex.to_ascii_uppercase().into_bytes(),
+        raw,
+    ]
+}
+
+/// What a scan looks for: text matched without regard to case, and exact bytes.
+struct Needles<'a> {
+    text: &'a [&'a str],
+    bytes: &'a [(&'a str, Vec<u8>)],
+}
+
+/// Every (needle, place) found in `files`.
+fn scan(files: &[(String, Vec<u8>)], needles: &Needles<'_>) -> Vec<String> {
+    let mut found = Vec::new();
+    for (place, bytes) in files {
+        let lower = bytes.to_ascii_lowercase();
+        for c in needles.text {
+            if contains(&lower, c.as_bytes()) {
+                found.push(format!("{c:?} in {place}"));
+            }
+        }
+        for (what, needle) in needles.bytes {
+            if contains(bytes, needle) {
+                found.push(format!("{what} in {place}"));
+            }
+        }
+    }
+    found
+}
+
+/// Canary words are spoken, and canary strings put in the metadata and the
+/// file name; after processing, and after a kill -9 mid-processing and a
+/// restart, no canary, no piece of the audio and no seal key (hex or raw)
+/// appears in any file the operator's storage keeps: the data directory
+/// (SQLite files included), every scratch directory, the server's log and,
+/// on the scaled backend (`SEALSCRIBE_IT_BACKEND=scaled`), the PostgreSQL
+/// data directory (this test's database and the WAL) and the S3 server's
+/// data directory. Right after the kill, nothing on disk holds a canary or
+/// the audio either (only the memory-backed scratch may hold the audio,
+/// until the next worker starts).
 #[tokio::test]
 async fn no_plaintext_at_rest() {
     let env = Env::new();
@@ -308,6 +355,11 @@ async fn no_plaintext_at_rest() {
     let fpr = gpg.gen_rsa_and_rsa("Canary <canary@example.com>");
     let spoken = "The giraffe looked through the telescope at the volcano.";
     let audio = std::fs::read(env.speech("canary", spoken)).unwrap();
+    // 48 bytes of speech from the middle of the samples: the audio itself
+    // is a canary too (the plaintext ffmpeg reads).
+    let mid = (audio.len() / 2) & !1;
+    let pcm = audio[mid..mid + 48].to_vec();
+    assert!(pcm.iter().any(|&b| b != 0), "speech, not silence");
     let metadata = r#"{"title":"CANARY-TITLE-5f1e","description":"canary-description-c0ffee","extended":{"note":"CANARY-EXTENDED-a11ce"}}"#;
     let file_name = "canary-filename-d00d.wav";
     let canaries = [
@@ -321,14 +373,16 @@ async fn no_plaintext_at_rest() {
     ];
 
     let mut ids = Vec::new();
+    let mut keys = Vec::new();
+    let killed_wrapped;
     {
-        let server = env.start_with(&["--job-lease-secs", "3"]);
-        let key_id = server
-            .upload_key(&token, gpg.export_public(&fpr, true))
-            .await;
+        // Accepted by an API-only node, so that its seal key can be read
+        // before any worker could finish the job (and delete the key).
+        let api = env.start_with(&["--workers", "0"]);
+        let key_id = api.upload_key(&token, gpg.export_public(&fpr, true)).await;
         // One processed normally, media part first…
         let resp = upload(
-            &server,
+            &api,
             &token,
             audio.clone(),
             &config(&key_id),
@@ -341,8 +395,12 @@ async fn no_plaintext_at_rest() {
             .as_str()
             .unwrap()
             .to_owned();
-        assert_eq!(server.wait(&token, &id).await["status"], "finished");
+        keys.extend(seal_key_candidates(&env, &id).await);
         ids.push(id);
+        assert!(api.stop());
+
+        let server = env.start_with(&["--job-lease-secs", "3"]);
+        assert_eq!(server.wait(&token, &ids[0]).await["status"], "finished");
         // …and one whose server is killed while it processes.
         let resp = upload(
             &server,
@@ -367,8 +425,62 @@ async fn no_plaintext_at_rest() {
             .args(["-9", &server.pid().to_string()])
             .status()
             .unwrap();
+        // The killed job never ended: its wrapped key is still in the database.
+        keys.extend(seal_key_candidates(&env, &id).await);
+        killed_wrapped = env.wrapped_seal_key(&id).await;
         ids.push(id);
     }
+    let forms = ["hex", "HEX", "raw"];
+    let key_needles: Vec<(&str, Vec<u8>)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (forms[i % 3], k.clone()))
+        .collect();
+
+    // Right after the kill: no canary anywhere, and the audio nowhere but
+    // in the memory-backed scratch.
+    let files = env.files_at_rest().await;
+    let memory = env.scratch.path().display().to_string();
+    let on_disk: Vec<_> = files
+        .iter()
+        .filter(|(place, _)| !place.starts_with(&memory))
+        .cloned()
+        .collect();
+    let text_only = Needles {
+        text: &canaries,
+        bytes: &[],
+    };
+    let found = scan(&files, &text_only);
+    assert!(found.is_empty(), "after kill -9: {found:?}");
+    let audio_needle = [("the audio", pcm.clone())];
+    let audio_only = Needles {
+        text: &[],
+        bytes: &audio_needle,
+    };
+    let found = scan(&on_disk, &audio_only);
+    assert!(found.is_empty(), "after kill -9, on disk: {found:?}");
+    // The seal keys (hex and raw) are nowhere: the database holds them only
+    // wrapped. Control: the scan does read the database's files (SQLite's, or
+    // PostgreSQL's after a checkpoint), where the killed job's *wrapped* key is.
+    let key_only = Needles {
+        text: &[],
+        bytes: &key_needles,
+    };
+    let found = scan(&files, &key_only);
+    assert!(
+        found.is_empty(),
+        "after kill -9, a clear seal key: {found:?}"
+    );
+    let wrapped_needle = [("the wrapped key", killed_wrapped.into_bytes())];
+    let killed_key = Needles {
+        text: &[],
+        bytes: &wrapped_needle,
+    };
+    assert!(
+        !scan(&on_disk, &killed_key).is_empty(),
+        "the test must be able to fail: the killed job's wrapped key is not in the database files"
+    );
+
     let server = env.start_with(&["--job-lease-secs", "3"]);
     for id in &ids {
         assert_eq!(server.wait(&token, id).await["status"], "finished");
@@ -392,29 +504,43 @@ async fn no_plaintext_at_rest() {
                 "the test must be able to fail: {c} not in the decrypted document"
             );
         }
+        // And the key really was this media's: the stored original opens
+        // to the very audio the scan looks for.
+        let original = get(
+            &server,
+            &token,
+            &format!("/v3/media/{id}/streams/original-encrypted"),
+            None,
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+        assert!(contains(&gpg.decrypt(&original), &pcm));
     }
     assert!(server.stop());
 
-    let mut scanned = 0;
     let mut places = env.stored().await;
     places.push(("the log".into(), env.log().into_bytes()));
-    for (place, bytes) in places {
-        let bytes = bytes.to_ascii_lowercase();
-        scanned += 1;
-        for c in canaries {
-            assert!(
-                !contains(&bytes, c.as_bytes()),
-                "canary {c:?} found in {place}"
-            );
-        }
-    }
-    assert!(scanned > 3);
-    let scratch = env.data_dir().join("tmp");
-    assert!(
-        files_under(&scratch).is_empty(),
-        "scratch files left: {:?}",
-        files_under(&scratch)
+    places.extend(env.files_at_rest().await);
+    assert!(places.len() > 3);
+    let mut bytes = key_needles.clone();
+    bytes.extend(audio_needle);
+    let found = scan(
+        &places,
+        &Needles {
+            text: &canaries,
+            bytes: &bytes,
+        },
     );
+    assert!(found.is_empty(), "after processing: {found:?}");
+    for scratch in env.scratch_dirs() {
+        assert!(
+            files_under(&scratch).is_empty(),
+            "scratch files left: {:?}",
+            files_under(&scratch)
+        );
+    }
     let leftovers: Vec<_> = env
         .blob_names()
         .await
@@ -642,5 +768,135 @@ async fn key_problems_are_refused_and_pinned_keys_survive_deletion() {
         gpg.decrypt(&stream),
         audio,
         "still encrypted to the pinned key"
+    );
+}
+
+/// `configuration` before `media` with a pinned key: `original-encrypted` is
+/// written as the upload streams, so it is complete — `gpg --decrypt` gives back
+/// the upload — the moment the upload answers, with no worker running. The
+/// worker later keeps that very message (it does not encrypt again). The
+/// media-first order keeps the sealed-only path; an upload refused mid-stream or
+/// after it leaves nothing behind.
+#[tokio::test]
+async fn original_encrypted_is_complete_when_a_configuration_first_upload_answers() {
+    let env = Env::new();
+    let token = env.create_account("acme");
+    let gpg = GpgHome::new();
+    let fpr = gpg.gen_future_default("Streaming <stream@example.com>");
+    // Larger than the encryptor's batches and the blob writer's 5 MiB parts.
+    let big_path = env.dir.path().join("noise.wav");
+    sealscribe_testkit::wav::write_noise(&big_path, 12 << 20, 15);
+    let big = std::fs::read(&big_path).unwrap();
+    let speech = std::fs::read(env.speech("stream", "Encrypt while the bytes arrive.")).unwrap();
+    let stream_of = |id: &str| format!("/v3/media/{id}/streams/original-encrypted");
+    let media_id = |v: Value| v["mediaId"].as_str().unwrap().to_owned();
+
+    let server = env.start_with(&["--workers", "0"]);
+    let key_id = server
+        .upload_key(&token, gpg.export_public(&fpr, true))
+        .await;
+    let cfg = config(&key_id);
+
+    // Configuration first: complete on answer.
+    let mut kept = Vec::new();
+    for audio in [&big, &speech] {
+        let resp = upload(&server, &token, audio.clone(), &cfg, "{}", "a.wav", true).await;
+        assert_eq!(resp.status(), 200);
+        let id = media_id(resp.json().await.unwrap());
+        let stream = get(&server, &token, &stream_of(&id), None).await;
+        assert_eq!(
+            stream.status(),
+            200,
+            "no worker ran, yet the stream is there"
+        );
+        assert_eq!(stream.headers()[CONTENT_TYPE], "application/pgp-encrypted");
+        let ciphertext = stream.bytes().await.unwrap().to_vec();
+        assert!(
+            gpg.decrypt(&ciphertext) == *audio,
+            "gpg --decrypt gives back the upload byte for byte"
+        );
+        kept.push((id, ciphertext));
+    }
+    let names = env.blob_names().await;
+    for (id, _) in &kept {
+        for blob in ["work.sealed", "original-encrypted"] {
+            assert!(
+                names.contains(&format!("media/{id}/{blob}")),
+                "{blob} of {id}: {names:?}"
+            );
+        }
+    }
+
+    // Media first: sealed only, as before; the worker will produce the stream.
+    let resp = upload(&server, &token, speech.clone(), &cfg, "{}", "a.wav", false).await;
+    assert_eq!(resp.status(), 200);
+    let late = media_id(resp.json().await.unwrap());
+    let msg = expect_error(
+        get(&server, &token, &stream_of(&late), None).await,
+        404,
+        10205,
+    )
+    .await;
+    assert!(msg.contains("not available yet"), "{msg}");
+
+    // Refused after streaming (not media): nothing of it is left.
+    let before = env.blob_names().await;
+    let text = b"just some words, not a recording at all\n".repeat(20_000);
+    let resp = upload(&server, &token, text, &cfg, "{}", "a.wav", true).await;
+    expect_error(resp, 400, 10201).await;
+    assert_eq!(env.blob_names().await, before);
+    assert!(server.stop());
+
+    // Refused mid-stream (over the size limit, after both writers have sent parts):
+    // both writes are aborted. Just over, so the client has sent nearly all of it.
+    let limit = (big.len() - (64 << 10)).to_string();
+    let server = env.start_with(&["--workers", "0", "--max-upload-bytes", &limit]);
+    let resp = upload(&server, &token, big.clone(), &cfg, "{}", "a.wav", true).await;
+    expect_error(resp, 413, 10800).await;
+    assert_eq!(env.blob_names().await, before);
+    let partial: Vec<_> = files_under(&env.data_dir())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains('#'))
+        .collect();
+    assert!(
+        partial.is_empty(),
+        "unfinished blob writes left: {partial:?}"
+    );
+    // Only the short speech is worth a worker's time.
+    for id in [&kept[0].0, &late] {
+        let del = server
+            .http
+            .delete(server.url(&format!("/v3/media/{id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(del.status(), 204);
+    }
+    assert!(server.stop());
+
+    // The worker finds the stream there and keeps it: same bytes, not a new message.
+    let server = env.start();
+    let (id, ciphertext) = &kept[1];
+    assert_eq!(server.wait(&token, id).await["status"], "finished");
+    let after = get(&server, &token, &stream_of(id), None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        after == *ciphertext,
+        "the worker did not encrypt the original again"
+    );
+    let progress = server
+        .get_json(&token, &format!("/v3/media/{id}/progress"))
+        .await;
+    assert!(
+        progress["progress"]["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["taskId"] == "protect" && t["status"] == "completed"),
+        "{progress}"
     );
 }
