@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use sealscribe_ingress::UrlPolicy;
+use sealscribe_seal::kek::Keyring;
 use sealscribe_store::{BlobStore, Db};
 use tokio::sync::Notify;
 
@@ -11,6 +12,8 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     db: Arc<dyn Db>,
     blobs: BlobStore,
+    /// Wraps the seal key of every encrypted upload before it is stored.
+    keys: Arc<Keyring>,
     limits: Limits,
     wake_workers: Option<Arc<Notify>>,
     /// For checking `mediaUrl`s at submission.
@@ -40,11 +43,12 @@ pub struct Limits {
 }
 
 impl AppState {
-    pub fn new(db: Arc<dyn Db>, blobs: BlobStore, limits: Limits) -> Self {
+    pub fn new(db: Arc<dyn Db>, blobs: BlobStore, keys: Arc<Keyring>, limits: Limits) -> Self {
         let http = sealscribe_ingress::http_client(&limits.url_policy);
         Self(Arc::new(Inner {
             db,
             blobs,
+            keys,
             limits,
             wake_workers: None,
             http,
@@ -55,6 +59,7 @@ impl AppState {
     pub fn with_workers(
         db: Arc<dyn Db>,
         blobs: BlobStore,
+        keys: Arc<Keyring>,
         limits: Limits,
         wake: Arc<Notify>,
     ) -> Self {
@@ -62,6 +67,7 @@ impl AppState {
         Self(Arc::new(Inner {
             db,
             blobs,
+            keys,
             limits,
             wake_workers: Some(wake),
             http,
@@ -78,6 +84,11 @@ impl AppState {
 
     pub fn http(&self) -> &sealscribe_ingress::Outbound {
         &self.0.http
+    }
+
+    /// The key-encryption keys (see [`Keyring`]).
+    pub fn keys(&self) -> &Keyring {
+        &self.0.keys
     }
 
     pub fn limits(&self) -> &Limits {

@@ -18,8 +18,8 @@
 //! Decoding guards against whisper's hallucinations with the reference implementation's
 //! safeguards ([`Safeguards`]): each window is decoded greedily at temperature 0 and decoded
 //! again at rising temperatures when its text is too repetitive (zlib compression ratio) or
-//! too unlikely (average log-probability); windows whisper judges to hold no speech are
-//! dropped; and a
+//! too unlikely (average log-probability); without voice activity detection, windows whisper
+//! judges to hold no speech are dropped (with it, the detector has already decided); and a
 //! phrase still repeated three times in a row in the result is kept once
 //! ([`crate::repetition`]). Sampling is deterministic: see [`Safeguards`].
 
@@ -165,9 +165,11 @@ const MIN_WINDOW: usize = SAMPLE_RATE as usize;
 /// `temperature_step`, … up to 1.0, sampling `best_of` candidates each time and keeping the
 /// first result that passes both tests. When none passes, the attempt with the best average
 /// log-probability among those that are not loops is kept (the highest overall if all are).
-/// A window whose no-speech probability exceeds `no_speech` while its text is unlikely is
-/// silence or noise and gives no words (the no-speech probability is measured as the reference
-/// does; whisper.cpp's own copy of this rule reads a stale figure and is switched off).
+/// Without voice activity detection, a window whose no-speech probability exceeds `no_speech`
+/// while its text is unlikely is silence or noise and gives no words (the no-speech
+/// probability is measured as the reference does; whisper.cpp's own copy of this rule reads a
+/// stale figure and is switched off). With VAD the detector has already decided what is
+/// speech and the rule is not applied (see `WhisperEngine::recognise_window`).
 ///
 /// **Determinism.** whisper.cpp samples with `std::mt19937` generators of fixed seeds
 /// (candidate *j* uses seed *j*), but candidate 0's generator is seeded only when a decoding
@@ -221,7 +223,19 @@ struct Attempt {
     temperature: f32,
     compression_ratio: f64,
     avg_logprob: f64,
-    no_speech: f32,
+    /// Not measured for windows the voice activity detector judged speech.
+    no_speech: Option<f32>,
+}
+
+/// How a window is decoded, the same for every attempt at it.
+#[derive(Clone, Copy, Debug)]
+struct DecodeHow {
+    /// The window's length without the padding to [`MIN_WINDOW`]: tokens placed later are cut.
+    window_ms: u64,
+    /// Encode with an audio context of the window's length rather than whisper's 30 s.
+    reduced_context: bool,
+    /// Measure the no-speech probability (an extra decoder step) for the no-speech rule.
+    measure_no_speech: bool,
 }
 
 impl Attempt {
@@ -230,7 +244,7 @@ impl Attempt {
     }
 
     fn is_silence(&self, g: &Safeguards) -> bool {
-        self.no_speech > g.no_speech && self.avg_logprob < g.avg_logprob
+        self.no_speech.is_some_and(|p| p > g.no_speech) && self.avg_logprob < g.avg_logprob
     }
 
     /// When no decode passes, the one kept: not a loop rather than a loop, then the more likely.
@@ -407,14 +421,26 @@ impl WhisperEngine {
         self.windows_decoded.load(Ordering::Relaxed)
     }
 
-    /// Recognises one window (≤ 30 s) and returns its tokens with absolute times, applying the
-    /// [`Safeguards`]: temperature fallback, the no-speech rule.
+    /// Recognises one window (≤ 30 s) and returns its tokens in window time, applying the
+    /// [`Safeguards`]: temperature fallback and, when `speech_detected` is false, the
+    /// no-speech rule.
+    ///
+    /// A window the voice activity detector judged speech (`speech_detected`) is never dropped
+    /// by the no-speech rule: the detector is a model trained for that one decision, whereas
+    /// whisper's no-speech token is a side output that, on band-limited or synthetic speech
+    /// with the reduced audio context, rose past the threshold for a sentence Silero heard
+    /// with p ≥ 0.9 throughout (docs/benchmarks.md, "Telephone audio"): the whole sentence
+    /// was deleted. There an unlikely decode is decoded again at higher temperatures like any
+    /// other, and the best attempt is kept. Without VAD the rule is whisper's only silence
+    /// detector and stays, but a silence verdict reached with the reduced audio context is
+    /// confirmed with the full one before the window is dropped (that context inflated the
+    /// no-speech probability of the same sentence from 0.31 to 0.66).
     fn recognise_window(
         &self,
         state: &mut WhisperState,
         pcm: &[f32],
-        offset_ms: u64,
         opts: &RecognitionOptions,
+        speech_detected: bool,
     ) -> Result<Vec<RawToken>, AsrError> {
         let padded;
         let audio = if pcm.len() < MIN_WINDOW {
@@ -423,42 +449,66 @@ impl WhisperEngine {
         } else {
             pcm
         };
-        let window_ms = (pcm.len() as u64 * 1000) / u64::from(SAMPLE_RATE);
-        let g = &self.safeguards;
-        let first = self.decode(state, audio, window_ms, offset_ms, opts, 0.0)?;
-        let chosen = if first.is_acceptable(g) {
-            first
-        } else {
-            self.fallbacks.fetch_add(1, Ordering::Relaxed);
-            // A state of its own, so that sampling starts from whisper.cpp's fixed seeds.
-            let mut fresh = self
-                .ctx
-                .create_state()
-                .map_err(|e| AsrError::Engine(format!("cannot allocate a whisper state: {e}")))?;
-            let mut best = first;
-            for t in g.fallback_temperatures() {
-                let a = self.decode(&mut fresh, audio, window_ms, offset_ms, opts, t)?;
-                if a.is_acceptable(g) {
-                    best = a;
-                    break;
-                }
-                if a.better_than(&best, g) {
-                    best = a;
-                }
+        let secs = audio.len() as f64 / f64::from(SAMPLE_RATE);
+        let mut how = DecodeHow {
+            window_ms: (pcm.len() as u64 * 1000) / u64::from(SAMPLE_RATE),
+            reduced_context: secs <= self.short_context_max_secs,
+            measure_no_speech: !speech_detected,
+        };
+        loop {
+            let chosen = self.decode_with_fallback(state, audio, opts, how)?;
+            if !chosen.is_silence(&self.safeguards) {
+                return Ok(chosen.tokens);
+            }
+            if !how.reduced_context {
+                return Ok(Vec::new());
             }
             tracing::debug!(
-                offset_ms,
-                temperature = best.temperature,
-                compression_ratio = best.compression_ratio,
-                avg_logprob = best.avg_logprob,
-                "window decoded again at a higher temperature"
+                no_speech = ?chosen.no_speech,
+                "silence verdict with the reduced audio context: confirming with the full one"
             );
-            best
-        };
-        if chosen.is_silence(g) {
-            return Ok(Vec::new());
+            how.reduced_context = false;
         }
-        Ok(chosen.tokens)
+    }
+
+    /// Decodes at temperature 0 and, when the result is a loop or unlikely (and not silence),
+    /// again at the fallback temperatures; returns the attempt kept.
+    fn decode_with_fallback(
+        &self,
+        state: &mut WhisperState,
+        audio: &[f32],
+        opts: &RecognitionOptions,
+        how: DecodeHow,
+    ) -> Result<Attempt, AsrError> {
+        let g = &self.safeguards;
+        let first = self.decode(state, audio, opts, how, 0.0)?;
+        if first.is_acceptable(g) {
+            return Ok(first);
+        }
+        self.fallbacks.fetch_add(1, Ordering::Relaxed);
+        // A state of its own, so that sampling starts from whisper.cpp's fixed seeds.
+        let mut fresh = self
+            .ctx
+            .create_state()
+            .map_err(|e| AsrError::Engine(format!("cannot allocate a whisper state: {e}")))?;
+        let mut best = first;
+        for t in g.fallback_temperatures() {
+            let a = self.decode(&mut fresh, audio, opts, how, t)?;
+            if a.is_acceptable(g) {
+                best = a;
+                break;
+            }
+            if a.better_than(&best, g) {
+                best = a;
+            }
+        }
+        tracing::debug!(
+            temperature = best.temperature,
+            compression_ratio = best.compression_ratio,
+            avg_logprob = best.avg_logprob,
+            "window decoded again at a higher temperature"
+        );
+        Ok(best)
     }
 
     /// The probability of whisper's no-speech token right after start-of-transcript, as the
@@ -488,11 +538,11 @@ impl WhisperEngine {
         &self,
         state: &mut WhisperState,
         audio: &[f32],
-        window_ms: u64,
-        offset_ms: u64,
         opts: &RecognitionOptions,
+        how: DecodeHow,
         temperature: f32,
     ) -> Result<Attempt, AsrError> {
+        let window_ms = how.window_ms;
         let g = &self.safeguards;
         let best_of = if temperature > 0.0 {
             i32::from(g.best_of.max(1))
@@ -524,8 +574,8 @@ impl WhisperEngine {
         // positions per second plus a margin) was ~6× faster at the same accuracy. On longer
         // windows it made timestamps run late (by ~1.4 s at the end of a 27 s window), so it is
         // used only where the saving is large.
-        let secs = audio.len() as f64 / f64::from(SAMPLE_RATE);
-        if secs <= self.short_context_max_secs {
+        if how.reduced_context {
+            let secs = audio.len() as f64 / f64::from(SAMPLE_RATE);
             p.set_audio_ctx((secs * 50.0).ceil() as i32 + 64);
         }
         state
@@ -558,16 +608,25 @@ impl WhisperEngine {
                 out.push(RawToken {
                     text: bytes,
                     p: tok.token_probability(),
-                    t0: offset_ms + t0.min(window_ms),
-                    t1: offset_ms + t1.min(window_ms),
+                    t0: t0.min(window_ms),
+                    t1: t1.min(window_ms),
                     segment_start: std::mem::take(&mut first),
                 });
             }
         }
-        let no_speech = self.no_speech_probability(state)?;
+        let no_speech = if how.measure_no_speech {
+            Some(self.no_speech_probability(state)?)
+        } else {
+            None
+        };
         if std::env::var_os("SEALSCRIBE_DEBUG_DECODE").is_some() {
             eprintln!(
-                "DBG t={temperature} lp={:.3} ns={no_speech:.3} text={:?}",
+                "DBG t={temperature} ctx={} lp={:.3} ns={no_speech:?} text={:?}",
+                if how.reduced_context {
+                    "reduced"
+                } else {
+                    "full"
+                },
                 if n == 0 { 0.0 } else { logprob / n as f64 },
                 String::from_utf8_lossy(&text)
             );
@@ -617,6 +676,31 @@ impl WhisperEngine {
         self.check_language(opts)?;
         let mut chunks = pcm_16k_mono.chunks(MEMORY_CHUNK);
         self.recognise_stream(&mut || Ok(chunks.next().map(<[f32]>::to_vec)), opts)
+    }
+
+    /// The windows this engine would recognise in 16 kHz mono `pcm`, planned as
+    /// [`SpeechEngine::transcribe`] plans them (its detector, its [`VadParams`]) but not
+    /// recognised: how tests see where the seams between windows fall.
+    ///
+    /// # Errors
+    /// The detector's errors.
+    pub fn plan(&self, pcm_16k_mono: &[f32]) -> Result<Vec<PlannedWindow>, AsrError> {
+        let mut guard = self.pool.acquire();
+        let slot = guard
+            .state
+            .as_mut()
+            .ok_or_else(|| AsrError::Engine("state pool returned nothing".into()))?;
+        let detector = slot
+            .vad
+            .as_mut()
+            .map(|v| v as &mut dyn crate::vad::SpeechDetector);
+        let mut planner = WindowPlanner::new(detector, self.vad.unwrap_or_default());
+        let mut out = Vec::new();
+        for chunk in pcm_16k_mono.chunks(MEMORY_CHUNK) {
+            planner.push(chunk, &mut out)?;
+        }
+        planner.finish(&mut out)?;
+        Ok(out)
     }
 
     /// The streaming driver: pulls chunks from `next` until it returns `None`, plans windows
@@ -673,7 +757,7 @@ impl WhisperEngine {
             return Ok(());
         }
         self.windows_decoded.fetch_add(1, Ordering::Relaxed);
-        let mut tokens = self.recognise_window(state, &w.audio, 0, opts)?;
+        let mut tokens = self.recognise_window(state, &w.audio, opts, w.speech.is_some())?;
         // Timing correction in window time, against the window's own signal.
         let mut speech = SpeechMap::new(&w.audio);
         if let Some(ranges) = &w.speech {

@@ -52,22 +52,6 @@ pub fn quiet_cut(pcm: &[f32], limit: usize) -> usize {
     (region_start + (best.1 + QUIET_FRAMES / 2) * FRAME).clamp(1, limit)
 }
 
-/// Splits `len` samples of `pcm` into consecutive windows of at most [`MAX_WINDOW`] samples,
-/// each cut at the quietest point of its last five seconds.
-pub fn plan_windows(pcm: &[f32]) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    while pcm.len() - start > MAX_WINDOW {
-        let cut = start + quiet_cut(&pcm[start..], MAX_WINDOW);
-        out.push(start..cut);
-        start = cut;
-    }
-    if start < pcm.len() {
-        out.push(start..pcm.len());
-    }
-    out
-}
-
 /// True when a window holds no sound worth recognising: fewer than 100 ms of 20 ms frames rise
 /// above -50 dBFS. Whisper invents words ("Thank you.") for digital silence; skipping such
 /// windows avoids that and saves the compute.
@@ -620,6 +604,23 @@ mod tests {
             .collect()
     }
 
+    /// The media ranges of the windows the planner makes without VAD (each one piece).
+    fn plan_windows(pcm: &[f32]) -> Vec<Range<usize>> {
+        let (w, _) = plan(pcm, false, 9_999);
+        w.iter()
+            .map(|w| {
+                assert_eq!(
+                    w.map.pieces().len(),
+                    1,
+                    "without VAD a window is contiguous"
+                );
+                let p = w.map.pieces()[0];
+                let m = usize::try_from(p.media).unwrap();
+                m..m + p.len
+            })
+            .collect()
+    }
+
     /// Short audio is one window; empty audio none.
     #[test]
     fn short_audio_is_one_window() {
@@ -863,24 +864,6 @@ mod tests {
             assert!(!w.is_empty());
             assert!(peak < 100 * SR, "vad {vad}: {} s held", peak / SR);
         }
-    }
-
-    /// Without VAD the planner cuts exactly as `plan_windows` does on the whole signal.
-    #[test]
-    fn without_vad_the_windows_are_the_classic_ones() {
-        let mut pcm = tone(27.0);
-        pcm.extend(vec![0.0; SR / 2]);
-        pcm.extend(tone(70.0));
-        let (w, _) = plan(&pcm, false, 9_999);
-        let ranges: Vec<Range<usize>> = w
-            .iter()
-            .map(|w| {
-                let p = w.map.pieces()[0];
-                let m = usize::try_from(p.media).unwrap();
-                m..m + p.len
-            })
-            .collect();
-        assert_eq!(ranges, plan_windows(&pcm));
     }
 
     #[test]

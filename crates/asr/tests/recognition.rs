@@ -16,7 +16,6 @@ mod loops;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use common::*;
-use sealscribe_asr::window::plan_windows;
 use sealscribe_asr::{AsrConfig, AsrError, Transcript, WhisperEngine, transcribe_file};
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -144,17 +143,15 @@ fn three_minutes_with_correct_offsets_at_the_seams() {
     let dir = tmp();
     let long = long_speech(dir.path(), 180);
     let duration_ms = long.pcm.len() as u64 / 16;
-    let windows = plan_windows(&long.pcm);
+    // The seams of the planner the pipeline really uses (VAD on by default): where one window
+    // ends and the next begins, in media time.
+    let windows = engine.plan(&long.pcm).expect("planning");
     assert!(
         windows.len() >= 6,
         "3 minutes should need at least 6 windows, got {}",
         windows.len()
     );
-    let seams: Vec<u64> = windows
-        .iter()
-        .skip(1)
-        .map(|w| w.start as u64 / 16)
-        .collect();
+    let seams: Vec<u64> = windows.iter().skip(1).map(|w| w.map.start_ms()).collect();
 
     let started = std::time::Instant::now();
     let t = transcribe_file(engine, &long.path).expect("transcribe");
@@ -169,14 +166,21 @@ fn three_minutes_with_correct_offsets_at_the_seams() {
     // Align the recognised words with the script; every sentence must be found at its true
     // position. Whisper's own word timing is approximate (most sentence starts land within
     // 60 ms, a few are up to ~450 ms late); a wrong window offset would be off by seconds.
-    let hyp_words: Vec<&sealscribe_asr::Word> =
-        t.words.iter().filter(|w| !w.is_punctuation()).collect();
-    let hyp: Vec<String> = hyp_words.iter().flat_map(|w| normalise(&w.w)).collect();
-    assert_eq!(
-        hyp.len(),
-        hyp_words.len(),
-        "one normalised token per recognised word"
-    );
+    // One entry per normalised token (a numeral read digit by digit gives several), each with
+    // the recognised word it came from.
+    let hyp_words: Vec<&sealscribe_asr::Word> = t
+        .words
+        .iter()
+        .filter(|w| !w.is_punctuation())
+        .flat_map(|w| std::iter::repeat_n(w, normalise(&w.w).len()))
+        .collect();
+    let hyp: Vec<String> = t
+        .words
+        .iter()
+        .filter(|w| !w.is_punctuation())
+        .flat_map(|w| normalise(&w.w))
+        .collect();
+    assert_eq!(hyp.len(), hyp_words.len());
     let mut reference = Vec::new();
     let mut owner = Vec::new(); // reference word → clip index
     for (k, clip) in long.clips.iter().enumerate() {

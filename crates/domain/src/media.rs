@@ -234,10 +234,11 @@ pub struct Encryption {
     pub info: EncryptionInfo,
     /// The customer's key as it was at acceptance.
     pub pinned_key: Vec<u8>,
-    /// Hex key of the sealed working copy; `None` once processing has ended.
-    /// Zeroized when dropped (records are cloned as jobs run).
-    pub seal_key: Option<zeroize::Zeroizing<String>>,
-    /// Metadata and file name sealed under `seal_key` (JSON inside), until processed.
+    /// Key of the sealed working copy, wrapped under the key-encryption key
+    /// (`sealscribe_seal::kek`, text `sskw1:…`); `None` once processing has
+    /// ended. The database never holds the key itself.
+    pub wrapped_seal_key: Option<String>,
+    /// Metadata and file name sealed under the seal key (JSON inside), until processed.
     pub sealed_input: Option<Vec<u8>>,
 }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use sealscribe_asr::SpeechEngine;
 use sealscribe_ingress::UrlPolicy;
+use sealscribe_seal::kek::Keyring;
 use sealscribe_store::{BlobStore, Db};
 
 /// How the workers behave.
@@ -45,6 +46,8 @@ pub struct Ctx {
     pub db: Arc<dyn Db>,
     pub blobs: BlobStore,
     pub engine: Arc<dyn SpeechEngine>,
+    /// Unwraps the seal keys of encrypted media.
+    pub keys: Arc<Keyring>,
     /// The client for customer URLs (fetches and callbacks): connections
     /// only where the URL policy allows, see [`sealscribe_ingress::outbound`].
     pub http: sealscribe_ingress::Outbound,

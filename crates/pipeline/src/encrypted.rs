@@ -152,10 +152,12 @@ pub async fn run(
     enc: &Encryption,
 ) -> Result<(), StepError> {
     let db = ctx.db.as_ref();
-    let seal_key = match &enc.seal_key {
-        Some(hex) => {
-            Arc::new(SealKey::from_hex(hex.as_str()).map_err(|e| internal("seal key", e))?)
-        }
+    let seal_key = match &enc.wrapped_seal_key {
+        Some(wrapped) => Arc::new(
+            ctx.keys
+                .unwrap(wrapped, &media.id.to_string())
+                .map_err(|e| internal("seal key", e))?,
+        ),
         None => {
             return Err(StepError::permanent(
                 codes::INTERNAL,

@@ -139,6 +139,7 @@ impl Fixture {
             db: self.db.clone(),
             blobs: self.blobs.clone(),
             engine: engine.clone(),
+            keys: Arc::new(sealscribe_seal::kek::Keyring::ephemeral()),
             http: sealscribe_ingress::http_client(&settings.url_policy),
             settings,
         })

@@ -84,6 +84,7 @@ impl Workers {
         db: Arc<dyn Db>,
         blobs: BlobStore,
         engine: Arc<dyn SpeechEngine>,
+        keys: Arc<sealscribe_seal::kek::Keyring>,
         mut settings: Settings,
     ) -> std::io::Result<Self> {
         let scratch = Scratch::create(&settings.tmp_dir, &settings.worker_id)?;
@@ -100,6 +101,7 @@ impl Workers {
                 db,
                 blobs,
                 engine,
+                keys,
                 http,
                 settings,
             }),
@@ -327,7 +329,11 @@ async fn run_processing(ctx: &Arc<Ctx>, claim: JobClaim, shutdown: &Cancellation
         }
         // Once the job has ended for good (the seal key is gone with it), the
         // sealed working copy of an encrypted media goes too.
-        Ok(Some(m)) if m.encryption.as_ref().is_none_or(|e| e.seal_key.is_none()) => {
+        Ok(Some(m))
+            if m.encryption
+                .as_ref()
+                .is_none_or(|e| e.wrapped_seal_key.is_none()) =>
+        {
             let _ = ctx
                 .blobs
                 .delete(&media_blob(claim.media_id, "work.sealed"))

@@ -13,8 +13,9 @@
 //! So the working copy is **sealed**: encrypted with a fresh random
 //! per-media [`SealKey`] using authenticated encryption, streamed so that
 //! media of any size is processed in bounded memory. The key is *not* stored
-//! next to the blob: it lives only in the database (see [`SealKey::to_hex`] /
-//! [`SealKey::from_hex`]) for as long as processing runs, and is deleted when
+//! next to the blob: the database holds it only wrapped under a
+//! key-encryption key kept outside the database ([`kek::Keyring::wrap`]), for
+//! as long as processing runs, and the wrapped key is deleted when
 //! processing ends. From that moment every copy of the sealed blob — in the
 //! bucket, in its versions, in backups — is unreadable ciphertext, even if
 //! deleting the blob itself fails or lags behind (crypto-shredding).
@@ -65,7 +66,16 @@
 //!
 //! * push API for async code (no blocking bridges): [`Sealer`] and
 //!   [`Opener`], each buffering at most one chunk;
-//! * `std::io` adapters: [`SealWriter`] and [`OpenReader`].
+//! * `std::io` adapters: [`SealWriter`] and [`OpenReader`];
+//! * [`kek`]: the key-encryption key under which the database holds each
+//!   [`SealKey`] (wrapped, never in clear).
+//!
+//! # Layout
+//! - the crate root: [`SealKey`] and the STREAM sealing above;
+//! - [`kek`]: wrapping a [`SealKey`] under the key-encryption keys, on top
+//!   of the root (it uses the key, the root never uses it).
+
+pub mod kek;
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -123,8 +133,9 @@ impl From<SealError> for io::Error {
 
 /// A per-media sealing key: 32 bytes from the OS CSPRNG, zeroized on drop.
 ///
-/// It is meant to live only in the database (as [`to_hex`](Self::to_hex))
-/// while the media is processed, and to be deleted afterwards.
+/// It is meant to live in the database only wrapped
+/// ([`kek::Keyring::wrap`]) while the media is processed, and to be deleted
+/// afterwards.
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct SealKey([u8; KEY_LEN]);
 

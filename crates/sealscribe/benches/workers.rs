@@ -47,10 +47,13 @@ impl Storage {
             &format!("{admin}/postgres"),
             &format!("create database {name}"),
         );
+        let data_dir = tempfile::tempdir().unwrap();
+        // PostgreSQL needs a key-encryption key shared by every process.
+        sealscribe_seal::kek::Keyring::create(&data_dir.path().join("kek")).unwrap();
         Storage {
             database_url: format!("{admin}/{name}"),
             blob_store: format!("s3://{}/bench-{name}", var("SEALSCRIBE_TEST_S3_BUCKET")),
-            data_dir: tempfile::tempdir().unwrap(),
+            data_dir,
         }
     }
 
@@ -60,6 +63,7 @@ impl Storage {
             .arg("--data-dir")
             .arg(self.data_dir.path())
             .env("SEALSCRIBE_DATABASE_URL", &self.database_url)
+            .env("SEALSCRIBE_KEK_FILE", self.data_dir.path().join("kek"))
             .env("SEALSCRIBE_BLOB_STORE", &self.blob_store)
             .env("SEALSCRIBE_S3_ENDPOINT", var("SEALSCRIBE_TEST_S3"))
             .env("SEALSCRIBE_LOG", "warn");

@@ -53,6 +53,9 @@ pub enum Command {
     Tokens(TokensCommand),
     /// Apply database migrations and exit (serve also applies them at start).
     Migrate,
+    /// Manage the key-encryption key that wraps the seal keys of media in processing.
+    #[command(subcommand)]
+    Kek(KekCommand),
     /// Transcribe a media file locally and print the transcript (no server needed).
     Transcribe(sealscribe_asr::cli::TranscribeArgs),
     // The customer's side; its help text, with the exit codes, is in sealscribe-client.
@@ -77,6 +80,37 @@ pub enum TokensCommand {
     List { account: String },
     /// Revoke a token, given its prefix as shown by `tokens list` or the whole token.
     Revoke { token_prefix: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KekCommand {
+    /// Create the key-encryption key file (--kek-file, default DATA_DIR/kek) and print its id.
+    /// For PostgreSQL: run once, then copy the file (mode 600) to every API and worker machine.
+    Init,
+    /// Put a new current KEK in front of the file's keys and rewrap the seal key of every
+    /// media item in processing under it. Running processes pick the new file up by
+    /// themselves; the old keys stay in the file until `kek retire`.
+    Rotate,
+    /// Remove from the file every KEK but the current one that no stored seal key is
+    /// wrapped under any more (after `rotate`, once every machine has the new file).
+    Retire,
+}
+
+/// Key-encryption keys given as text (`SEALSCRIBE_KEK`): never printed.
+#[derive(Clone)]
+pub struct KekText(pub String);
+
+impl std::str::FromStr for KekText {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for KekText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KekText(…)")
+    }
 }
 
 /// Where sealscribe keeps its state.
@@ -110,6 +144,24 @@ pub struct StorageArgs {
     /// The bucket's region [default: AWS_REGION / AWS_DEFAULT_REGION, else us-east-1].
     #[arg(long, env = "SEALSCRIBE_S3_REGION", global = true)]
     pub s3_region: Option<String>,
+    /// Key-encryption key file (mode 600): the database holds the seal key of a media item
+    /// in processing only wrapped under it, so a database copy opens nothing
+    /// (docs/encryption.md). Every API and worker process must read the same keys
+    /// [default: DATA_DIR/kek, created on first start — with the embedded SQLite database
+    /// only; PostgreSQL refuses to start without this or SEALSCRIBE_KEK].
+    #[arg(long, env = "SEALSCRIBE_KEK_FILE", global = true)]
+    pub kek_file: Option<PathBuf>,
+    /// Key-encryption keys instead of --kek-file: 64 hex digits each, current first,
+    /// separated by commas. Give it in the environment (a flag shows in `ps`); it cannot be
+    /// rotated in place, a file can.
+    #[arg(
+        long,
+        env = "SEALSCRIBE_KEK",
+        global = true,
+        hide_env_values = true,
+        conflicts_with = "kek_file"
+    )]
+    pub kek: Option<KekText>,
 }
 
 impl StorageArgs {
@@ -141,6 +193,54 @@ impl StorageArgs {
             &self.blob_store_url()?,
             &settings,
         )?)
+    }
+
+    /// The key file `kek init`, `rotate` and `retire` work on.
+    pub fn kek_path(&self) -> anyhow::Result<PathBuf> {
+        match &self.kek_file {
+            Some(path) => Ok(path.clone()),
+            None => Ok(self.data_dir()?.join("kek")),
+        }
+    }
+
+    /// The key-encryption keys of this process (see `kek_file`). With the
+    /// embedded database and no setting, `DATA_DIR/kek` is created on first
+    /// start; with PostgreSQL the keys must be given, because API and worker
+    /// processes on other machines must hold the same ones, and a key made up
+    /// on one machine would leave the others unable to unwrap.
+    pub fn keyring(&self) -> anyhow::Result<std::sync::Arc<sealscribe_seal::kek::Keyring>> {
+        use sealscribe_seal::kek::Keyring;
+        let ring = if let Some(text) = &self.kek {
+            Keyring::from_text(&text.0).map_err(|e| anyhow::anyhow!("SEALSCRIBE_KEK: {e}"))?
+        } else if let Some(path) = &self.kek_file {
+            Keyring::open(path).map_err(|e| {
+                anyhow::anyhow!(
+                    "{e} (create it with `sealscribe --kek-file {} kek init`)",
+                    path.display()
+                )
+            })?
+        } else if self.database_url()?.starts_with("sqlite:") {
+            let path = self.data_dir()?.join("kek");
+            let (ring, created) = Keyring::open_or_create(&path)?;
+            if created {
+                tracing::info!(path = %path.display(), kek_id = ring.current_id(), "created the key-encryption key file");
+            }
+            ring
+        } else {
+            anyhow::bail!(
+                "with PostgreSQL every API and worker process must hold the same key-encryption \
+                 key, which wraps the seal keys in the database: create it once with \
+                 `sealscribe --kek-file /etc/sealscribe/kek kek init`, copy the file (mode 600) \
+                 to every machine, and give it with --kek-file or SEALSCRIBE_KEK_FILE (or the \
+                 keys themselves in SEALSCRIBE_KEK); docs/deployment.md"
+            );
+        };
+        tracing::info!(
+            kek_id = ring.current_id(),
+            keys = ring.ids().len(),
+            "key-encryption keys loaded"
+        );
+        Ok(std::sync::Arc::new(ring))
     }
 
     pub fn blob_store_url(&self) -> anyhow::Result<String> {

@@ -134,7 +134,7 @@ pub(crate) fn media_from_row(row: &impl Columns) -> Result<MediaRecord, StoreErr
             Some(info) => Some(Encryption {
                 info,
                 pinned_key: row.opt_bytes("pinned_key")?.unwrap_or_default(),
-                seal_key: row.opt_text("seal_key")?.map(Into::into),
+                wrapped_seal_key: row.opt_text("wrapped_seal_key")?,
                 sealed_input: row.opt_bytes("sealed_input")?,
             }),
         },

@@ -119,6 +119,26 @@ pub struct NewMedia {
     pub encryption: Option<Encryption>,
 }
 
+/// A seal key as a media row holds it while the media is processed.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoredSealKey {
+    /// In clear hex, as versions before the key-encryption key wrote it; the
+    /// first process to start wraps it ([`MediaStore::replace_seal_key`]).
+    Clear(String),
+    /// Wrapped under the key-encryption key (`sskw1:…`).
+    Wrapped(String),
+}
+
+impl std::fmt::Debug for StoredSealKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key, not even wrapped.
+        f.write_str(match self {
+            Self::Clear(_) => "Clear(…)",
+            Self::Wrapped(_) => "Wrapped(…)",
+        })
+    }
+}
+
 /// Media items and the search index. Every method taking an `AccountId`
 /// ignores other accounts' media.
 #[async_trait]
@@ -177,6 +197,21 @@ pub trait MediaStore: Send + Sync {
         content_type: Option<&str>,
         size_bytes: Option<u64>,
     ) -> Result<(), StoreError>;
+
+    /// Every seal key stored (media in processing), whatever its account:
+    /// what a KEK rotation rewraps and what the start-up wraps (legacy keys).
+    async fn stored_seal_keys(&self) -> Result<Vec<(MediaId, StoredSealKey)>, StoreError>;
+    /// Replaces the stored key `old` of media `id` by `wrapped`, clearing the
+    /// legacy clear-hex column. `false` (nothing written) if the row no longer
+    /// holds `old`: processing ended, the media was deleted, or another
+    /// process rewrapped it first. On SQLite the write-ahead log is then
+    /// checkpointed and truncated, so the replaced value is gone from every file.
+    async fn replace_seal_key(
+        &self,
+        id: MediaId,
+        old: &StoredSealKey,
+        wrapped: &str,
+    ) -> Result<bool, StoreError>;
 }
 
 /// How many jobs of one kind are in one state, for metrics.

@@ -26,6 +26,7 @@ pub mod sqlite;
 pub use blob::{BlobStore, BlobWriter, S3Settings, media_blob, media_prefix};
 pub use db::{
     Db, DeliveryOutcome, Finished, JobCount, JobQueue, MediaStore, NewMedia, RevokeOutcome,
+    StoredSealKey,
 };
 pub use object_store::path::Path as BlobKey;
 

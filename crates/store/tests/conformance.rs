@@ -28,7 +28,7 @@ use sealscribe_domain::{AccountId, MediaId, PublicKeyId, PublicKeyRecord, TokenH
 use sealscribe_store::postgres::PgDb;
 use sealscribe_store::{
     Db, DeliveryOutcome, Finished, JobQueue, MediaStore, NewMedia, RevokeOutcome, StoreError,
-    open_db,
+    StoredSealKey, open_db,
 };
 use serde_json::json;
 use sqlx::Connection;
@@ -308,7 +308,7 @@ async fn postgres_concurrent_migrations() {
                 .fetch_all(&mut conn)
                 .await
                 .unwrap();
-        assert_eq!(applied, vec![(1, true)]);
+        assert_eq!(applied, vec![(1, true), (2, true)]);
         // And migrating again is a no-op.
         open_db(&url).await.unwrap().migrate().await.unwrap();
         conn.close().await.unwrap();
@@ -640,7 +640,7 @@ async fn media_records(db: &dyn Db, acme: AccountId, other: AccountId) -> Media 
             public_key_hash: "00ff".into(),
         },
         pinned_key: vec![1, 2, 3],
-        seal_key: Some("aa".repeat(32).into()),
+        wrapped_seal_key: Some("sskw1:0011223344556677:aa".into()),
         sealed_input: Some(vec![9; 40]),
     });
     let n4 = new_media(acme, "four");
@@ -684,6 +684,44 @@ async fn media_records(db: &dyn Db, acme: AccountId, other: AccountId) -> Media 
         db.create_media(&n1).await,
         Err(StoreError::Conflict(_))
     ));
+
+    // The stored seal keys (m3's only); replacing one is a compare-and-swap,
+    // so a rotation never overwrites a key another process replaced first.
+    let wrapped = StoredSealKey::Wrapped("sskw1:0011223344556677:aa".into());
+    assert_eq!(
+        db.stored_seal_keys().await.unwrap(),
+        vec![(n3.id, wrapped.clone())]
+    );
+    let rewrapped = "sskw1:8899aabbccddeeff:bb";
+    assert!(
+        db.replace_seal_key(n3.id, &wrapped, rewrapped)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.replace_seal_key(n3.id, &wrapped, "sskw1:x:cc")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.replace_seal_key(n1.id, &StoredSealKey::Clear("aa".repeat(32)), "sskw1:x:cc")
+            .await
+            .unwrap()
+    );
+    let rewrapped = StoredSealKey::Wrapped(rewrapped.into());
+    assert_eq!(
+        db.stored_seal_keys().await.unwrap(),
+        vec![(n3.id, rewrapped.clone())]
+    );
+    let StoredSealKey::Wrapped(original) = &wrapped else {
+        unreachable!()
+    };
+    assert!(
+        db.replace_seal_key(n3.id, &rewrapped, original)
+            .await
+            .unwrap()
+    );
+    assert_eq!(db.load_media(n3.id).await.unwrap().as_ref(), Some(m3));
 
     listing(db, acme, other, [m1, m2, m3, m4, m5]).await;
     Media {
@@ -884,9 +922,10 @@ async fn jobs_and_leases(db: &dyn Db, s: &Media) -> Jobs {
     assert!(failed3.finished_at.is_some());
     let enc = failed3.encryption.as_ref().unwrap();
     assert_eq!(
-        (enc.seal_key.as_ref(), enc.sealed_input.as_ref()),
+        (enc.wrapped_seal_key.as_ref(), enc.sealed_input.as_ref()),
         (None, None)
     );
+    assert_eq!(db.stored_seal_keys().await.unwrap(), vec![]);
     assert_eq!(enc.pinned_key, vec![1, 2, 3]);
     assert_eq!(enc.info, n3.encryption.as_ref().unwrap().info);
     assert_eq!(deliveries(&failed3), vec![pending(0)]);
@@ -1291,7 +1330,9 @@ async fn listing(
     assert_eq!(summary3.status, MediaStatus::Accepted);
     let enc = summary3.encryption.as_ref().unwrap();
     assert_eq!(enc.info, m3.encryption.as_ref().unwrap().info);
-    assert!(enc.pinned_key.is_empty() && enc.seal_key.is_none() && enc.sealed_input.is_none());
+    assert!(
+        enc.pinned_key.is_empty() && enc.wrapped_seal_key.is_none() && enc.sealed_input.is_none()
+    );
     let summary2 = &all[2];
     assert_eq!(summary2.metadata, m2.metadata);
     assert_eq!(summary2.created_at, m2.created_at);

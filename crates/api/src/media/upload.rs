@@ -108,7 +108,7 @@ async fn accept(
                 Some(key) => key,
                 None => resolve_key(state, caller, enc.public_key_id).await?.0,
             };
-            encrypted_media(caller, id, key, u, metadata.as_ref(), &config)?
+            encrypted_media(state, caller, id, key, u, metadata.as_ref(), &config)?
         }
         (Some(_), Source::Url(_)) => {
             return Err(ApiError::bad_request(
@@ -334,6 +334,7 @@ async fn resolve_key(
 /// [`resolve_key`]) is pinned, the upload stays sealed, and metadata and file
 /// name are sealed with it.
 fn encrypted_media(
+    state: &AppState,
     caller: &Caller,
     id: MediaId,
     key: PublicKeyRecord,
@@ -372,7 +373,7 @@ fn encrypted_media(
                 public_key_hash: key.sha256,
             },
             pinned_key: key.bytes,
-            seal_key: Some(seal_key.to_hex()),
+            wrapped_seal_key: Some(state.keys().wrap(&seal_key, &id.to_string())),
             sealed_input: Some(sealed_input),
         }),
     })

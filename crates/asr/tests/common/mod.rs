@@ -168,7 +168,43 @@ pub fn long_speech(dir: &Path, min_secs: u64) -> LongSpeech {
     LongSpeech { path, pcm, clips }
 }
 
-/// Lower-case words without punctuation; hyphens split words.
+/// Number words and the numerals they stand for, for [`normalise`].
+const NUMBER_WORDS: &[(&str, &str)] = &[
+    ("zero", "0"),
+    ("one", "1"),
+    ("two", "2"),
+    ("three", "3"),
+    ("four", "4"),
+    ("five", "5"),
+    ("six", "6"),
+    ("seven", "7"),
+    ("eight", "8"),
+    ("nine", "9"),
+    ("ten", "10"),
+    ("eleven", "11"),
+    ("twelve", "12"),
+    ("thirteen", "13"),
+    ("fourteen", "14"),
+    ("fifteen", "15"),
+    ("sixteen", "16"),
+    ("seventeen", "17"),
+    ("eighteen", "18"),
+    ("nineteen", "19"),
+    ("twenty", "20"),
+    ("thirty", "30"),
+    ("forty", "40"),
+    ("fifty", "50"),
+    ("sixty", "60"),
+    ("seventy", "70"),
+    ("eighty", "80"),
+    ("ninety", "90"),
+];
+
+/// Lower-case words without punctuation; hyphens split words. Numbers are scored as what was
+/// said, whichever way it was written: a number word becomes its numeral ("eight" → "8"), and a
+/// numeral that is not one number word is read digit by digit ("55" → "5 5", as in "five
+/// five"), so whisper writing "8 of spades" for "eight of spades" is no error, while "fifty
+/// five" against "55" still is one.
 pub fn normalise(text: &str) -> Vec<String> {
     text.to_lowercase()
         .replace(['-', '—', '–'], " ")
@@ -179,6 +215,16 @@ pub fn normalise(text: &str) -> Vec<String> {
                 .collect::<String>()
         })
         .filter(|w| !w.is_empty())
+        .flat_map(|w| {
+            if let Some((_, n)) = NUMBER_WORDS.iter().find(|(word, _)| *word == w) {
+                return vec![(*n).to_owned()];
+            }
+            let one_word = NUMBER_WORDS.iter().any(|(_, n)| *n == w);
+            if w.chars().all(|c| c.is_ascii_digit()) && !one_word {
+                return w.chars().map(String::from).collect();
+            }
+            vec![w]
+        })
         .collect()
 }
 

@@ -265,7 +265,14 @@ fn start(
     engine: &Arc<FakeEngine>,
     settings: Settings,
 ) -> (Workers, CancellationToken, TaskTracker) {
-    let workers = Workers::new(fx.db.clone(), fx.blobs.clone(), engine.clone(), settings).unwrap();
+    let workers = Workers::new(
+        fx.db.clone(),
+        fx.blobs.clone(),
+        engine.clone(),
+        Arc::new(sealscribe_seal::kek::Keyring::ephemeral()),
+        settings,
+    )
+    .unwrap();
     let (shutdown, tracker) = (CancellationToken::new(), TaskTracker::new());
     workers.spawn(&shutdown, &tracker).unwrap();
     (workers, shutdown, tracker)

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod admin;
+mod kek;
 mod serve;
 
 use crate::config::{Cli, Command};
@@ -17,6 +18,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         // The client needs neither the data directory nor the database: `cli.storage` is
         // deliberately not touched (its flags are global, so they parse, and are ignored).
         Command::Client(args) => Ok(sealscribe_client::run(args).await?),
+        Command::Kek(cmd) => kek::run(&cli.storage, cmd).await,
         Command::Migrate => {
             let url = cli.storage.database_url()?;
             sealscribe_store::open_db(&url).await?;

@@ -79,6 +79,7 @@ async fn open_storage(storage: &StorageArgs) -> anyhow::Result<(Arc<dyn Db>, Blo
         .with_context(|| format!("opening database {}", redact_url(&db_url)))?;
     let blobs = storage.blob_store()?;
     tracing::info!(database = %redact_url(&db_url), blob_store = blobs.describe(), "storage ready");
+    blobs.warn_if_versioned().await;
     Ok((db, blobs))
 }
 
@@ -94,11 +95,13 @@ pub async fn worker(storage: &StorageArgs, args: WorkerCommandArgs) -> anyhow::R
     );
     args.media.install().await?;
     let (db, blobs) = open_storage(storage).await?;
+    let keys = storage.keyring()?;
+    super::kek::wrap_clear_keys(db.as_ref(), &keys).await?;
     let engine = load_engine(&args).await?;
     let shutdown = crate::shutdown::on_signal();
     let tracker = TaskTracker::new();
     start_metrics(&metrics, &db, &shutdown, &tracker).await?;
-    let workers = Workers::new(db, blobs, engine, worker_settings(storage, &args)?)?;
+    let workers = Workers::new(db, blobs, engine, keys, worker_settings(storage, &args)?)?;
     workers.spawn(&shutdown, &tracker)?;
     tracker.close();
     println!("sealscribe worker ready ({} workers)", args.workers);
@@ -111,6 +114,8 @@ pub async fn worker(storage: &StorageArgs, args: WorkerCommandArgs) -> anyhow::R
 pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     args.workers.media.install().await?;
     let (db, blobs) = open_storage(storage).await?;
+    let keys = storage.keyring()?;
+    super::kek::wrap_clear_keys(db.as_ref(), &keys).await?;
 
     let limits = Limits {
         max_upload_bytes: args.max_upload_bytes,
@@ -129,7 +134,13 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     let workers = if args.workers.workers > 0 {
         let engine = load_engine(&args.workers).await?;
         let settings = worker_settings(storage, &args.workers)?;
-        Some(Workers::new(db.clone(), blobs.clone(), engine, settings)?)
+        Some(Workers::new(
+            db.clone(),
+            blobs.clone(),
+            engine,
+            keys.clone(),
+            settings,
+        )?)
     } else {
         None
     };
@@ -137,8 +148,8 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
     let tracker = TaskTracker::new();
     start_metrics(&args.metrics, &db, &shutdown, &tracker).await?;
     let state = match &workers {
-        Some(w) => AppState::with_workers(db, blobs, limits, w.waker()),
-        None => AppState::new(db, blobs, limits),
+        Some(w) => AppState::with_workers(db, blobs, keys, limits, w.waker()),
+        None => AppState::new(db, blobs, keys, limits),
     };
 
     let listener = TcpListener::bind(args.listen)

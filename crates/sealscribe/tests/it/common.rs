@@ -77,14 +77,61 @@ impl Env {
             Ok("embedded") | Err(_) => Backend::Embedded,
             Ok(other) => panic!("SEALSCRIBE_IT_BACKEND={other}: expected embedded or scaled"),
         };
+        let dir = tempfile::tempdir().expect("temp dir");
+        if let Backend::Scaled { .. } = backend {
+            // PostgreSQL needs a key-encryption key given to every process
+            // (the embedded default creates DATA_DIR/kek itself).
+            sealscribe_seal::kek::Keyring::create(&dir.path().join("kek")).expect("create the KEK");
+        }
         Self {
-            dir: tempfile::tempdir().expect("temp dir"),
+            dir,
             backend,
             scratch: tempfile::Builder::new()
                 .prefix("sealscribe-it-")
                 .tempdir_in("/dev/shm")
                 .expect("a scratch directory in /dev/shm"),
         }
+    }
+
+    /// The key-encryption key file the servers of this test read.
+    pub fn kek_path(&self) -> PathBuf {
+        match self.backend {
+            Backend::Embedded => self.data_dir().join("kek"),
+            Backend::Scaled { .. } => self.dir.path().join("kek"),
+        }
+    }
+
+    /// The database URL the servers of this test use.
+    pub fn database_url(&self) -> String {
+        match &self.backend {
+            Backend::Embedded => format!(
+                "sqlite://{}",
+                self.data_dir().join("sealscribe.db").display()
+            ),
+            Backend::Scaled { database_url, .. } => database_url.clone(),
+        }
+    }
+
+    /// The stored (wrapped) seal key of media `id`, which must be in processing.
+    pub async fn wrapped_seal_key(&self, id: &str) -> String {
+        let db = sealscribe_store::open_db(&self.database_url())
+            .await
+            .unwrap();
+        let media = db.load_media(id.parse().unwrap()).await.unwrap().unwrap();
+        media
+            .encryption
+            .and_then(|e| e.wrapped_seal_key)
+            .expect("an encrypted media in processing has a wrapped seal key")
+    }
+
+    /// The seal key of media `id` (in processing), unwrapped with this test's
+    /// key-encryption key file: what scans look for (hex, either case, and raw).
+    pub async fn seal_key(&self, id: &str) -> sealscribe_seal::SealKey {
+        let wrapped = self.wrapped_seal_key(id).await;
+        sealscribe_seal::kek::Keyring::open(&self.kek_path())
+            .unwrap()
+            .unwrap(&wrapped, id)
+            .unwrap()
     }
 
     pub fn is_scaled(&self) -> bool {
@@ -98,6 +145,8 @@ impl Env {
         match &self.backend {
             Backend::Embedded => {
                 cmd.env_remove("SEALSCRIBE_DATABASE_URL")
+                    .env_remove("SEALSCRIBE_KEK_FILE")
+                    .env_remove("SEALSCRIBE_KEK")
                     .env_remove("SEALSCRIBE_BLOB_STORE")
                     .env_remove("SEALSCRIBE_S3_ENDPOINT");
             }
@@ -108,6 +157,8 @@ impl Env {
                 ..
             } => {
                 cmd.env("SEALSCRIBE_DATABASE_URL", database_url)
+                    .env("SEALSCRIBE_KEK_FILE", self.kek_path())
+                    .env_remove("SEALSCRIBE_KEK")
                     .env("SEALSCRIBE_BLOB_STORE", blob_store)
                     .env("SEALSCRIBE_S3_ENDPOINT", s3_endpoint);
             }

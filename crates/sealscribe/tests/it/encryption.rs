@@ -296,23 +296,14 @@ async fn encrypted_media_end_to_end_with_gpg_and_sq() {
     }
 }
 
-/// The seal key of `media_id` in every form a scan looks for: hex (as the
-/// database holds it, in both cases) and the raw 32 bytes.
-///
-/// Today it reads the clear `seal_key` column, where the key sits while the
-/// media is processed, so it must be called before the job ends (or after a
-/// kill -9, which leaves the key in place), and the key scans can only run
-/// after processing. The i-kek branch stores only a *wrapped* key: then this
-/// function unwraps it (the test holds the key-encryption key) and the scans
-/// can cover the database during processing too.
+/// The seal key of `media_id` in every form a scan looks for: hex (in both
+/// cases) and the raw 32 bytes. The database holds it only wrapped under the
+/// key-encryption key; the test holds that key (`Env::seal_key` unwraps), so
+/// it must be called while the media is in processing (or after a kill -9,
+/// which leaves the wrapped key in place).
 async fn seal_key_candidates(env: &Env, media_id: &str) -> Vec<Vec<u8>> {
-    let hex = env
-        .sql_text(&format!(
-            "select seal_key from media where id = '{media_id}'"
-        ))
-        .await
-        .expect("the seal key is in the database while the media is processed");
-    let raw = hex::decode(&hex).expect("the stored seal key is hex");
+    let hex = env.seal_key(media_id).await.to_hex();
+    let raw = hex::decode(hex.as_str()).expect("the seal key is hex");
     assert_eq!(raw.len(), 32);
     vec![
         hex.to_ascii_lowercase().into_bytes(),
@@ -383,6 +374,7 @@ async fn no_plaintext_at_rest() {
 
     let mut ids = Vec::new();
     let mut keys = Vec::new();
+    let killed_wrapped;
     {
         // Accepted by an API-only node, so that its seal key can be read
         // before any worker could finish the job (and delete the key).
@@ -433,8 +425,9 @@ async fn no_plaintext_at_rest() {
             .args(["-9", &server.pid().to_string()])
             .status()
             .unwrap();
-        // The killed job never ended: its key is still in the database.
+        // The killed job never ended: its wrapped key is still in the database.
         keys.extend(seal_key_candidates(&env, &id).await);
+        killed_wrapped = env.wrapped_seal_key(&id).await;
         ids.push(id);
     }
     let forms = ["hex", "HEX", "raw"];
@@ -445,9 +438,7 @@ async fn no_plaintext_at_rest() {
         .collect();
 
     // Right after the kill: no canary anywhere, and the audio nowhere but
-    // in the memory-backed scratch. (The seal key is in the database until
-    // the job ends; with the i-kek branch, only wrapped, and it can be
-    // scanned for here too.)
+    // in the memory-backed scratch.
     let files = env.files_at_rest().await;
     let memory = env.scratch.path().display().to_string();
     let on_disk: Vec<_> = files
@@ -468,17 +459,26 @@ async fn no_plaintext_at_rest() {
     };
     let found = scan(&on_disk, &audio_only);
     assert!(found.is_empty(), "after kill -9, on disk: {found:?}");
-    // Control: the scan reads the database's files (SQLite's, or
-    // PostgreSQL's after a checkpoint), where the killed job's key still is.
-    // With the i-kek branch this becomes: the wrapped key is found, the
-    // clear one is not.
+    // The seal keys (hex and raw) are nowhere: the database holds them only
+    // wrapped. Control: the scan does read the database's files (SQLite's, or
+    // PostgreSQL's after a checkpoint), where the killed job's *wrapped* key is.
+    let key_only = Needles {
+        text: &[],
+        bytes: &key_needles,
+    };
+    let found = scan(&files, &key_only);
+    assert!(
+        found.is_empty(),
+        "after kill -9, a clear seal key: {found:?}"
+    );
+    let wrapped_needle = [("the wrapped key", killed_wrapped.into_bytes())];
     let killed_key = Needles {
         text: &[],
-        bytes: &key_needles[3..],
+        bytes: &wrapped_needle,
     };
     assert!(
         !scan(&on_disk, &killed_key).is_empty(),
-        "the test must be able to fail: the key of the killed job is not in the database files"
+        "the test must be able to fail: the killed job's wrapped key is not in the database files"
     );
 
     let server = env.start_with(&["--job-lease-secs", "3"]);
@@ -533,27 +533,6 @@ async fn no_plaintext_at_rest() {
             bytes: &bytes,
         },
     );
-    // Until the i-kek branch (only a wrapped seal key in the database) is
-    // merged, PostgreSQL keeps the clear key after the row is cleared: in the
-    // dead row version until vacuum and in its WAL. It must be nowhere else;
-    // with i-kek, delete this exception (the key is then nowhere at all).
-    // SQLite has no such exception: secure_delete zeroes the freed row and
-    // the WAL is checkpointed away when the server stops.
-    const CLEAR_SEAL_KEY_IN_POSTGRES: bool = true;
-    let pgdata = env
-        .is_scaled()
-        .then(|| crate::common::service_dir("pgdata").display().to_string());
-    let in_postgres = |hit: &String| {
-        let key_hit = forms.iter().any(|f| hit.starts_with(&format!("{f} in ")));
-        key_hit
-            && pgdata
-                .as_ref()
-                .is_some_and(|dir| hit.contains(dir.as_str()))
-    };
-    let found: Vec<_> = found
-        .into_iter()
-        .filter(|hit| !(CLEAR_SEAL_KEY_IN_POSTGRES && in_postgres(hit)))
-        .collect();
     assert!(found.is_empty(), "after processing: {found:?}");
     for scratch in env.scratch_dirs() {
         assert!(

@@ -315,6 +315,34 @@ impl BlobStore {
         self.local_root.as_ref().map(|root| root.join(key.as_ref()))
     }
 
+    /// Warns (a log line) when the S3 bucket keeps old versions of objects:
+    /// a deleted sealed working copy would then outlive its deletion, and
+    /// with it every crypto-shredding claim (docs/operations.md says what to
+    /// configure). Nothing for a local directory; a bucket that cannot say
+    /// is reported at debug level, since the check is advice, not a condition.
+    pub async fn warn_if_versioned(&self) {
+        let Some(signing) = &self.signer else { return };
+        match signing.versioning().await {
+            Ok(Some(status)) => tracing::warn!(
+                versioning = %status,
+                "the S3 bucket has versioning {status}: deleted sealed working copies and \
+                 results stay as noncurrent versions; expire noncurrent versions with a \
+                 lifecycle rule (docs/operations.md, Backups)"
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::debug!(error = %e, "could not read the bucket's versioning status"),
+        }
+    }
+
+    /// The bucket's versioning status (`Enabled`, `Suspended`; `None` if never
+    /// enabled, or not S3).
+    pub async fn versioning(&self) -> Result<Option<String>, StoreError> {
+        match &self.signer {
+            Some(signing) => signing.versioning().await,
+            None => Ok(None),
+        }
+    }
+
     /// A URL that lets anyone holding it `GET` `key` straight from the store
     /// until `ttl` has passed: `Some` on S3 (SigV4 query signing, no request
     /// made, `ttl` of at most 7 days), `None` on the local store.

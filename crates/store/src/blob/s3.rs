@@ -49,6 +49,9 @@ pub(super) struct Opened {
 pub(super) struct Signing {
     s3: Arc<AmazonS3>,
     prefix: Path,
+    /// `https://BUCKET.s3.REGION.amazonaws.com` or `ENDPOINT/BUCKET` (path-style).
+    bucket_url: String,
+    region: String,
 }
 
 impl Signing {
@@ -65,6 +68,143 @@ impl Signing {
             .await
             .map_err(store_error)
     }
+
+    /// The bucket's versioning status (`Enabled`, `Suspended`), `None` if
+    /// versioning was never turned on: a SigV4-signed `GET ?versioning` with
+    /// the store's own credentials.
+    pub async fn versioning(&self) -> Result<Option<String>, StoreError> {
+        let credential = self
+            .s3
+            .credentials()
+            .get_credential()
+            .await
+            .map_err(store_error)?;
+        let url = url::Url::parse(&format!("{}?versioning", self.bucket_url))
+            .map_err(|e| StoreError::Config(format!("bucket URL: {e}")))?;
+        let headers = sigv4_headers(
+            "GET",
+            &url,
+            b"",
+            &self.region,
+            &credential.key_id,
+            &credential.secret_key,
+            credential.token.as_deref(),
+            chrono::Utc::now(),
+        );
+        let client = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(IDLE_TIMEOUT)
+            .build()
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let mut request = client.get(url);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("GET ?versioning: {e}")))?;
+        let status = response.status();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("GET ?versioning: {e}")))?;
+        if !status.is_success() {
+            return Err(StoreError::Unavailable(format!(
+                "GET ?versioning answered {status}"
+            )));
+        }
+        Ok(versioning_status(&body))
+    }
+}
+
+/// `Status` of a `VersioningConfiguration` document, if any.
+pub(super) fn versioning_status(xml: &str) -> Option<String> {
+    let start = xml.find("<Status>")? + "<Status>".len();
+    let end = start + xml[start..].find("</Status>")?;
+    Some(xml[start..end].trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// The headers of a SigV4-signed `METHOD url` with `payload` (service `s3`).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn sigv4_headers(
+    method: &str,
+    url: &url::Url,
+    payload: &[u8],
+    region: &str,
+    key_id: &str,
+    secret: &str,
+    token: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<(&'static str, String)> {
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+    fn hmac(key: &[u8], data: &str) -> Vec<u8> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
+        mac.update(data.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+    let payload_sha256 = hex::encode(Sha256::digest(payload));
+    let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
+    let date = &amz_date[..8];
+    let host = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_owned(),
+    };
+    // The query's parameters, each `name=value`, sorted (`versioning` → `versioning=`).
+    let mut query: Vec<String> = url
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            if p.contains('=') {
+                p.to_owned()
+            } else {
+                format!("{p}=")
+            }
+        })
+        .collect();
+    query.sort();
+    let mut headers: Vec<(&'static str, String)> = vec![
+        ("host", host),
+        ("x-amz-content-sha256", payload_sha256.clone()),
+        ("x-amz-date", amz_date.clone()),
+    ];
+    if let Some(token) = token {
+        headers.push(("x-amz-security-token", token.to_owned()));
+    }
+    let signed: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
+    let signed = signed.join(";");
+    let canonical_headers: String = headers.iter().map(|(n, v)| format!("{n}:{v}\n")).collect();
+    let path = if url.path().is_empty() {
+        "/"
+    } else {
+        url.path()
+    };
+    let canonical = format!(
+        "{method}\n{path}\n{}\n{canonical_headers}\n{signed}\n{payload_sha256}",
+        query.join("&")
+    );
+    let scope = format!("{date}/{region}/s3/aws4_request");
+    let to_sign = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    );
+    let key = hmac(format!("AWS4{secret}").as_bytes(), date);
+    let key = hmac(&key, region);
+    let key = hmac(&key, "s3");
+    let key = hmac(&key, "aws4_request");
+    let signature = hex::encode(hmac(&key, &to_sign));
+    headers.retain(|(n, _)| *n != "host");
+    headers.push((
+        "authorization",
+        format!(
+            "AWS4-HMAC-SHA256 Credential={key_id}/{scope}, SignedHeaders={signed}, \
+             Signature={signature}"
+        ),
+    ));
+    headers
 }
 
 const USAGE: &str = "expected s3://BUCKET[/PREFIX][?endpoint=URL&region=REGION]";
@@ -180,10 +320,19 @@ pub(super) fn open(url: &url::Url, settings: &S3Settings) -> Result<Opened, Stor
     } else {
         Arc::new(PrefixStore::new(Arc::clone(&s3), prefix.clone()))
     };
+    let bucket_url = match &endpoint {
+        Some(endpoint) => format!("{}/{bucket}", endpoint.trim_end_matches('/')),
+        None => format!("https://{bucket}.s3.{region}.amazonaws.com/"),
+    };
     Ok(Opened {
         store,
         description,
-        signing: Signing { s3, prefix },
+        signing: Signing {
+            s3,
+            prefix,
+            bucket_url,
+            region,
+        },
     })
 }
 
@@ -282,5 +431,173 @@ mod tests {
             "http://127.0.0.1:8333"
         );
         assert_eq!(redact("not a url"), "<unparseable URL>");
+    }
+}
+
+#[cfg(test)]
+mod versioning_tests {
+    use super::*;
+
+    #[test]
+    fn the_versioning_status_is_read_from_the_document() {
+        let doc = |inner: &str| {
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{inner}</VersioningConfiguration>"#
+            )
+        };
+        assert_eq!(
+            versioning_status(&doc("<Status>Enabled</Status>")).as_deref(),
+            Some("Enabled")
+        );
+        assert_eq!(
+            versioning_status(&doc(
+                "<Status>Suspended</Status><MfaDelete>Disabled</MfaDelete>"
+            ))
+            .as_deref(),
+            Some("Suspended")
+        );
+        // Never enabled: an empty configuration.
+        assert_eq!(versioning_status(&doc("")), None);
+        assert_eq!(
+            versioning_status(r#"<VersioningConfiguration xmlns="x"/>"#),
+            None
+        );
+    }
+
+    /// AWS's documented example (S3 API reference, "Signature Calculations
+    /// for the Authorization Header", GET Bucket Lifecycle).
+    #[test]
+    fn sigv4_matches_the_aws_example() {
+        let url = url::Url::parse("https://examplebucket.s3.amazonaws.com/?lifecycle").unwrap();
+        use chrono::TimeZone as _;
+        let now = chrono::Utc.with_ymd_and_hms(2013, 5, 24, 0, 0, 0).unwrap();
+        let headers = sigv4_headers(
+            "GET",
+            &url,
+            b"",
+            "us-east-1",
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            None,
+            now,
+        );
+        let auth = &headers
+            .iter()
+            .find(|(n, _)| *n == "authorization")
+            .unwrap()
+            .1;
+        assert_eq!(
+            auth,
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, \
+             SignedHeaders=host;x-amz-content-sha256;x-amz-date, \
+             Signature=fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"
+        );
+    }
+
+    /// Against the S3 server of `scripts/services.sh` (SeaweedFS): a fresh
+    /// bucket reports no versioning, and `Enabled` once it is turned on.
+    /// The signature is checked by a real server here.
+    #[tokio::test]
+    async fn the_versioning_of_a_real_bucket_is_read() {
+        let Ok(endpoint) = std::env::var("SEALSCRIBE_TEST_S3") else {
+            assert!(
+                std::env::var_os("SEALSCRIBE_REQUIRE_SERVICES").is_none(),
+                "SEALSCRIBE_TEST_S3 is not set"
+            );
+            eprintln!("SKIPPED: SEALSCRIBE_TEST_S3 is not set (scripts/services.sh start)");
+            return;
+        };
+        let bucket = format!("versioning-{}", uuid_like());
+        let url = url::Url::parse(&format!("s3://{bucket}")).unwrap();
+        let settings = S3Settings {
+            endpoint: Some(endpoint.clone()),
+            region: None,
+        };
+        let signing = open(&url, &settings).unwrap().signing;
+        let send = |query: &'static str, body: &'static [u8]| {
+            let (url, region) = (
+                url::Url::parse(&format!("{}{query}", signing.bucket_url)).unwrap(),
+                signing.region.clone(),
+            );
+            async move {
+                let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap();
+                let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap();
+                let headers = sigv4_headers(
+                    "PUT",
+                    &url,
+                    body,
+                    &region,
+                    &key,
+                    &secret,
+                    None,
+                    chrono::Utc::now(),
+                );
+                let mut req = reqwest::Client::new().put(url).body(body);
+                for (n, v) in headers {
+                    req = req.header(n, v);
+                }
+                let resp = req.send().await.unwrap();
+                assert!(resp.status().is_success(), "PUT {query}: {}", resp.status());
+            }
+        };
+        send("", b"").await;
+        assert_eq!(signing.versioning().await.unwrap(), None);
+        send(
+            "?versioning",
+            b"<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+              <Status>Enabled</Status></VersioningConfiguration>",
+        )
+        .await;
+        assert_eq!(
+            signing.versioning().await.unwrap().as_deref(),
+            Some("Enabled")
+        );
+
+        // What the operator sees at start: one warning line.
+        let store =
+            crate::BlobStore::open_with(&format!("s3://{bucket}/prefix"), &settings).unwrap();
+        let logged = Logged::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logged.clone())
+            .with_ansi(false)
+            .finish();
+        {
+            let _guard = tracing::subscriber::set_default(subscriber);
+            store.warn_if_versioned().await;
+        }
+        let text = String::from_utf8(logged.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            text.contains("WARN") && text.contains("versioning Enabled"),
+            "{text}"
+        );
+    }
+
+    /// Log lines, kept for the test to read.
+    #[derive(Clone, Default)]
+    struct Logged(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Logged {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logged {
+        type Writer = Logged;
+        fn make_writer(&'a self) -> Logged {
+            self.clone()
+        }
+    }
+
+    fn uuid_like() -> String {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        format!("{nanos:x}-{}", std::process::id())
     }
 }

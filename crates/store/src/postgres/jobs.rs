@@ -138,7 +138,7 @@ impl JobQueue for PgDb {
         sqlx::query(
             "update media set status = 'finished', finished_at = $1, transcript = $2::json, \
              recognised = $2::json, prediction = $3::json, tasks = $4::json, failure = null, \
-             seal_key = null, sealed_input = null where id = $5",
+             seal_key = null, wrapped_seal_key = null, sealed_input = null where id = $5",
         )
         .bind(Utc::now())
         .bind(&transcript)
@@ -194,7 +194,7 @@ impl JobQueue for PgDb {
         }
         sqlx::query(
             "update media set status = 'failed', finished_at = $1, failure = $2::json, \
-             tasks = $3::json, seal_key = null, sealed_input = null where id = $4",
+             tasks = $3::json, seal_key = null, wrapped_seal_key = null, sealed_input = null where id = $4",
         )
         .bind(Utc::now())
         .bind(json(failure)?)

@@ -8,25 +8,25 @@ use sealscribe_domain::media::{IndexEntry, MediaQuery, MediaRecord, MediaSource,
 use sealscribe_domain::{AccountId, MediaId};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Transaction};
+use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Row as _, Transaction};
 
 use super::{PgDb, search};
 use crate::codec::{delivery_from_row, json, media_from_row, push_listing, to_i64};
-use crate::{MediaStore, NewMedia, StoreError};
+use crate::{MediaStore, NewMedia, StoreError, StoredSealKey};
 
 /// What a listing needs: the transcripts (the bulk of a row) are left out.
 const SUMMARY_COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, \
      file_name, media_url, size_bytes, length_ms, configuration::text as configuration, \
      metadata::text as metadata, null::text as transcript, null::text as recognised, \
      tasks::text as tasks, failure::text as failure, searchable, \
-     encryption::text as encryption, null::bytea as pinned_key, null::text as seal_key, \
+     encryption::text as encryption, null::bytea as pinned_key, null::text as wrapped_seal_key, \
      null::bytea as sealed_input, null::text as prediction";
 
 const COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, file_name, \
      media_url, size_bytes, length_ms, configuration::text as configuration, \
      metadata::text as metadata, transcript::text as transcript, \
      recognised::text as recognised, tasks::text as tasks, failure::text as failure, \
-     searchable, encryption::text as encryption, pinned_key, seal_key, sealed_input, \
+     searchable, encryption::text as encryption, pinned_key, wrapped_seal_key, sealed_input, \
      prediction::text as prediction";
 
 /// Loads a single media item with its callback deliveries.
@@ -106,7 +106,7 @@ impl MediaStore for PgDb {
         sqlx::query(
             "insert into media (id, account_id, status, created_at, content_type, file_name, \
              media_url, size_bytes, configuration, metadata, external_id, tasks, searchable, \
-             encryption, pinned_key, seal_key, sealed_input) \
+             encryption, pinned_key, wrapped_seal_key, sealed_input) \
              values ($1, $2, 'accepted', $3, $4, $5, $6, $7, $8::json, $9::json, $10, $11::json, \
              $12, $13::json, $14, $15, $16)",
         )
@@ -127,7 +127,7 @@ impl MediaStore for PgDb {
         .bind(
             m.encryption
                 .as_ref()
-                .and_then(|e| e.seal_key.as_deref().map(String::as_str)),
+                .and_then(|e| e.wrapped_seal_key.clone()),
         )
         .bind(m.encryption.as_ref().and_then(|e| e.sealed_input.clone()))
         .execute(&mut *tx)
@@ -330,5 +330,55 @@ impl MediaStore for PgDb {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn stored_seal_keys(&self) -> Result<Vec<(MediaId, StoredSealKey)>, StoreError> {
+        let rows = sqlx::query(
+            "select id, seal_key, wrapped_seal_key from media \
+             where seal_key is not null or wrapped_seal_key is not null order by id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id = crate::codec::parse_id(r.try_get::<&str, _>("id")?)?;
+                let clear: Option<String> = r.try_get("seal_key")?;
+                let wrapped: Option<String> = r.try_get("wrapped_seal_key")?;
+                Ok((
+                    id,
+                    match (clear, wrapped) {
+                        (Some(hex), _) => StoredSealKey::Clear(hex),
+                        (None, Some(w)) => StoredSealKey::Wrapped(w),
+                        (None, None) => unreachable!("selected for a non-null key"),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    async fn replace_seal_key(
+        &self,
+        id: MediaId,
+        old: &StoredSealKey,
+        wrapped: &str,
+    ) -> Result<bool, StoreError> {
+        let done = match old {
+            StoredSealKey::Clear(hex) => sqlx::query(
+                "update media set wrapped_seal_key = $1, seal_key = null \
+                 where id = $2 and seal_key = $3",
+            )
+            .bind(wrapped)
+            .bind(id.to_string())
+            .bind(hex),
+            StoredSealKey::Wrapped(w) => sqlx::query(
+                "update media set wrapped_seal_key = $1 where id = $2 and wrapped_seal_key = $3",
+            )
+            .bind(wrapped)
+            .bind(id.to_string())
+            .bind(w),
+        }
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 }

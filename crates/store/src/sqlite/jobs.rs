@@ -87,7 +87,7 @@ impl JobQueue for SqliteDb {
         let transcript = done.transcript.map(json).transpose()?;
         let row = sqlx::query(
             "update media set status = 'finished', finished_at = ?, transcript = ?, \
-             recognised = ?, prediction = ?, tasks = ?, failure = null, seal_key = null, \
+             recognised = ?, prediction = ?, tasks = ?, failure = null, seal_key = null, wrapped_seal_key = null, \
              sealed_input = null where id = ? returning account_id",
         )
         .bind(Utc::now())
@@ -103,6 +103,7 @@ impl JobQueue for SqliteDb {
         reindex(&mut tx, &account, &media.to_string(), done.index).await?;
         queue_callbacks(&mut tx, media, done.callbacks).await?;
         tx.commit().await?;
+        self.truncate_wal().await;
         Ok(true)
     }
 
@@ -146,7 +147,7 @@ impl JobQueue for SqliteDb {
         }
         sqlx::query(
             "update media set status = 'failed', finished_at = ?, failure = ?, tasks = ?, \
-             seal_key = null, sealed_input = null where id = ?",
+             seal_key = null, wrapped_seal_key = null, sealed_input = null where id = ?",
         )
         .bind(Utc::now())
         .bind(json(failure)?)
@@ -156,6 +157,7 @@ impl JobQueue for SqliteDb {
         .await?;
         queue_callbacks(&mut tx, media, callbacks).await?;
         tx.commit().await?;
+        self.truncate_wal().await;
         Ok(true)
     }
 

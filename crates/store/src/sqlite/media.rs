@@ -7,22 +7,23 @@ use sealscribe_domain::media::{
 };
 use sealscribe_domain::{AccountId, MediaId};
 use serde_json::Value;
+use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite, Transaction};
 
 use super::SqliteDb;
 use crate::codec::{delivery_from_row, json, media_from_row, push_listing, to_i64};
-use crate::{MediaStore, NewMedia, StoreError};
+use crate::{MediaStore, NewMedia, StoreError, StoredSealKey};
 
 /// What a listing needs: the transcripts (the bulk of a row) are left out.
 const SUMMARY_COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, \
      file_name, media_url, size_bytes, length_ms, configuration, metadata, null as transcript, \
      null as recognised, tasks, failure, searchable, encryption, null as pinned_key, \
-     null as seal_key, null as sealed_input, null as prediction";
+     null as wrapped_seal_key, null as sealed_input, null as prediction";
 
 const COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, file_name, \
      media_url, size_bytes, length_ms, configuration, metadata, transcript, recognised, tasks, \
-     failure, searchable, encryption, pinned_key, seal_key, sealed_input, prediction";
+     failure, searchable, encryption, pinned_key, wrapped_seal_key, sealed_input, prediction";
 
 /// The FTS5 query for these terms: each term a quoted string (FTS5 reads a
 /// quoted string as a phrase of the tokens the tokenizer finds in it, so
@@ -113,7 +114,7 @@ impl MediaStore for SqliteDb {
         sqlx::query(
             "insert into media (id, account_id, status, created_at, content_type, file_name, \
              media_url, size_bytes, configuration, metadata, external_id, tasks, searchable, \
-             encryption, pinned_key, seal_key, sealed_input) \
+             encryption, pinned_key, wrapped_seal_key, sealed_input) \
              values (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(m.id.to_string())
@@ -133,7 +134,7 @@ impl MediaStore for SqliteDb {
         .bind(
             m.encryption
                 .as_ref()
-                .and_then(|e| e.seal_key.as_deref().map(String::as_str)),
+                .and_then(|e| e.wrapped_seal_key.clone()),
         )
         .bind(m.encryption.as_ref().and_then(|e| e.sealed_input.clone()))
         .execute(&mut *tx)
@@ -270,6 +271,8 @@ impl MediaStore for SqliteDb {
         // Jobs go by cascade; the index is a virtual table, so by hand.
         reindex(&mut tx, &account.to_string(), &id.to_string(), None).await?;
         tx.commit().await?;
+        // A media deleted in processing took its wrapped seal key with it.
+        self.truncate_wal().await;
         Ok(true)
     }
 
@@ -353,6 +356,57 @@ impl MediaStore for SqliteDb {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn stored_seal_keys(&self) -> Result<Vec<(MediaId, StoredSealKey)>, StoreError> {
+        let rows = sqlx::query(
+            "select id, seal_key, wrapped_seal_key from media \
+             where seal_key is not null or wrapped_seal_key is not null order by id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id = crate::codec::parse_id(r.try_get::<&str, _>("id")?)?;
+                let clear: Option<String> = r.try_get("seal_key")?;
+                let wrapped: Option<String> = r.try_get("wrapped_seal_key")?;
+                Ok((
+                    id,
+                    match (clear, wrapped) {
+                        (Some(hex), _) => StoredSealKey::Clear(hex),
+                        (None, Some(w)) => StoredSealKey::Wrapped(w),
+                        (None, None) => unreachable!("selected for a non-null key"),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    async fn replace_seal_key(
+        &self,
+        id: MediaId,
+        old: &StoredSealKey,
+        wrapped: &str,
+    ) -> Result<bool, StoreError> {
+        let done = match old {
+            StoredSealKey::Clear(hex) => sqlx::query(
+                "update media set wrapped_seal_key = ?, seal_key = null \
+                 where id = ? and seal_key = ?",
+            )
+            .bind(wrapped)
+            .bind(id.to_string())
+            .bind(hex),
+            StoredSealKey::Wrapped(w) => sqlx::query(
+                "update media set wrapped_seal_key = ? where id = ? and wrapped_seal_key = ?",
+            )
+            .bind(wrapped)
+            .bind(id.to_string())
+            .bind(w),
+        }
+        .execute(&self.pool)
+        .await?;
+        self.truncate_wal().await;
+        Ok(done.rows_affected() == 1)
     }
 }
 

@@ -48,6 +48,31 @@ impl SqliteDb {
             .await?;
         Ok(Self { pool })
     }
+
+    /// Copies the write-ahead log into the database file and truncates it to
+    /// zero bytes (`wal_checkpoint(TRUNCATE)`), waiting for readers up to the
+    /// busy timeout. Called after a seal key is destroyed or replaced:
+    /// `secure_delete` zeroes the old value in the database file, but the WAL
+    /// still holds the frames that wrote it until it is reset. sqlx runs the
+    /// statement on the connection's own thread, not on the async executor.
+    /// A checkpoint that cannot complete (a long reader) is logged and left
+    /// to the next one; the key is destroyed either way.
+    pub(crate) async fn truncate_wal(&self) {
+        let outcome: Result<(i64, i64, i64), sqlx::Error> =
+            sqlx::query_as("pragma wal_checkpoint(truncate)")
+                .fetch_one(&self.pool)
+                .await;
+        match outcome {
+            Ok((0, _, _)) => {}
+            Ok((_, log, done)) => tracing::warn!(
+                wal_frames = log,
+                checkpointed = done,
+                "the SQLite WAL could not be truncated now (a reader was busy); \
+                 the next job end tries again"
+            ),
+            Err(e) => tracing::warn!(error = %e, "checkpointing the SQLite WAL failed"),
+        }
+    }
 }
 
 #[async_trait]
