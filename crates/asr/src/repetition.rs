@@ -180,6 +180,7 @@ mod tests {
         sealscribe_transcript::Transcript {
             confidence: 0.0,
             words: w.to_vec(),
+            ..Default::default()
         }
         .text()
         .split_whitespace()

@@ -32,7 +32,11 @@ pub(crate) fn transcript_from_words(mut words: Vec<Word>) -> Transcript {
         .filter(|w| !w.is_punctuation())
         .fold((0.0f64, 0usize), |(s, n), w| (s + f64::from(w.c), n + 1));
     let confidence = if n == 0 { 0.0 } else { (sum / n as f64) as f32 };
-    Transcript { confidence, words }
+    Transcript {
+        confidence,
+        words,
+        ..Default::default()
+    }
 }
 
 /// A decoded whisper token with absolute timing, as handed from the engine to [`words_from_tokens`].

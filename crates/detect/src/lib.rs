@@ -170,7 +170,11 @@ pub fn redact(transcript: &Transcript, spans: &[(usize, usize)], replacement: &s
         w.p = u32::try_from(p).unwrap_or(u32::MAX);
     }
     let confidence = mean_confidence(&words).unwrap_or(0.0);
-    Transcript { confidence, words }
+    Transcript {
+        confidence,
+        words,
+        ..Default::default()
+    }
 }
 
 fn mean_confidence(words: &[Word]) -> Option<f32> {

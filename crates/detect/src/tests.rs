@@ -280,6 +280,7 @@ fn transcript(spec: &str) -> Transcript {
     Transcript {
         confidence: 0.0,
         words,
+        ..Default::default()
     }
 }
 
@@ -313,6 +314,7 @@ fn redacted_transcript_has_no_card_or_ssn_digits() {
     let t = Transcript {
         confidence: 0.9,
         words: ws(WHISPER),
+        ..Default::default()
     };
     let spans: Vec<(usize, usize)> = [REGION, SSN]
         .iter()
@@ -384,6 +386,7 @@ fn misrecognised_card_numbers_are_still_redacted_whole() {
         let t = Transcript {
             confidence: 0.9,
             words: words.clone(),
+            ..Default::default()
         };
         let spans: Vec<(usize, usize)> = d.iter().map(Detection::span).collect();
         let text = redact(&t, &spans, "[redacted]").text();
@@ -440,6 +443,7 @@ fn ssn_in_odd_groupings() {
         let t = Transcript {
             confidence: 0.9,
             words,
+            ..Default::default()
         };
         let text = redact(&t, &[d[0].span()], "[redacted]").text();
         assert!(

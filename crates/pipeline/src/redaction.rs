@@ -114,6 +114,7 @@ mod tests {
         Transcript {
             confidence: 0.9,
             words,
+            ..Default::default()
         }
     }
 

@@ -415,7 +415,11 @@ pub fn align(recognised: &Transcript, human_text: &str) -> Transcript {
     } else {
         (times.iter().map(|t| f64::from(t.2)).sum::<f64>() / times.len() as f64) as f32
     };
-    Transcript { confidence, words }
+    Transcript {
+        confidence,
+        words,
+        ..Default::default()
+    }
 }
 
 #[cfg(test)]
@@ -437,6 +441,7 @@ mod tests {
                     m: None,
                 })
                 .collect(),
+            ..Default::default()
         }
     }
 

@@ -76,14 +76,83 @@ impl Word {
 pub struct Transcript {
     /// Overall confidence (sealscribe: the mean confidence of the non-punctuation words).
     pub confidence: f32,
-    /// Words and punctuation tokens in time order.
+    /// Words and punctuation tokens in time order. In a multi-speaker transcript a turn token
+    /// (`"m":"turn"`, `w` = the speaker) starts each speaker's turn; see [`Transcript::spoken`].
     pub words: Vec<Word>,
+    /// `transcript.turns[]` (v3, 2021): each speaker's block of text. Empty (and absent from
+    /// the JSON) for a single-speaker transcript.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub turns: Vec<Turn>,
+    /// `transcript.voiceActivity[]`: when each speaker talked, from the word timings. Empty
+    /// (and absent from the JSON) for a single-speaker transcript.
+    #[serde(
+        default,
+        rename = "voiceActivity",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub voice_activity: Vec<VoiceActivity>,
+}
+
+/// One entry of `transcript.turns[]`: a speaker's block of text. The key is `speaker`, not
+/// `speakerName`, as in v3.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Turn {
+    pub speaker: String,
+    pub text: String,
+    /// Start of the turn's first word, milliseconds.
+    pub s: u64,
+    /// End of the turn's last word, milliseconds.
+    pub e: u64,
+}
+
+/// One entry of `transcript.voiceActivity[]`: the stretches in which one speaker talked.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VoiceActivity {
+    #[serde(rename = "speakerName")]
+    pub speaker_name: String,
+    pub occurrences: Vec<Span>,
+}
+
+/// A time range in milliseconds.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Span {
+    pub s: u64,
+    pub e: u64,
 }
 
 impl Transcript {
     /// True when nothing was recognised (no words, no punctuation).
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
+    }
+
+    /// The spoken tokens (words and punctuation, not turn tokens), each with the speaker whose
+    /// turn it is in: the `w` of the last turn token before it, or `None` before any turn token
+    /// (a single-speaker transcript has none).
+    pub fn spoken(&self) -> impl Iterator<Item = (Option<&str>, &Word)> {
+        let mut speaker: Option<&str> = None;
+        self.words.iter().filter_map(move |w| {
+            if w.is_turn() {
+                speaker = Some(w.w.as_str());
+                None
+            } else {
+                Some((speaker, w))
+            }
+        })
+    }
+
+    /// The distinct speakers of the turn tokens, in order of their first turn.
+    pub fn speakers(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for w in self.words.iter().filter(|w| w.is_turn()) {
+            if !out.contains(&w.w.as_str()) {
+                out.push(&w.w);
+            }
+        }
+        out
     }
 
     /// Readable plain text: words separated by spaces, punctuation glued to the word before it
@@ -294,6 +363,7 @@ mod tests {
                 word(6, 600, 700, "you"),
                 punc(7, 700, "?"),
             ],
+            ..Default::default()
         };
         assert_eq!(t.text(), "Hello, world.\nHow are you?\n");
     }
@@ -315,6 +385,7 @@ mod tests {
                 word(9, 40, 50, "loudly"),
                 punc(10, 50, "."),
             ],
+            ..Default::default()
         };
         assert_eq!(t.text(), "He said \"hi\" (twice) — loudly.\n");
     }
@@ -326,6 +397,7 @@ mod tests {
         let t = Transcript {
             confidence: 0.0,
             words: vec![word(0, 0, 1, " "), word(1, 1, 2, "")],
+            ..Default::default()
         };
         assert_eq!(t.text(), "");
     }
@@ -337,6 +409,7 @@ mod tests {
         let t = Transcript {
             confidence: 0.9,
             words: vec![turn, word(1, 0, 10, "new\nline"), punc(2, 10, "!")],
+            ..Default::default()
         };
         assert_eq!(t.text(), "new line!\n");
     }
@@ -346,11 +419,13 @@ mod tests {
         let t = Transcript {
             confidence: 0.0,
             words: vec![punc(0, 5, "...")],
+            ..Default::default()
         };
         assert_eq!(t.text(), "...\n");
         let t = Transcript {
             confidence: 0.0,
             words: vec![punc(0, 5, "("), word(1, 5, 9, "x"), punc(2, 9, "(")],
+            ..Default::default()
         };
         assert_eq!(t.text(), "(x(\n");
     }
@@ -362,5 +437,41 @@ mod tests {
         assert!(w.is_punctuation());
         assert!(w.is_turn());
         assert!(!word(0, 0, 0, "x").is_punctuation());
+    }
+
+    #[test]
+    fn spoken_tags_each_word_with_the_turn_it_is_in() {
+        let turn = |p, s, e, who: &str| Word {
+            m: Some("turn".into()),
+            ..word(p, s, e, who)
+        };
+        let t = Transcript {
+            confidence: 1.0,
+            words: vec![
+                word(0, 0, 10, "before"),
+                turn(1, 20, 60, "Agent"),
+                word(2, 20, 40, "hi"),
+                punc(3, 40, "."),
+                turn(4, 50, 90, "Caller"),
+                word(5, 50, 90, "hello"),
+                turn(6, 95, 99, "Agent"),
+                word(7, 95, 99, "bye"),
+            ],
+            ..Default::default()
+        };
+        let spoken: Vec<_> = t.spoken().map(|(who, w)| (who, w.w.as_str())).collect();
+        assert_eq!(
+            spoken,
+            [
+                (None, "before"),
+                (Some("Agent"), "hi"),
+                (Some("Agent"), "."),
+                (Some("Caller"), "hello"),
+                (Some("Agent"), "bye"),
+            ]
+        );
+        assert_eq!(t.speakers(), ["Agent", "Caller"]);
+        let json = serde_json::to_value(&t).unwrap();
+        assert!(json.get("turns").is_none() && json.get("voiceActivity").is_none());
     }
 }

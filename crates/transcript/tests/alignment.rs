@@ -24,6 +24,7 @@ fn recognised(words: &[(&str, u64, u64)]) -> Transcript {
     Transcript {
         confidence: 0.7,
         words: out,
+        ..Default::default()
     }
 }
 
@@ -287,6 +288,7 @@ fn few_thousand_words_realistic_correction() {
                 m: None,
             })
             .collect(),
+        ..Default::default()
     };
     let text = human.join(" ");
     let out = align(&r, &text);
@@ -333,6 +335,7 @@ fn large_unequal_inputs_complete() {
                 m: None,
             })
             .collect(),
+        ..Default::default()
     };
     let text: Vec<&str> = rec[2_500..3_500].iter().map(|x| x.0.as_str()).collect();
     let text = text.join(" ");
@@ -405,6 +408,7 @@ fn property_random_inputs_never_panic() {
         let rec = Transcript {
             confidence: 0.5,
             words,
+            ..Default::default()
         };
         let n = rng.below(if round % 20 == 0 { 600 } else { 30 });
         let mut human = String::new();

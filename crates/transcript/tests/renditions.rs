@@ -190,6 +190,7 @@ fn speech(sentences: usize, offset: u64) -> Transcript {
     Transcript {
         confidence: 0.9,
         words,
+        ..Default::default()
     }
 }
 
@@ -206,6 +207,7 @@ fn single_word_srt_exact() {
     let t = Transcript {
         confidence: 0.9,
         words: vec![w(0, 1_200, 1_900, "Hello"), punc(1, 1_900, ".")],
+        ..Default::default()
     };
     assert_eq!(t.srt(), "1\n00:00:01,200 --> 00:00:01,900\nHello.\n");
     assert_eq!(
@@ -269,6 +271,7 @@ fn long_lines_split_at_word_boundaries() {
     let t = Transcript {
         confidence: 0.9,
         words,
+        ..Default::default()
     };
     let cues = parse_srt(&t.srt());
     check(&t, &cues);
@@ -292,6 +295,7 @@ fn over_long_word_and_unicode() {
             w(3, 1_200, 1_400, "Sie"),
             punc(4, 1_400, "!"),
         ],
+        ..Default::default()
     };
     let cues = parse_vtt(&t.webvtt());
     check(&t, &cues);
@@ -307,6 +311,7 @@ fn short_cues_are_extended_without_overlap() {
             w(1, 1_300, 1_400, "there"),
             w(2, 1_600, 1_650, "friend"),
         ],
+        ..Default::default()
     };
     let cues = parse_srt(&t.srt());
     check(&t, &cues);
@@ -378,6 +383,7 @@ fn property_random_transcripts_give_valid_captions() {
         let t = Transcript {
             confidence: 0.5,
             words,
+            ..Default::default()
         };
         let srt = parse_srt(&t.srt());
         let vtt = parse_vtt(&t.webvtt());
