@@ -275,6 +275,7 @@ fn realistic_voicebase_configuration_with_supported_parts() {
             number_formatting: false,
             detectors: vec![],
             callbacks: vec![],
+            ingest: Default::default(),
         }
     );
 }

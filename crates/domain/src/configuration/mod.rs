@@ -101,5 +101,5 @@ pub use crate::input::InputError;
 pub use metadata::{
     MAX_EXTERNAL_ID_CHARS, MAX_METADATA_BYTES, MAX_TEXT_CHARS, Metadata, parse_metadata,
 };
-pub use model::{EncryptionConfig, MediaConfig, Priority};
+pub use model::{Channel, EncryptionConfig, Ingest, MediaConfig, Priority, Speaker, Track};
 pub use parse::parse_configuration;

@@ -41,6 +41,67 @@ pub struct MediaConfig {
     /// `publish.callbacks[]`, validated (see [`crate::callbacks`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub callbacks: Vec<crate::callbacks::Callback>,
+    /// `ingest`: who speaks on which channel (mono unless configured).
+    #[serde(skip_serializing_if = "Ingest::is_default")]
+    pub ingest: Ingest,
+}
+
+/// `configuration.ingest` (analytics reference §1.1), validated: how the media's channels map
+/// to speakers.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase", tag = "mode")]
+pub enum Ingest {
+    /// All channels mixed to one before recognition (the default). `speaker` comes from
+    /// `ingest.speakerName` / `speakerRole`; without it the transcript has no turn tokens and
+    /// analytics name the speaker `"unknown"`.
+    #[default]
+    Mono,
+    /// Mono with a named speaker (`ingest.speakerName`).
+    NamedMono { speaker: Speaker },
+    /// `ingest.stereo` (left = channel 0, right = channel 1) or `ingest.channels[]` (array
+    /// index = channel index): one entry per channel of the first audio stream, each
+    /// recognised on its own.
+    Channels { channels: Vec<Channel> },
+    /// `ingest.tracks[]`: one entry per configured audio stream of a multi-track container.
+    Tracks { tracks: Vec<Track> },
+}
+
+impl Ingest {
+    pub fn is_default(&self) -> bool {
+        *self == Ingest::Mono
+    }
+}
+
+/// A speaker as configured: `speakerName` and the optional `speakerRole` ("only used as
+/// metadata" in v3; sealscribe also reads it to tell agent from caller in metrics).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Speaker {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+/// One channel of `ingest.stereo` / `ingest.channels[]` (`VbChannelConfiguration`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Channel {
+    pub speaker: Speaker,
+    /// `ignore: true` drops the channel from all processing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore: bool,
+}
+
+/// One entry of `ingest.tracks[]` (`VbTrackConfiguration`): the audio stream at `index`,
+/// either mixed to one speaker or split into channels.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Track {
+    pub index: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<Speaker>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<Channel>,
 }
 
 impl Default for MediaConfig {
@@ -53,6 +114,7 @@ impl Default for MediaConfig {
             number_formatting: true,
             detectors: Vec::new(),
             callbacks: Vec::new(),
+            ingest: Ingest::Mono,
         }
     }
 }
