@@ -127,7 +127,8 @@ pub fn detect(words: &[Word], detector: &Detector) -> Vec<Detection> {
 /// `replacement`, timed from the first word's start to the last word's end, with the mean
 /// confidence of the words it replaces (1.0 if only punctuation). Punctuation inside a span goes
 /// with it. `p` is renumbered from 0 and the transcript confidence recomputed as the mean
-/// confidence of the non-punctuation words (0 when there are none).
+/// confidence of the non-punctuation words (0 when there are none). Turn tokens are kept, and
+/// `turns[]` / `voiceActivity[]` recomputed from the redacted words.
 pub fn redact(transcript: &Transcript, spans: &[(usize, usize)], replacement: &str) -> Transcript {
     let src = &transcript.words;
     let mut sorted: Vec<(usize, usize)> = spans
@@ -170,11 +171,14 @@ pub fn redact(transcript: &Transcript, spans: &[(usize, usize)], replacement: &s
         w.p = u32::try_from(p).unwrap_or(u32::MAX);
     }
     let confidence = mean_confidence(&words).unwrap_or(0.0);
-    Transcript {
+    let mut out = Transcript {
         confidence,
         words,
         ..Default::default()
-    }
+    };
+    // `turns[]` text must not keep what the words no longer say.
+    out.refresh_turns();
+    out
 }
 
 fn mean_confidence(words: &[Word]) -> Option<f32> {

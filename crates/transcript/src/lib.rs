@@ -20,13 +20,17 @@
 //! * the crate root — [`Transcript`], [`Word`] and the display units behind the renditions.
 //! * [`captions`] — SRT and WebVTT cues from display units.
 //! * [`mod@align`] — the v3 aligner.
+//! * [`speakers`] — multi-speaker transcripts: [`merge_speakers`] (one timeline with turn
+//!   tokens from per-channel transcripts) and [`Transcript::refresh_turns`].
 
 use serde::{Deserialize, Serialize};
 
 pub mod align;
 pub mod captions;
+pub mod speakers;
 
 pub use align::align;
+pub use speakers::merge_speakers;
 
 /// The v3 marker of punctuation tokens.
 pub const PUNC: &str = "punc";
@@ -207,7 +211,7 @@ fn is_dash(p: &str) -> bool {
 
 /// `.`, `?`, `!` end a sentence; an ellipsis (`...`, `…`) usually trails off mid-sentence in
 /// speech, so it does not.
-fn is_sentence_end(p: &str) -> bool {
+pub(crate) fn is_sentence_end(p: &str) -> bool {
     p.contains(['?', '!']) || (p.contains('.') && !p.contains("..") && !p.contains('…'))
 }
 
