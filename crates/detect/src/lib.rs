@@ -184,7 +184,7 @@ pub fn redact(transcript: &Transcript, spans: &[(usize, usize)], replacement: &s
 fn mean_confidence(words: &[Word]) -> Option<f32> {
     let cs: Vec<f64> = words
         .iter()
-        .filter(|w| !w.is_punctuation())
+        .filter(|w| !w.is_punctuation() && !w.is_turn())
         .map(|w| f64::from(w.c))
         .collect();
     (!cs.is_empty()).then(|| (cs.iter().sum::<f64>() / cs.len() as f64) as f32)
