@@ -84,6 +84,22 @@ pub const SEARCH_TERM_TOO_LONG: u32 = 10807;
 /// `limit` over what `--max-list-bytes` allows for media with metadata.
 pub const PAGE_TOO_LARGE: u32 = 10808;
 
+/// `ingest`: give exactly one of `speakerName`, `stereo`, `channels` and `tracks` (and, inside a
+/// track, `speakerName` or `channels`, not both; each `trackIndex` once).
+pub const INGEST_EXCLUSIVE: u32 = 15000;
+/// `ingest.channels` (or `ingest.tracks`, or a track's `channels`) is empty.
+pub const INGEST_CHANNELS_EMPTY: u32 = 15001;
+/// A channel or track that is not ignored has no `speakerName` (or an empty or unusable one),
+/// or a track has no `trackIndex`.
+pub const INGEST_SPEAKER_MISSING: u32 = 15002;
+/// `ingest.stereo` describes one side only.
+pub const INGEST_STEREO_ONE_SIDE: u32 = 15003;
+/// The configured channels (or tracks) do not match the media's, as the probe found them
+/// (e.g. `stereo` on a mono file); the media fails with this code.
+pub const INGEST_CHANNEL_COUNT: u32 = 15004;
+/// Every configured channel is ignored.
+pub const INGEST_ALL_IGNORED: u32 = 15005;
+
 /// A detector name or parameter v3 does not know, or a detector id.
 pub const INVALID_DETECTOR: u32 = 50001;
 /// A detector `redactor` that redacts nothing.

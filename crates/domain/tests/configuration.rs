@@ -521,23 +521,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
         "additionalSpeechModels",
     ),
     (
-        r#"{"ingest":{"stereo":{"left":{"speakerName":"Agent"},"right":{"speakerName":"Caller"}}}}"#,
-        "ingest.stereo",
-    ),
-    (r#"{"ingest":{"stereo":{}}}"#, "ingest.stereo"),
-    (
-        r#"{"ingest":{"channels":[{"speakerName":"A"}]}}"#,
-        "ingest.channels",
-    ),
-    (
-        r#"{"ingest":{"tracks":[{"trackIndex":0,"speakerName":"A","channels":[0]}]}}"#,
-        "ingest.tracks",
-    ),
-    (
-        r#"{"ingest":{"speakerName":"Caller"}}"#,
-        "ingest.speakerName",
-    ),
-    (
         r#"{"prediction":{"classifiers":[{"classifierName":"sentiment","version":"latest"}]}}"#,
         "prediction.classifiers",
     ),
@@ -613,7 +596,6 @@ fn explicit_off_values_of_unsupported_features_are_accepted() {
         r#"{"speakerSentiments":false}"#,
         r#"{"conversation":{"verbNounPairsEnabled":false}}"#,
         r#"{"entity":{}}"#,
-        r#"{"ingest":{"channels":[],"tracks":[]}}"#,
         r#"{"ingest":{}}"#,
         r#"{"prediction":{"classifiers":[],"detectors":[]}}"#,
         r#"{"speechModel":{"features":[],"extensions":[]}}"#,

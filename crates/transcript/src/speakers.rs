@@ -115,12 +115,21 @@ pub fn merge_speakers(parts: Vec<(String, Transcript)>) -> Transcript {
         let turn_at = match current {
             Some((speaker, at)) if speaker == phrase.speaker => at,
             _ => {
-                words.push(turn_token(&names[phrase.speaker], phrase.start, phrase.start));
+                words.push(turn_token(
+                    &names[phrase.speaker],
+                    phrase.start,
+                    phrase.start,
+                ));
                 current = Some((phrase.speaker, words.len() - 1));
                 words.len() - 1
             }
         };
-        let end = phrase.tokens.iter().map(|t| t.e).max().unwrap_or(phrase.start);
+        let end = phrase
+            .tokens
+            .iter()
+            .map(|t| t.e)
+            .max()
+            .unwrap_or(phrase.start);
         let turn = &mut words[turn_at];
         turn.e = turn.e.max(end);
         words.extend(phrase.tokens);

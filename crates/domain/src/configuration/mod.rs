@@ -29,10 +29,10 @@
 //!    | `speakerSentiments` | `false` |
 //!    | `conversation` / `entity` | `{}`, `verbNounPairsEnabled: false` / `enableEntityExtraction: false` |
 //!    | `speechModel.features`, `speechModel.extensions` | `[]` |
-//!    | `ingest.channels`, `ingest.tracks`, `prediction.classifiers` | `[]` |
+//!    | `prediction.classifiers` | `[]` |
 //!    | `transcript.contentFiltering` | `{}`, `enableProfanityFiltering: false` |
 //!    | `publish.enableAnalyticIndexing` | `false` |
-//!    | `ingest.stereo`, `ingest.speakerName`, `ingest.speakerRole`, `publish.audioTranscode` | none: any presence is a request |
+//!    | `publish.audioTranscode` | none: any presence is a request |
 //!
 //!    `prediction.detectors[]` and `publish.callbacks[]` are parsed strictly into
 //!    [`DetectorConfig`] / [`CallbackConfig`] (so a typo is still a 10008) and then checked
@@ -42,6 +42,9 @@
 //!    (`en-US`, `en-UK`, `en-AU`, `es-US`, `es-MX`, `es-419` …, any case; stored normalised)
 //!    → else **10401**; a Spanish language with any `prediction.detectors` (they read English
 //!    numbers only) → **10601**;
+//!    `ingest` (speakers per channel) is checked by [`ingest`](self::ingest) with the v3
+//!    codes **15000–15003** and **15005** (see there; **15004**, channels that do not match
+//!    the media, is known only after the probe and fails the media);
 //!    `priority` must be `low`, `normal` or `high` → else **10009**; `encryption.publicKeyId`
 //!    must be present and a UUID → else **95001** (whether the key exists is the caller's
 //!    check); `encryption` with `searchability.searchable: true` → **95005**, and `encryption`
@@ -80,11 +83,13 @@
 //! * `paths` — property paths, excerpts and the wording of shape errors.
 //! * `parse` — [`parse_configuration`]: the checks above in order; rules 4 and 5 live here.
 //! * `metadata` — [`Metadata`] and [`parse_metadata`].
+//! * [`ingest`](self::ingest) — `configuration.ingest`: speakers per channel or track.
 //!
 //! The detector and callback items ([`DetectorConfig`], [`CallbackConfig`]) and the error type
 //! ([`InputError`]) live below this module, in [`crate::detectors`], [`crate::callbacks`] and
 //! [`crate::input`], and are re-exported here; so those modules never import from this one.
 
+pub mod ingest;
 mod json;
 mod metadata;
 mod model;
@@ -98,6 +103,7 @@ pub use crate::detectors::{
     AudioRedactorConfig, DetectorConfig, ParameterConfig, RedactorConfig, TranscriptRedactorConfig,
 };
 pub use crate::input::InputError;
+pub use ingest::{MAX_INGEST_CHANNELS, MAX_SPEAKER_NAME_CHARS};
 pub use metadata::{
     MAX_EXTERNAL_ID_CHARS, MAX_METADATA_BYTES, MAX_TEXT_CHARS, Metadata, parse_metadata,
 };

@@ -33,13 +33,6 @@ fn unsupported(c: &RawConfig) -> Vec<&'static str> {
         non_empty(&c.additional_speech_models),
         "additionalSpeechModels",
     );
-    if let Some(i) = &c.ingest {
-        check(i.speaker_name.is_some(), "ingest.speakerName");
-        check(i.speaker_role.is_some(), "ingest.speakerRole");
-        check(i.stereo.is_some(), "ingest.stereo");
-        check(non_empty(&i.channels), "ingest.channels");
-        check(non_empty(&i.tracks), "ingest.tracks");
-    }
     if let Some(p) = &c.prediction {
         check(non_empty(&p.classifiers), "prediction.classifiers");
     }
@@ -147,6 +140,7 @@ pub fn parse_configuration(bytes: &[u8]) -> Result<MediaConfig, InputError> {
     // Rule 5: values.
     let mut config = MediaConfig {
         detectors: crate::detectors::validate(&detectors)?,
+        ingest: super::ingest::ingest(raw.ingest.as_ref())?,
         ..MediaConfig::default()
     };
     let redacts_audio = config.detectors.iter().any(|d| d.audio.is_some());

@@ -6,7 +6,6 @@
 //! [`crate::callbacks`].
 
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::callbacks::CallbackConfig;
 use crate::detectors::{DetectorConfig, ParameterConfig};
@@ -57,35 +56,27 @@ pub(super) struct RawIngest {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawStereo {
-    #[serde(rename = "left")]
-    pub(super) _left: Option<RawChannel>,
-    #[serde(rename = "right")]
-    pub(super) _right: Option<RawChannel>,
+    pub(super) left: Option<RawChannel>,
+    pub(super) right: Option<RawChannel>,
 }
 
+/// `VbChannelConfiguration`.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct RawChannel {
-    #[serde(rename = "speakerName")]
-    pub(super) _speaker_name: Option<String>,
-    #[serde(rename = "speakerRole")]
-    pub(super) _speaker_role: Option<String>,
-    #[serde(rename = "ignore")]
-    pub(super) _ignore: Option<bool>,
+    pub(super) speaker_name: Option<String>,
+    pub(super) speaker_role: Option<String>,
+    pub(super) ignore: Option<bool>,
 }
 
+/// `VbTrackConfiguration`.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct RawTrack {
-    #[serde(rename = "trackIndex")]
-    pub(super) _track_index: Option<u32>,
-    #[serde(rename = "speakerName")]
-    pub(super) _speaker_name: Option<String>,
-    #[serde(rename = "speakerRole")]
-    pub(super) _speaker_role: Option<String>,
-    /// The item shape of `tracks[].channels[]` is not documented.
-    #[serde(rename = "channels")]
-    pub(super) _channels: Option<Vec<Value>>,
+    pub(super) track_index: Option<u32>,
+    pub(super) speaker_name: Option<String>,
+    pub(super) speaker_role: Option<String>,
+    pub(super) channels: Option<Vec<RawChannel>>,
 }
 
 #[derive(Deserialize)]
