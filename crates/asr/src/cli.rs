@@ -56,6 +56,7 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("language `{}` is not supported", args.language))?;
     let opts = RecognitionOptions {
         language: language.to_owned(),
+        ..RecognitionOptions::default()
     };
     let engine = WhisperEngine::load(&cfg).context("cannot load the speech model")?;
     if !engine.recognises(language) {

@@ -31,7 +31,7 @@ use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
-use crate::media::{MediaInfo, PcmStream, SAMPLE_RATE};
+use crate::media::{AudioSelection, MediaInfo, PcmStream, SAMPLE_RATE};
 use crate::vad::SileroVad;
 use sealscribe_transcript::{Transcript, Word};
 
@@ -45,20 +45,25 @@ use crate::{AsrConfig, AsrError};
 pub struct RecognitionOptions {
     /// Whisper's language code ("en", "es", …): the language spoken in the media.
     pub language: String,
+    /// The audio to recognise: the first stream mixed to mono, or one speaker's channel or
+    /// track (a stereo call is recognised once per channel).
+    pub audio: AudioSelection,
 }
 
 impl Default for RecognitionOptions {
-    /// English, VoiceBase's default (`en-US`).
+    /// English, VoiceBase's default (`en-US`), the first audio stream mixed.
     fn default() -> Self {
         RecognitionOptions {
             language: "en".into(),
+            audio: AudioSelection::Mixed,
         }
     }
 }
 
 /// Media in, words out. Implementations must be usable from several threads at once.
 pub trait SpeechEngine: Send + Sync {
-    /// Recognises the first audio stream of a media file already probed as `info`.
+    /// Recognises the audio `opts.audio` selects (by default the first audio stream, mixed to
+    /// mono) of a media file already probed as `info`.
     ///
     /// Blocking and CPU-heavy: call from `spawn_blocking` or a worker thread.
     ///
@@ -650,7 +655,7 @@ impl SpeechEngine for WhisperEngine {
         opts: &RecognitionOptions,
     ) -> Result<Transcript, AsrError> {
         self.check_language(opts)?;
-        let mut pcm = PcmStream::open(media, info)?;
+        let mut pcm = PcmStream::open_selected(media, info, opts.audio)?;
         let transcript = self.recognise_stream(&mut || pcm.next_chunk(), opts)?;
         pcm.finish()?;
         Ok(transcript)

@@ -47,6 +47,6 @@ pub use engine::{
     transcribe_file_with_info,
 };
 pub use error::AsrError;
-pub use media::{MediaInfo, decode_to_pcm16k, probe};
+pub use media::{AudioSelection, MediaInfo, decode_to_pcm16k, probe};
 pub use redact::redact_audio;
 pub use sealscribe_transcript::{Transcript, Word};

@@ -41,8 +41,10 @@ pub struct MediaInfo {
     pub sample_rate: u32,
     /// True when the file also has a (non-cover-art) video stream.
     pub has_video: bool,
-    /// Number of audio streams (only the first is transcribed).
+    /// Number of audio streams (the first is transcribed, unless `ingest.tracks` picks others).
     pub audio_streams: u32,
+    /// Channels of each audio stream, in order (`stream_channels[0] == channels`).
+    pub stream_channels: Vec<u32>,
     /// Container format as ffprobe names it, e.g. `wav`, `mov,mp4,m4a,3gp,3g2,mj2`.
     pub format: String,
 }
@@ -217,22 +219,64 @@ pub fn probe(path: impl AsRef<Path>) -> Result<MediaInfo, AsrError> {
             .unwrap_or(0),
         has_video,
         audio_streams: u32::try_from(audio.len()).unwrap_or(u32::MAX),
+        stream_channels: audio.iter().map(|a| a.channels.unwrap_or(0)).collect(),
         format: format.format_name.unwrap_or_default(),
     })
+}
+
+/// Which audio of a file a decode reads: what recognition of one speaker's channel needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum AudioSelection {
+    /// The first audio stream, its channels mixed to one (the default).
+    #[default]
+    Mixed,
+    /// Audio stream `stream` (counted from 0 among the file's audio streams), its channels
+    /// mixed to one.
+    Stream { stream: u32 },
+    /// Channel `channel` (from 0; 0 is left in stereo) of audio stream `stream`, alone.
+    Channel { stream: u32, channel: u32 },
+}
+
+impl AudioSelection {
+    fn stream(self) -> u32 {
+        match self {
+            AudioSelection::Mixed => 0,
+            AudioSelection::Stream { stream } | AudioSelection::Channel { stream, .. } => stream,
+        }
+    }
 }
 
 /// An ffmpeg command reading only the first audio stream of `path`, contained, and stopping
 /// one second past the maximum media duration (a header may understate the length); the caller
 /// appends the output options (format, rate, channels, `-` for stdout).
 pub(crate) fn ffmpeg_first_audio(path: &Path) -> Command {
+    ffmpeg_audio(path, 0)
+}
+
+/// As [`ffmpeg_first_audio`], reading audio stream `stream` instead.
+fn ffmpeg_audio(path: &Path, stream: u32) -> Command {
     let tools = tools::current();
     let mut cmd = tools.command("ffmpeg", Some(path));
     cmd.args(["-nostdin", "-hide_banner", "-v", "error"])
         .args(tools::input_options("file"))
         .arg("-i")
         .arg(file_url(path))
-        .args(["-map", "0:a:0", "-vn", "-sn", "-dn", "-t"])
+        .arg("-map")
+        .arg(format!("0:a:{stream}"))
+        .args(["-vn", "-sn", "-dn", "-t"])
         .arg((tools.limits().max_duration.as_secs() + 1).to_string());
+    cmd
+}
+
+/// The ffmpeg command decoding `selection` of `path` to 16 kHz mono s16le on stdout: one
+/// channel is picked with the `pan` filter (no mixing, the speaker's channel as recorded),
+/// otherwise ffmpeg mixes the stream's channels.
+fn ffmpeg_pcm16k(path: &Path, selection: AudioSelection) -> Command {
+    let mut cmd = ffmpeg_audio(path, selection.stream());
+    if let AudioSelection::Channel { channel, .. } = selection {
+        cmd.arg("-af").arg(format!("pan=mono|c0=c{channel}"));
+    }
+    cmd.args(["-ac", "1", "-ar", "16000", "-f", "s16le", "-"]);
     cmd
 }
 
@@ -256,8 +300,19 @@ pub fn decode_to_pcm16k(path: impl AsRef<Path>) -> Result<Vec<f32>, AsrError> {
 
 /// Decodes a file already probed as `info` (saves a second ffprobe run).
 pub fn decode_probed(path: &Path, info: &MediaInfo) -> Result<Vec<f32>, AsrError> {
-    let mut cmd = ffmpeg_first_audio(path);
-    cmd.args(["-ac", "1", "-ar", "16000", "-f", "s16le", "-"]);
+    decode_selected(path, info, AudioSelection::Mixed)
+}
+
+/// As [`decode_probed`], decoding `selection` (one channel, or another audio stream).
+///
+/// # Errors
+/// As [`decode_probed`].
+pub fn decode_selected(
+    path: &Path,
+    info: &MediaInfo,
+    selection: AudioSelection,
+) -> Result<Vec<f32>, AsrError> {
+    let cmd = ffmpeg_pcm16k(path, selection);
     let done = run_with_deadline(cmd, "ffmpeg", decode_timeout(), |mut o| {
         let mut pcm = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
@@ -305,8 +360,8 @@ const STREAM_CHUNK: usize = SAMPLE_RATE as usize;
 /// ≈ 0.5 MB), which bounds the memory decoding takes whatever the media's length.
 const STREAM_LOOKAHEAD: usize = 8;
 
-/// The first audio stream of a file, decoded by ffmpeg to 16 kHz mono and read one chunk at a
-/// time, so that memory does not grow with the media's duration.
+/// The first audio stream of a file (or the [`AudioSelection`] asked for), decoded by ffmpeg to
+/// 16 kHz mono and read one chunk at a time, so that memory does not grow with the media's duration.
 ///
 /// The decode deadline of [`decode_probed`] still applies, counted as the time the reader spends
 /// *waiting* for ffmpeg: a hung or pathologically slow decoder is killed after the same budget,
@@ -337,8 +392,20 @@ impl PcmStream {
     /// # Errors
     /// [`AsrError::ToolMissing`] when ffmpeg cannot be started.
     pub fn open(path: &Path, info: &MediaInfo) -> Result<Self, AsrError> {
-        let mut cmd = ffmpeg_first_audio(path);
-        cmd.args(["-ac", "1", "-ar", "16000", "-f", "s16le", "-"]);
+        Self::open_selected(path, info, AudioSelection::Mixed)
+    }
+
+    /// Starts decoding `selection` of a file already probed as `info`: one channel alone, or
+    /// another audio stream, still 16 kHz mono and streamed.
+    ///
+    /// # Errors
+    /// [`AsrError::ToolMissing`] when ffmpeg cannot be started.
+    pub fn open_selected(
+        path: &Path,
+        info: &MediaInfo,
+        selection: AudioSelection,
+    ) -> Result<Self, AsrError> {
+        let cmd = ffmpeg_pcm16k(path, selection);
         let (child, mut stdout) = child::spawn_streaming(cmd, "ffmpeg")?;
         let (tx, rx) = std::sync::mpsc::sync_channel(STREAM_LOOKAHEAD);
         let reader = std::thread::spawn(move || {
@@ -450,6 +517,105 @@ impl Drop for PcmStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A 16 kHz s16le WAV with the given interleaved channels.
+    fn wav(path: &Path, channels: &[Vec<f32>]) {
+        let n = channels[0].len();
+        let ch = channels.len() as u16;
+        let data = (n * channels.len() * 2) as u32;
+        let mut b = Vec::new();
+        b.extend_from_slice(b"RIFF");
+        b.extend_from_slice(&(data + 36).to_le_bytes());
+        b.extend_from_slice(b"WAVEfmt ");
+        b.extend_from_slice(&16u32.to_le_bytes());
+        b.extend_from_slice(&1u16.to_le_bytes());
+        b.extend_from_slice(&ch.to_le_bytes());
+        b.extend_from_slice(&SAMPLE_RATE.to_le_bytes());
+        b.extend_from_slice(&(SAMPLE_RATE * u32::from(ch) * 2).to_le_bytes());
+        b.extend_from_slice(&(ch * 2).to_le_bytes());
+        b.extend_from_slice(&16u16.to_le_bytes());
+        b.extend_from_slice(b"data");
+        b.extend_from_slice(&data.to_le_bytes());
+        for i in 0..n {
+            for c in channels {
+                b.extend_from_slice(&((c[i] * 32767.0) as i16).to_le_bytes());
+            }
+        }
+        std::fs::write(path, b).unwrap();
+    }
+
+    fn rms(x: &[f32]) -> f32 {
+        (x.iter().map(|v| v * v).sum::<f32>() / x.len().max(1) as f32).sqrt()
+    }
+
+    fn sine(amplitude: f32) -> Vec<f32> {
+        (0..SAMPLE_RATE)
+            .map(|i| amplitude * (i as f32 * 440.0 * std::f32::consts::TAU / 16_000.0).sin())
+            .collect()
+    }
+
+    #[test]
+    fn one_channel_or_one_stream_is_decoded_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let stereo = dir.path().join("stereo.wav");
+        // Left a loud tone, right a quiet one: each selection must give its own level.
+        wav(&stereo, &[sine(0.5), sine(0.1)]);
+        let info = probe(&stereo).unwrap();
+        assert_eq!((info.channels, info.audio_streams), (2, 1));
+        assert_eq!(info.stream_channels, [2]);
+        let level = |sel| rms(&decode_selected(&stereo, &info, sel).unwrap());
+        let left = level(AudioSelection::Channel {
+            stream: 0,
+            channel: 0,
+        });
+        let right = level(AudioSelection::Channel {
+            stream: 0,
+            channel: 1,
+        });
+        let mixed = level(AudioSelection::Mixed);
+        let half = 0.5 / 2f32.sqrt();
+        assert!((left - half).abs() < 0.02, "left {left}");
+        assert!((right - half / 5.0).abs() < 0.01, "right {right}");
+        assert!(
+            (mixed - left).abs() > 0.05,
+            "mixed {mixed} is not the left alone"
+        );
+        // Streaming gives the same samples as decoding whole.
+        let sel = AudioSelection::Channel {
+            stream: 0,
+            channel: 1,
+        };
+        let mut pcm = PcmStream::open_selected(&stereo, &info, sel).unwrap();
+        let mut streamed = Vec::new();
+        while let Some(c) = pcm.next_chunk().unwrap() {
+            streamed.extend(c);
+        }
+        pcm.finish().unwrap();
+        assert_eq!(streamed, decode_selected(&stereo, &info, sel).unwrap());
+
+        // A container with two audio streams: the second is picked by its index.
+        let (a, b) = (dir.path().join("a.wav"), dir.path().join("b.wav"));
+        wav(&a, &[sine(0.5)]);
+        wav(&b, &[sine(0.05), sine(0.05), sine(0.05)]);
+        let mka = dir.path().join("two.mka");
+        let o = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(&a)
+            .arg("-i")
+            .arg(&b)
+            .args(["-map", "0:a", "-map", "1:a", "-c:a", "pcm_s16le"])
+            .arg(&mka)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let info = probe(&mka).unwrap();
+        assert_eq!(info.stream_channels, [1, 3]);
+        let second =
+            rms(&decode_selected(&mka, &info, AudioSelection::Stream { stream: 1 }).unwrap());
+        assert!(second < 0.1, "stream 1 is the quiet one: {second}");
+        let first = rms(&decode_selected(&mka, &info, AudioSelection::Mixed).unwrap());
+        assert!(first > 0.3, "stream 0 is the loud one: {first}");
+    }
 
     #[test]
     fn durations_parse() {

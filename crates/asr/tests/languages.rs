@@ -61,6 +61,7 @@ fn recognise(engine: &WhisperEngine, path: &Path, language: &str) -> Result<Stri
     let info = probe(path).unwrap();
     let opts = RecognitionOptions {
         language: language.into(),
+        ..RecognitionOptions::default()
     };
     let text = engine.transcribe(path, &info, &opts)?.text();
     sealscribe_testkit::text::assert_no_repeated_ngrams(&text);
