@@ -495,6 +495,10 @@ pub struct Detection {
 
 #[derive(Serialize, ToSchema)]
 pub struct DetectedSegment {
+    /// The speaker whose words held the detection (`ingest`), `unknown` in mono without
+    /// `ingest.speakerName`.
+    #[serde(rename = "speakerName")]
+    pub speaker_name: String,
     pub occurrences: Vec<Occurrence>,
 }
 

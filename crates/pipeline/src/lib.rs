@@ -20,6 +20,8 @@
 //! * `stages` — the steps both jobs share: probe and recognise, detect, redact the audio, finish.
 //! * `fetch` — downloading a `mediaUrl` into the blob store.
 //! * `redaction` — what the detectors found, applied to the transcript and the audio plan.
+//! * `speakers` — the recognitions `ingest` asks for (checked against the probe, v3 15004)
+//!   and their merge into one multi-speaker transcript.
 //! * `armor` — armored OpenPGP messages for results and callback bodies.
 //! * `step` — the step vocabulary: `StepError`, `Progress`, the `step` wrapper, scratch files.
 //! * `ctx` — what every job needs (`Ctx`) and the [`Settings`] it carries.
@@ -33,6 +35,7 @@ mod fetch;
 pub mod metrics;
 mod process;
 mod redaction;
+mod speakers;
 mod stages;
 mod step;
 #[cfg(test)]

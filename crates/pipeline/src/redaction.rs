@@ -2,6 +2,10 @@
 //! recognised words, replace what they found in the transcript, and say which
 //! time ranges of the audio must be overwritten by a tone.
 //!
+//! Each detection names the speaker whose words held it (`detectedSegments[].speakerName`,
+//! `"unknown"` without speakers, analytics reference §1.4); the audio plan's ranges are toned
+//! on every channel, whichever channel held the words.
+//!
 //! The transcript that leaves this module is the only one stored, indexed or
 //! encrypted for the customer: with a transcript redactor the detected digits
 //! never reach the database or the search index.
@@ -28,6 +32,27 @@ pub struct AudioPlan {
     pub tone: AudioRedaction,
 }
 
+/// `detectedSegments[].speakerName` in a transcript without speakers (mono without
+/// `ingest.speakerName`), as in v3's own mono results.
+const UNKNOWN_SPEAKER: &str = "unknown";
+
+/// For each entry of `transcript.words`, the speaker whose turn it is in (`None` before any
+/// turn token, and for every word of a transcript without speakers). A detection belongs to
+/// the speaker of its first word: detections never cross a turn (a turn ends a digit run).
+fn speaker_of_each_word(transcript: &Transcript) -> Vec<Option<&str>> {
+    let mut current = None;
+    transcript
+        .words
+        .iter()
+        .map(|w| {
+            if w.is_turn() {
+                current = Some(w.w.as_str());
+            }
+            current
+        })
+        .collect()
+}
+
 /// Runs `detectors` over `transcript` (pure and quick: a pass over the words).
 pub fn analyse(transcript: Transcript, detectors: &[Detector]) -> Analysis {
     if detectors.is_empty() {
@@ -41,15 +66,20 @@ pub fn analyse(transcript: Transcript, detectors: &[Detector]) -> Analysis {
     // (first, last, replacement) of every span to replace in the transcript.
     let mut spans: Vec<(usize, usize, &str)> = Vec::new();
     let mut audio: Option<AudioPlan> = None;
+    let speakers = speaker_of_each_word(&transcript);
     for d in detectors {
         let found = sealscribe_detect::detect(&transcript.words, d);
         let detections: Vec<Value> = found
             .iter()
             .map(|f| {
+                let speaker = speakers.get(f.first).copied().flatten();
                 json!({
                     "detectorClass": f.detector.to_ascii_lowercase(),
                     "detectorClassLabel": f.label,
-                    "detectedSegments": [{"occurrences": [{"s": f.s, "e": f.e}]}],
+                    "detectedSegments": [{
+                        "speakerName": speaker.unwrap_or(UNKNOWN_SPEAKER),
+                        "occurrences": [{"s": f.s, "e": f.e}],
+                    }],
                 })
             })
             .collect();
@@ -154,6 +184,40 @@ mod tests {
         let plan = a.audio.unwrap();
         assert_eq!(plan.ranges, vec![(1500, 4900)]);
         assert_eq!(plan.tone.tone, 440);
+    }
+
+    #[test]
+    fn detections_name_the_speaker_whose_words_held_them() {
+        let agent = words("what is your card number ?");
+        let mut caller = words("it is 4532 , 0151 , 1283 , 0366 .");
+        for w in &mut caller.words {
+            w.s += 3000;
+            w.e += 3000;
+        }
+        let t = sealscribe_transcript::merge_speakers(vec![
+            ("Agent".into(), agent),
+            ("Caller".into(), caller),
+        ]);
+        let a = analyse(t, &[detector(DetectorName::Pci, Some("[card]"), true)]);
+        let p = a.prediction.unwrap();
+        let segment = &p["detectors"][0]["detections"][0]["detectedSegments"][0];
+        assert_eq!(segment["speakerName"], "Caller");
+        assert_eq!(segment["occurrences"][0], json!({"s": 4000, "e": 7400}));
+        // The turn text is redacted too, not only the words.
+        let caller_turn = &a.transcript.turns[1];
+        assert_eq!(caller_turn.speaker, "Caller");
+        assert_eq!(caller_turn.text, "it is [card].");
+        assert_eq!(a.audio.unwrap().ranges, vec![(4000, 7400)]);
+        // Without speakers: "unknown", as v3 reports mono.
+        let a = analyse(
+            words("card 4532 , 0151 , 1283 , 0366 ."),
+            &[detector(DetectorName::Pci, None, false)],
+        );
+        let p = a.prediction.unwrap();
+        assert_eq!(
+            p["detectors"][0]["detections"][0]["detectedSegments"][0]["speakerName"],
+            "unknown"
+        );
     }
 
     #[test]

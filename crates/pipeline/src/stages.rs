@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ctx::Ctx;
 use crate::redaction::{self, Analysis, AudioPlan};
+use crate::speakers;
 use crate::step::{Progress, StepError, step};
 
 /// The `detect` step (when detectors are configured): the transcript as it
@@ -58,6 +59,7 @@ fn recognition_options(config: &MediaConfig) -> Result<RecognitionOptions, StepE
     match sealscribe_domain::language::whisper_code(&config.language) {
         Some(code) => Ok(RecognitionOptions {
             language: code.into(),
+            ..RecognitionOptions::default()
         }),
         None => Err(StepError::permanent(
             codes::LANGUAGE_NOT_SUPPORTED,
@@ -74,6 +76,12 @@ fn recognition_options(config: &MediaConfig) -> Result<RecognitionOptions, StepE
 /// The `probe` and `transcribe` steps on a local media file, for plain and
 /// encrypted media alike, in the configured language. Returns what the probe
 /// found and the transcript.
+///
+/// The probe also checks `ingest` against the media's channels (v3 15004, see
+/// [`crate::speakers`]). Each configured speaker's channel is then recognised on its
+/// own, all at once: the engine runs as many as its concurrency allows
+/// (`--asr-concurrency`) and queues the rest; their words are merged into one
+/// timeline with turn tokens.
 pub async fn probe_and_recognise(
     ctx: &Arc<Ctx>,
     claim: &JobClaim,
@@ -84,23 +92,37 @@ pub async fn probe_and_recognise(
 ) -> Result<(MediaInfo, Transcript), StepError> {
     let opts = recognition_options(config)?;
     let db = ctx.db.as_ref();
-    let info = step(db, claim, progress, lost, "probe", async {
+    let (info, sources) = step(db, claim, progress, lost, "probe", async {
         let p = path.to_owned();
         let info = tokio::task::spawn_blocking(move || sealscribe_asr::probe(p)).await??;
         db.set_probed(claim.media_id, info.duration_ms, None, None)
             .await?;
-        Ok(info)
+        let sources = speakers::sources(&config.ingest, &info)?;
+        Ok((info, sources))
     })
     .await?;
     let transcript = step(db, claim, progress, lost, "transcribe", async {
-        let engine: Arc<dyn SpeechEngine> = ctx.engine.clone();
-        let (p, info) = (path.to_owned(), info.clone());
-        let audio = Duration::from_millis(info.duration_ms);
         let started = std::time::Instant::now();
-        let transcript =
-            tokio::task::spawn_blocking(move || engine.transcribe(&p, &info, &opts)).await??;
+        let running: Vec<_> = sources
+            .iter()
+            .map(|source| {
+                let engine: Arc<dyn SpeechEngine> = ctx.engine.clone();
+                let (p, info) = (path.to_owned(), info.clone());
+                let opts = RecognitionOptions {
+                    audio: source.audio,
+                    ..opts.clone()
+                };
+                tokio::task::spawn_blocking(move || engine.transcribe(&p, &info, &opts))
+            })
+            .collect();
+        let mut parts = Vec::with_capacity(running.len());
+        for (source, task) in sources.into_iter().zip(running) {
+            parts.push((source, task.await??));
+        }
+        let audio =
+            Duration::from_millis(info.duration_ms) * u32::try_from(parts.len()).unwrap_or(1);
         crate::metrics::recognised(audio, started.elapsed());
-        Ok(transcript)
+        Ok(speakers::combine(parts))
     })
     .await?;
     Ok((info, transcript))
