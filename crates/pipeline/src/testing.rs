@@ -30,6 +30,7 @@ pub struct FakeEngine {
     delay: Duration,
     calls: AtomicUsize,
     languages: Mutex<Vec<String>>,
+    audio: Mutex<Vec<sealscribe_asr::AudioSelection>>,
 }
 
 impl FakeEngine {
@@ -55,6 +56,11 @@ impl FakeEngine {
         self.languages.lock().unwrap().clone()
     }
 
+    /// The audio each recognition was asked for (in the order the calls came).
+    pub fn audio(&self) -> Vec<sealscribe_asr::AudioSelection> {
+        self.audio.lock().unwrap().clone()
+    }
+
     /// How many recognitions were asked for.
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
@@ -70,6 +76,7 @@ impl SpeechEngine for FakeEngine {
     ) -> Result<Transcript, AsrError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.languages.lock().unwrap().push(opts.language.clone());
+        self.audio.lock().unwrap().push(opts.audio);
         std::thread::sleep(self.delay);
         match self.script.lock().unwrap().pop_front() {
             Some(answer) => answer(),
@@ -152,8 +159,12 @@ impl Fixture {
 
     /// As [`Self::upload`], with `config` as the media's stored configuration.
     pub async fn upload_with(&self, config: &MediaConfig) -> MediaId {
+        self.upload_audio(config, silent_wav()).await
+    }
+
+    /// As [`Self::upload_with`], with the media file `wav`.
+    pub async fn upload_audio(&self, config: &MediaConfig, wav: Vec<u8>) -> MediaId {
         let id = MediaId::new();
-        let wav = silent_wav();
         self.blobs
             .put_bytes(&media_blob(id, "original"), &wav)
             .await
@@ -196,6 +207,20 @@ impl Fixture {
             .await
             .unwrap()
     }
+}
+
+/// 0.3 s of stereo silence as a WAV file (16 kHz, s16le).
+pub fn silent_stereo_wav() -> Vec<u8> {
+    let mono = silent_wav();
+    let data_len = (mono.len() - 44) * 2;
+    let mut wav = mono[..44].to_vec();
+    wav[4..8].copy_from_slice(&u32::try_from(data_len + 36).unwrap().to_le_bytes());
+    wav[22..24].copy_from_slice(&2u16.to_le_bytes()); // channels
+    wav[28..32].copy_from_slice(&(sealscribe_testkit::wav::RATE * 4).to_le_bytes()); // byte rate
+    wav[32..34].copy_from_slice(&4u16.to_le_bytes()); // block align
+    wav[40..44].copy_from_slice(&u32::try_from(data_len).unwrap().to_le_bytes());
+    wav.resize(44 + data_len, 0);
+    wav
 }
 
 /// 0.3 s of silence as a WAV file.

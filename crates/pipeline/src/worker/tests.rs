@@ -148,6 +148,65 @@ async fn the_language_is_passed_to_the_engine() {
     assert_eq!(engine.calls(), 3);
 }
 
+/// `ingest.stereo` recognises each channel on its own; on a mono file it fails the media for
+/// good with 15004 before any recognition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stereo_ingest_recognises_each_channel_and_mono_media_fails_15004() {
+    use sealscribe_asr::AudioSelection;
+    use sealscribe_domain::configuration::{Channel, Ingest, MediaConfig, Speaker};
+    let fx = Fixture::new().await;
+    let engine = Arc::new(FakeEngine::default());
+    let ctx = fx.ctx(&engine, fx.settings("w1"));
+    let side = |name: &str| Channel {
+        speaker: Speaker {
+            name: name.into(),
+            role: None,
+        },
+        ignore: false,
+    };
+    let config = MediaConfig {
+        ingest: Ingest::Channels {
+            channels: vec![side("Agent"), side("Caller")],
+        },
+        ..MediaConfig::default()
+    };
+    let stereo = fx
+        .upload_audio(&config, crate::testing::silent_stereo_wav())
+        .await;
+    run(&ctx, fx.claim("w1", NOW).await.unwrap()).await;
+    assert_eq!(fx.media(stereo).await.status, MediaStatus::Finished);
+    let mut asked = engine.audio();
+    asked.sort_by_key(|a| format!("{a:?}"));
+    assert_eq!(
+        asked,
+        [
+            AudioSelection::Channel {
+                stream: 0,
+                channel: 0
+            },
+            AudioSelection::Channel {
+                stream: 0,
+                channel: 1
+            },
+        ]
+    );
+
+    let mono = fx.upload_with(&config).await;
+    run(&ctx, fx.claim("w1", NOW).await.unwrap()).await;
+    let failure = failure_of(&fx, mono).await;
+    assert_eq!(failure.code, codes::INGEST_CHANNEL_COUNT);
+    assert!(
+        failure.error.contains("2 channels") && failure.error.contains("has 1 channel"),
+        "{}",
+        failure.error
+    );
+    let media = fx.media(mono).await;
+    let probe = media.tasks.iter().find(|t| t.task_id == "probe").unwrap();
+    assert_eq!(probe.status, TaskStatus::Failed);
+    assert!(fx.claim("w1", LATER).await.is_none(), "not retried");
+    assert_eq!(engine.calls(), 2, "no recognition of the mismatched media");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transient_failure_on_the_last_attempt_fails_the_media() {
     let fx = Fixture::new().await;
