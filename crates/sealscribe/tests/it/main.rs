@@ -5,6 +5,7 @@
 mod callbacks;
 mod client;
 mod common;
+mod conversations;
 mod encryption;
 mod hostile;
 mod kek;
