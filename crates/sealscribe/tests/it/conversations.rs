@@ -504,4 +504,13 @@ async fn encrypted_stereo_call_keeps_speakers_inside_the_ciphertext() {
         }
     }
     assert!(found.is_empty(), "{found:?}");
+    // Control: the scan reads the database, where the configuration (speaker labels
+    // included, like every configuration) is kept in clear.
+    let files = env.files_at_rest().await;
+    assert!(
+        files
+            .iter()
+            .any(|(_, bytes)| contains(&bytes.to_ascii_lowercase(), b"\"caller\"")),
+        "the scan sees the stored configuration"
+    );
 }
