@@ -42,7 +42,7 @@
 //!    (`en-US`, `en-UK`, `en-AU`, `es-US`, `es-MX`, `es-419` …, any case; stored normalised)
 //!    → else **10401**; a Spanish language with any `prediction.detectors` (they read English
 //!    numbers only) → **10601**;
-//!    `ingest` (speakers per channel) is checked by [`ingest`](self::ingest) with the v3
+//!    `ingest` (speakers per channel) is checked by [`mod@ingest`] with the v3
 //!    codes **15000–15003** and **15005** (see there; **15004**, channels that do not match
 //!    the media, is known only after the probe and fails the media);
 //!    `priority` must be `low`, `normal` or `high` → else **10009**; `encryption.publicKeyId`
@@ -83,7 +83,7 @@
 //! * `paths` — property paths, excerpts and the wording of shape errors.
 //! * `parse` — [`parse_configuration`]: the checks above in order; rules 4 and 5 live here.
 //! * `metadata` — [`Metadata`] and [`parse_metadata`].
-//! * [`ingest`](self::ingest) — `configuration.ingest`: speakers per channel or track.
+//! * [`mod@ingest`] — `configuration.ingest`: speakers per channel or track.
 //!
 //! The detector and callback items ([`DetectorConfig`], [`CallbackConfig`]) and the error type
 //! ([`InputError`]) live below this module, in [`crate::detectors`], [`crate::callbacks`] and
