@@ -1,0 +1,127 @@
+//! Stereo-call benchmark: `cargo bench -p sealscribe-asr --bench conversation`.
+//!
+//! A call of `SEALSCRIBE_BENCH_SECS` seconds (default 600) in which two speakers alternate,
+//! one per channel (espeak-ng sentences with pauses), recognised the two ways sealscribe can:
+//! mixed to mono (no `ingest`) and one recognition per channel merged by time
+//! (`ingest.stereo`), with the engine of `AsrConfig::from_env` (`SEALSCRIBE_ASR_CONCURRENCY=2`
+//! lets both channels run at once). Prints wall time, real-time factor and word error rate of
+//! each; figures go to docs/benchmarks.md ("Stereo calls"). Not a test: no bound is asserted.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::Path;
+use std::time::Instant;
+
+use common::*;
+use sealscribe_asr::{
+    AsrConfig, AudioSelection, MediaInfo, RecognitionOptions, SpeechEngine, WhisperEngine, probe,
+};
+
+/// A 16 kHz stereo s16le WAV of `left` and `right`.
+fn write_stereo(path: &Path, left: &[f32], right: &[f32]) {
+    let data = u32::try_from(left.len() * 4).unwrap();
+    let mut b = Vec::with_capacity(44 + data as usize);
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(data + 36).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&16_000u32.to_le_bytes());
+    b.extend_from_slice(&64_000u32.to_le_bytes());
+    b.extend_from_slice(&4u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data.to_le_bytes());
+    let s16 = |x: f32| ((x.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes();
+    for (l, r) in left.iter().zip(right) {
+        b.extend_from_slice(&s16(*l));
+        b.extend_from_slice(&s16(*r));
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+fn recognise(
+    engine: &WhisperEngine,
+    path: &Path,
+    info: &MediaInfo,
+    audio: AudioSelection,
+) -> sealscribe_asr::Transcript {
+    let opts = RecognitionOptions {
+        audio,
+        ..RecognitionOptions::default()
+    };
+    engine.transcribe(path, info, &opts).expect("recognition")
+}
+
+fn main() {
+    require_tools();
+    let secs: u64 = std::env::var("SEALSCRIBE_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    let cfg = AsrConfig::from_env().expect("SEALSCRIBE_ASR_* environment is valid");
+    let engine = WhisperEngine::load(&cfg).expect("the model is installed");
+    let dir = tempfile::tempdir().unwrap();
+    // Sentence k goes to the left channel when k is even, else to the right.
+    let speech = long_speech(dir.path(), secs);
+    let mut left = vec![0.0f32; speech.pcm.len()];
+    let mut right = vec![0.0f32; speech.pcm.len()];
+    for (k, c) in speech.clips.iter().enumerate() {
+        let (a, b) = ((c.start_ms * 16) as usize, (c.end_ms * 16) as usize);
+        let side = if k % 2 == 0 { &mut left } else { &mut right };
+        side[a..b].copy_from_slice(&speech.pcm[a..b]);
+    }
+    let path = dir.path().join("call.wav");
+    write_stereo(&path, &left, &right);
+    let info = probe(&path).expect("probe");
+    let audio_secs = info.duration_ms as f64 / 1000.0;
+    let reference: String = speech
+        .clips
+        .iter()
+        .map(|c| c.text)
+        .collect::<Vec<_>>()
+        .join(" ");
+    println!(
+        "model {}, {} threads per recognition, concurrency {}, {audio_secs:.0} s stereo call, {} sentences",
+        cfg.model,
+        engine.threads_per_job(),
+        cfg.concurrency,
+        speech.clips.len()
+    );
+
+    let t = Instant::now();
+    let mono = recognise(&engine, &path, &info, AudioSelection::Mixed);
+    let mono_secs = t.elapsed().as_secs_f64();
+    println!(
+        "mixed to mono:      {mono_secs:7.1} s  RTF {:.3}  WER {:.1} %",
+        mono_secs / audio_secs,
+        100.0 * wer(&reference, &mono.text())
+    );
+
+    let t = Instant::now();
+    let parts: Vec<(String, sealscribe_asr::Transcript)> = std::thread::scope(|s| {
+        let running: Vec<_> = ["Left", "Right"]
+            .into_iter()
+            .zip(0u32..)
+            .map(|(name, channel)| {
+                let (engine, path, info) = (&engine, &path, &info);
+                s.spawn(move || {
+                    let audio = AudioSelection::Channel { stream: 0, channel };
+                    (name.to_owned(), recognise(engine, path, info, audio))
+                })
+            })
+            .collect();
+        running.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let merged = sealscribe_transcript::merge_speakers(parts);
+    let stereo_secs = t.elapsed().as_secs_f64();
+    println!(
+        "per channel, merged: {stereo_secs:6.1} s  RTF {:.3}  WER {:.1} %  ({} turns; {:.2}× the mono time)",
+        stereo_secs / audio_secs,
+        100.0 * wer(&reference, &merged.text()),
+        merged.turns.len(),
+        stereo_secs / mono_secs
+    );
+}
