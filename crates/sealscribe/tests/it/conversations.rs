@@ -19,8 +19,8 @@ const RATE: u32 = 16_000;
 const AGENT_FIRST: &str = "Thank you for calling the bank. How can I help?";
 /// The agent's first sentence in the encrypted call: a canary word no other test says, since
 /// the scaled backend's PostgreSQL WAL is shared by every test.
-const AGENT_FIRST_CANARY: &str = "Thank you for calling the zeppelin bank. How can I help?";
-const CANARY: &str = "zeppelin";
+const AGENT_FIRST_CANARY: &str = "Thank you for calling the umbrella bank. How can I help?";
+const CANARY: &str = "umbrella";
 /// The card number of `it/redaction.rs`, read as the default model recognises it.
 const CALLER: &str = "My card number is four five three two, zero one five one, one two eight \
      three, zero three six six.";
@@ -496,7 +496,8 @@ async fn encrypted_stereo_call_keeps_speakers_inside_the_ciphertext() {
     check_card_detection(&call, &full);
     assert!(
         turns(&full["transcript"])[0].1.contains(CANARY),
-        "the canary was recognised"
+        "the canary was recognised: {:?}",
+        turns(&full["transcript"])
     );
 
     // Nothing of the conversation at rest: not its words anywhere; not its structure in this
