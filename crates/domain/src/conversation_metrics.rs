@@ -131,12 +131,9 @@ impl MetricGroup {
         }
     }
 
-    /// The group named `name` (any case, surrounding whitespace ignored).
+    /// The group named exactly `name` (v3's names are lower case).
     pub fn parse(name: &str) -> Option<Self> {
-        let name = name.trim();
-        Self::ALL
-            .into_iter()
-            .find(|g| g.name().eq_ignore_ascii_case(name))
+        Self::ALL.into_iter().find(|g| g.name() == name)
     }
 
     /// Every metric of the group, in catalogue order.

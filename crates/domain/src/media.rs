@@ -113,6 +113,9 @@ pub struct MediaRecord {
     pub encryption: Option<Encryption>,
     /// v3 `prediction` (`{detectors:[…]}`) when detectors ran; never for encrypted media.
     pub prediction: Option<Value>,
+    /// v3 conversation `metrics[]` when `configuration.metrics` asked for them; never for
+    /// encrypted media.
+    pub metrics: Option<Value>,
     /// The delivery state of each configured callback (loaded for single media only).
     pub deliveries: Vec<Delivery>,
 }
@@ -423,6 +426,7 @@ pub fn initial_tasks(config: &crate::configuration::MediaConfig) -> Vec<Task> {
     let encrypted = config.encryption.is_some();
     let detects = !config.detectors.is_empty();
     let redacts_audio = config.detectors.iter().any(|d| d.audio.is_some());
+    let metrics = !config.metrics.is_empty();
     [
         (true, "fetch", "Fetch media", "ingest"),
         (
@@ -433,6 +437,7 @@ pub fn initial_tasks(config: &crate::configuration::MediaConfig) -> Vec<Task> {
         ),
         (true, "probe", "Probe media", "ingest"),
         (true, "transcribe", "Speech recognition", "transcription"),
+        (metrics, "metrics", "Conversation metrics", "analytics"),
         (true, "transcript", "Build transcript", "transcription"),
         (detects, "detect", "Detect sensitive data", "prediction"),
         (redacts_audio, "redact", "Redact audio", "prediction"),
@@ -483,6 +488,7 @@ mod tests {
             searchable: true,
             encryption: None,
             prediction: None,
+            metrics: None,
             deliveries: Vec::new(),
         }
     }

@@ -1035,7 +1035,7 @@ fn metadata_size_limit_is_10800() {
 fn metric_groups_are_parsed_deduplicated_and_stored() {
     use sealscribe_domain::conversation_metrics::MetricGroup;
     let c = ok(
-        r#"{"metrics":[{"metricGroupName":"talk-time-and-rate"},{"metricGroupName":"Overtalk"},
+        r#"{"metrics":[{"metricGroupName":"talk-time-and-rate"},{"metricGroupName":"overtalk"},
         {"metricGroupName":"overtalk"},{"metricGroupName":"sentiment"},
         {"metricGroupName":"talk-style-tone-and-volume"}]}"#,
     );
@@ -1080,6 +1080,10 @@ fn unknown_metric_groups_are_refused_naming_the_four() {
         (
             r#"{"metrics":[{"metricGroupName":""}]}"#,
             "`metrics[0]` has no `metricGroupName`",
+        ),
+        (
+            r#"{"metrics":[{"metricGroupName":"Overtalk"}]}"#,
+            "`metrics[0]` names `Overtalk`",
         ),
     ] {
         let e = err(json);

@@ -43,7 +43,7 @@
 //!    → else **10401**; a Spanish language with any `prediction.detectors` (they read English
 //!    numbers only) → **10601**;
 //!    `metrics[].metricGroupName` must be `overtalk`, `talk-time-and-rate`, `sentiment` or
-//!    `talk-style-tone-and-volume` (any case) → else **16001** naming the four; a group asked
+//!    `talk-style-tone-and-volume` (exactly, as v3 spells them) → else **16001** naming the four; a group asked
 //!    for twice is computed once (see [`crate::conversation_metrics`]);
 //!    `priority` must be `low`, `normal` or `high` → else **10009**; `encryption.publicKeyId`
 //!    must be present and a UUID → else **95001** (whether the key exists is the caller's

@@ -77,7 +77,7 @@ fn unsupported(c: &RawConfig) -> Vec<&'static str> {
     out
 }
 
-/// `metrics[]`: each item's `metricGroupName` must be one of the four v3 groups (any case);
+/// `metrics[]`: each item's `metricGroupName` must be one of the four v3 groups;
 /// a group asked for twice is computed once.
 fn metric_groups(items: &[RawMetric]) -> Result<Vec<MetricGroup>, InputError> {
     let mut out = Vec::new();
