@@ -505,6 +505,30 @@ mod tests {
         assert!(document::document(&m).is_ok());
     }
 
+    /// Stored metrics are in the document, with a warning per unavailable group; an
+    /// `analytics` callback that does not include `metrics` leaves them out.
+    #[test]
+    fn metrics_in_the_document() {
+        let mut m = record(json!({"metrics": ["overtalk", "sentiment"]}), None);
+        let metrics = json!([{"metricGroupName": "overtalk", "metricValues": []}]);
+        m.metrics = Some(metrics.clone());
+        let doc = document::document(&m).unwrap();
+        assert_eq!(doc["metrics"], metrics);
+        assert_eq!(doc["warnings"][0]["code"], 16002);
+        assert_eq!(doc["warnings"].as_array().unwrap().len(), 1);
+        let only = vec!["transcript".to_owned()];
+        assert!(
+            document::include_only(doc.clone(), Some(&only))
+                .get("metrics")
+                .is_none()
+        );
+        let with = vec!["metrics".to_owned()];
+        assert_eq!(document::include_only(doc, Some(&with))["metrics"], metrics);
+        // Not before the media is finished.
+        m.status = MediaStatus::Running;
+        assert!(document::document(&m).unwrap().get("metrics").is_none());
+    }
+
     /// What this version cannot read is an error, never the default.
     #[test]
     fn unreadable_records_fail_closed() {
