@@ -89,6 +89,10 @@ fn metric_values(metrics: &Value) -> Vec<(String, String, f64)> {
 /// The checks on the clip's metrics: every metric of the four groups once (the duplicate
 /// request collapsed), figures consistent with the audio.
 fn check_mono_metrics(doc: &Value, speech: (u64, u64), duration: u64) {
+    eprintln!(
+        "speech {speech:?} ms in {duration} ms; metrics {}",
+        doc["metrics"]
+    );
     let values = metric_values(&doc["metrics"]);
     let expected: Vec<(String, String)> = MetricGroup::ALL
         .iter()
