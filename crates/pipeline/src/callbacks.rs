@@ -81,6 +81,7 @@ pub fn clear_body(
                 TranscriptFormat::Text => Some(t.text()),
                 TranscriptFormat::Srt => Some(t.srt()),
                 TranscriptFormat::Webvtt => Some(t.webvtt()),
+                TranscriptFormat::Dfxp => Some(t.dfxp(Some(&media.config()?.language))),
             };
             body.map(|body| (body.into_bytes(), format.content_type()))
         }
