@@ -642,6 +642,45 @@ mod tests {
         assert_eq!(range("bytes=18446744073709551615-", 100), Err(()));
     }
 
+    #[test]
+    fn include_alternate_format_repeated_comma_separated_or_both() {
+        let names = |q: Option<&str>| -> Vec<&str> {
+            alternate_formats(q)
+                .unwrap_or_else(|e| panic!("{q:?}: {e:?}"))
+                .into_iter()
+                .map(Plain::name)
+                .collect()
+        };
+        assert!(names(None).is_empty());
+        assert!(names(Some("")).is_empty());
+        assert!(names(Some("other=1&includeAlternateFormat=")).is_empty());
+        assert_eq!(
+            names(Some(
+                "includeAlternateFormat=srt&includeAlternateFormat=webvtt"
+            )),
+            ["srt", "webvtt"]
+        );
+        assert_eq!(
+            names(Some("includeAlternateFormat=dfxp%2C%20TEXT,srt")),
+            ["dfxp", "text", "srt"]
+        );
+        assert_eq!(
+            names(Some(
+                "includeAlternateFormat=srt,webvtt&includeAlternateFormat=srt&includeAlternateFormat=,dfxp,"
+            )),
+            ["srt", "webvtt", "dfxp"]
+        );
+        for bad in [
+            "includeAlternateFormat=vtt",
+            "includeAlternateFormat=srt,json",
+            "includeAlternateFormat=srt&includeAlternateFormat=docx",
+        ] {
+            let e = alternate_formats(Some(bad)).unwrap_err();
+            let r = e.into_response();
+            assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        }
+    }
+
     use proptest::prelude::*;
 
     /// A `Range` value: mostly `bytes=` specs built from numbers near the size
