@@ -288,16 +288,20 @@ fn finished_document(m: &MediaRecord) -> Result<Value> {
 /// on the blocking pool.
 async fn render(m: &MediaRecord, r: Rendition, alternates: Vec<Plain>) -> Result<Response> {
     let mut document = finished_document(m)?;
-    let lang = language(m)?;
     let plain = match r {
         Rendition::Json => {
             if !alternates.is_empty() {
                 document["alternateFormats"] =
-                    alternate_entries(document.clone(), alternates, lang).await?;
+                    alternate_entries(document.clone(), alternates, language(m)?).await?;
             }
             return Ok(Json(document).into_response());
         }
         Rendition::Plain(plain) => plain,
+    };
+    // Only DFXP needs the language (from the stored configuration).
+    let lang = match plain {
+        Plain::Dfxp => language(m)?,
+        _ => String::new(),
     };
     let body = tokio::task::spawn_blocking(move || {
         let t: Transcript = serde_json::from_value(document)
