@@ -506,6 +506,16 @@ pub struct Occurrence {
     pub e: u64,
 }
 
+/// A value of `includeAlternateFormat` (a comma-separated list of them is accepted too).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AlternateFormatName {
+    Text,
+    Srt,
+    Dfxp,
+    Webvtt,
+}
+
 /// A transcript as served in JSON: with `alternateFormats[]` when `includeAlternateFormat`
 /// asked for renditions (v3 `VbTranscript`).
 #[derive(Serialize, ToSchema)]

@@ -64,7 +64,7 @@ fn wants_pgp(headers: &HeaderMap) -> bool {
     operation_id = "getMedia",
     params(
         ("id" = String, Path, description = super::ID_DESCRIPTION),
-        ("includeAlternateFormat" = Option<Vec<String>>, Query, explode, description = INCLUDE_ALTERNATE_FORMAT),
+        ("includeAlternateFormat" = Option<Vec<schemas::AlternateFormatName>>, Query, explode, description = INCLUDE_ALTERNATE_FORMAT),
     ),
     responses(
         (status = 200, description = "The media document; with `Accept: application/pgp-encrypted` on finished \
@@ -327,7 +327,7 @@ const TRANSCRIPT_OK: &str = "The transcript: JSON (with `alternateFormats` when 
         Available once the media is finished; multi-speaker transcripts label each turn `Name: `.",
     params(
         ("id" = String, Path, description = super::ID_DESCRIPTION),
-        ("includeAlternateFormat" = Option<Vec<String>>, Query, explode, description = INCLUDE_ALTERNATE_FORMAT),
+        ("includeAlternateFormat" = Option<Vec<schemas::AlternateFormatName>>, Query, explode, description = INCLUDE_ALTERNATE_FORMAT),
     ),
     responses(
         (status = 200, description = TRANSCRIPT_OK,
@@ -357,7 +357,7 @@ pub async fn transcript(
     params(
         ("id" = String, Path, description = super::ID_DESCRIPTION),
         ("format" = String, Path, description = "`json`, `text`, `srt`, `webvtt` (or `vtt`), `dfxp`."),
-        ("includeAlternateFormat" = Option<Vec<String>>, Query, explode, description = INCLUDE_ALTERNATE_FORMAT),
+        ("includeAlternateFormat" = Option<Vec<schemas::AlternateFormatName>>, Query, explode, description = INCLUDE_ALTERNATE_FORMAT),
     ),
     responses(
         (status = 200, description = TRANSCRIPT_OK,
