@@ -18,6 +18,7 @@ use crate::codes::{
     UNSUPPORTED_FEATURE,
 };
 use crate::input::{InputError, excerpt};
+use sealscribe_transcript::Rendition;
 
 /// Sections of the media document an `analytics` callback may `include`.
 pub const INCLUDABLE: &[&str] = &[
@@ -89,15 +90,21 @@ pub enum TranscriptFormat {
 }
 
 impl TranscriptFormat {
-    /// The Content-Type v3 sends this format with.
-    pub fn content_type(self) -> &'static str {
+    /// The plain rendition this format sends, `None` for the JSON transcript.
+    pub fn rendition(self) -> Option<Rendition> {
         match self {
-            Self::Json => "application/json",
-            Self::Text => "text/plain",
-            Self::Srt => "text/srt",
-            Self::Webvtt => "text/vtt",
-            Self::Dfxp => "application/ttaf+xml",
+            Self::Json => None,
+            Self::Text => Some(Rendition::Text),
+            Self::Srt => Some(Rendition::Srt),
+            Self::Webvtt => Some(Rendition::WebVtt),
+            Self::Dfxp => Some(Rendition::Dfxp),
         }
+    }
+
+    /// The Content-Type v3 sends this format with (DFXP: `application/ttaf+xml`).
+    pub fn content_type(self) -> &'static str {
+        self.rendition()
+            .map_or("application/json", Rendition::content_type)
     }
 }
 
