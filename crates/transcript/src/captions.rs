@@ -16,7 +16,8 @@
 //!    mid-sentence.
 //! 4. Speakers: a turn change always ends a cue (no cue mixes two speakers), and the first cue of
 //!    a turn starts with the speaker's `Name:` label, which is never separated from the turn's
-//!    first word; cues that continue the turn carry no label.
+//!    first word (only a name too long for a two-line cue is broken, between its own words);
+//!    cues that continue the turn carry no label.
 //! 5. Timing: start = the first word's `s`, end = the last word's `e`. Starts are made
 //!    non-decreasing, an end is clamped to `[start, next cue's start]` so cues never overlap and
 //!    never end before they start, and a cue shorter than [`MIN_CUE_MS`] is extended up to that
@@ -159,8 +160,9 @@ fn group(units: &[Unit]) -> Vec<std::ops::Range<usize>> {
             if pause || sentence_done || units[i].turn_start {
                 out.push(start..i);
                 start = i;
-            } else if prev.label {
-                // A turn's label stays with its first word, whatever the limits say.
+            } else if prev.label && !units[i].label {
+                // A turn's label stays with its first word, whatever the limits say (only a
+                // name too long for two lines is broken, between its own words).
             } else if !fits(&units[start..=i]) {
                 // Prefer cutting after the last sentence end inside the cue.
                 match (start..i - 1).rev().find(|&k| units[k].sentence_end) {

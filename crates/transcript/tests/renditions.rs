@@ -648,6 +648,29 @@ fn a_long_turn_labels_only_its_first_cue() {
 }
 
 #[test]
+fn an_over_long_speaker_name_still_gives_two_line_cues() {
+    let name = "Representative of the Department of Customer Satisfaction and Retention Services";
+    let t = Transcript {
+        confidence: 0.9,
+        words: vec![
+            turn(0, 0, 900, name),
+            w(1, 0, 400, "hello"),
+            w(2, 400, 900, "there"),
+        ],
+        ..Default::default()
+    };
+    let cues = parse_srt(&t.srt());
+    check(&t, &cues);
+    let last = cues.last().unwrap().lines.join(" ");
+    assert!(last.contains("Services: hello"), "{cues:?}");
+    assert_eq!(
+        t.text(),
+        format!("{name}: hello there\n"),
+        "the text keeps the whole name"
+    );
+}
+
+#[test]
 fn speaker_names_are_escaped_and_odd_turns_handled() {
     let t = Transcript {
         confidence: 0.9,
