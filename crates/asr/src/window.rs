@@ -19,6 +19,12 @@ use crate::media::SAMPLE_RATE;
 const SR: usize = SAMPLE_RATE as usize;
 /// Longest window: whisper's 30 s context.
 pub const MAX_WINDOW: usize = 30 * SR;
+/// Separate speech segments are packed into a window only up to this length (28 s), leaving
+/// whisper's last 2 s free: whisper was trained on 30 s chunks whose last utterance is often
+/// cut off, and with a sentence ending at 29.6 s of a 29.8 s window it dropped that sentence's
+/// first word ("The children played…" → "children played…") where raw whisper.cpp, seeking
+/// from its last timestamp, did not (docs/benchmarks.md, "Pipeline vs raw whisper").
+pub const PACK_LIMIT: usize = 28 * SR;
 /// How far back from the 30 s limit a cut may be placed.
 const SEARCH: usize = 5 * SR;
 /// Energy frame: 20 ms.
@@ -376,7 +382,7 @@ const VAD_LEAD: u64 = 32 * FRAME_VAD;
 /// * the detector runs over ≈ 10 s blocks as audio arrives and its probabilities are turned into
 ///   speech segments (Silero's hysteresis, [`VadParams`]);
 /// * each closed segment, padded, is copied into the window being filled; when the next one
-///   would not fit in [`MAX_WINDOW`], that window is complete. Segments are never split across
+///   would not fit in [`PACK_LIMIT`], that window is complete. Segments are never split across
 ///   windows unless a single stretch of speech is longer than a window: then it is cut at its
 ///   quietest point as without VAD;
 /// * everything else (silence, music, noise) is never copied and never recognised; the window's
@@ -556,7 +562,7 @@ impl<'d> WindowPlanner<'d> {
             && start - self.copied_to <= JOIN_GAP
             && self.filling.audio.len()
                 + usize::try_from(end - self.copied_to).unwrap_or(usize::MAX)
-                <= MAX_WINDOW;
+                <= PACK_LIMIT;
         if !joins && !self.filling.audio.is_empty() {
             out.push(std::mem::take(&mut self.filling));
         }
@@ -794,6 +800,28 @@ mod tests {
             w[1].map.to_media_ms(1000, 1200),
             (media + 1000, media + 1200)
         );
+    }
+
+    /// Separate sentences are packed into windows of at most [`PACK_LIMIT`] (28 s), so that no
+    /// sentence runs into whisper's last two seconds, and every one of them is in a window.
+    #[test]
+    fn packed_windows_leave_the_last_seconds_free() {
+        let mut pcm = vec![0.0; SR];
+        for _ in 0..20 {
+            pcm.extend(tone(3.4));
+            pcm.extend(vec![0.0; 7 * SR / 10]); // a pause that ends the segment
+        }
+        let (w, _) = plan(&pcm, true, 8_000);
+        assert!(w.len() >= 3);
+        for w in &w {
+            assert!(w.audio.len() <= PACK_LIMIT, "{} s", w.audio.len() / SR);
+        }
+        // Still packed: every window but the last holds several sentences.
+        for w in &w[..w.len() - 1] {
+            assert!(w.audio.len() > PACK_LIMIT - 5 * SR, "{} s", w.audio.len() / SR);
+        }
+        let segments: usize = w.iter().map(|w| w.speech.as_ref().map_or(0, Vec::len)).sum();
+        assert_eq!(segments, 20, "every sentence is planned once");
     }
 
     /// Several pieces in one window: a start in the gap before a piece belongs to that piece,
