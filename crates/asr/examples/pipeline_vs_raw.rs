@@ -14,7 +14,7 @@
 //! * **raw whisper.cpp**: one `WhisperState::full` call over the whole file with whisper.cpp's
 //!   default parameters (greedy best-of-5, temperature fallback, full 30 s audio context),
 //!   English;
-//! * **pipeline**: `WhisperEngine::recognise`, as shipped (windows ≤ 30 s cut at pauses,
+//! * **pipeline**: `WhisperEngine::recognise`, as shipped (VAD speech packed into windows ≤ 28 s,
 //!   reduced audio context for windows ≤ 10 s, our safeguards, timing correction);
 //! * **pipeline, full context**: the same with every window encoded with the full context.
 //!
