@@ -51,6 +51,15 @@ impl FakeEngine {
         self
     }
 
+    /// The next recognition returns `transcript`.
+    pub fn then_recognise(self, transcript: Transcript) -> Self {
+        self.script
+            .lock()
+            .unwrap()
+            .push_back(Box::new(move || Ok(transcript)));
+        self
+    }
+
     /// The language of each recognition asked for (Whisper's code).
     pub fn languages(&self) -> Vec<String> {
         self.languages.lock().unwrap().clone()
@@ -159,7 +168,12 @@ impl Fixture {
 
     /// As [`Self::upload`], with `config` as the media's stored configuration.
     pub async fn upload_with(&self, config: &MediaConfig) -> MediaId {
-        self.upload_audio(config, silent_wav()).await
+        self.upload_silence(config, 300).await
+    }
+
+    /// As [`Self::upload_with`], with `ms` milliseconds of silence as the media.
+    pub async fn upload_silence(&self, config: &MediaConfig, ms: u32) -> MediaId {
+        self.upload_audio(config, silent_wav(ms)).await
     }
 
     /// As [`Self::upload_with`], with the media file `wav`.
@@ -211,7 +225,7 @@ impl Fixture {
 
 /// 0.3 s of stereo silence as a WAV file (16 kHz, s16le).
 pub fn silent_stereo_wav() -> Vec<u8> {
-    let mono = silent_wav();
+    let mono = silent_wav(300);
     let data_len = (mono.len() - 44) * 2;
     let mut wav = mono[..44].to_vec();
     wav[4..8].copy_from_slice(&u32::try_from(data_len + 36).unwrap().to_le_bytes());
@@ -223,9 +237,9 @@ pub fn silent_stereo_wav() -> Vec<u8> {
     wav
 }
 
-/// 0.3 s of silence as a WAV file.
-fn silent_wav() -> Vec<u8> {
-    let data_len = 3 * sealscribe_testkit::wav::RATE / 10 * 2;
+/// `ms` milliseconds of silence as a WAV file.
+fn silent_wav(ms: u32) -> Vec<u8> {
+    let data_len = ms * sealscribe_testkit::wav::RATE / 1000 * 2;
     let mut wav = sealscribe_testkit::wav::header(data_len).to_vec();
     wav.resize(wav.len() + data_len as usize, 0);
     wav

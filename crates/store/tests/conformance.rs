@@ -308,7 +308,7 @@ async fn postgres_concurrent_migrations() {
                 .fetch_all(&mut conn)
                 .await
                 .unwrap();
-        assert_eq!(applied, vec![(1, true), (2, true)]);
+        assert_eq!(applied, vec![(1, true), (2, true), (3, true)]);
         // And migrating again is a no-op.
         open_db(&url).await.unwrap().migrate().await.unwrap();
         conn.close().await.unwrap();
@@ -813,6 +813,7 @@ async fn jobs_and_leases(db: &dyn Db, s: &Media) -> Jobs {
     // Finishing m1: transcript, prediction, index entry and two callbacks.
     let transcript = json!({"words": [{"w": "we", "s": 0}], "text": "we don't agree"});
     let prediction = json!({"detectors": [{"name": "pci", "detections": []}]});
+    let metrics = json!([{"metricGroupName": "overtalk", "metricValues": []}]);
     let index1 = entry(
         "Weekly meetings",
         "Budget review with the e-mail team",
@@ -821,6 +822,7 @@ async fn jobs_and_leases(db: &dyn Db, s: &Media) -> Jobs {
     let finished1 = Finished {
         transcript: Some(&transcript),
         prediction: Some(&prediction),
+        metrics: Some(&metrics),
         tasks: &tasks(TaskStatus::Completed),
         index: Some(&index1),
         callbacks: &[0, 1],
@@ -847,6 +849,7 @@ async fn jobs_and_leases(db: &dyn Db, s: &Media) -> Jobs {
     assert_eq!(done1.transcript.as_ref(), Some(&transcript));
     assert_eq!(done1.recognised.as_ref(), Some(&transcript));
     assert_eq!(done1.prediction.as_ref(), Some(&prediction));
+    assert_eq!(done1.metrics.as_ref(), Some(&metrics));
     assert_eq!(done1.tasks, tasks(TaskStatus::Completed));
     let pending = |i| (i, DeliveryStatus::Pending, 0);
     assert_eq!(deliveries(&done1), vec![pending(0), pending(1)]);
