@@ -31,6 +31,8 @@ pub struct FakeEngine {
     calls: AtomicUsize,
     languages: Mutex<Vec<String>>,
     audio: Mutex<Vec<sealscribe_asr::AudioSelection>>,
+    /// Answers for one audio selection (a channel of a stereo call), whatever the call order.
+    by_audio: Mutex<Vec<(sealscribe_asr::AudioSelection, Transcript)>>,
 }
 
 impl FakeEngine {
@@ -52,6 +54,17 @@ impl FakeEngine {
     }
 
     /// The next recognition returns `transcript`.
+    /// Recognitions of `audio` (e.g. one channel) give `transcript`: channels are recognised
+    /// in parallel, so their answers cannot be scripted by call order.
+    pub fn recognising(
+        self,
+        audio: sealscribe_asr::AudioSelection,
+        transcript: Transcript,
+    ) -> Self {
+        self.by_audio.lock().unwrap().push((audio, transcript));
+        self
+    }
+
     pub fn then_recognise(self, transcript: Transcript) -> Self {
         self.script
             .lock()
@@ -87,6 +100,15 @@ impl SpeechEngine for FakeEngine {
         self.languages.lock().unwrap().push(opts.language.clone());
         self.audio.lock().unwrap().push(opts.audio);
         std::thread::sleep(self.delay);
+        if let Some((_, t)) = self
+            .by_audio
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(a, _)| *a == opts.audio)
+        {
+            return Ok(t.clone());
+        }
         match self.script.lock().unwrap().pop_front() {
             Some(answer) => answer(),
             None => Ok(Transcript::default()),
@@ -225,7 +247,12 @@ impl Fixture {
 
 /// 0.3 s of stereo silence as a WAV file (16 kHz, s16le).
 pub fn silent_stereo_wav() -> Vec<u8> {
-    let mono = silent_wav(300);
+    silent_stereo(300)
+}
+
+/// `ms` milliseconds of stereo silence as a WAV file (16 kHz, s16le).
+pub fn silent_stereo(ms: u32) -> Vec<u8> {
+    let mono = silent_wav(ms);
     let data_len = (mono.len() - 44) * 2;
     let mut wav = mono[..44].to_vec();
     wav[4..8].copy_from_slice(&u32::try_from(data_len + 36).unwrap().to_le_bytes());

@@ -434,38 +434,35 @@ async fn conversation_metrics_are_computed_and_stored() {
     use sealscribe_domain::configuration::{Channel, Ingest, MediaConfig, Speaker};
     use sealscribe_domain::conversation_metrics::{self, MetricGroup, MetricGroupResult};
 
-    // The agent talks 1000–5900 ms; the caller starts at 5000 (900 ms of caller overtalk) and
-    // talks to 8900. Words of 400 ms every 500 ms, in time order; a turn token starts each
-    // turn (while both talk, the words alternate and so do the turns).
-    let mut timed: Vec<(&str, u64)> = Vec::new();
-    for (speaker, start, n) in [("Agent", 1000, 10), ("Caller", 5000, 8)] {
-        timed.extend((0..n).map(|i| (speaker, start + i * 500)));
-    }
-    timed.sort_by_key(|w| w.1);
-    let mut words: Vec<Word> = Vec::new();
-    let mut current = "";
-    for (speaker, s) in timed {
-        let token = |w: &str, e, m: Option<&str>, p: usize| Word {
-            p: p as u32,
-            s,
-            e,
-            c: 0.9,
-            w: w.into(),
-            m: m.map(Into::into),
-        };
-        if speaker != current {
-            words.push(token(speaker, s, Some("turn"), words.len()));
-            current = speaker;
-        }
-        words.push(token("word", s + 400, None, words.len()));
-    }
-    let transcript = Transcript {
+    // The agent (left) talks 1000–5900 ms; the caller (right) starts at 5000 (900 ms of caller
+    // overtalk) and talks to 8900. Words of 400 ms every 500 ms; each channel is recognised on
+    // its own and the pipeline merges them.
+    let channel_words = |start: u64, n: u64| Transcript {
         confidence: 0.9,
-        words,
+        words: (0..n)
+            .map(|i| Word {
+                p: i as u32,
+                s: start + i * 500,
+                e: start + i * 500 + 400,
+                c: 0.9,
+                w: "word".into(),
+                m: None,
+            })
+            .collect(),
         ..Transcript::default()
     };
+    let (agent, caller) = (channel_words(1000, 10), channel_words(5000, 8));
+    let transcript = sealscribe_transcript::merge_speakers(vec![
+        ("Agent".into(), agent.clone()),
+        ("Caller".into(), caller.clone()),
+    ]);
+    let side = |channel| sealscribe_asr::AudioSelection::Channel { stream: 0, channel };
     let fx = Fixture::new().await;
-    let engine = Arc::new(FakeEngine::default().then_recognise(transcript.clone()));
+    let engine = Arc::new(
+        FakeEngine::default()
+            .recognising(side(0), agent)
+            .recognising(side(1), caller),
+    );
     let ctx = fx.ctx(&engine, fx.settings("w1"));
     let channel = |name: &str| Channel {
         speaker: Speaker {
@@ -481,10 +478,12 @@ async fn conversation_metrics_are_computed_and_stored() {
         },
         ..MediaConfig::default()
     };
-    let id = fx.upload_silence(&config, 10_000).await;
+    let id = fx
+        .upload_audio(&config, crate::testing::silent_stereo(10_000))
+        .await;
     run(&ctx, fx.claim("w1", NOW).await.unwrap()).await;
     let media = fx.media(id).await;
-    assert_eq!(media.status, MediaStatus::Finished);
+    assert_eq!(media.status, MediaStatus::Finished, "{:?}", media.failure);
     let stored: Vec<MetricGroupResult> =
         serde_json::from_value(media.metrics.clone().expect("metrics stored")).unwrap();
     let duration = media.length_ms.unwrap();
