@@ -53,7 +53,6 @@ impl FakeEngine {
         self
     }
 
-    /// The next recognition returns `transcript`.
     /// Recognitions of `audio` (e.g. one channel) give `transcript`: channels are recognised
     /// in parallel, so their answers cannot be scripted by call order.
     pub fn recognising(
@@ -62,14 +61,6 @@ impl FakeEngine {
         transcript: Transcript,
     ) -> Self {
         self.by_audio.lock().unwrap().push((audio, transcript));
-        self
-    }
-
-    pub fn then_recognise(self, transcript: Transcript) -> Self {
-        self.script
-            .lock()
-            .unwrap()
-            .push_back(Box::new(move || Ok(transcript)));
         self
     }
 
