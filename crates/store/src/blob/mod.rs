@@ -607,13 +607,14 @@ impl BlobWriter {
         while !data.is_empty() {
             // At most one part is started per piece, after waiting for room.
             let piece = data.split_to(data.len().min(self.part));
+            let len = piece.len() as u64;
             let upload = self.upload();
             upload
                 .wait_for_capacity(IN_FLIGHT)
                 .await
                 .map_err(store_error)?;
-            self.written += piece.len() as u64;
             upload.put(piece);
+            self.written += len;
         }
         Ok(())
     }
