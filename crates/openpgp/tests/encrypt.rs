@@ -366,7 +366,9 @@ fn encryptor_hands_on_the_batches_themselves() {
     let secret = home.export_secret(&fpr);
     let ours = sealscribe_openpgp::SecretKey::from_bytes(&secret).unwrap();
     let recipient = Recipient::from_bytes(&home.export_public(&fpr, false), Utc::now()).unwrap();
-    let batches = [0, 1, 300, 511, 512, 513, 262_144, 70_001, 0, 262_144, 5, 1_000_000];
+    let batches = [
+        0, 1, 300, 511, 512, 513, 262_144, 70_001, 0, 262_144, 5, 1_000_000,
+    ];
     let plain = random(batches.iter().sum());
     let (mut encryptor, mut ct) = Encryptor::new(&recipient).expect("start");
     let mut at = 0;
@@ -391,7 +393,10 @@ fn encryptor_hands_on_the_batches_themselves() {
         // to the next chunk: ~1 KiB for an upload's 256 KiB batches.
         let copied = 1100.max(len / 100);
         assert!(own <= copied, "batch of {len}: {own} bytes copied");
-        assert!(from_batch + copied >= len, "batch of {len}: only {from_batch} in place");
+        assert!(
+            from_batch + copied >= len,
+            "batch of {len}: only {from_batch} in place"
+        );
         ct.extend_from_slice(&out);
     }
     let (tail, n) = encryptor.finish();

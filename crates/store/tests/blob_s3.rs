@@ -254,7 +254,11 @@ async fn contract(store: &BlobStore, scratch: &std::path::Path) {
     let put = key("media/two/put");
     let mut writer = store.writer(&put).await.unwrap();
     let mut at = 0;
-    for (i, len) in [15, 300_000, 6 * MIB + 1, 64 * 1024, 7 * MIB, 1].iter().cycle().enumerate() {
+    for (i, len) in [15, 300_000, 6 * MIB + 1, 64 * 1024, 7 * MIB, 1]
+        .iter()
+        .cycle()
+        .enumerate()
+    {
         let end = (at + len).min(data.len());
         if i % 3 == 2 {
             writer.write(&data[at..end]).await.unwrap();
