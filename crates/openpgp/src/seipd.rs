@@ -39,7 +39,7 @@ const MIN_CHUNK: usize = 512;
 /// The largest partial chunk that one length octet can say (2^30).
 const MAX_CHUNK_LOG2: u32 = 30;
 
-/// One piece of the message, in order: see [`Output`].
+/// One piece of the message after a batch, in the order it belongs in the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece<'a> {
     /// Bytes the writer made (packet framing, bytes held back from earlier batches).
