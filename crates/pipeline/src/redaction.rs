@@ -149,7 +149,10 @@ mod tests {
         let detection = &p["detectors"][0]["detections"][0];
         assert_eq!(detection["detectorClass"], json!(1));
         assert_eq!(detection["detectorClassLabel"], "Credit card number");
-        assert_eq!(p["detectors"][1]["detections"][0]["detectorClass"], json!(1));
+        assert_eq!(
+            p["detectors"][1]["detections"][0]["detectorClass"],
+            json!(1)
+        );
         assert_eq!(
             p["detectors"][0]["detections"][0]["detectedSegments"][0]["occurrences"][0],
             json!({"s": 1500, "e": 4900})

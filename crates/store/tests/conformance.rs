@@ -45,6 +45,7 @@ enum Area {
     AccountsAndTokens,
     PublicKeys,
     CallbackSecrets,
+    Priorities,
     MediaRecords,
     JobsAndLeases,
     Deliveries,
@@ -88,6 +89,8 @@ on_every_backend! {
     public_keys: PublicKeys;
     /// The per-account callback signing secret.
     callback_secrets: CallbackSecrets;
+    /// The claim order of `low`, `normal` and `high` jobs, and their aging.
+    priorities: Priorities;
     /// Media created and read back, per account; listings, filters and cursors.
     media_records: MediaRecords;
     /// Claiming, leases, progress, finishing, retrying and failing jobs.
@@ -308,7 +311,12 @@ async fn postgres_concurrent_migrations() {
                 .fetch_all(&mut conn)
                 .await
                 .unwrap();
-        assert_eq!(applied, vec![(1, true), (2, true)]);
+        // Each migration once: versions 1..=N, N the number of migration files.
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+            .unwrap()
+            .count();
+        let expected: Vec<(i64, bool)> = (1..=files as i64).map(|v| (v, true)).collect();
+        assert_eq!(applied, expected);
         // And migrating again is a no-op.
         open_db(&url).await.unwrap().migrate().await.unwrap();
         conn.close().await.unwrap();
@@ -353,6 +361,7 @@ async fn scenario(db: Arc<dyn Db>, area: Area) {
         Area::AccountsAndTokens => return,
         Area::PublicKeys => return public_keys(db, acme, other).await,
         Area::CallbackSecrets => return callback_secrets(db, acme).await,
+        Area::Priorities => return priorities(db, acme).await,
         _ => {}
     }
     let media = media_records(db, acme, other).await;
@@ -547,6 +556,97 @@ async fn callback_secrets(db: &dyn Db, acme: AccountId) {
         db.callback_secret(AccountId::new(), true).await,
         Err(StoreError::NotFound)
     ));
+}
+
+/// Claims every due job with this aging window, in the order the queue gives them.
+async fn claim_all(db: &dyn Db, window: TimeDelta) -> Vec<JobClaim> {
+    let now = Utc::now();
+    let mut claimed = Vec::new();
+    while let Some(job) = db
+        .claim_job_aging("w", now, now + TimeDelta::minutes(10), window)
+        .await
+        .unwrap()
+    {
+        claimed.push(job);
+    }
+    claimed
+}
+
+/// `high` before `normal` before `low`, but a job that has waited long enough
+/// goes first whatever its priority. No clock is waited on: how long a job
+/// has waited is set through the time a retry makes it due.
+async fn priorities(db: &dyn Db, acme: AccountId) {
+    let with = |name: &str, priority: &str| NewMedia {
+        configuration: json!({"priority": priority}),
+        ..new_media(acme, name)
+    };
+    // Queued oldest first, so first-come-first-served would give the reverse.
+    let (low, normal, high) = (
+        with("low", "low"),
+        with("normal", "normal"),
+        with("high", "high"),
+    );
+    let unset = new_media(acme, "unset");
+    for m in [&low, &normal, &high, &unset] {
+        db.create_media(m).await.unwrap();
+    }
+    let media = |claims: &[JobClaim]| claims.iter().map(|c| c.media_id).collect::<Vec<_>>();
+
+    // Fresh jobs, the default window: by priority; no priority is `normal`
+    // (then the older first).
+    let now = Utc::now();
+    let mut claims = Vec::new();
+    while let Some(job) = db
+        .claim_job("w", now, now + TimeDelta::minutes(10))
+        .await
+        .unwrap()
+    {
+        claims.push(job);
+    }
+    assert_eq!(media(&claims), [high.id, normal.id, unset.id, low.id]);
+
+    // Put them back as if `low` had waited an hour, `normal` 15 minutes and
+    // `high` just arrived (the unset one is done with).
+    let by_media =
+        |claims: &[JobClaim], id: MediaId| claims.iter().find(|c| c.media_id == id).unwrap().job_id;
+    let requeue = async |claims: Vec<JobClaim>| {
+        let now = Utc::now();
+        for (id, waited) in [(low.id, 60), (normal.id, 15), (high.id, 0)] {
+            let job = by_media(&claims, id);
+            let due = now - TimeDelta::minutes(waited);
+            assert!(db.retry_job(job, "w", "again", due).await.unwrap());
+        }
+    };
+    let done = Finished::default();
+    assert!(
+        db.finish_job(by_media(&claims, unset.id), "w", unset.id, &done)
+            .await
+            .unwrap()
+    );
+    requeue(claims).await;
+
+    // A 10-minute window: `low` has waited more than two windows longer than
+    // the fresh `high`, `normal` more than one: both go first.
+    let claims = claim_all(db, TimeDelta::minutes(10)).await;
+    assert_eq!(media(&claims), [low.id, normal.id, high.id]);
+    requeue(claims).await;
+
+    // A 40-minute window: `high` is 80 minutes ahead, `normal` 55 minutes
+    // (40 + 15), `low` 60 minutes.
+    let claims = claim_all(db, TimeDelta::minutes(40)).await;
+    assert_eq!(media(&claims), [high.id, low.id, normal.id]);
+    requeue(claims).await;
+
+    // No window: first come, first served.
+    let claims = claim_all(db, TimeDelta::zero()).await;
+    assert_eq!(media(&claims), [low.id, normal.id, high.id]);
+    for c in claims {
+        assert!(
+            db.finish_job(c.job_id, "w", c.media_id, &done)
+                .await
+                .unwrap()
+        );
+    }
 }
 
 fn tasks(status: TaskStatus) -> Vec<Task> {

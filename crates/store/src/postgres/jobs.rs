@@ -12,14 +12,16 @@
 //! jobs and deliveries, so taking them in the other order could deadlock.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use sealscribe_domain::MediaId;
 use sealscribe_domain::media::{DeliveryAttempt, DeliveryStatus, Failure, JobClaim, Task};
 use sqlx::{Postgres, Transaction};
 
 use super::PgDb;
 use super::media::reindex;
-use crate::codec::{claim_from_row, from_json, job_count_from_row, json};
+use crate::codec::{
+    CALLBACK_PRIORITY, aging_secs, claim_from_row, from_json, job_count_from_row, json,
+};
 use crate::{DeliveryOutcome, Finished, JobCount, JobQueue, StoreError};
 
 /// How a transaction ending a job holds the media row.
@@ -77,19 +79,21 @@ impl JobQueue for PgDb {
         rows.iter().map(job_count_from_row).collect()
     }
 
-    async fn claim_job(
+    async fn claim_job_aging(
         &self,
         worker: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
+        aging: TimeDelta,
     ) -> Result<Option<JobClaim>, StoreError> {
+        // The effective time: `run_at` moved earlier by `priority` aging windows.
         let row = sqlx::query(
             "update jobs set state = 'running', locked_by = $1, locked_until = $2, \
              attempts = attempts + 1 \
              where id = (select id from jobs \
                          where (state = 'queued' and run_at <= $3) \
                             or (state = 'running' and locked_until < $3) \
-                         order by run_at, id \
+                         order by run_at - priority * make_interval(secs => $4), id \
                          for update skip locked \
                          limit 1) \
              returning id, media_id, kind, arg, attempts",
@@ -97,6 +101,7 @@ impl JobQueue for PgDb {
         .bind(worker)
         .bind(lease_until)
         .bind(now)
+        .bind(aging_secs(aging))
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(claim_from_row).transpose()
@@ -285,12 +290,13 @@ async fn queue_callbacks(
     let now = Utc::now();
     for &index in callbacks {
         sqlx::query(
-            "insert into jobs (media_id, kind, arg, state, run_at, created_at) \
-             values ($1, 'callback', $2, 'queued', $3, $3)",
+            "insert into jobs (media_id, kind, arg, state, run_at, created_at, priority) \
+             values ($1, 'callback', $2, 'queued', $3, $3, $4)",
         )
         .bind(media.to_string())
         .bind(i64::from(index))
         .bind(now)
+        .bind(CALLBACK_PRIORITY)
         .execute(&mut **tx)
         .await?;
         sqlx::query(

@@ -11,7 +11,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Row as _, Transaction};
 
 use super::{PgDb, search};
-use crate::codec::{delivery_from_row, json, media_from_row, push_listing, to_i64};
+use crate::codec::{delivery_from_row, json, media_from_row, priority_rank, push_listing, to_i64};
 use crate::{MediaStore, NewMedia, StoreError, StoredSealKey};
 
 /// What a listing needs: the transcripts (the bulk of a row) are left out.
@@ -133,11 +133,12 @@ impl MediaStore for PgDb {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "insert into jobs (media_id, kind, state, run_at, created_at) \
-             values ($1, 'process', 'queued', $2, $2)",
+            "insert into jobs (media_id, kind, state, run_at, created_at, priority) \
+             values ($1, 'process', 'queued', $2, $2, $3)",
         )
         .bind(m.id.to_string())
         .bind(now)
+        .bind(priority_rank(&m.configuration))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -283,11 +284,12 @@ impl MediaStore for PgDb {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "insert into jobs (media_id, kind, state, run_at, created_at) \
-             values ($1, 'process', 'queued', $2, $2)",
+            "insert into jobs (media_id, kind, state, run_at, created_at, priority) \
+             values ($1, 'process', 'queued', $2, $2, $3)",
         )
         .bind(id.to_string())
         .bind(Utc::now())
+        .bind(priority_rank(configuration))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

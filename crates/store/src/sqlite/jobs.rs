@@ -2,14 +2,16 @@
 //! claiming `update … returning` is atomic without `skip locked`.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use sealscribe_domain::MediaId;
 use sealscribe_domain::media::{DeliveryAttempt, DeliveryStatus, Failure, JobClaim, Task};
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::SqliteDb;
 use super::media::reindex;
-use crate::codec::{claim_from_row, from_json, job_count_from_row, json};
+use crate::codec::{
+    CALLBACK_PRIORITY, aging_secs, claim_from_row, from_json, job_count_from_row, json,
+};
 use crate::{DeliveryOutcome, Finished, JobCount, JobQueue, StoreError};
 
 #[async_trait]
@@ -27,25 +29,29 @@ impl JobQueue for SqliteDb {
         rows.iter().map(job_count_from_row).collect()
     }
 
-    async fn claim_job(
+    async fn claim_job_aging(
         &self,
         worker: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
+        aging: TimeDelta,
     ) -> Result<Option<JobClaim>, StoreError> {
+        // The effective time: `run_at` moved earlier by `priority` aging windows
+        // (`unixepoch(…, 'subsec')` reads the RFC 3339 text sqlx writes, to the ms).
         let row = sqlx::query(
             "update jobs set state = 'running', locked_by = ?, locked_until = ?, \
              attempts = attempts + 1 \
              where id = (select id from jobs \
                          where (state = 'queued' and run_at <= ?) \
                             or (state = 'running' and locked_until < ?) \
-                         order by run_at, id limit 1) \
+                         order by unixepoch(run_at, 'subsec') - priority * ?, id limit 1) \
              returning id, media_id, kind, arg, attempts",
         )
         .bind(worker)
         .bind(lease_until)
         .bind(now)
         .bind(now)
+        .bind(aging_secs(aging))
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(claim_from_row).transpose()
@@ -229,13 +235,14 @@ async fn queue_callbacks(
     let now = Utc::now();
     for &index in callbacks {
         sqlx::query(
-            "insert into jobs (media_id, kind, arg, state, run_at, created_at) \
-             values (?, 'callback', ?, 'queued', ?, ?)",
+            "insert into jobs (media_id, kind, arg, state, run_at, created_at, priority) \
+             values (?, 'callback', ?, 'queued', ?, ?, ?)",
         )
         .bind(media.to_string())
         .bind(index)
         .bind(now)
         .bind(now)
+        .bind(CALLBACK_PRIORITY)
         .execute(&mut **tx)
         .await?;
         sqlx::query(

@@ -12,7 +12,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite, Transaction};
 
 use super::SqliteDb;
-use crate::codec::{delivery_from_row, json, media_from_row, push_listing, to_i64};
+use crate::codec::{delivery_from_row, json, media_from_row, priority_rank, push_listing, to_i64};
 use crate::{MediaStore, NewMedia, StoreError, StoredSealKey};
 
 /// What a listing needs: the transcripts (the bulk of a row) are left out.
@@ -140,12 +140,13 @@ impl MediaStore for SqliteDb {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "insert into jobs (media_id, kind, state, run_at, created_at) \
-             values (?, 'process', 'queued', ?, ?)",
+            "insert into jobs (media_id, kind, state, run_at, created_at, priority) \
+             values (?, 'process', 'queued', ?, ?, ?)",
         )
         .bind(m.id.to_string())
         .bind(now)
         .bind(now)
+        .bind(priority_rank(&m.configuration))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -308,12 +309,13 @@ impl MediaStore for SqliteDb {
             .await?;
         let now = Utc::now();
         sqlx::query(
-            "insert into jobs (media_id, kind, state, run_at, created_at) \
-             values (?, 'process', 'queued', ?, ?)",
+            "insert into jobs (media_id, kind, state, run_at, created_at, priority) \
+             values (?, 'process', 'queued', ?, ?, ?)",
         )
         .bind(id.to_string())
         .bind(now)
         .bind(now)
+        .bind(priority_rank(configuration))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -1,0 +1,12 @@
+-- The claim order of jobs (`JobQueue::claim_job_aging`, docs/operations.md
+-- "Priority"): a job's effective time is `run_at` moved earlier by one aging
+-- window per priority step. 0 = low, 1 = normal, 2 = high; callback
+-- deliveries are 1. The claim sorts the due jobs by that expression; the
+-- `jobs_claim_order` index still serves the due-job scan.
+alter table jobs add column priority bigint not null default 1;
+
+-- Jobs queued before this migration take their media's configured priority.
+update jobs set priority = case
+        (select configuration ->> 'priority' from media where media.id = jobs.media_id)
+        when 'high' then 2 when 'low' then 0 else 1 end
+    where kind = 'process';
