@@ -57,6 +57,12 @@ pub(crate) async fn reindex(
     id: &str,
     entry: Option<&IndexEntry>,
 ) -> Result<(), StoreError> {
+    // A speaker's row is replaced with the entry (a new transcript may have
+    // other speakers).
+    sqlx::query("delete from media_speech where media_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     match entry {
         None => {
             sqlx::query("delete from media_search where media_id = $1")
@@ -80,6 +86,18 @@ pub(crate) async fn reindex(
             .bind(&e.transcript)
             .execute(&mut **tx)
             .await?;
+            for s in &e.speakers {
+                sqlx::query(
+                    "insert into media_speech (media_id, account_id, speaker, words) \
+                     values ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(account)
+                .bind(&s.speaker)
+                .bind(&s.words)
+                .execute(&mut **tx)
+                .await?;
+            }
         }
     }
     Ok(())
