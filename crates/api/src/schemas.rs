@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 pub use sealscribe_domain::detectors::DetectorName;
 pub use sealscribe_domain::media::{MediaStatus, Task, TaskStatus};
-pub use sealscribe_transcript::{Transcript, Word};
+pub use sealscribe_transcript::{AlternateFormat, Transcript, Word};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -324,8 +324,8 @@ pub struct CallbackConfig {
     pub kind: Option<String>,
     /// For `analytics`: the document sections to send.
     pub include: Option<Vec<String>>,
-    /// For `transcript`: `json`, `text`, `srt` or `webvtt`.
-    #[schema(pattern = "^(json|text|srt|webvtt)$")]
+    /// For `transcript`: `json`, `text`, `srt`, `dfxp` or `webvtt`.
+    #[schema(pattern = "^(json|text|srt|dfxp|webvtt)$")]
     pub format: Option<String>,
     /// For `media`: `original` or `redacted-audio`.
     #[schema(pattern = "^(original|redacted-audio)$")]
@@ -438,6 +438,8 @@ pub struct MediaLinks {
     pub srt: Option<Link>,
     #[schema(nullable = false)]
     pub webvtt: Option<Link>,
+    #[schema(nullable = false)]
+    pub dfxp: Option<Link>,
 }
 
 /// Why processing failed.
@@ -508,6 +510,28 @@ pub struct Occurrence {
     pub e: u64,
 }
 
+/// A value of `includeAlternateFormat` (a comma-separated list of them is accepted too).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AlternateFormatName {
+    Text,
+    Srt,
+    Dfxp,
+    Webvtt,
+}
+
+/// A transcript as served in JSON: with `alternateFormats[]` when `includeAlternateFormat`
+/// asked for renditions (v3 `VbTranscript`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptWithAlternates {
+    #[serde(flatten)]
+    pub transcript: Transcript,
+    /// The renditions `includeAlternateFormat` asked for, in that order.
+    #[schema(nullable = false)]
+    pub alternate_formats: Option<Vec<AlternateFormat>>,
+}
+
 /// The v3 media document. For encrypted media only the bookkeeping (status,
 /// dates, length, content type, streams, `encryption`); the content
 /// (metadata, transcript, prediction) exists only encrypted to the
@@ -538,7 +562,7 @@ pub struct MediaDocument {
     pub metadata: Option<StoredMetadata>,
     /// Once finished.
     #[schema(nullable = false)]
-    pub transcript: Option<Transcript>,
+    pub transcript: Option<TranscriptWithAlternates>,
     /// When detectors ran.
     #[schema(nullable = false)]
     pub prediction: Option<Prediction>,

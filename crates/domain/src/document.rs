@@ -103,6 +103,7 @@ fn render(m: &MediaRecord, content: bool) -> Result<Value, Unreadable> {
                 ("text", "transcript/text"),
                 ("srt", "transcript/srt"),
                 ("webvtt", "transcript/webvtt"),
+                ("dfxp", "transcript/dfxp"),
             ] {
                 links[name] = json!({"href": format!("{base}/{path}")});
             }

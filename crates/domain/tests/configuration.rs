@@ -778,6 +778,20 @@ fn callbacks_are_validated_and_normalised() {
     );
     let stored = serde_json::to_value(&c).unwrap();
     assert_eq!(stored["callbacks"][1]["type"], "transcript");
+    // DFXP (TTML) is a transcript format too, in any case.
+    let d = ok(
+        r#"{"publish":{"callbacks":[{"url":"https://x.org","type":"transcript","format":"DFXP"}]}}"#,
+    );
+    assert_eq!(
+        d.callbacks[0].payload,
+        Payload::Transcript {
+            format: TranscriptFormat::Dfxp
+        }
+    );
+    assert_eq!(
+        TranscriptFormat::Dfxp.content_type(),
+        "application/ttaf+xml"
+    );
     assert_eq!(serde_json::from_value::<MediaConfig>(stored).unwrap(), c);
     assert_eq!(
         c.callbacks[2].display_url(),
@@ -818,12 +832,7 @@ fn callbacks_are_validated_and_normalised() {
         (
             r#"{"publish":{"callbacks":[{"url":"https://x.org","type":"transcript","format":"docx"}]}}"#,
             60003,
-            "not a transcript format",
-        ),
-        (
-            r#"{"publish":{"callbacks":[{"url":"https://x.org","type":"transcript","format":"dfxp"}]}}"#,
-            10601,
-            "dfxp is not supported",
+            "srt, dfxp or webvtt",
         ),
         (
             r#"{"publish":{"callbacks":[{"url":"https://x.org","type":"media","stream":"redacted-audio"}]}}"#,

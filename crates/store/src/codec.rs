@@ -128,6 +128,24 @@ where
     }
 }
 
+/// A `(id, seal_key, wrapped_seal_key)` row selected because one of the keys is set: the key
+/// as stored (a clear key from before key wrapping wins, so it gets wrapped).
+pub(crate) fn seal_key_from_row(
+    row: &impl Columns,
+) -> Result<(sealscribe_domain::MediaId, crate::StoredSealKey), StoreError> {
+    let id = parse_id(&row.text("id")?)?;
+    let key = match (row.opt_text("seal_key")?, row.opt_text("wrapped_seal_key")?) {
+        (Some(hex), _) => crate::StoredSealKey::Clear(hex),
+        (None, Some(w)) => crate::StoredSealKey::Wrapped(w),
+        (None, None) => {
+            return Err(StoreError::Internal(format!(
+                "media {id} was selected for its seal key but has none"
+            )));
+        }
+    };
+    Ok((id, key))
+}
+
 /// A media row as selected by the backends' `COLUMNS` / `SUMMARY_COLUMNS`
 /// (deliveries are loaded separately). The configuration, transcripts and
 /// prediction stay JSON values here: a row this version cannot type must not

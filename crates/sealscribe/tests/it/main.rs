@@ -17,5 +17,6 @@ mod observability;
 mod openapi;
 mod outbound;
 mod redaction;
+mod renditions;
 mod scaled;
 mod server;

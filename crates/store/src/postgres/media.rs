@@ -8,7 +8,7 @@ use sealscribe_domain::media::{IndexEntry, MediaQuery, MediaRecord, MediaSource,
 use sealscribe_domain::{AccountId, MediaId};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Row as _, Transaction};
+use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Transaction};
 
 use super::{PgDb, search};
 use crate::codec::{delivery_from_row, json, media_from_row, priority_rank, push_listing, to_i64};
@@ -359,21 +359,7 @@ impl MediaStore for PgDb {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let id = crate::codec::parse_id(r.try_get::<&str, _>("id")?)?;
-                let clear: Option<String> = r.try_get("seal_key")?;
-                let wrapped: Option<String> = r.try_get("wrapped_seal_key")?;
-                Ok((
-                    id,
-                    match (clear, wrapped) {
-                        (Some(hex), _) => StoredSealKey::Clear(hex),
-                        (None, Some(w)) => StoredSealKey::Wrapped(w),
-                        (None, None) => unreachable!("selected for a non-null key"),
-                    },
-                ))
-            })
-            .collect()
+        rows.iter().map(crate::codec::seal_key_from_row).collect()
     }
 
     async fn replace_seal_key(

@@ -7,7 +7,6 @@ use sealscribe_domain::media::{
 };
 use sealscribe_domain::{AccountId, MediaId};
 use serde_json::Value;
-use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite, Transaction};
 
@@ -403,21 +402,7 @@ impl MediaStore for SqliteDb {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let id = crate::codec::parse_id(r.try_get::<&str, _>("id")?)?;
-                let clear: Option<String> = r.try_get("seal_key")?;
-                let wrapped: Option<String> = r.try_get("wrapped_seal_key")?;
-                Ok((
-                    id,
-                    match (clear, wrapped) {
-                        (Some(hex), _) => StoredSealKey::Clear(hex),
-                        (None, Some(w)) => StoredSealKey::Wrapped(w),
-                        (None, None) => unreachable!("selected for a non-null key"),
-                    },
-                ))
-            })
-            .collect()
+        rows.iter().map(crate::codec::seal_key_from_row).collect()
     }
 
     async fn replace_seal_key(
