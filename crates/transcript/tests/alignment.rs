@@ -625,3 +625,22 @@ fn colons_that_are_not_labels_stay_text() {
     let out = align(&rec, "hello hi");
     assert!(out.speakers().is_empty());
 }
+
+#[test]
+fn the_text_rendition_of_a_conversation_aligns_back_with_its_speakers() {
+    let rec = recognised_call(&[
+        ("Agent", "how can i help"),
+        ("Caller", "my card was charged twice"),
+        ("Agent", "let me check"),
+    ]);
+    // What `GET …/transcript/text` gives, corrected by a person and sent back.
+    let text = rec.text().replace("charged", "billed");
+    let out = align(&rec, &text);
+    let turns: Vec<(&str, u64)> = out
+        .turns
+        .iter()
+        .map(|t| (t.speaker.as_str(), t.s))
+        .collect();
+    assert_eq!(turns, [("Agent", 1000), ("Caller", 3000), ("Agent", 5500)]);
+    assert!(out.turns[1].text.contains("billed"), "{:?}", out.turns);
+}
