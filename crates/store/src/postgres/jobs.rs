@@ -1,11 +1,15 @@
 //! The leased job queue on PostgreSQL, shared by workers on many machines.
 //!
 //! A claim is one statement: the subquery picks the first runnable job in
-//! `run_at, id` order *that no other transaction has locked* (`for update skip
-//! locked`), so concurrent claimers each take a different job instead of
-//! queueing behind one another, and a job another claimer just took is
-//! re-checked against its new state (running, lease in the future) and
-//! skipped. Everything else is guarded by `locked_by`, exactly as on SQLite.
+//! priority order (`run_at` moved earlier by `priority` aging windows, then
+//! `id`; see [`JobQueue::claim_job_aging`]) *that no other transaction has
+//! locked* (`for update skip locked`), so concurrent claimers each take a
+//! different job instead of queueing behind one another, and a job another
+//! claimer just took is re-checked against its new state (running, lease in
+//! the future) and skipped. The order depends on the claim's window, so no
+//! index holds it: the due jobs are sorted at each claim, which with a very
+//! large backlog becomes the claim's main cost. Everything else is guarded
+//! by `locked_by`, exactly as on SQLite.
 //!
 //! Transactions that end a job lock its media row first (see the module docs
 //! of [`super`]): `delete_media` locks the media row and then, by cascade, its
