@@ -3,6 +3,8 @@
 -- window per priority step. 0 = low, 1 = normal, 2 = high; callback
 -- deliveries are 1.
 alter table jobs add column priority integer not null default 1;
+-- A claim takes the oldest due job of each priority and compares the three.
+create index jobs_by_priority on jobs (priority, run_at, id);
 
 -- Jobs queued before this migration take their media's configured priority.
 update jobs set priority = case

@@ -1,15 +1,14 @@
 //! The leased job queue on PostgreSQL, shared by workers on many machines.
 //!
-//! A claim is one statement: the subquery picks the first runnable job in
-//! priority order (`run_at` moved earlier by `priority` aging windows, then
-//! `id`; see [`JobQueue::claim_job_aging`]) *that no other transaction has
-//! locked* (`for update skip locked`), so concurrent claimers each take a
-//! different job instead of queueing behind one another, and a job another
-//! claimer just took is re-checked against its new state (running, lease in
-//! the future) and skipped. The order depends on the claim's window, so no
-//! index holds it: the due jobs are sorted at each claim, which with a very
-//! large backlog becomes the claim's main cost. Everything else is guarded
-//! by `locked_by`, exactly as on SQLite.
+//! A claim is one statement: for each priority, the subquery takes the oldest
+//! runnable job *that no other transaction has locked* (`for update skip
+//! locked`, walking the `jobs_by_priority` index), and the one with the
+//! earliest effective time (`run_at` moved earlier by `priority` aging
+//! windows, see [`JobQueue::claim_job_aging`]) is taken. So concurrent
+//! claimers each take a different job instead of queueing behind one another,
+//! and a job another claimer just took is re-checked against its new state
+//! (running, lease in the future) and skipped. Everything else is guarded by
+//! `locked_by`, exactly as on SQLite.
 //!
 //! Transactions that end a job lock its media row first (see the module docs
 //! of [`super`]): `delete_media` locks the media row and then, by cascade, its
@@ -91,15 +90,20 @@ impl JobQueue for PgDb {
         aging: TimeDelta,
     ) -> Result<Option<JobClaim>, StoreError> {
         // The effective time: `run_at` moved earlier by `priority` aging windows.
+        // The oldest unlocked due job of each priority comes from the
+        // `jobs_by_priority` index, and the earliest effective time of the three
+        // wins (the other two stay locked only until this statement ends).
         let row = sqlx::query(
             "update jobs set state = 'running', locked_by = $1, locked_until = $2, \
              attempts = attempts + 1 \
-             where id = (select id from jobs \
-                         where (state = 'queued' and run_at <= $3) \
-                            or (state = 'running' and locked_until < $3) \
-                         order by run_at - priority * make_interval(secs => $4), id \
-                         for update skip locked \
-                         limit 1) \
+             where id = (select c.id from (values (2), (1), (0)) as p (rank) \
+                 cross join lateral ( \
+                     select id, run_at - p.rank * make_interval(secs => $4) as k from jobs \
+                     where priority = p.rank \
+                       and ((state = 'queued' and run_at <= $3) \
+                            or (state = 'running' and locked_until < $3)) \
+                     order by run_at, id for update skip locked limit 1) c \
+                 order by c.k, c.id limit 1) \
              returning id, media_id, kind, arg, attempts",
         )
         .bind(worker)

@@ -38,20 +38,31 @@ impl JobQueue for SqliteDb {
     ) -> Result<Option<JobClaim>, StoreError> {
         // The effective time: `run_at` moved earlier by `priority` aging windows
         // (`unixepoch(…, 'subsec')` reads the RFC 3339 text sqlx writes, to the ms).
+        // The oldest due job of each priority comes from the `jobs_by_priority`
+        // index, and the earliest effective time of the three wins: no sort of
+        // the whole backlog under the write lock.
         let row = sqlx::query(
-            "update jobs set state = 'running', locked_by = ?, locked_until = ?, \
+            "update jobs set state = 'running', locked_by = ?3, locked_until = ?4, \
              attempts = attempts + 1 \
-             where id = (select id from jobs \
-                         where (state = 'queued' and run_at <= ?) \
-                            or (state = 'running' and locked_until < ?) \
-                         order by unixepoch(run_at, 'subsec') - priority * ?, id limit 1) \
+             where id = (select id from ( \
+                   select * from (select id, unixepoch(run_at, 'subsec') - 2 * ?2 as k from jobs \
+                   where priority = 2 and ((state = 'queued' and run_at <= ?1) or (state = 'running' and locked_until < ?1)) \
+                   order by run_at, id limit 1) \
+                   union all \
+                   select * from (select id, unixepoch(run_at, 'subsec') - 1 * ?2 as k from jobs \
+                   where priority = 1 and ((state = 'queued' and run_at <= ?1) or (state = 'running' and locked_until < ?1)) \
+                   order by run_at, id limit 1) \
+                   union all \
+                   select * from (select id, unixepoch(run_at, 'subsec') - 0 * ?2 as k from jobs \
+                   where priority = 0 and ((state = 'queued' and run_at <= ?1) or (state = 'running' and locked_until < ?1)) \
+                   order by run_at, id limit 1)) \
+                 order by k, id limit 1) \
              returning id, media_id, kind, arg, attempts",
         )
-        .bind(worker)
-        .bind(lease_until)
-        .bind(now)
         .bind(now)
         .bind(aging_secs(aging))
+        .bind(worker)
+        .bind(lease_until)
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(claim_from_row).transpose()
