@@ -313,10 +313,14 @@ pub struct SpeakerWords {
 }
 
 /// How a speaker is named in the search index and in a query: the name in lower case, so
-/// `caller:refund` finds what the speaker `Caller` said. The one place this is decided, so
-/// both database backends compare speakers alike.
+/// `caller:refund` finds what the speaker `Caller` said, without control characters (which
+/// no database text column need hold: PostgreSQL refuses NUL). The one place this is
+/// decided, so both database backends compare speakers alike.
 pub fn speaker_key(name: &str) -> String {
-    name.to_lowercase()
+    name.chars()
+        .filter(|c| !c.is_control())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 impl IndexEntry {

@@ -65,8 +65,10 @@ pub fn search_terms(query: &str) -> Option<Vec<SearchTerm>> {
         let (field, speaker, term) = match raw.split_once(':') {
             Some((f, t)) => match SearchField::parse(f) {
                 Some(field) => (Some(field), None, t),
-                None if f.is_empty() => (None, None, t),
-                None => (None, Some(speaker_key(f)), t),
+                None => {
+                    let speaker = speaker_key(f);
+                    (None, (!speaker.is_empty()).then_some(speaker), t)
+                }
             },
             None => (None, None, raw),
         };
@@ -291,10 +293,16 @@ mod tests {
                 said("agent", "Sorry")
             ])
         );
-        // Only the first colon separates; no name is no restriction.
+        // Only the first colon separates; no name is no restriction, and control
+        // characters are no part of one.
         assert_eq!(
-            search_terms("Ágent:a:b :card"),
-            Some(vec![said("ágent", "ab"), any("card")])
+            search_terms("Ágent:a:b :card \u{0}:x C\u{0}aller:y"),
+            Some(vec![
+                said("ágent", "ab"),
+                any("card"),
+                any("x"),
+                said("caller", "y")
+            ])
         );
         // A speaker with nothing searchable said is no term.
         assert_eq!(search_terms("Caller:--"), None);
