@@ -813,6 +813,23 @@ async fn alignment_and_reprocessing() {
         search(&server, &token, "query=Agent:invoice%20Caller:friday").await,
         vec![id.clone()]
     );
+    // NUL is no plain text: refused, and the aligned transcript stays.
+    let form = reqwest::multipart::Form::new()
+        .part("configuration", json_part("c.json", "{}"))
+        .text("transcript", "Agent: Please\0 send");
+    let resp = server
+        .http
+        .post(server.url(&format!("/v3/media/{id}")))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 400, 10001).await;
+    assert_eq!(
+        search(&server, &token, "query=caller:anne").await,
+        vec![id.clone()]
+    );
 
     let form = reqwest::multipart::Form::new().part("configuration", json_part("c.json", "{}"));
     let resp = server
