@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+pub use sealscribe_domain::conversation_metrics::{MetricGroup, MetricGroupResult, MetricValue};
 pub use sealscribe_domain::detectors::DetectorName;
 pub use sealscribe_domain::media::{MediaStatus, Task, TaskStatus};
 pub use sealscribe_transcript::{AlternateFormat, Transcript, Word};
@@ -210,6 +211,8 @@ pub struct Configuration {
     pub transcript: Option<TranscriptConfig>,
     pub prediction: Option<PredictionConfig>,
     pub publish: Option<PublishConfig>,
+    /// Conversation metrics (docs/metrics.md): each group once; an unknown name is 400 / 16001.
+    pub metrics: Option<Vec<MetricConfig>>,
     /// Client Supplied Encryption (CONTRACT §2.3).
     pub encryption: Option<EncryptionConfig>,
     pub searchability: Option<Searchability>,
@@ -249,6 +252,14 @@ pub struct TranscriptConfig {
 pub struct Formatting {
     /// Default true.
     pub enable_number_formatting: Option<bool>,
+}
+
+/// One `metrics[]` item. `sentiment` and `talk-style-tone-and-volume` are accepted but not
+/// available: their metrics are all 0, with a `warnings[]` entry (code 16002) in the document.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MetricConfig {
+    pub metric_group_name: MetricGroup,
 }
 
 /// Sensitive-data detection and redaction (docs/redaction.md).
@@ -566,12 +577,27 @@ pub struct MediaDocument {
     /// When detectors ran.
     #[schema(nullable = false)]
     pub prediction: Option<Prediction>,
+    /// Conversation metrics, when `configuration.metrics` asked for them: every metric of each
+    /// requested group (docs/metrics.md).
+    #[schema(nullable = false)]
+    pub metrics: Option<Vec<MetricGroupResult>>,
+    /// v3 `warnings[]` (`VbMessage`): with `metrics`, one per requested group sealscribe
+    /// cannot compute (code 16002).
+    #[schema(nullable = false)]
+    pub warnings: Option<Vec<Message>>,
     /// When processing failed.
     #[schema(nullable = false)]
     pub errors: Option<Vec<Failure>>,
     /// When callbacks are configured.
     #[schema(nullable = false)]
     pub callbacks: Option<Vec<CallbackState>>,
+}
+
+/// v3 `VbMessage`: a warning in a media document.
+#[derive(Serialize, ToSchema)]
+pub struct Message {
+    pub code: u32,
+    pub message: String,
 }
 
 /// A media item in a listing (v3 `VbMediaSummary`): no metadata for encrypted media.

@@ -113,6 +113,9 @@ pub struct MediaRecord {
     pub encryption: Option<Encryption>,
     /// v3 `prediction` (`{detectors:[…]}`) when detectors ran; never for encrypted media.
     pub prediction: Option<Value>,
+    /// v3 conversation `metrics[]` when `configuration.metrics` asked for them; never for
+    /// encrypted media.
+    pub metrics: Option<Value>,
     /// The delivery state of each configured callback (loaded for single media only).
     pub deliveries: Vec<Delivery>,
 }
@@ -475,6 +478,7 @@ pub fn initial_tasks(config: &crate::configuration::MediaConfig) -> Vec<Task> {
     let encrypted = config.encryption.is_some();
     let detects = !config.detectors.is_empty();
     let redacts_audio = config.detectors.iter().any(|d| d.audio.is_some());
+    let metrics = !config.metrics.is_empty();
     [
         (true, "fetch", "Fetch media", "ingest"),
         (
@@ -485,6 +489,7 @@ pub fn initial_tasks(config: &crate::configuration::MediaConfig) -> Vec<Task> {
         ),
         (true, "probe", "Probe media", "ingest"),
         (true, "transcribe", "Speech recognition", "transcription"),
+        (metrics, "metrics", "Conversation metrics", "analytics"),
         (true, "transcript", "Build transcript", "transcription"),
         (detects, "detect", "Detect sensitive data", "prediction"),
         (redacts_audio, "redact", "Redact audio", "prediction"),
@@ -535,6 +540,7 @@ mod tests {
             searchable: true,
             encryption: None,
             prediction: None,
+            metrics: None,
             deliveries: Vec::new(),
         }
     }
@@ -549,6 +555,30 @@ mod tests {
         assert_eq!(m.read_transcript().unwrap().unwrap().text(), "hi\n");
         assert!(m.read_recognised().unwrap().is_some());
         assert!(document::document(&m).is_ok());
+    }
+
+    /// Stored metrics are in the document, with a warning per unavailable group; an
+    /// `analytics` callback that does not include `metrics` leaves them out.
+    #[test]
+    fn metrics_in_the_document() {
+        let mut m = record(json!({"metrics": ["overtalk", "sentiment"]}), None);
+        let metrics = json!([{"metricGroupName": "overtalk", "metricValues": []}]);
+        m.metrics = Some(metrics.clone());
+        let doc = document::document(&m).unwrap();
+        assert_eq!(doc["metrics"], metrics);
+        assert_eq!(doc["warnings"][0]["code"], 16002);
+        assert_eq!(doc["warnings"].as_array().unwrap().len(), 1);
+        let only = vec!["transcript".to_owned()];
+        assert!(
+            document::include_only(doc.clone(), Some(&only))
+                .get("metrics")
+                .is_none()
+        );
+        let with = vec!["metrics".to_owned()];
+        assert_eq!(document::include_only(doc, Some(&with))["metrics"], metrics);
+        // Not before the media is finished.
+        m.status = MediaStatus::Running;
+        assert!(document::document(&m).unwrap().get("metrics").is_none());
     }
 
     /// What this version cannot read is an error, never the default.

@@ -88,6 +88,8 @@ pub struct Finished<'a> {
     pub transcript: Option<&'a Value>,
     /// v3 `prediction` (none for encrypted media, or without detectors).
     pub prediction: Option<&'a Value>,
+    /// v3 conversation `metrics[]` (none for encrypted media, or without `metrics`).
+    pub metrics: Option<&'a Value>,
     pub tasks: &'a [Task],
     /// The search index entry, when the media is searchable.
     pub index: Option<&'a IndexEntry>,

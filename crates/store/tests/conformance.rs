@@ -919,6 +919,7 @@ async fn jobs_and_leases(db: &dyn Db, s: &Media) -> Jobs {
     // Finishing m1: transcript, prediction, index entry and two callbacks.
     let transcript = json!({"words": [{"w": "we", "s": 0}], "text": "we don't agree"});
     let prediction = json!({"detectors": [{"name": "pci", "detections": []}]});
+    let metrics = json!([{"metricGroupName": "overtalk", "metricValues": []}]);
     let index1 = entry(
         "Weekly meetings",
         "Budget review with the e-mail team",
@@ -927,6 +928,7 @@ async fn jobs_and_leases(db: &dyn Db, s: &Media) -> Jobs {
     let finished1 = Finished {
         transcript: Some(&transcript),
         prediction: Some(&prediction),
+        metrics: Some(&metrics),
         tasks: &tasks(TaskStatus::Completed),
         index: Some(&index1),
         callbacks: &[0, 1],
@@ -953,6 +955,7 @@ async fn jobs_and_leases(db: &dyn Db, s: &Media) -> Jobs {
     assert_eq!(done1.transcript.as_ref(), Some(&transcript));
     assert_eq!(done1.recognised.as_ref(), Some(&transcript));
     assert_eq!(done1.prediction.as_ref(), Some(&prediction));
+    assert_eq!(done1.metrics.as_ref(), Some(&metrics));
     assert_eq!(done1.tasks, tasks(TaskStatus::Completed));
     let pending = |i| (i, DeliveryStatus::Pending, 0);
     assert_eq!(deliveries(&done1), vec![pending(0), pending(1)]);

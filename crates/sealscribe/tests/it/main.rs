@@ -13,6 +13,7 @@ mod languages;
 mod limits;
 mod media;
 mod memory;
+mod metrics;
 mod observability;
 mod openapi;
 mod outbound;
