@@ -116,7 +116,7 @@ values = ["$doomed_key_id", "$doomed_media_id"]
 [dictionaries.streams]
 values = ["original", "redacted", "original-encrypted", "redacted-audio"]
 [dictionaries.formats]
-values = ["json", "text", "srt", "webvtt", "vtt"]
+values = ["json", "text", "srt", "webvtt", "vtt", "dfxp"]
 
 [parameters]
 "path.name" = { dictionary = "streams", probability = 0.5 }

@@ -17,9 +17,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+pub use sealscribe_domain::conversation_metrics::{MetricGroup, MetricGroupResult, MetricValue};
 pub use sealscribe_domain::detectors::DetectorName;
 pub use sealscribe_domain::media::{MediaStatus, Task, TaskStatus};
-pub use sealscribe_transcript::{Transcript, Word};
+pub use sealscribe_transcript::{AlternateFormat, Transcript, Word};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -210,6 +211,8 @@ pub struct Configuration {
     pub transcript: Option<TranscriptConfig>,
     pub prediction: Option<PredictionConfig>,
     pub publish: Option<PublishConfig>,
+    /// Conversation metrics (docs/metrics.md): each group once; an unknown name is 400 / 16001.
+    pub metrics: Option<Vec<MetricConfig>>,
     /// Client Supplied Encryption (CONTRACT §2.3).
     pub encryption: Option<EncryptionConfig>,
     pub searchability: Option<Searchability>,
@@ -249,6 +252,14 @@ pub struct TranscriptConfig {
 pub struct Formatting {
     /// Default true.
     pub enable_number_formatting: Option<bool>,
+}
+
+/// One `metrics[]` item. `sentiment` and `talk-style-tone-and-volume` are accepted but not
+/// available: their metrics are all 0, with a `warnings[]` entry (code 16002) in the document.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MetricConfig {
+    pub metric_group_name: MetricGroup,
 }
 
 /// Sensitive-data detection and redaction (docs/redaction.md).
@@ -324,8 +335,8 @@ pub struct CallbackConfig {
     pub kind: Option<String>,
     /// For `analytics`: the document sections to send.
     pub include: Option<Vec<String>>,
-    /// For `transcript`: `json`, `text`, `srt` or `webvtt`.
-    #[schema(pattern = "^(json|text|srt|webvtt)$")]
+    /// For `transcript`: `json`, `text`, `srt`, `dfxp` or `webvtt`.
+    #[schema(pattern = "^(json|text|srt|dfxp|webvtt)$")]
     pub format: Option<String>,
     /// For `media`: `original` or `redacted-audio`.
     #[schema(pattern = "^(original|redacted-audio)$")]
@@ -438,6 +449,8 @@ pub struct MediaLinks {
     pub srt: Option<Link>,
     #[schema(nullable = false)]
     pub webvtt: Option<Link>,
+    #[schema(nullable = false)]
+    pub dfxp: Option<Link>,
 }
 
 /// Why processing failed.
@@ -488,7 +501,11 @@ pub struct DetectorResult {
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Detection {
-    pub detector_class: String,
+    /// v3 `detectorClass` (`int32` in the v3 spec): the class of the detected segment. Every
+    /// sealscribe detector is binary and reports only its positive class, `1`.
+    #[schema(example = 1)]
+    pub detector_class: i32,
+    /// v3 `detectorClassLabel`: a readable name of what was detected, e.g. `Credit card number`.
     pub detector_class_label: String,
     pub detected_segments: Vec<DetectedSegment>,
 }
@@ -502,6 +519,28 @@ pub struct DetectedSegment {
 pub struct Occurrence {
     pub s: u64,
     pub e: u64,
+}
+
+/// A value of `includeAlternateFormat` (a comma-separated list of them is accepted too).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AlternateFormatName {
+    Text,
+    Srt,
+    Dfxp,
+    Webvtt,
+}
+
+/// A transcript as served in JSON: with `alternateFormats[]` when `includeAlternateFormat`
+/// asked for renditions (v3 `VbTranscript`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptWithAlternates {
+    #[serde(flatten)]
+    pub transcript: Transcript,
+    /// The renditions `includeAlternateFormat` asked for, in that order.
+    #[schema(nullable = false)]
+    pub alternate_formats: Option<Vec<AlternateFormat>>,
 }
 
 /// The v3 media document. For encrypted media only the bookkeeping (status,
@@ -534,16 +573,31 @@ pub struct MediaDocument {
     pub metadata: Option<StoredMetadata>,
     /// Once finished.
     #[schema(nullable = false)]
-    pub transcript: Option<Transcript>,
+    pub transcript: Option<TranscriptWithAlternates>,
     /// When detectors ran.
     #[schema(nullable = false)]
     pub prediction: Option<Prediction>,
+    /// Conversation metrics, when `configuration.metrics` asked for them: every metric of each
+    /// requested group (docs/metrics.md).
+    #[schema(nullable = false)]
+    pub metrics: Option<Vec<MetricGroupResult>>,
+    /// v3 `warnings[]` (`VbMessage`): with `metrics`, one per requested group sealscribe
+    /// cannot compute (code 16002).
+    #[schema(nullable = false)]
+    pub warnings: Option<Vec<Message>>,
     /// When processing failed.
     #[schema(nullable = false)]
     pub errors: Option<Vec<Failure>>,
     /// When callbacks are configured.
     #[schema(nullable = false)]
     pub callbacks: Option<Vec<CallbackState>>,
+}
+
+/// v3 `VbMessage`: a warning in a media document.
+#[derive(Serialize, ToSchema)]
+pub struct Message {
+    pub code: u32,
+    pub message: String,
 }
 
 /// A media item in a listing (v3 `VbMediaSummary`): no metadata for encrypted media.

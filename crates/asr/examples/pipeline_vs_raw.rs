@@ -1,7 +1,8 @@
 //! Pipeline vs raw whisper.cpp, side by side on the same audio: word error rate and time.
 //!
-//! `cargo run -p sealscribe-asr --example pipeline_vs_raw [-- --quick | --long-only]`
-//! (`--quick`: one voice; `--long-only`: only the one-file run)
+//! `cargo run -p sealscribe-asr --example pipeline_vs_raw [-- --quick | --long-only | --plan-only]`
+//! (`--quick`: one voice; `--long-only`: only the one-file run; `--plan-only`: only print the
+//! windows the one-file run is cut into)
 //!
 //! An example rather than a `cargo bench` target so that it runs in the dev profile, whose
 //! dependencies (whisper.cpp included) are already built optimised: a release build of
@@ -14,7 +15,7 @@
 //! * **raw whisper.cpp**: one `WhisperState::full` call over the whole file with whisper.cpp's
 //!   default parameters (greedy best-of-5, temperature fallback, full 30 s audio context),
 //!   English;
-//! * **pipeline**: `WhisperEngine::recognise`, as shipped (windows ≤ 30 s cut at pauses,
+//! * **pipeline**: `WhisperEngine::recognise`, as shipped (VAD speech packed into windows ≤ 28 s,
 //!   reduced audio context for windows ≤ 10 s, our safeguards, timing correction);
 //! * **pipeline, full context**: the same with every window encoded with the full context.
 //!
@@ -99,6 +100,7 @@ fn speak_with(dir: &std::path::Path, name: &str, voice: &str, wpm: &str, text: &
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let long_only = std::env::args().any(|a| a == "--long-only");
+    let plan_only = std::env::args().any(|a| a == "--plan-only");
     require_tools();
     whisper_rs::install_logging_hooks();
     let cfg = AsrConfig::from_env().expect("environment");
@@ -116,7 +118,7 @@ fn main() {
     cp.use_gpu(false);
     let ctx = WhisperContext::new_with_params(&ggml, cp).expect("raw load");
 
-    let voices: &[(&str, &str)] = if long_only {
+    let voices: &[(&str, &str)] = if long_only || plan_only {
         &[]
     } else if quick {
         &[("en-us", "150")]
@@ -145,6 +147,25 @@ fn main() {
             16_000 * (300 + 200 * (i % 4)) / 1000,
         ));
         long.reference.extend(normalise(s));
+    }
+
+    // Where the pipeline cuts the one-file run (media time): the seams are what is compared.
+    let windows: Vec<String> = engine
+        .plan(&long.pcm)
+        .expect("planning")
+        .iter()
+        .map(|w| {
+            let end = w.map.pieces().last().map_or(0, |p| p.media + p.len as u64);
+            format!(
+                "{:.1}–{:.1} s",
+                w.map.start_ms() as f64 / 1000.0,
+                end as f64 / 16_000.0
+            )
+        })
+        .collect();
+    if plan_only {
+        println!("{} windows: {}", windows.len(), windows.join(", "));
+        return;
     }
 
     let pipeline = |engine: &WhisperEngine, item: &Item| {
@@ -208,19 +229,27 @@ fn main() {
         "| audio | raw whisper.cpp `full()` | pipeline as shipped | pipeline, full audio context |"
     );
     println!("|---|---|---|---|");
-    println!(
-        "| {} sentences, one file each ({:.0} s) | {} | {} | {} |",
-        short.len(),
-        s_raw.audio,
-        s_raw.cell(),
-        s_ours.cell(),
-        s_full.cell()
-    );
+    if !short.is_empty() {
+        println!(
+            "| {} sentences, one file each ({:.0} s) | {} | {} | {} |",
+            short.len(),
+            s_raw.audio,
+            s_raw.cell(),
+            s_ours.cell(),
+            s_full.cell()
+        );
+    }
     println!(
         "| 12 sentences in one file ({:.0} s) | {} | {} | {} |",
         l_raw.audio,
         l_raw.cell(),
         l_ours.cell(),
         l_full.cell()
+    );
+    println!();
+    println!(
+        "the one-file run is planned as {} windows: {}",
+        windows.len(),
+        windows.join(", ")
     );
 }

@@ -685,22 +685,35 @@ impl WhisperEngine {
     /// # Errors
     /// The detector's errors.
     pub fn plan(&self, pcm_16k_mono: &[f32]) -> Result<Vec<PlannedWindow>, AsrError> {
+        self.with_planner(|_, mut planner| {
+            let mut out = Vec::new();
+            for chunk in pcm_16k_mono.chunks(MEMORY_CHUNK) {
+                planner.push(chunk, &mut out)?;
+            }
+            planner.finish(&mut out)?;
+            Ok(out)
+        })
+    }
+
+    /// Runs `f` with a slot taken from the pool (blocking until one is free): its whisper state
+    /// and a [`WindowPlanner`] using its detector (none with VAD off) and this engine's
+    /// [`VadParams`], so that [`WhisperEngine::plan`] plans exactly as recognition does.
+    fn with_planner<R>(
+        &self,
+        f: impl FnOnce(&mut WhisperState, WindowPlanner<'_>) -> Result<R, AsrError>,
+    ) -> Result<R, AsrError> {
         let mut guard = self.pool.acquire();
-        let slot = guard
+        let Slot { state, vad } = guard
             .state
             .as_mut()
             .ok_or_else(|| AsrError::Engine("state pool returned nothing".into()))?;
-        let detector = slot
-            .vad
+        let detector = vad
             .as_mut()
             .map(|v| v as &mut dyn crate::vad::SpeechDetector);
-        let mut planner = WindowPlanner::new(detector, self.vad.unwrap_or_default());
-        let mut out = Vec::new();
-        for chunk in pcm_16k_mono.chunks(MEMORY_CHUNK) {
-            planner.push(chunk, &mut out)?;
-        }
-        planner.finish(&mut out)?;
-        Ok(out)
+        f(
+            state,
+            WindowPlanner::new(detector, self.vad.unwrap_or_default()),
+        )
     }
 
     /// The streaming driver: pulls chunks from `next` until it returns `None`, plans windows
@@ -712,36 +725,28 @@ impl WhisperEngine {
         next: &mut dyn FnMut() -> Result<Option<Vec<f32>>, AsrError>,
         opts: &RecognitionOptions,
     ) -> Result<Transcript, AsrError> {
-        let mut guard = self.pool.acquire();
-        let slot = guard
-            .state
-            .as_mut()
-            .ok_or_else(|| AsrError::Engine("state pool returned nothing".into()))?;
-        let detector = slot
-            .vad
-            .as_mut()
-            .map(|v| v as &mut dyn crate::vad::SpeechDetector);
-        let mut planner = WindowPlanner::new(detector, self.vad.unwrap_or_default());
-        let mut words: Vec<Word> = Vec::new();
-        let mut ready = Vec::new();
-        while let Some(mut chunk) = next()? {
-            for x in &mut chunk {
-                *x = if x.is_finite() {
-                    x.clamp(-1.0, 1.0)
-                } else {
-                    0.0
-                };
+        let words = self.with_planner(|state, mut planner| {
+            let mut words: Vec<Word> = Vec::new();
+            let mut ready = Vec::new();
+            while let Some(mut chunk) = next()? {
+                for x in &mut chunk {
+                    *x = if x.is_finite() {
+                        x.clamp(-1.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                }
+                planner.push(&chunk, &mut ready)?;
+                for w in ready.drain(..) {
+                    self.recognise_planned(state, &w, opts, &mut words)?;
+                }
             }
-            planner.push(&chunk, &mut ready)?;
+            planner.finish(&mut ready)?;
             for w in ready.drain(..) {
-                self.recognise_planned(&mut slot.state, &w, opts, &mut words)?;
+                self.recognise_planned(state, &w, opts, &mut words)?;
             }
-        }
-        planner.finish(&mut ready)?;
-        for w in ready.drain(..) {
-            self.recognise_planned(&mut slot.state, &w, opts, &mut words)?;
-        }
-        drop(guard);
+            Ok(words)
+        })?;
         Ok(transcript_from_words(collapse_repeats(words)))
     }
 

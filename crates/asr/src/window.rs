@@ -19,6 +19,12 @@ use crate::media::SAMPLE_RATE;
 const SR: usize = SAMPLE_RATE as usize;
 /// Longest window: whisper's 30 s context.
 pub const MAX_WINDOW: usize = 30 * SR;
+/// Separate speech segments are packed into a window only up to this length (28 s), leaving
+/// whisper's last 2 s free: whisper was trained on 30 s chunks whose last utterance is often
+/// cut off, and with a sentence ending at 29.6 s of a 29.8 s window it dropped that sentence's
+/// first word ("The children played…" → "children played…") where raw whisper.cpp, seeking
+/// from its last timestamp, did not (docs/benchmarks.md, "Pipeline vs raw whisper").
+pub const PACK_LIMIT: usize = 28 * SR;
 /// How far back from the 30 s limit a cut may be placed.
 const SEARCH: usize = 5 * SR;
 /// Energy frame: 20 ms.
@@ -83,6 +89,8 @@ pub enum Role {
 /// percentile of frame levels), so recordings with background noise work too.
 pub struct SpeechMap {
     loud: Vec<bool>,
+    /// With VAD, the first frame of each speech segment ([`SpeechMap::restrict`]).
+    onsets: Vec<usize>,
 }
 
 impl SpeechMap {
@@ -96,6 +104,7 @@ impl SpeechMap {
         let threshold = (floor * 3.0).max(0.003);
         SpeechMap {
             loud: rms.iter().map(|&r| r > threshold).collect(),
+            onsets: Vec::new(),
         }
     }
 
@@ -105,15 +114,27 @@ impl SpeechMap {
 
     /// Counts as sound only what also lies inside `speech` (sample ranges of the same signal):
     /// with VAD, the padding around segments may hold music or noise, which must not hold a
-    /// word whisper placed there.
+    /// word whisper placed there. The segments' onsets are kept for openers (see
+    /// [`SpeechMap::snap`]).
     pub fn restrict(&mut self, speech: &[Range<usize>]) {
         for (k, loud) in self.loud.iter_mut().enumerate() {
             let at = k * Self::FRAME;
             *loud &= speech.iter().any(|r| r.start <= at && at < r.end);
         }
+        self.onsets = speech
+            .iter()
+            .filter(|r| !r.is_empty())
+            .map(|r| r.start.div_ceil(Self::FRAME))
+            .collect();
     }
 
     /// Adjusts one token span (absolute ms):
+    /// * with VAD, a token opening an utterance whose span runs over the onset of a speech
+    ///   segment starts at that onset: segments are separated by at least the detector's
+    ///   minimum silence (500 ms), which no word spans, and whisper stretches an opener back
+    ///   over the pause, sometimes into the last frames of the previous sentence (in the
+    ///   3-minute test, "Remember" started 70 ms before the end of the segment before it,
+    ///   763 ms before it was spoken), where the energy rule below cannot see the pause;
     /// * a start in silence moves forward to the first loud frame inside the span;
     /// * a span wholly in silence moves, keeping its length, onto sound in the direction its
     ///   `role` says (see [`Role`]): forward by up to 2 s for a token opening an utterance,
@@ -130,6 +151,11 @@ impl SpeechMap {
         let last = self.loud.len() - 1;
         let to_frame = |ms: u64| usize::try_from(ms / 10).unwrap_or(usize::MAX).min(last);
         let (mut s, mut e) = (to_frame(s_ms), to_frame(e_ms.max(s_ms)));
+        if role == Role::Opens
+            && let Some(&onset) = self.onsets.iter().rev().find(|&&o| s < o && o < e)
+        {
+            s = onset;
+        }
         let first_loud =
             |r: std::ops::RangeInclusive<usize>| r.into_iter().find(|&k| self.is_loud(k));
         if !self.is_loud(s) {
@@ -376,7 +402,7 @@ const VAD_LEAD: u64 = 32 * FRAME_VAD;
 /// * the detector runs over ≈ 10 s blocks as audio arrives and its probabilities are turned into
 ///   speech segments (Silero's hysteresis, [`VadParams`]);
 /// * each closed segment, padded, is copied into the window being filled; when the next one
-///   would not fit in [`MAX_WINDOW`], that window is complete. Segments are never split across
+///   would not fit in [`PACK_LIMIT`], that window is complete. Segments are never split across
 ///   windows unless a single stretch of speech is longer than a window: then it is cut at its
 ///   quietest point as without VAD;
 /// * everything else (silence, music, noise) is never copied and never recognised; the window's
@@ -556,7 +582,7 @@ impl<'d> WindowPlanner<'d> {
             && start - self.copied_to <= JOIN_GAP
             && self.filling.audio.len()
                 + usize::try_from(end - self.copied_to).unwrap_or(usize::MAX)
-                <= MAX_WINDOW;
+                <= PACK_LIMIT;
         if !joins && !self.filling.audio.is_empty() {
             out.push(std::mem::take(&mut self.filling));
         }
@@ -710,6 +736,48 @@ mod tests {
         assert_eq!(SpeechMap::new(&[]).snap(5, 7, Role::Opens), (5, 7));
     }
 
+    /// With VAD segments, an opener whisper started in the last frames of the previous
+    /// segment and stretched over the pause starts at the next segment's onset; other roles,
+    /// and spans that do not reach the onset, keep the energy rules.
+    #[test]
+    fn openers_over_a_pause_start_at_the_speech_onset() {
+        let mut pcm = vec![0.0; SR]; // 0–1 s silence
+        pcm.extend(tone(1.0)); // 1–2 s: the end of one sentence
+        pcm.extend(vec![0.0; 4 * SR / 5]); // 2.0–2.8 s pause
+        pcm.extend(tone(0.7)); // 2.8–3.5 s: the next sentence
+        pcm.extend(vec![0.0; SR / 2]);
+        let speech = [SR..2 * SR + SR / 10, 2 * SR + 4 * SR / 5..3 * SR + SR / 2];
+        let mut map = SpeechMap::new(&pcm);
+        // Without the segments the start is on sound and stays (the error being fixed).
+        assert_eq!(map.snap(1_930, 3_050, Role::Opens), (1_930, 3_050));
+        map.restrict(&speech);
+        assert_eq!(
+            map.snap(1_930, 3_050, Role::Opens),
+            (2_800, 3_050),
+            "opener moved to the onset"
+        );
+        assert_eq!(
+            map.snap(2_050, 3_050, Role::Opens),
+            (2_800, 3_050),
+            "from the pause too"
+        );
+        assert_eq!(
+            map.snap(1_930, 3_050, Role::Inner),
+            (1_930, 3_050),
+            "only openers"
+        );
+        assert_eq!(
+            map.snap(1_500, 1_700, Role::Opens),
+            (1_500, 1_700),
+            "span within one segment"
+        );
+        assert_eq!(
+            map.snap(2_900, 3_100, Role::Opens),
+            (2_900, 3_100),
+            "already on the next segment"
+        );
+    }
+
     /// Speech where a frame is loud: a stand-in for Silero that needs no model.
     struct Loudness;
     impl crate::vad::SpeechDetector for Loudness {
@@ -794,6 +862,35 @@ mod tests {
             w[1].map.to_media_ms(1000, 1200),
             (media + 1000, media + 1200)
         );
+    }
+
+    /// Separate sentences are packed into windows of at most [`PACK_LIMIT`] (28 s), so that no
+    /// sentence runs into whisper's last two seconds, and every one of them is in a window.
+    #[test]
+    fn packed_windows_leave_the_last_seconds_free() {
+        let mut pcm = vec![0.0; SR];
+        for _ in 0..20 {
+            pcm.extend(tone(3.4));
+            pcm.extend(vec![0.0; 7 * SR / 10]); // a pause that ends the segment
+        }
+        let (w, _) = plan(&pcm, true, 8_000);
+        assert!(w.len() >= 3);
+        for w in &w {
+            assert!(w.audio.len() <= PACK_LIMIT, "{} s", w.audio.len() / SR);
+        }
+        // Still packed: every window but the last holds several sentences.
+        for w in &w[..w.len() - 1] {
+            assert!(
+                w.audio.len() > PACK_LIMIT - 5 * SR,
+                "{} s",
+                w.audio.len() / SR
+            );
+        }
+        let segments: usize = w
+            .iter()
+            .map(|w| w.speech.as_ref().map_or(0, Vec::len))
+            .sum();
+        assert_eq!(segments, 20, "every sentence is planned once");
     }
 
     /// Several pieces in one window: a start in the gap before a piece belongs to that piece,

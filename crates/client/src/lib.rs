@@ -291,6 +291,8 @@ pub enum TranscriptFormat {
     Text,
     Srt,
     Webvtt,
+    /// DFXP (TTML) captions, XML.
+    Dfxp,
     Json,
 }
 

@@ -9,7 +9,7 @@
 //! Codes, as in v3: no `url` → **60001**; not an http(s) URL → **60002**;
 //! `method` other than POST/PUT (any case) → **60011**; a bad `type`,
 //! `format`, `stream` or `include` value → **60003**; v3's S3-delivery extras
-//! (`role`, `prependFolder`, `s3Delivery`) and the `dfxp` format → **10601**.
+//! (`role`, `prependFolder`, `s3Delivery`) → **10601**.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +18,7 @@ use crate::codes::{
     UNSUPPORTED_FEATURE,
 };
 use crate::input::{InputError, excerpt};
+use sealscribe_transcript::Rendition;
 
 /// Sections of the media document an `analytics` callback may `include`.
 pub const INCLUDABLE: &[&str] = &[
@@ -84,17 +85,26 @@ pub enum TranscriptFormat {
     Text,
     Srt,
     Webvtt,
+    /// TTML (DFXP), sent as `application/ttaf+xml` as v3 callbacks label it.
+    Dfxp,
 }
 
 impl TranscriptFormat {
-    /// The Content-Type v3 sends this format with.
-    pub fn content_type(self) -> &'static str {
+    /// The plain rendition this format sends, `None` for the JSON transcript.
+    pub fn rendition(self) -> Option<Rendition> {
         match self {
-            Self::Json => "application/json",
-            Self::Text => "text/plain",
-            Self::Srt => "text/srt",
-            Self::Webvtt => "text/vtt",
+            Self::Json => None,
+            Self::Text => Some(Rendition::Text),
+            Self::Srt => Some(Rendition::Srt),
+            Self::Webvtt => Some(Rendition::WebVtt),
+            Self::Dfxp => Some(Rendition::Dfxp),
         }
+    }
+
+    /// The Content-Type v3 sends this format with (DFXP: `application/ttaf+xml`).
+    pub fn content_type(self) -> &'static str {
+        self.rendition()
+            .map_or("application/json", Rendition::content_type)
     }
 }
 
@@ -288,20 +298,13 @@ fn validate_one(i: usize, c: &CallbackConfig, redacts_audio: bool) -> Result<Cal
                 Some(f) if f.eq_ignore_ascii_case("text") => TranscriptFormat::Text,
                 Some(f) if f.eq_ignore_ascii_case("srt") => TranscriptFormat::Srt,
                 Some(f) if f.eq_ignore_ascii_case("webvtt") => TranscriptFormat::Webvtt,
-                Some(f) if f.eq_ignore_ascii_case("dfxp") => {
-                    return Err(bad(
-                        UNSUPPORTED_FEATURE,
-                        format!(
-                            "`{at}.format` dfxp is not supported; use json, text, srt or webvtt."
-                        ),
-                    ));
-                }
+                Some(f) if f.eq_ignore_ascii_case("dfxp") => TranscriptFormat::Dfxp,
                 Some(f) => {
                     return Err(bad(
                         CALLBACK_INVALID_VALUE,
                         format!(
                             "`{at}.format` `{}` is not a transcript format; use json, text, \
-                             srt or webvtt.",
+                             srt, dfxp or webvtt.",
                             excerpt(f, 16)
                         ),
                     ));

@@ -63,6 +63,13 @@ pub const LANGUAGE_NOT_SUPPORTED: u32 = 10401;
 /// A known v3 feature sealscribe does not support.
 pub const UNSUPPORTED_FEATURE: u32 = 10601;
 
+/// `metrics[].metricGroupName` is not one of the four v3 metric groups (sealscribe's code:
+/// v3 documents no code for it).
+pub const UNKNOWN_METRIC_GROUP: u32 = 16001;
+/// Warning (in the media document's `warnings[]`, never an error): a requested metric group
+/// needs features sealscribe does not have (sentiment, voice features); its metrics are all 0.
+pub const METRIC_GROUP_NOT_AVAILABLE: u32 = 16002;
+
 /// Payload too large.
 pub const PAYLOAD_TOO_LARGE: u32 = 10800;
 /// The request body is larger than the largest upload plus multipart overhead

@@ -68,7 +68,7 @@ pub fn document(m: &MediaRecord) -> Result<Value, Unreadable> {
     render(m, m.encryption.is_none())
 }
 
-/// The document with its content (metadata, transcript, prediction) whether
+/// The document with its content (metadata, transcript, prediction, metrics) whether
 /// or not the media is encrypted: what the customer's encrypted copy holds.
 /// The caller fills the record with the content it decrypted or produced.
 pub fn full_document(m: &MediaRecord) -> Result<Value, Unreadable> {
@@ -103,6 +103,7 @@ fn render(m: &MediaRecord, content: bool) -> Result<Value, Unreadable> {
                 ("text", "transcript/text"),
                 ("srt", "transcript/srt"),
                 ("webvtt", "transcript/webvtt"),
+                ("dfxp", "transcript/dfxp"),
             ] {
                 links[name] = json!({"href": format!("{base}/{path}")});
             }
@@ -118,6 +119,14 @@ fn render(m: &MediaRecord, content: bool) -> Result<Value, Unreadable> {
                 .unwrap_or_else(|| json!({"confidence": 0.0, "words": []}));
             if let Some(p) = &m.prediction {
                 doc["prediction"] = p.clone();
+            }
+            if let Some(metrics) = &m.metrics {
+                doc["metrics"] = metrics.clone();
+                // Requested groups sealscribe cannot compute are all zeros: say so.
+                let warnings = crate::conversation_metrics::warnings(&m.config()?.metrics);
+                if !warnings.is_empty() {
+                    doc["warnings"] = Value::Array(warnings);
+                }
             }
         }
     }

@@ -13,6 +13,8 @@
 //!   normalised, stored [`MediaConfig`](configuration::MediaConfig).
 //! * [`detectors`] and [`callbacks`] — the v3 `prediction.detectors[]` and
 //!   `publish.callbacks[]` items: their shape, validation and stored form.
+//! * [`conversation_metrics`] — `configuration.metrics[]` groups and the v3 conversation
+//!   metrics computed from the timed words of each speaker.
 //! * [`language`] — the accepted `speechModel.language` tags (English and Spanish variants)
 //!   and the recogniser's code for each.
 //! * [`media`] — media records, their status, progress tasks and queries, the search-index
@@ -25,6 +27,7 @@
 pub mod callbacks;
 pub mod codes;
 pub mod configuration;
+pub mod conversation_metrics;
 pub mod detectors;
 pub mod document;
 pub mod ids;

@@ -113,6 +113,9 @@ pub struct MediaRecord {
     pub encryption: Option<Encryption>,
     /// v3 `prediction` (`{detectors:[…]}`) when detectors ran; never for encrypted media.
     pub prediction: Option<Value>,
+    /// v3 conversation `metrics[]` when `configuration.metrics` asked for them; never for
+    /// encrypted media.
+    pub metrics: Option<Value>,
     /// The delivery state of each configured callback (loaded for single media only).
     pub deliveries: Vec<Delivery>,
 }
@@ -297,6 +300,30 @@ pub struct IndexEntry {
     pub title: String,
     pub description: String,
     pub transcript: String,
+    /// What each speaker said, for terms restricted to a speaker (`Caller:refund`): one entry
+    /// per [`speaker_key`], in order of first turn. Empty for a transcript without turn tokens
+    /// (mono media have no speaker).
+    pub speakers: Vec<SpeakerWords>,
+}
+
+/// The words one speaker said, as the search index keeps them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SpeakerWords {
+    /// [`speaker_key`] of the speaker's name.
+    pub speaker: String,
+    /// The speaker's words (not punctuation), separated by spaces, turn after turn.
+    pub words: String,
+}
+
+/// How a speaker is named in the search index and in a query: the name in lower case, so
+/// `caller:refund` finds what the speaker `Caller` said, without control characters (which
+/// no database text column need hold: PostgreSQL refuses NUL). The one place this is
+/// decided, so both database backends compare speakers alike.
+pub fn speaker_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_control())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 impl IndexEntry {
@@ -312,10 +339,34 @@ impl IndexEntry {
                 .unwrap_or_default()
                 .to_owned()
         };
+        let mut speakers: Vec<SpeakerWords> = Vec::new();
+        for (speaker, word) in transcript.spoken() {
+            let Some(speaker) = speaker else { continue };
+            if word.is_punctuation() {
+                continue;
+            }
+            let key = speaker_key(speaker);
+            let at = match speakers.iter().position(|s| s.speaker == key) {
+                Some(at) => at,
+                None => {
+                    speakers.push(SpeakerWords {
+                        speaker: key,
+                        words: String::new(),
+                    });
+                    speakers.len() - 1
+                }
+            };
+            let words = &mut speakers[at].words;
+            if !words.is_empty() {
+                words.push(' ');
+            }
+            words.push_str(&word.w);
+        }
         IndexEntry {
             title: field("title"),
             description: field("description"),
             transcript: transcript.text(),
+            speakers,
         }
     }
 }
@@ -355,6 +406,10 @@ impl SearchField {
 pub struct SearchTerm {
     /// Restricts the term to one field; `None` matches any field.
     pub field: Option<SearchField>,
+    /// Restricts the term to what one speaker said: the [`speaker_key`] of the speaker's
+    /// name (then `field` is `None`). Mono media have no speakers, so such a term never
+    /// matches them.
+    pub speaker: Option<String>,
     /// Only alphanumerics, `'` and `-`, with at least one alphanumeric. Terms
     /// are matched as the index tokenizes them (case-folded and stemmed, `'`
     /// and `-` separating words that must then appear in sequence).
@@ -423,6 +478,7 @@ pub fn initial_tasks(config: &crate::configuration::MediaConfig) -> Vec<Task> {
     let encrypted = config.encryption.is_some();
     let detects = !config.detectors.is_empty();
     let redacts_audio = config.detectors.iter().any(|d| d.audio.is_some());
+    let metrics = !config.metrics.is_empty();
     [
         (true, "fetch", "Fetch media", "ingest"),
         (
@@ -433,6 +489,7 @@ pub fn initial_tasks(config: &crate::configuration::MediaConfig) -> Vec<Task> {
         ),
         (true, "probe", "Probe media", "ingest"),
         (true, "transcribe", "Speech recognition", "transcription"),
+        (metrics, "metrics", "Conversation metrics", "analytics"),
         (true, "transcript", "Build transcript", "transcription"),
         (detects, "detect", "Detect sensitive data", "prediction"),
         (redacts_audio, "redact", "Redact audio", "prediction"),
@@ -483,6 +540,7 @@ mod tests {
             searchable: true,
             encryption: None,
             prediction: None,
+            metrics: None,
             deliveries: Vec::new(),
         }
     }
@@ -497,6 +555,30 @@ mod tests {
         assert_eq!(m.read_transcript().unwrap().unwrap().text(), "hi\n");
         assert!(m.read_recognised().unwrap().is_some());
         assert!(document::document(&m).is_ok());
+    }
+
+    /// Stored metrics are in the document, with a warning per unavailable group; an
+    /// `analytics` callback that does not include `metrics` leaves them out.
+    #[test]
+    fn metrics_in_the_document() {
+        let mut m = record(json!({"metrics": ["overtalk", "sentiment"]}), None);
+        let metrics = json!([{"metricGroupName": "overtalk", "metricValues": []}]);
+        m.metrics = Some(metrics.clone());
+        let doc = document::document(&m).unwrap();
+        assert_eq!(doc["metrics"], metrics);
+        assert_eq!(doc["warnings"][0]["code"], 16002);
+        assert_eq!(doc["warnings"].as_array().unwrap().len(), 1);
+        let only = vec!["transcript".to_owned()];
+        assert!(
+            document::include_only(doc.clone(), Some(&only))
+                .get("metrics")
+                .is_none()
+        );
+        let with = vec!["metrics".to_owned()];
+        assert_eq!(document::include_only(doc, Some(&with))["metrics"], metrics);
+        // Not before the media is finished.
+        m.status = MediaStatus::Running;
+        assert!(document::document(&m).unwrap().get("metrics").is_none());
     }
 
     /// What this version cannot read is an error, never the default.

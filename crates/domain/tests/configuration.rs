@@ -275,6 +275,7 @@ fn realistic_voicebase_configuration_with_supported_parts() {
             number_formatting: false,
             detectors: vec![],
             callbacks: vec![],
+            metrics: vec![],
             ingest: Default::default(),
         }
     );
@@ -509,7 +510,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
         "vocabularies",
     ),
     (r#"{"categories":[{"allCategories":true}]}"#, "categories"),
-    (r#"{"metrics":[{"metricGroupName":"overtalk"}]}"#, "metrics"),
     (r#"{"speakerSentiments":true}"#, "speakerSentiments"),
     (
         r#"{"conversation":{"verbNounPairsEnabled":true}}"#,
@@ -594,9 +594,9 @@ fn unsupported_features_are_10601_naming_them() {
 
 #[test]
 fn several_unsupported_features_are_all_named() {
-    let e = err(r#"{"knowledge":{"enableDiscovery":true},"metrics":[{"metricGroupName":"x"}]}"#);
+    let e = err(r#"{"knowledge":{"enableDiscovery":true},"speakerSentiments":true}"#);
     assert_eq!(e.code, 10601);
-    assert!(e.message.contains("`knowledge`") && e.message.contains("`metrics`"));
+    assert!(e.message.contains("`knowledge`") && e.message.contains("`speakerSentiments`"));
     assert!(e.message.contains("remove them"));
 }
 
@@ -778,6 +778,20 @@ fn callbacks_are_validated_and_normalised() {
     );
     let stored = serde_json::to_value(&c).unwrap();
     assert_eq!(stored["callbacks"][1]["type"], "transcript");
+    // DFXP (TTML) is a transcript format too, in any case.
+    let d = ok(
+        r#"{"publish":{"callbacks":[{"url":"https://x.org","type":"transcript","format":"DFXP"}]}}"#,
+    );
+    assert_eq!(
+        d.callbacks[0].payload,
+        Payload::Transcript {
+            format: TranscriptFormat::Dfxp
+        }
+    );
+    assert_eq!(
+        TranscriptFormat::Dfxp.content_type(),
+        "application/ttaf+xml"
+    );
     assert_eq!(serde_json::from_value::<MediaConfig>(stored).unwrap(), c);
     assert_eq!(
         c.callbacks[2].display_url(),
@@ -818,12 +832,7 @@ fn callbacks_are_validated_and_normalised() {
         (
             r#"{"publish":{"callbacks":[{"url":"https://x.org","type":"transcript","format":"docx"}]}}"#,
             60003,
-            "not a transcript format",
-        ),
-        (
-            r#"{"publish":{"callbacks":[{"url":"https://x.org","type":"transcript","format":"dfxp"}]}}"#,
-            10601,
-            "dfxp is not supported",
+            "srt, dfxp or webvtt",
         ),
         (
             r#"{"publish":{"callbacks":[{"url":"https://x.org","type":"media","stream":"redacted-audio"}]}}"#,
@@ -1029,4 +1038,78 @@ fn metadata_size_limit_is_10800() {
     let e = parse_metadata(&body).unwrap_err();
     assert_eq!(e.code, 10800);
     assert!(e.message.contains("64 KiB"), "{}", e.message);
+}
+
+#[test]
+fn metric_groups_are_parsed_deduplicated_and_stored() {
+    use sealscribe_domain::conversation_metrics::MetricGroup;
+    let c = ok(
+        r#"{"metrics":[{"metricGroupName":"talk-time-and-rate"},{"metricGroupName":"overtalk"},
+        {"metricGroupName":"overtalk"},{"metricGroupName":"sentiment"},
+        {"metricGroupName":"talk-style-tone-and-volume"}]}"#,
+    );
+    assert_eq!(
+        c.metrics,
+        [
+            MetricGroup::TalkTimeAndRate,
+            MetricGroup::Overtalk,
+            MetricGroup::Sentiment,
+            MetricGroup::TalkStyleToneAndVolume
+        ]
+    );
+    let stored = serde_json::to_value(&c).unwrap();
+    assert_eq!(
+        stored["metrics"],
+        serde_json::json!([
+            "talk-time-and-rate",
+            "overtalk",
+            "sentiment",
+            "talk-style-tone-and-volume"
+        ])
+    );
+    // Stored configurations without the field (older rows) read back without metrics.
+    assert!(ok("{}").metrics.is_empty());
+    assert!(ok(r#"{"metrics":[]}"#).metrics.is_empty());
+    let old: MediaConfig = serde_json::from_str(r#"{"language":"en-US"}"#).unwrap();
+    assert!(old.metrics.is_empty());
+    assert!(serde_json::to_value(&old).unwrap().get("metrics").is_none());
+}
+
+#[test]
+fn unknown_metric_groups_are_refused_naming_the_four() {
+    for (json, what) in [
+        (
+            r#"{"metrics":[{"metricGroupName":"overtalk"},{"metricGroupName":"talk-time"}]}"#,
+            "`metrics[1]` names `talk-time`",
+        ),
+        (
+            r#"{"metrics":[{}]}"#,
+            "`metrics[0]` has no `metricGroupName`",
+        ),
+        (
+            r#"{"metrics":[{"metricGroupName":""}]}"#,
+            "`metrics[0]` has no `metricGroupName`",
+        ),
+        (
+            r#"{"metrics":[{"metricGroupName":"Overtalk"}]}"#,
+            "`metrics[0]` names `Overtalk`",
+        ),
+    ] {
+        let e = err(json);
+        assert_eq!(e.code, 16001, "{json}");
+        assert!(e.message.contains(what), "{}", e.message);
+        for name in [
+            "`overtalk`",
+            "`talk-time-and-rate`",
+            "`sentiment`",
+            "`talk-style-tone-and-volume`",
+        ] {
+            assert!(e.message.contains(name), "{}", e.message);
+        }
+    }
+    // The item shape stays strict.
+    let e = err(r#"{"metrics":[{"metricGroupName":"overtalk","weight":2}]}"#);
+    assert_eq!(e.code, 10008);
+    let e = err(r#"{"metrics":[{"metricGroupName":7}]}"#);
+    assert_eq!(e.code, 10008);
 }

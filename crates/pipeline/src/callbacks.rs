@@ -28,14 +28,14 @@ use std::sync::Arc;
 use chrono::Utc;
 use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
-use sealscribe_domain::callbacks::{Callback, MediaStream, Payload, TranscriptFormat};
+use sealscribe_domain::callbacks::{Callback, MediaStream, Payload};
 use sealscribe_domain::document;
 use sealscribe_domain::media::{DeliveryAttempt, JobClaim, MediaRecord, MediaStatus, Unreadable};
 use sealscribe_ingress::Redirects;
 use sealscribe_ingress::outbound::{body_bytes, body_stream};
 use sealscribe_openpgp::Recipient;
 use sealscribe_store::{DeliveryOutcome, StoreError, media_blob};
-use sealscribe_transcript::Transcript;
+use sealscribe_transcript::{Rendition, Transcript};
 use sha2::Sha256;
 
 use crate::armor::encrypt_armored;
@@ -76,11 +76,11 @@ pub fn clear_body(
         }
         Payload::Transcript { format } => {
             let t: Transcript = media.read_transcript()?.unwrap_or_default();
-            let body = match format {
-                TranscriptFormat::Json => serde_json::to_string(&t).ok(),
-                TranscriptFormat::Text => Some(t.text()),
-                TranscriptFormat::Srt => Some(t.srt()),
-                TranscriptFormat::Webvtt => Some(t.webvtt()),
+            let body = match format.rendition() {
+                None => serde_json::to_string(&t).ok(),
+                // The language is only read (from the stored configuration) for DFXP.
+                Some(r @ Rendition::Dfxp) => Some(t.render(r, Some(&media.config()?.language))),
+                Some(r) => Some(t.render(r, None)),
             };
             body.map(|body| (body.into_bytes(), format.content_type()))
         }

@@ -7,7 +7,7 @@
 //! earlier attempt (a blob is only ever visible complete) — (2) recognises it from a plaintext
 //! temporary file that is removed on every exit path (and the whole scratch
 //! directory is wiped when workers start, which covers crashes), runs the
-//! detectors and, with an audio redactor, encrypts the redacted audio as
+//! detectors (and the conversation metrics) and, with an audio redactor, encrypts the redacted audio as
 //! `redacted-encrypted` (its plaintext is a scratch file too), (3) encrypts
 //! the full result document, and the `analytics`/`transcript` callback bodies,
 //! to the customer's key, and (4) finishes the media,
@@ -33,7 +33,7 @@ use zeroize::Zeroizing;
 use crate::armor::encrypt_armored;
 use crate::callbacks;
 use crate::ctx::Ctx;
-use crate::stages::{detect, finish, probe_and_recognise, redact_audio};
+use crate::stages::{conversation_metrics, detect, finish, probe_and_recognise, redact_audio};
 use crate::step::{Progress, StepError, TempFile, step, working_copy};
 
 fn internal(what: &str, e: impl std::fmt::Display) -> StepError {
@@ -227,6 +227,17 @@ pub async fn run(
     let config = media.config()?;
     let (info, recognised) =
         probe_and_recognise(ctx, claim, progress, lost, &plain, &config).await?;
+    // Metrics too exist only inside the encrypted document.
+    let metrics = conversation_metrics(
+        db,
+        claim,
+        progress,
+        lost,
+        &recognised,
+        info.duration_ms,
+        &config,
+    )
+    .await?;
     let analysis = detect(db, claim, progress, lost, recognised, &config).await?;
     if let Some(plan) = &analysis.audio {
         step(db, claim, progress, lost, "redact", async {
@@ -271,6 +282,7 @@ pub async fn run(
             serde_json::to_value(&analysis.transcript).map_err(|e| internal("transcript", e))?,
         );
         full.prediction = analysis.prediction.clone();
+        full.metrics = metrics.clone();
         full.deliveries.clear();
         // Plaintext results, wiped once encrypted.
         let mut bodies = vec![(

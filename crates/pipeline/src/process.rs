@@ -1,4 +1,5 @@
-//! One processing job: fetch → probe → recognise → detect → redact → transcript → index.
+//! One processing job: fetch → probe → recognise → metrics → detect → redact → transcript →
+//! index.
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ctx::Ctx;
 use crate::fetch;
-use crate::stages::{detect, finish, probe_and_recognise, redact_audio};
+use crate::stages::{conversation_metrics, detect, finish, probe_and_recognise, redact_audio};
 use crate::step::{Progress, StepError, TempFile, step, working_copy};
 
 /// Runs a processing job to completion (the media is `finished` when this returns `Ok`).
@@ -55,6 +56,16 @@ pub async fn run(
 
     let (info, recognised) =
         probe_and_recognise(ctx, claim, progress, lost, &path, &config).await?;
+    let metrics = conversation_metrics(
+        db,
+        claim,
+        progress,
+        lost,
+        &recognised,
+        info.duration_ms,
+        &config,
+    )
+    .await?;
     let analysis = detect(db, claim, progress, lost, recognised, &config).await?;
     if let Some(plan) = &analysis.audio {
         step(db, claim, progress, lost, "redact", async {
@@ -88,6 +99,7 @@ pub async fn run(
     let done = Finished {
         transcript: Some(&document),
         prediction: analysis.prediction.as_ref(),
+        metrics: metrics.as_ref(),
         tasks: &progress.tasks,
         index: index.as_ref(),
         callbacks: &crate::callbacks::due(&config.callbacks, true),

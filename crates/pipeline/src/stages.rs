@@ -7,9 +7,11 @@ use std::time::Duration;
 use sealscribe_asr::{MediaInfo, RecognitionOptions, SpeechEngine};
 use sealscribe_domain::codes;
 use sealscribe_domain::configuration::MediaConfig;
+use sealscribe_domain::conversation_metrics::for_media;
 use sealscribe_domain::media::JobClaim;
 use sealscribe_store::{Db, Finished};
 use sealscribe_transcript::Transcript;
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::ctx::Ctx;
@@ -31,6 +33,32 @@ pub async fn detect(
     }
     step(db, claim, progress, lost, "detect", async {
         Ok(redaction::analyse(transcript, &config.detectors))
+    })
+    .await
+}
+
+/// The `metrics` step (when `configuration.metrics` asks for groups): the v3 conversation
+/// metrics of the transcript as recognised, before redaction replaces any words, as the
+/// media document's `metrics[]`.
+pub async fn conversation_metrics(
+    db: &dyn Db,
+    claim: &JobClaim,
+    progress: &mut Progress,
+    lost: &CancellationToken,
+    transcript: &Transcript,
+    duration_ms: u64,
+    config: &MediaConfig,
+) -> Result<Option<Value>, StepError> {
+    if config.metrics.is_empty() {
+        return Ok(None);
+    }
+    step(db, claim, progress, lost, "metrics", async {
+        let (t, c) = (transcript.clone(), config.clone());
+        // Linear in the words, but a long call has many: off the executor.
+        let metrics = tokio::task::spawn_blocking(move || for_media(&t, duration_ms, &c)).await?;
+        serde_json::to_value(metrics)
+            .map(Some)
+            .map_err(|e| StepError::transient(e.to_string()))
     })
     .await
 }

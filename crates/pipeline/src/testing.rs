@@ -50,6 +50,15 @@ impl FakeEngine {
         self
     }
 
+    /// The next recognition returns `transcript`.
+    pub fn then_recognise(self, transcript: Transcript) -> Self {
+        self.script
+            .lock()
+            .unwrap()
+            .push_back(Box::new(move || Ok(transcript)));
+        self
+    }
+
     /// The language of each recognition asked for (Whisper's code).
     pub fn languages(&self) -> Vec<String> {
         self.languages.lock().unwrap().clone()
@@ -116,6 +125,7 @@ impl Fixture {
         Settings {
             workers: 1,
             lease: Duration::from_secs(2),
+            priority_aging: Duration::from_secs(600),
             poll: Duration::from_millis(50),
             max_attempts: 3,
             shutdown_grace: Duration::from_secs(30),
@@ -152,8 +162,13 @@ impl Fixture {
 
     /// As [`Self::upload`], with `config` as the media's stored configuration.
     pub async fn upload_with(&self, config: &MediaConfig) -> MediaId {
+        self.upload_silence(config, 300).await
+    }
+
+    /// As [`Self::upload_with`], with `ms` milliseconds of silence as the media.
+    pub async fn upload_silence(&self, config: &MediaConfig, ms: u32) -> MediaId {
         let id = MediaId::new();
-        let wav = silent_wav();
+        let wav = silent_wav(ms);
         self.blobs
             .put_bytes(&media_blob(id, "original"), &wav)
             .await
@@ -198,9 +213,9 @@ impl Fixture {
     }
 }
 
-/// 0.3 s of silence as a WAV file.
-fn silent_wav() -> Vec<u8> {
-    let data_len = 3 * sealscribe_testkit::wav::RATE / 10 * 2;
+/// `ms` milliseconds of silence as a WAV file.
+fn silent_wav(ms: u32) -> Vec<u8> {
+    let data_len = ms * sealscribe_testkit::wav::RATE / 1000 * 2;
     let mut wav = sealscribe_testkit::wav::header(data_len).to_vec();
     wav.resize(wav.len() + data_len as usize, 0);
     wav

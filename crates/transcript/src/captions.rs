@@ -14,7 +14,11 @@
 //!    [`SHORT_SENTENCE_MS`] — so "Yes. I think so." stays one cue). When a cue overflows (rule 1
 //!    or 2) and it contains an earlier sentence end, it is cut after that sentence end instead of
 //!    mid-sentence.
-//! 4. Timing: start = the first word's `s`, end = the last word's `e`. Starts are made
+//! 4. Speakers: a turn change always ends a cue (no cue mixes two speakers), and the first cue of
+//!    a turn starts with the speaker's `Name:` label, which is never separated from the turn's
+//!    first word (only a name too long for a two-line cue is broken, between its own words);
+//!    cues that continue the turn carry no label.
+//! 5. Timing: start = the first word's `s`, end = the last word's `e`. Starts are made
 //!    non-decreasing, an end is clamped to `[start, next cue's start]` so cues never overlap and
 //!    never end before they start, and a cue shorter than [`MIN_CUE_MS`] is extended up to that
 //!    length, but never past the next cue's start (the last cue may always be extended).
@@ -23,6 +27,24 @@
 //! between cues; WebVTT starts with `WEBVTT` and a blank line and uses `HH:MM:SS.mmm`, with `&`,
 //! `<` and `>` escaped as the WebVTT spec requires. Hours are at least two digits and grow past 99.
 //! An empty transcript gives an empty SRT and a WebVTT of just `WEBVTT\n`.
+//!
+//! DFXP (TTML) has no VoiceBase sample anywhere; this is the minimal document of the W3C 2006/10
+//! namespace that `application/ttaf+xml` names, with the same cues: one `<p begin end>` per cue
+//! (`HH:MM:SS.mmm`), `<br/>` between its lines, text escaped for XML (`&`, `<`, `>`, quotes) and
+//! characters XML 1.0 cannot carry at all (control characters) replaced by U+FFFD, so the
+//! document is always well-formed:
+//!
+//! ```xml
+//! <?xml version="1.0" encoding="utf-8"?>
+//! <tt xmlns="http://www.w3.org/2006/10/ttaf1" xml:lang="en-US">
+//!   <head/>
+//!   <body>
+//!     <div>
+//!       <p begin="00:00:02.760" end="00:00:05.080">Agent: Well this is Taneisha<br/>thank you for calling.</p>
+//!     </div>
+//!   </body>
+//! </tt>
+//! ```
 
 use crate::Unit;
 
@@ -124,7 +146,7 @@ fn fits(units: &[Unit]) -> bool {
     }
 }
 
-/// Groups units into cue ranges (rules 1–3).
+/// Groups units into cue ranges (rules 1–4).
 fn group(units: &[Unit]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
@@ -135,9 +157,12 @@ fn group(units: &[Unit]) -> Vec<std::ops::Range<usize>> {
             let pause = units[i].s.saturating_sub(prev.e) > PAUSE_BREAK_MS;
             let sentence_done =
                 prev.sentence_end && prev.e.saturating_sub(units[start].s) >= SHORT_SENTENCE_MS;
-            if pause || sentence_done {
+            if pause || sentence_done || units[i].turn_start {
                 out.push(start..i);
                 start = i;
+            } else if prev.label && !units[i].label {
+                // A turn's label stays with its first word, whatever the limits say (only a
+                // name too long for two lines is broken, between its own words).
             } else if !fits(&units[start..=i]) {
                 // Prefer cutting after the last sentence end inside the cue.
                 match (start..i - 1).rev().find(|&k| units[k].sentence_end) {
@@ -161,7 +186,7 @@ fn group(units: &[Unit]) -> Vec<std::ops::Range<usize>> {
     out
 }
 
-/// Builds the cues with their final, non-overlapping times (rule 4).
+/// Builds the cues with their final, non-overlapping times (rule 5).
 pub(crate) fn build_cues(units: &[Unit]) -> Vec<Cue> {
     let ranges = group(units);
     let mut cues: Vec<Cue> = Vec::with_capacity(ranges.len());
@@ -243,6 +268,46 @@ pub(crate) fn webvtt(units: &[Unit]) -> String {
     out
 }
 
+/// Text for XML character data or a quoted attribute value.
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 `Char`: no C0 controls but tab, LF, CR; no U+FFFE/U+FFFF.
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The TTML namespace of DFXP (`application/ttaf+xml`).
+pub const TTAF_NAMESPACE: &str = "http://www.w3.org/2006/10/ttaf1";
+
+pub(crate) fn dfxp(units: &[Unit], language: Option<&str>) -> String {
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<tt xmlns=\"{TTAF_NAMESPACE}\" xml:lang=\"{}\">\n  <head/>\n  <body>\n    <div>\n",
+        xml_escape(language.unwrap_or("").trim())
+    );
+    for cue in build_cues(units) {
+        let lines: Vec<String> = cue.lines.iter().map(|l| xml_escape(l)).collect();
+        out.push_str(&format!(
+            "      <p begin=\"{}\" end=\"{}\">{}</p>\n",
+            timestamp(cue.start, '.'),
+            timestamp(cue.end, '.'),
+            lines.join("<br/>")
+        ));
+    }
+    out.push_str("    </div>\n  </body>\n</tt>\n");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +318,8 @@ mod tests {
             s,
             e,
             sentence_end: text.ends_with(['.', '?', '!']),
+            turn_start: false,
+            label: false,
         }
     }
 

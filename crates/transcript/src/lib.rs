@@ -4,10 +4,16 @@
 //! * [`Transcript`] / [`Word`] are the v3 JSON shape, byte-compatible with what v3 clients parse:
 //!   `{"confidence":…, "words":[{"p":0,"s":120,"e":480,"c":0.93,"w":"hello"}, …]}`.
 //!   Punctuation is a token of its own with `"m":"punc"`, timed at the end of the word before it.
-//! * [`Transcript::text`], [`Transcript::srt`] and [`Transcript::webvtt`] are the plain renditions
-//!   served for `Accept: text/plain`, `text/srt` and `text/vtt`. All three are built from the same
-//!   "display units" (a word with the punctuation around it glued on), so the words a caption
-//!   shows are exactly the words the text shows. The cue rules are in [`captions`].
+//! * [`Transcript::text`], [`Transcript::srt`], [`Transcript::webvtt`] and [`Transcript::dfxp`]
+//!   are the plain renditions served for `Accept: text/plain`, `text/srt`, `text/vtt` and
+//!   `application/ttml+xml`. All four are built from the same "display units" (a word with the
+//!   punctuation around it glued on), so the words a caption shows are exactly the words the
+//!   text shows. The cue rules are in [`captions`]. [`AlternateFormat`] carries a rendition
+//!   inside JSON (v3 `includeAlternateFormat`).
+//! * Speakers: in a multi-speaker transcript each turn (started by a turn token) is labelled
+//!   `Name: ` once — a paragraph of its own in the text, and at the head of the turn's first cue
+//!   in the captions; a turn change always ends a cue, so no cue mixes two speakers. A
+//!   transcript without turn tokens renders with no labels at all.
 //! * [`align()`] is the v3 "aligner": it gives a customer-corrected plain text the timings of the
 //!   recognised words; its rules are in [`mod@align`].
 //!
@@ -18,7 +24,7 @@
 //!
 //! # Layout
 //! * the crate root — [`Transcript`], [`Word`] and the display units behind the renditions.
-//! * [`captions`] — SRT and WebVTT cues from display units.
+//! * [`captions`] — SRT, WebVTT and DFXP cues from display units.
 //! * [`mod@align`] — the v3 aligner.
 
 use serde::{Deserialize, Serialize};
@@ -123,6 +129,66 @@ pub struct Span {
     pub e: u64,
 }
 
+/// The plain renditions of a transcript: the values of v3's `includeAlternateFormat` and of a
+/// `transcript` callback's `format` other than `json`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rendition {
+    Text,
+    Srt,
+    Dfxp,
+    WebVtt,
+}
+
+impl Rendition {
+    /// Every rendition, in v3's order (`text | srt | dfxp | webvtt`).
+    pub const ALL: [Rendition; 4] = [Self::Text, Self::Srt, Self::Dfxp, Self::WebVtt];
+
+    /// The v3 name: `text`, `srt`, `dfxp` or `webvtt`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Srt => "srt",
+            Self::Dfxp => "dfxp",
+            Self::WebVtt => "webvtt",
+        }
+    }
+
+    /// The rendition named `name` (v3's names, exactly).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// The content type v3 labels the rendition with in `alternateFormats[]` and callbacks:
+    /// `text/plain`, `text/srt`, `application/ttaf+xml` (the W3C TTML 2006 namespace the
+    /// document uses; `…/transcript/dfxp` serves the registered `application/ttml+xml`), `text/vtt`.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Text => "text/plain",
+            Self::Srt => "text/srt",
+            Self::Dfxp => "application/ttaf+xml",
+            Self::WebVtt => "text/vtt",
+        }
+    }
+}
+
+/// One entry of v3's `alternateFormats[]` (`VbTranscriptFormat`): a rendition carried inside a
+/// JSON document, as standard base64 of its UTF-8 text.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AlternateFormat {
+    /// `text`, `srt`, `dfxp` or `webvtt`.
+    pub format: String,
+    /// `text/plain`, `text/srt`, `application/ttaf+xml` or `text/vtt`.
+    pub content_type: String,
+    /// Always `Base64` (compare case-insensitively: some v3 documents write `base64`).
+    pub content_encoding: String,
+    /// Always `utf-8`.
+    pub charset: String,
+    /// The rendition, standard base64 (with padding).
+    pub data: String,
+}
+
 impl Transcript {
     /// True when nothing was recognised (no words, no punctuation).
     pub fn is_empty(&self) -> bool {
@@ -158,12 +224,27 @@ impl Transcript {
     /// Readable plain text: words separated by spaces, punctuation glued to the word before it
     /// (opening brackets and quotes to the word after it), a line break after every
     /// sentence-ending mark, and a final newline when there is any text at all.
+    ///
+    /// A multi-speaker transcript gives one paragraph per turn, paragraphs separated by a blank
+    /// line, each starting `Name: ` (v3 shows `Agent: Hi … Customer: …`; its separator is not
+    /// specified, and a paragraph per turn keeps who said what readable):
+    ///
+    /// ```text
+    /// Agent: Thank you for calling.
+    /// How can I help?
+    ///
+    /// Caller: My card was declined.
+    /// ```
     pub fn text(&self) -> String {
         let units = units(&self.words);
         let mut out = String::new();
         for (i, u) in units.iter().enumerate() {
             if i > 0 {
-                out.push(if units[i - 1].sentence_end { '\n' } else { ' ' });
+                if u.turn_start {
+                    out.push_str("\n\n");
+                } else {
+                    out.push(if units[i - 1].sentence_end { '\n' } else { ' ' });
+                }
             }
             out.push_str(&u.text);
         }
@@ -182,10 +263,45 @@ impl Transcript {
     pub fn webvtt(&self) -> String {
         captions::webvtt(&units(&self.words))
     }
+
+    /// DFXP / TTML captions (`application/ttaf+xml`): the cues of [`Transcript::srt`] as `<p>`
+    /// elements of a minimal TTML document; `language` (a BCP 47 tag such as `en-US`) becomes
+    /// its `xml:lang`. See [`captions`] for the document's form.
+    pub fn dfxp(&self, language: Option<&str>) -> String {
+        captions::dfxp(&units(&self.words), language)
+    }
+
+    /// One rendition of the transcript; `language` is used by [`Rendition::Dfxp`] only.
+    pub fn render(&self, rendition: Rendition, language: Option<&str>) -> String {
+        match rendition {
+            Rendition::Text => self.text(),
+            Rendition::Srt => self.srt(),
+            Rendition::Dfxp => self.dfxp(language),
+            Rendition::WebVtt => self.webvtt(),
+        }
+    }
+
+    /// The v3 `alternateFormats[]` entry of one rendition: the rendition, base64-encoded.
+    pub fn alternate_format(
+        &self,
+        rendition: Rendition,
+        language: Option<&str>,
+    ) -> AlternateFormat {
+        use base64::Engine as _;
+        AlternateFormat {
+            format: rendition.name().to_owned(),
+            content_type: rendition.content_type().to_owned(),
+            content_encoding: "Base64".to_owned(),
+            charset: "utf-8".to_owned(),
+            data: base64::engine::general_purpose::STANDARD
+                .encode(self.render(rendition, language)),
+        }
+    }
 }
 
 /// A display unit: one spoken word with the punctuation around it glued on (`"Hello,`), the
-/// smallest thing a caption line may be broken between.
+/// smallest thing a caption line may be broken between; or the `Name:` label that opens a
+/// speaker's turn.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Unit {
     pub text: String,
@@ -193,6 +309,24 @@ pub(crate) struct Unit {
     pub e: u64,
     /// The unit ends with sentence-ending punctuation (`.`, `?`, `!`; not an ellipsis).
     pub sentence_end: bool,
+    /// The first unit of a speaker's turn: a paragraph and a cue always start here.
+    pub turn_start: bool,
+    /// Part of the `Name:` label of a turn (timed at its first word): never separated from the
+    /// turn's first word by a cue break.
+    pub label: bool,
+}
+
+impl Unit {
+    fn new(text: String, s: u64, e: u64) -> Self {
+        Unit {
+            text,
+            s,
+            e,
+            sentence_end: false,
+            turn_start: false,
+            label: false,
+        }
+    }
 }
 
 /// Opening marks: glued to the word that follows them.
@@ -211,71 +345,125 @@ fn is_sentence_end(p: &str) -> bool {
     p.contains(['?', '!']) || (p.contains('.') && !p.contains("..") && !p.contains('…'))
 }
 
+/// The label a turn token's speaker gets in the renditions: the words of its name followed by
+/// `:` (`["Mary", "Jane:"]`; a caption line may break between them like between words, and a line
+/// break in a name cannot break a caption), or nothing for a name with no visible character (the
+/// turn still starts a new paragraph and cue, unlabelled).
+fn speaker_label(name: &str) -> Vec<String> {
+    let mut parts: Vec<String> = name.split_whitespace().map(str::to_owned).collect();
+    if let Some(last) = parts.last_mut() {
+        last.push(':');
+    }
+    parts
+}
+
+/// Builds the display units, turn by turn.
+#[derive(Default)]
+struct UnitBuilder {
+    out: Vec<Unit>,
+    /// Opening punctuation waiting for its word, with the time of its first mark.
+    prefix: String,
+    prefix_at: Option<u64>,
+    in_quote: bool,
+    /// A turn token was read and no unit of that turn exists yet: the turn's label.
+    pending_turn: Option<Vec<String>>,
+}
+
+impl UnitBuilder {
+    /// Starts a unit, opening the pending turn (its label first) if there is one.
+    fn push(&mut self, mut unit: Unit) {
+        if let Some(label) = self.pending_turn.take() {
+            unit.turn_start = true;
+            for (i, part) in label.into_iter().enumerate() {
+                let mut l = Unit::new(part, unit.s, unit.s);
+                l.turn_start = i == 0;
+                l.label = true;
+                unit.turn_start = false;
+                self.out.push(l);
+            }
+        }
+        self.out.push(unit);
+    }
+
+    fn punctuation(&mut self, w: &str, at: u64) {
+        let opening = if w == "\"" {
+            self.in_quote = !self.in_quote;
+            self.in_quote
+        } else {
+            is_opening(w)
+        };
+        match self.out.last_mut() {
+            // Closing marks glue to the word before them, but never across a turn.
+            Some(last) if !opening && self.prefix.is_empty() && self.pending_turn.is_none() => {
+                last.text.push_str(w);
+                last.sentence_end |= is_sentence_end(w);
+            }
+            _ => {
+                self.prefix.push_str(w);
+                self.prefix_at.get_or_insert(at);
+            }
+        }
+    }
+
+    fn word(&mut self, w: &str, s: u64, e: u64) {
+        let mut text = std::mem::take(&mut self.prefix);
+        self.prefix_at = None;
+        text.push_str(w);
+        self.push(Unit::new(text, s, e));
+    }
+
+    /// Punctuation with no word after it in its turn: glued to the turn's last word, or left
+    /// standing alone.
+    fn flush_prefix(&mut self) {
+        if self.prefix.is_empty() {
+            return;
+        }
+        let prefix = std::mem::take(&mut self.prefix);
+        let at = self.prefix_at.take().unwrap_or(0);
+        match self.out.last_mut() {
+            Some(last) if self.pending_turn.is_none() => {
+                last.sentence_end |= is_sentence_end(&prefix);
+                last.text.push_str(&prefix);
+            }
+            _ => {
+                let mut unit = Unit::new(String::new(), at, at);
+                unit.sentence_end = is_sentence_end(&prefix);
+                unit.text = prefix;
+                self.push(unit);
+            }
+        }
+    }
+
+    fn turn(&mut self, speaker: &str) {
+        self.flush_prefix();
+        self.in_quote = false;
+        self.pending_turn = Some(speaker_label(speaker));
+    }
+}
+
 /// Turns tokens into display units. Whitespace inside a token splits it (a caption or text line
-/// must never be broken by a stray newline in a word); empty tokens and speaker-turn tokens are
-/// skipped.
+/// must never be broken by a stray newline in a word); empty tokens are skipped. A turn token
+/// (any token [`Word::is_turn`], as in [`Transcript::spoken`]) is never shown as a word: it
+/// starts a turn, whose first unit is the `Name:` label.
 pub(crate) fn units(words: &[Word]) -> Vec<Unit> {
-    let mut out: Vec<Unit> = Vec::new();
-    // Opening punctuation waiting for its word, with the time of its first mark.
-    let mut prefix = String::new();
-    let mut prefix_at: Option<u64> = None;
-    let mut in_quote = false;
+    let mut b = UnitBuilder::default();
     for tok in words {
-        if tok.is_turn() && !tok.is_punctuation() {
+        if tok.is_turn() {
+            b.turn(&tok.w);
             continue;
         }
         // A token with whitespace inside is treated as several tokens with the same timing, so a
         // caption line can still break between its parts.
         for w in tok.w.split_whitespace() {
             if tok.is_punctuation() && !is_dash(w) {
-                let opening = if w == "\"" {
-                    in_quote = !in_quote;
-                    in_quote
-                } else {
-                    is_opening(w)
-                };
-                match out.last_mut() {
-                    Some(last) if !opening && prefix.is_empty() => {
-                        last.text.push_str(w);
-                        last.sentence_end |= is_sentence_end(w);
-                    }
-                    _ => {
-                        prefix.push_str(w);
-                        prefix_at.get_or_insert(tok.s);
-                    }
-                }
+                b.punctuation(w, tok.s);
             } else {
-                let mut text = std::mem::take(&mut prefix);
-                prefix_at = None;
-                text.push_str(w);
-                out.push(Unit {
-                    text,
-                    s: tok.s,
-                    e: tok.e,
-                    sentence_end: false,
-                });
+                b.word(w, tok.s, tok.e);
             }
         }
     }
-    if !prefix.is_empty() {
-        // Punctuation with no word after it: glue it to the last word, or let it stand alone.
-        match out.last_mut() {
-            Some(last) => {
-                last.sentence_end |= is_sentence_end(&prefix);
-                last.text.push_str(&prefix);
-            }
-            None => {
-                let at = prefix_at.unwrap_or(0);
-                out.push(Unit {
-                    sentence_end: is_sentence_end(&prefix),
-                    text: prefix,
-                    s: at,
-                    e: at,
-                });
-            }
-        }
-    }
-    out
+    b.flush_prefix();
+    b.out
 }
 
 #[cfg(test)]
@@ -403,15 +591,15 @@ mod tests {
     }
 
     #[test]
-    fn text_skips_turn_tokens_and_collapses_whitespace() {
-        let mut turn = word(0, 0, 0, "Agent");
+    fn text_labels_turns_and_collapses_whitespace() {
+        let mut turn = word(0, 0, 0, "The\nAgent");
         turn.m = Some("turn".into());
         let t = Transcript {
             confidence: 0.9,
             words: vec![turn, word(1, 0, 10, "new\nline"), punc(2, 10, "!")],
             ..Default::default()
         };
-        assert_eq!(t.text(), "new line!\n");
+        assert_eq!(t.text(), "The Agent: new line!\n");
     }
 
     #[test]

@@ -43,7 +43,8 @@ const SECURITY_SCHEME: &str = "bearer";
         (name = "media", description = "Upload, processing, documents, transcripts, streams, search."),
         (name = "operations", description = "Health and this document."),
     ),
-    components(schemas(schemas::ErrorEnvelope)),
+    // Types used only in parameters are not collected from the handlers: list them here.
+    components(schemas(schemas::ErrorEnvelope, schemas::AlternateFormatName)),
 )]
 struct ApiDoc;
 

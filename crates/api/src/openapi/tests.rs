@@ -170,3 +170,28 @@ fn errors_and_security() {
         }
     }
 }
+
+/// Every `$ref` names something the document defines: a type used only as a parameter is not
+/// collected by utoipa unless listed in `components`, and a dangling reference breaks every
+/// client generator.
+#[test]
+fn every_reference_resolves() {
+    fn walk(v: &Value, doc: &Value, seen: &mut usize) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    let pointer = r.strip_prefix('#').expect("a local reference");
+                    assert!(doc.pointer(pointer).is_some(), "{r} is not defined");
+                    *seen += 1;
+                }
+                map.values().for_each(|x| walk(x, doc, seen));
+            }
+            Value::Array(items) => items.iter().for_each(|x| walk(x, doc, seen)),
+            _ => {}
+        }
+    }
+    let doc = doc();
+    let mut seen = 0;
+    walk(&doc, &doc, &mut seen);
+    assert!(seen > 50, "only {seen} references: the walk is broken");
+}

@@ -24,6 +24,7 @@ pub(super) async fn run(
         TranscriptFormat::Text => format!("/v3/media/{id}/transcript/text"),
         TranscriptFormat::Srt => format!("/v3/media/{id}/transcript/srt"),
         TranscriptFormat::Webvtt => format!("/v3/media/{id}/transcript/webvtt"),
+        TranscriptFormat::Dfxp => format!("/v3/media/{id}/transcript/dfxp"),
     };
     let resp = api.send(api.request(Method::GET, &path)).await?;
     let body = resp.bytes().await.map_err(|e| api.unreachable(&e))?;

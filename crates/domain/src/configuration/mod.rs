@@ -25,7 +25,7 @@
 //!    | --- | --- |
 //!    | `knowledge` | `{}`, `enableDiscovery: false` (`enableExternalDataSources` only matters with discovery) |
 //!    | `spotting` | `{}`, `groups: []` |
-//!    | `vocabularies`, `categories`, `metrics`, `additionalSpeechModels` | `[]` |
+//!    | `vocabularies`, `categories`, `additionalSpeechModels` | `[]` |
 //!    | `speakerSentiments` | `false` |
 //!    | `conversation` / `entity` | `{}`, `verbNounPairsEnabled: false` / `enableEntityExtraction: false` |
 //!    | `speechModel.features`, `speechModel.extensions` | `[]` |
@@ -42,6 +42,9 @@
 //!    (`en-US`, `en-UK`, `en-AU`, `es-US`, `es-MX`, `es-419` …, any case; stored normalised)
 //!    → else **10401**; a Spanish language with any `prediction.detectors` (they read English
 //!    numbers only) → **10601**;
+//!    `metrics[].metricGroupName` must be `overtalk`, `talk-time-and-rate`, `sentiment` or
+//!    `talk-style-tone-and-volume` (exactly, as v3 spells them) → else **16001** naming the four; a group asked
+//!    for twice is computed once (see [`crate::conversation_metrics`]);
 //!    `priority` must be `low`, `normal` or `high` → else **10009**; `encryption.publicKeyId`
 //!    must be present and a UUID → else **95001** (whether the key exists is the caller's
 //!    check); `encryption` with `searchability.searchable: true` → **95005**, and `encryption`
@@ -67,8 +70,8 @@
 //! [`MediaConfig`] is sealscribe's own normalised form, not the v3 tree: a flat camelCase
 //! object with every field present, e.g.
 //! `{"language":"en-US","priority":"normal","searchable":false,
-//! "encryption":{"publicKeyId":"…"},"numberFormatting":true}` (`detectors`/`callbacks` appear
-//! only when non-empty). Missing fields read back as their defaults, so rows written by an
+//! "encryption":{"publicKeyId":"…"},"numberFormatting":true}` (`detectors`/`callbacks`/`metrics`
+//! appear only when non-empty). Missing fields read back as their defaults, so rows written by an
 //! older sealscribe stay readable.
 //!
 //! # Layout

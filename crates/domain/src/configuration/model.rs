@@ -41,6 +41,10 @@ pub struct MediaConfig {
     /// `publish.callbacks[]`, validated (see [`crate::callbacks`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub callbacks: Vec<crate::callbacks::Callback>,
+    /// `metrics[]`: the conversation-metric groups asked for, each once, in request order (see
+    /// [`crate::conversation_metrics`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<crate::conversation_metrics::MetricGroup>,
     /// `ingest`: who speaks on which channel (mono unless configured).
     #[serde(skip_serializing_if = "Ingest::is_default")]
     pub ingest: Ingest,
@@ -114,6 +118,7 @@ impl Default for MediaConfig {
             number_formatting: true,
             detectors: Vec::new(),
             callbacks: Vec::new(),
+            metrics: Vec::new(),
             ingest: Ingest::Mono,
         }
     }

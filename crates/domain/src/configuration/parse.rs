@@ -6,11 +6,12 @@ use super::json::{JsonProblem, is_blank, parse_json};
 use super::model::{EncryptionConfig, MediaConfig, Priority};
 use super::objects_only::typed;
 use super::paths::{Part, VALUE_CHARS, shape_error};
-use super::tree::RawConfig;
+use super::tree::{RawConfig, RawMetric};
 use crate::codes::{
     CONFIGURATION_NOT_JSON, DUPLICATE_PROPERTY, INVALID_PRIORITY, LANGUAGE_NOT_SUPPORTED,
-    SEARCHABLE_WITH_ENCRYPTION, UNKNOWN_PUBLIC_KEY, UNSUPPORTED_FEATURE,
+    SEARCHABLE_WITH_ENCRYPTION, UNKNOWN_METRIC_GROUP, UNKNOWN_PUBLIC_KEY, UNSUPPORTED_FEATURE,
 };
+use crate::conversation_metrics::MetricGroup;
 use crate::input::{InputError, excerpt};
 
 fn non_empty<T>(v: &Option<Vec<T>>) -> bool {
@@ -66,7 +67,6 @@ fn unsupported(c: &RawConfig) -> Vec<&'static str> {
         check(p.audio_transcode.is_some(), "publish.audioTranscode");
     }
     check(non_empty(&c.categories), "categories");
-    check(non_empty(&c.metrics), "metrics");
     check(c.speaker_sentiments == Some(true), "speakerSentiments");
     if let Some(cv) = &c.conversation {
         check(cv.verb_noun_pairs_enabled == Some(true), "conversation");
@@ -75,6 +75,37 @@ fn unsupported(c: &RawConfig) -> Vec<&'static str> {
         check(e.enable_entity_extraction == Some(true), "entity");
     }
     out
+}
+
+/// `metrics[]`: each item's `metricGroupName` must be one of the four v3 groups;
+/// a group asked for twice is computed once.
+fn metric_groups(items: &[RawMetric]) -> Result<Vec<MetricGroup>, InputError> {
+    let mut out = Vec::new();
+    for (i, m) in items.iter().enumerate() {
+        let name = m.metric_group_name.as_deref().unwrap_or("");
+        let group = MetricGroup::parse(name).ok_or_else(|| {
+            let what = if name.trim().is_empty() {
+                "has no `metricGroupName`".to_owned()
+            } else {
+                format!(
+                    "names `{}`, which is not a metric group",
+                    excerpt(name, VALUE_CHARS)
+                )
+            };
+            InputError::new(
+                UNKNOWN_METRIC_GROUP,
+                format!(
+                    "`metrics[{i}]` {what}. Use one of {} as \
+                     {{\"metricGroupName\": \"overtalk\"}}.",
+                    MetricGroup::accepted()
+                ),
+            )
+        })?;
+        if !out.contains(&group) {
+            out.push(group);
+        }
+    }
+    Ok(out)
 }
 
 fn backticked(paths: &[&str]) -> String {
@@ -149,6 +180,7 @@ pub fn parse_configuration(bytes: &[u8]) -> Result<MediaConfig, InputError> {
         detectors: crate::detectors::validate(&detectors)?,
         ..MediaConfig::default()
     };
+    config.metrics = metric_groups(raw.metrics.as_deref().unwrap_or_default())?;
     let redacts_audio = config.detectors.iter().any(|d| d.audio.is_some());
     config.callbacks = crate::callbacks::validate(&callbacks, redacts_audio)?;
     if let Some(lang) = raw

@@ -209,7 +209,7 @@ pub(super) struct RawCategory {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawMetric {
     #[serde(rename = "metricGroupName")]
-    pub(super) _metric_group_name: Option<String>,
+    pub(super) metric_group_name: Option<String>,
 }
 
 #[derive(Deserialize)]

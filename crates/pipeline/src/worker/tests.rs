@@ -366,3 +366,93 @@ fn scratch_cleanup_spares_live_and_new_directories() {
     drop(ours);
     assert!(!dir.exists());
 }
+
+/// Conversation metrics are computed from the recognised words with the configured speakers,
+/// stored with the media and shown by its `metrics` task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversation_metrics_are_computed_and_stored() {
+    use sealscribe_asr::{Transcript, Word};
+    use sealscribe_domain::configuration::{Channel, Ingest, MediaConfig, Speaker};
+    use sealscribe_domain::conversation_metrics::{self, MetricGroup, MetricGroupResult};
+
+    // The agent talks 1000–5900 ms; the caller starts at 5000 (900 ms of caller overtalk) and
+    // talks to 8900. Words of 400 ms every 500 ms, in time order; a turn token starts each
+    // turn (while both talk, the words alternate and so do the turns).
+    let mut timed: Vec<(&str, u64)> = Vec::new();
+    for (speaker, start, n) in [("Agent", 1000, 10), ("Caller", 5000, 8)] {
+        timed.extend((0..n).map(|i| (speaker, start + i * 500)));
+    }
+    timed.sort_by_key(|w| w.1);
+    let mut words: Vec<Word> = Vec::new();
+    let mut current = "";
+    for (speaker, s) in timed {
+        let token = |w: &str, e, m: Option<&str>, p: usize| Word {
+            p: p as u32,
+            s,
+            e,
+            c: 0.9,
+            w: w.into(),
+            m: m.map(Into::into),
+        };
+        if speaker != current {
+            words.push(token(speaker, s, Some("turn"), words.len()));
+            current = speaker;
+        }
+        words.push(token("word", s + 400, None, words.len()));
+    }
+    let transcript = Transcript {
+        confidence: 0.9,
+        words,
+        ..Transcript::default()
+    };
+    let fx = Fixture::new().await;
+    let engine = Arc::new(FakeEngine::default().then_recognise(transcript.clone()));
+    let ctx = fx.ctx(&engine, fx.settings("w1"));
+    let channel = |name: &str| Channel {
+        speaker: Speaker {
+            name: name.into(),
+            role: None,
+        },
+        ignore: false,
+    };
+    let config = MediaConfig {
+        metrics: vec![MetricGroup::Overtalk, MetricGroup::TalkTimeAndRate],
+        ingest: Ingest::Channels {
+            channels: vec![channel("Agent"), channel("Caller")],
+        },
+        ..MediaConfig::default()
+    };
+    let id = fx.upload_silence(&config, 10_000).await;
+    run(&ctx, fx.claim("w1", NOW).await.unwrap()).await;
+    let media = fx.media(id).await;
+    assert_eq!(media.status, MediaStatus::Finished);
+    let stored: Vec<MetricGroupResult> =
+        serde_json::from_value(media.metrics.clone().expect("metrics stored")).unwrap();
+    let duration = media.length_ms.unwrap();
+    assert!(duration.abs_diff(10_000) < 10, "{duration}");
+    let expected = conversation_metrics::compute(
+        &transcript,
+        duration,
+        &conversation_metrics::configured_speakers(&config.ingest),
+        &config.metrics,
+    );
+    assert_eq!(stored, expected);
+    let v = |name| conversation_metrics::value_of(&stored, name).unwrap();
+    assert_eq!(v("overtalk-incidents"), 1.0);
+    assert_eq!(v("caller-overtalk-incidents"), 1.0);
+    assert_eq!(v("agent-overtalk-incidents"), 0.0);
+    assert_eq!(v("caller-overtalk-ratio"), 0.09); // 900 / 10000
+    assert_eq!(v("silence-ratio"), 0.21); // talk 1000–8900
+    assert!(
+        media
+            .tasks
+            .iter()
+            .any(|t| t.task_id == "metrics" && t.status == TaskStatus::Completed),
+        "{:?}",
+        media.tasks
+    );
+    // The document shows them; no warnings, as both groups are computed.
+    let doc = sealscribe_domain::document::document(&media).unwrap();
+    assert_eq!(doc["metrics"], media.metrics.unwrap());
+    assert!(doc.get("warnings").is_none());
+}

@@ -316,6 +316,7 @@ async fn callbacks_are_delivered_signed_and_retried() {
         {"url": format!("{base}/srt?sig=s3cret"), "method": "put", "type": "transcript", "format": "srt"},
         {"url": format!("{base}/media"), "type": "media", "stream": "original"},
         {"url": format!("{base}/never"), "type": "transcript", "format": "text"},
+        {"url": format!("{base}/dfxp"), "type": "transcript", "format": "dfxp"},
     ]}})
     .to_string();
     let id = server
@@ -370,6 +371,24 @@ async fn callbacks_are_delivered_signed_and_retried() {
     assert_eq!(media[0].body, audio, "the original stream, byte for byte");
     assert_signed(&media[0], &secret, &id, "media");
     verify_with_the_binary(&media[0], &secret);
+    // dfxp: the TTML rendition, exactly what GET …/transcript/dfxp serves.
+    let dfxp = receiver.to("/dfxp");
+    assert_eq!(dfxp.len(), 1);
+    assert_eq!(dfxp[0].content_type, "application/ttaf+xml");
+    assert_signed(&dfxp[0], &secret, &id, "transcript");
+    let served = server
+        .http
+        .get(server.url(&format!("/v3/media/{id}/transcript/dfxp")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8(dfxp[0].body.clone()).unwrap(), served);
+    assert!(served.contains("<tt xmlns=\"http://www.w3.org/2006/10/ttaf1\""));
+    assert!(served.contains("<p begin=\"00:00:0"), "{served}");
     // never: two rounds of three tries, then given up.
     assert_eq!(receiver.to("/never").len(), 6);
 
@@ -379,7 +398,10 @@ async fn callbacks_are_delivered_signed_and_retried() {
         .iter()
         .map(|c| c["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses, ["delivered", "delivered", "delivered", "failed"]);
+    assert_eq!(
+        statuses,
+        ["delivered", "delivered", "delivered", "failed", "delivered"]
+    );
     let codes: Vec<_> = callbacks[0]["attempts"]
         .as_array()
         .unwrap()

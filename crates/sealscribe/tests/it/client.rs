@@ -842,6 +842,12 @@ fn errors_exit_codes_and_json() {
     assert!(text.to_lowercase().contains("sweet"), "{text}");
     let srt = client.ok(&["media", "transcript", id, "--format", "srt"]);
     assert!(srt.contains("-->"), "{srt}");
+    let dfxp = client.ok(&["media", "transcript", id, "--format", "dfxp"]);
+    assert!(
+        dfxp.contains("<tt xmlns=\"http://www.w3.org/2006/10/ttaf1\"")
+            && dfxp.contains("<p begin="),
+        "{dfxp}"
+    );
     let json: Value =
         serde_json::from_str(&client.ok(&["media", "transcript", id, "--format", "json"])).unwrap();
     assert!(json["words"].is_array());

@@ -167,6 +167,7 @@ async fn encrypted_media_end_to_end_with_gpg_and_sq() {
             "transcript/text",
             "transcript/srt",
             "transcript/webvtt",
+            "transcript/dfxp",
             "metadata",
         ] {
             expect_error(
@@ -188,6 +189,32 @@ async fn encrypted_media_end_to_end_with_gpg_and_sq() {
             95003,
         )
         .await;
+        // No rendition in clear either: DFXP by Accept, and no alternateFormats in the document.
+        expect_error(
+            get(
+                &server,
+                &token,
+                &format!("/v3/media/{id}/transcript"),
+                Some("application/ttml+xml"),
+            )
+            .await,
+            404,
+            95003,
+        )
+        .await;
+        let with_alternates = get(
+            &server,
+            &token,
+            &format!("/v3/media/{id}?includeAlternateFormat=text,srt,dfxp,webvtt"),
+            None,
+        )
+        .await;
+        assert_eq!(with_alternates.status(), 200);
+        let with_alternates = with_alternates.text().await.unwrap();
+        assert!(
+            !with_alternates.contains("alternateFormats") && !with_alternates.contains("words"),
+            "{with_alternates}"
+        );
         let put = server
             .http
             .put(server.url(&format!("/v3/media/{id}/metadata")))

@@ -8,10 +8,10 @@ use sealscribe_domain::media::{IndexEntry, MediaQuery, MediaRecord, MediaSource,
 use sealscribe_domain::{AccountId, MediaId};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Row as _, Transaction};
+use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Transaction};
 
 use super::{PgDb, search};
-use crate::codec::{delivery_from_row, json, media_from_row, push_listing, to_i64};
+use crate::codec::{delivery_from_row, json, media_from_row, priority_rank, push_listing, to_i64};
 use crate::{MediaStore, NewMedia, StoreError, StoredSealKey};
 
 /// What a listing needs: the transcripts (the bulk of a row) are left out.
@@ -20,14 +20,14 @@ const SUMMARY_COLUMNS: &str = "id, account_id, status, created_at, finished_at, 
      metadata::text as metadata, null::text as transcript, null::text as recognised, \
      tasks::text as tasks, failure::text as failure, searchable, \
      encryption::text as encryption, null::bytea as pinned_key, null::text as wrapped_seal_key, \
-     null::bytea as sealed_input, null::text as prediction";
+     null::bytea as sealed_input, null::text as prediction, null::text as metrics";
 
 const COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, file_name, \
      media_url, size_bytes, length_ms, configuration::text as configuration, \
      metadata::text as metadata, transcript::text as transcript, \
      recognised::text as recognised, tasks::text as tasks, failure::text as failure, \
      searchable, encryption::text as encryption, pinned_key, wrapped_seal_key, sealed_input, \
-     prediction::text as prediction";
+     prediction::text as prediction, metrics::text as metrics";
 
 /// Loads a single media item with its callback deliveries.
 async fn media_with_deliveries(
@@ -57,6 +57,12 @@ pub(crate) async fn reindex(
     id: &str,
     entry: Option<&IndexEntry>,
 ) -> Result<(), StoreError> {
+    // A speaker's row is replaced with the entry (a new transcript may have
+    // other speakers).
+    sqlx::query("delete from media_speech where media_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     match entry {
         None => {
             sqlx::query("delete from media_search where media_id = $1")
@@ -80,6 +86,18 @@ pub(crate) async fn reindex(
             .bind(&e.transcript)
             .execute(&mut **tx)
             .await?;
+            for s in &e.speakers {
+                sqlx::query(
+                    "insert into media_speech (media_id, account_id, speaker, words) \
+                     values ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(account)
+                .bind(&s.speaker)
+                .bind(&s.words)
+                .execute(&mut **tx)
+                .await?;
+            }
         }
     }
     Ok(())
@@ -133,11 +151,12 @@ impl MediaStore for PgDb {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "insert into jobs (media_id, kind, state, run_at, created_at) \
-             values ($1, 'process', 'queued', $2, $2)",
+            "insert into jobs (media_id, kind, state, run_at, created_at, priority) \
+             values ($1, 'process', 'queued', $2, $2, $3)",
         )
         .bind(m.id.to_string())
         .bind(now)
+        .bind(priority_rank(&m.configuration))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -283,11 +302,12 @@ impl MediaStore for PgDb {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "insert into jobs (media_id, kind, state, run_at, created_at) \
-             values ($1, 'process', 'queued', $2, $2)",
+            "insert into jobs (media_id, kind, state, run_at, created_at, priority) \
+             values ($1, 'process', 'queued', $2, $2, $3)",
         )
         .bind(id.to_string())
         .bind(Utc::now())
+        .bind(priority_rank(configuration))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -339,21 +359,7 @@ impl MediaStore for PgDb {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let id = crate::codec::parse_id(r.try_get::<&str, _>("id")?)?;
-                let clear: Option<String> = r.try_get("seal_key")?;
-                let wrapped: Option<String> = r.try_get("wrapped_seal_key")?;
-                Ok((
-                    id,
-                    match (clear, wrapped) {
-                        (Some(hex), _) => StoredSealKey::Clear(hex),
-                        (None, Some(w)) => StoredSealKey::Wrapped(w),
-                        (None, None) => unreachable!("selected for a non-null key"),
-                    },
-                ))
-            })
-            .collect()
+        rows.iter().map(crate::codec::seal_key_from_row).collect()
     }
 
     async fn replace_seal_key(

@@ -7,29 +7,29 @@ use sealscribe_domain::media::{
 };
 use sealscribe_domain::{AccountId, MediaId};
 use serde_json::Value;
-use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite, Transaction};
 
 use super::SqliteDb;
-use crate::codec::{delivery_from_row, json, media_from_row, push_listing, to_i64};
+use crate::codec::{delivery_from_row, json, media_from_row, priority_rank, push_listing, to_i64};
 use crate::{MediaStore, NewMedia, StoreError, StoredSealKey};
 
 /// What a listing needs: the transcripts (the bulk of a row) are left out.
 const SUMMARY_COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, \
      file_name, media_url, size_bytes, length_ms, configuration, metadata, null as transcript, \
      null as recognised, tasks, failure, searchable, encryption, null as pinned_key, \
-     null as wrapped_seal_key, null as sealed_input, null as prediction";
+     null as wrapped_seal_key, null as sealed_input, null as prediction, null as metrics";
 
 const COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, file_name, \
      media_url, size_bytes, length_ms, configuration, metadata, transcript, recognised, tasks, \
-     failure, searchable, encryption, pinned_key, wrapped_seal_key, sealed_input, prediction";
+     failure, searchable, encryption, pinned_key, wrapped_seal_key, sealed_input, prediction, \
+     metrics";
 
 /// The FTS5 query for these terms: each term a quoted string (FTS5 reads a
 /// quoted string as a phrase of the tokens the tokenizer finds in it, so
 /// `e-mail` is the phrase `e mail`), with `field : ` when restricted, joined by
 /// spaces (implicit AND). `None` for no terms, which must match nothing.
-pub(crate) fn fts5_query(terms: &[SearchTerm]) -> Option<String> {
+pub(crate) fn fts5_query(terms: &[&SearchTerm]) -> Option<String> {
     let parts: Vec<String> = terms
         .iter()
         .map(|t| {
@@ -73,10 +73,14 @@ pub(crate) async fn reindex(
     id: &str,
     entry: Option<&IndexEntry>,
 ) -> Result<(), StoreError> {
-    sqlx::query("delete from media_fts where media_id = ?")
+    for table in ["media_fts", "media_speech_fts"] {
+        sqlx::query(AssertSqlSafe(format!(
+            "delete from {table} where media_id = ?"
+        )))
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    }
     if let Some(e) = entry {
         sqlx::query(
             "insert into media_fts (media_id, account_id, title, description, transcript) \
@@ -89,6 +93,18 @@ pub(crate) async fn reindex(
         .bind(&e.transcript)
         .execute(&mut **tx)
         .await?;
+        for s in &e.speakers {
+            sqlx::query(
+                "insert into media_speech_fts (media_id, account_id, speaker, words) \
+                 values (?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(account)
+            .bind(&s.speaker)
+            .bind(&s.words)
+            .execute(&mut **tx)
+            .await?;
+        }
     }
     Ok(())
 }
@@ -140,12 +156,13 @@ impl MediaStore for SqliteDb {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "insert into jobs (media_id, kind, state, run_at, created_at) \
-             values (?, 'process', 'queued', ?, ?)",
+            "insert into jobs (media_id, kind, state, run_at, created_at, priority) \
+             values (?, 'process', 'queued', ?, ?, ?)",
         )
         .bind(m.id.to_string())
         .bind(now)
         .bind(now)
+        .bind(priority_rank(&m.configuration))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -186,17 +203,37 @@ impl MediaStore for SqliteDb {
             "select {SUMMARY_COLUMNS} from media where account_id = "
         ));
         sql.push_bind(account.clone());
-        match q.text.as_deref().map(fts5_query) {
+        match q.text.as_deref() {
             None => {}
-            Some(None) => {
+            Some([]) => {
                 sql.push(" and 0");
             }
-            Some(Some(text)) => {
-                sql.push(" and id in (select media_id from media_fts where media_fts match ")
+            Some(terms) => {
+                // Terms for any speaker search the whole entry, all at once;
+                // each term restricted to a speaker searches that speaker's words.
+                let general: Vec<&SearchTerm> =
+                    terms.iter().filter(|t| t.speaker.is_none()).collect();
+                if let Some(text) = fts5_query(&general) {
+                    sql.push(" and id in (select media_id from media_fts where media_fts match ")
+                        .push_bind(text)
+                        .push(" and account_id = ")
+                        .push_bind(account.clone())
+                        .push(")");
+                }
+                for t in terms {
+                    let Some(speaker) = &t.speaker else { continue };
+                    let text = fts5_query(&[t]).expect("one term");
+                    sql.push(
+                        " and id in (select media_id from media_speech_fts \
+                         where media_speech_fts match ",
+                    )
                     .push_bind(text)
+                    .push(" and speaker = ")
+                    .push_bind(speaker.clone())
                     .push(" and account_id = ")
                     .push_bind(account.clone())
                     .push(")");
+                }
             }
         }
         push_listing(&mut sql, &account, q);
@@ -308,12 +345,13 @@ impl MediaStore for SqliteDb {
             .await?;
         let now = Utc::now();
         sqlx::query(
-            "insert into jobs (media_id, kind, state, run_at, created_at) \
-             values (?, 'process', 'queued', ?, ?)",
+            "insert into jobs (media_id, kind, state, run_at, created_at, priority) \
+             values (?, 'process', 'queued', ?, ?, ?)",
         )
         .bind(id.to_string())
         .bind(now)
         .bind(now)
+        .bind(priority_rank(configuration))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -365,21 +403,7 @@ impl MediaStore for SqliteDb {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let id = crate::codec::parse_id(r.try_get::<&str, _>("id")?)?;
-                let clear: Option<String> = r.try_get("seal_key")?;
-                let wrapped: Option<String> = r.try_get("wrapped_seal_key")?;
-                Ok((
-                    id,
-                    match (clear, wrapped) {
-                        (Some(hex), _) => StoredSealKey::Clear(hex),
-                        (None, Some(w)) => StoredSealKey::Wrapped(w),
-                        (None, None) => unreachable!("selected for a non-null key"),
-                    },
-                ))
-            })
-            .collect()
+        rows.iter().map(crate::codec::seal_key_from_row).collect()
     }
 
     async fn replace_seal_key(
@@ -419,6 +443,7 @@ mod tests {
     fn term(field: Option<SearchField>, term: &str) -> SearchTerm {
         SearchTerm {
             field,
+            speaker: None,
             term: term.into(),
         }
     }
@@ -426,16 +451,16 @@ mod tests {
     #[test]
     fn terms_become_quoted_fts5_strings() {
         assert_eq!(
-            fts5_query(&[term(None, "hello"), term(None, "world")]).as_deref(),
+            fts5_query(&[&term(None, "hello"), &term(None, "world")]).as_deref(),
             Some("\"hello\" \"world\"")
         );
         assert_eq!(
-            fts5_query(&[term(Some(SearchField::Title), "Frost")]).as_deref(),
+            fts5_query(&[&term(Some(SearchField::Title), "Frost")]).as_deref(),
             Some("title : \"Frost\"")
         );
         // Even a quote (which the API never lets through) cannot end the string.
         assert_eq!(
-            fts5_query(&[term(None, "a\" OR b")]).as_deref(),
+            fts5_query(&[&term(None, "a\" OR b")]).as_deref(),
             Some("\"a\"\" OR b\"")
         );
         assert_eq!(fts5_query(&[]), None);
