@@ -501,7 +501,11 @@ pub struct DetectorResult {
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Detection {
-    pub detector_class: String,
+    /// v3 `detectorClass` (`int32` in the v3 spec): the class of the detected segment. Every
+    /// sealscribe detector is binary and reports only its positive class, `1`.
+    #[schema(example = 1)]
+    pub detector_class: i32,
+    /// v3 `detectorClassLabel`: a readable name of what was detected, e.g. `Credit card number`.
     pub detector_class_label: String,
     pub detected_segments: Vec<DetectedSegment>,
 }

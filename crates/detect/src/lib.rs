@@ -79,6 +79,8 @@ pub struct Detection {
     pub detector: &'static str,
     /// [`DetectorName::label`] of the detector that found it.
     pub label: &'static str,
+    /// [`DetectorName::class`] of the detector that found it (v3 `detectorClass`).
+    pub class: i32,
     /// Index into the words of the first word covered.
     pub first: usize,
     /// Index of the last word covered (inclusive).
@@ -114,6 +116,7 @@ pub fn detect(words: &[Word], detector: &Detector) -> Vec<Detection> {
         .map(|(first, last)| Detection {
             detector: detector.name.as_str(),
             label: detector.name.label(),
+            class: detector.name.class(),
             first,
             last,
             s: words[first].s,

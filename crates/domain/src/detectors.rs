@@ -45,6 +45,18 @@ impl DetectorName {
         }
     }
 
+    /// The v3 `detectorClass` of its detections: an integer (`VbDetection.detectorClass` is
+    /// `int32` in the v3 Swagger spec). Every sealscribe detector is *binary* in v3's terms
+    /// (`VbDetectorModel.detectorType`: "binary detectors only report positive cases"), so each
+    /// detection is of the positive class, `1` — the value VoiceBase's own sample media
+    /// document gives a PCI detection (`"detectorClass": 1, "detectorClassLabel": "pci"`).
+    /// Which detector found it is the enclosing `detectorName`.
+    pub const fn class(self) -> i32 {
+        match self {
+            Self::Pci | Self::Ssn | Self::Number => 1,
+        }
+    }
+
     /// A human-readable label (the v3 `detectorClassLabel` of its detections).
     pub fn label(self) -> &'static str {
         match self {

@@ -300,6 +300,30 @@ pub struct IndexEntry {
     pub title: String,
     pub description: String,
     pub transcript: String,
+    /// What each speaker said, for terms restricted to a speaker (`Caller:refund`): one entry
+    /// per [`speaker_key`], in order of first turn. Empty for a transcript without turn tokens
+    /// (mono media have no speaker).
+    pub speakers: Vec<SpeakerWords>,
+}
+
+/// The words one speaker said, as the search index keeps them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SpeakerWords {
+    /// [`speaker_key`] of the speaker's name.
+    pub speaker: String,
+    /// The speaker's words (not punctuation), separated by spaces, turn after turn.
+    pub words: String,
+}
+
+/// How a speaker is named in the search index and in a query: the name in lower case, so
+/// `caller:refund` finds what the speaker `Caller` said, without control characters (which
+/// no database text column need hold: PostgreSQL refuses NUL). The one place this is
+/// decided, so both database backends compare speakers alike.
+pub fn speaker_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_control())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 impl IndexEntry {
@@ -315,10 +339,34 @@ impl IndexEntry {
                 .unwrap_or_default()
                 .to_owned()
         };
+        let mut speakers: Vec<SpeakerWords> = Vec::new();
+        for (speaker, word) in transcript.spoken() {
+            let Some(speaker) = speaker else { continue };
+            if word.is_punctuation() {
+                continue;
+            }
+            let key = speaker_key(speaker);
+            let at = match speakers.iter().position(|s| s.speaker == key) {
+                Some(at) => at,
+                None => {
+                    speakers.push(SpeakerWords {
+                        speaker: key,
+                        words: String::new(),
+                    });
+                    speakers.len() - 1
+                }
+            };
+            let words = &mut speakers[at].words;
+            if !words.is_empty() {
+                words.push(' ');
+            }
+            words.push_str(&word.w);
+        }
         IndexEntry {
             title: field("title"),
             description: field("description"),
             transcript: transcript.text(),
+            speakers,
         }
     }
 }
@@ -358,6 +406,10 @@ impl SearchField {
 pub struct SearchTerm {
     /// Restricts the term to one field; `None` matches any field.
     pub field: Option<SearchField>,
+    /// Restricts the term to what one speaker said: the [`speaker_key`] of the speaker's
+    /// name (then `field` is `None`). Mono media have no speakers, so such a term never
+    /// matches them.
+    pub speaker: Option<String>,
     /// Only alphanumerics, `'` and `-`, with at least one alphanumeric. Terms
     /// are matched as the index tokenizes them (case-folded and stemmed, `'`
     /// and `-` separating words that must then appear in sequence).

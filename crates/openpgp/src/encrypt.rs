@@ -8,8 +8,10 @@
 //!
 //! Streaming: binary messages are read in 256 KiB batches, which our own SEIPD v1 writer
 //! (the `seipd` module; rPGP only makes the session key and the PKESK packets) hashes,
-//! encrypts in place and writes as partial-length chunks, so memory stays flat whatever
-//! the input size. Armored messages (small documents) go through rPGP's `MessageBuilder`.
+//! encrypts in place and hands on as partial-length chunks, so memory stays flat whatever
+//! the input size. A caller that owns its batches (the upload path) pushes them into an
+//! [`Encryptor`] instead and passes the encrypted batch itself on, without a copy. Armored
+//! messages (small documents) go through rPGP's `MessageBuilder`.
 //!
 //! Synchronous `std::io`: from async code run [`encrypt`] in `tokio::task::spawn_blocking`
 //! (with `tokio_util::io::SyncIoBridge` to adapt async readers/writers). It is CPU-bound
@@ -28,7 +30,7 @@ use pgp::{
 use crate::{
     error::KeyError,
     policy::{self, Target, Validated},
-    seipd::SeipdWriter,
+    seipd::{Piece, SeipdWriter},
     types::KeyInfo,
 };
 
@@ -96,19 +98,8 @@ pub fn encrypt(
     output: impl Write,
     opts: EncryptOptions,
 ) -> Result<u64, EncryptError> {
-    let now = Utc::now();
     let v = &recipient.validated;
-    let targets: Vec<Target> = v
-        .enc_keys
-        .iter()
-        .filter(|k| k.expires.is_none_or(|e| e > now))
-        .map(|k| k.target)
-        .collect();
-    if targets.is_empty() {
-        return Err(EncryptError::RecipientExpired {
-            fingerprint: v.info.fingerprint.clone(),
-        });
-    }
+    let targets = targets(recipient)?;
 
     let mut rng = rand::thread_rng();
     let mut reader = Tracked {
@@ -139,8 +130,76 @@ pub fn encrypt(
     }
 }
 
+/// The recipient's encryption keys that are valid now.
+fn targets(recipient: &Recipient) -> Result<Vec<Target>, EncryptError> {
+    let now = Utc::now();
+    let v = &recipient.validated;
+    let targets: Vec<Target> = v
+        .enc_keys
+        .iter()
+        .filter(|k| k.expires.is_none_or(|e| e > now))
+        .map(|k| k.target)
+        .collect();
+    if targets.is_empty() {
+        return Err(EncryptError::RecipientExpired {
+            fingerprint: v.info.fingerprint.clone(),
+        });
+    }
+    Ok(targets)
+}
+
 /// Plaintext read at once by [`encrypt`], and encrypted in place.
 const READ_BATCH: usize = 256 * 1024;
+
+/// A binary message to one recipient, pushed a batch at a time by a caller that owns its
+/// buffers (an upload being received): each batch is hashed and encrypted **in place**, and
+/// [`Encryptor::encrypt`] says how the message goes on — bytes of its own (packet framing,
+/// and the few hundred bytes held back between batches) and ranges of the batch, in order —
+/// so that the caller hands the batch itself on instead of copying it. [`encrypt`] is the
+/// same message from a `Read` into a `Write`.
+pub struct Encryptor {
+    seipd: SeipdWriter,
+    plaintext: u64,
+}
+
+impl Encryptor {
+    /// Starts a message to `recipient`'s encryption keys that are valid now; returns it and
+    /// the message's first bytes (the PKESK packets and the start of the SEIPD packet).
+    pub fn new(recipient: &Recipient) -> Result<(Encryptor, Vec<u8>), EncryptError> {
+        let targets = targets(recipient)?;
+        let mut head = Vec::new();
+        let seipd = start_binary(
+            &recipient.validated,
+            &targets,
+            &mut rand::thread_rng(),
+            &mut head,
+        )
+        .map_err(EncryptError::OpenPgp)?;
+        Ok((
+            Encryptor {
+                seipd,
+                plaintext: 0,
+            },
+            head,
+        ))
+    }
+
+    /// Encrypts the next `batch` of plaintext in place and returns the message's next
+    /// pieces: [`Piece::Batch`] ranges of `batch` (ciphertext now) and [`Piece::Bytes`] of
+    /// the encryptor's own, to be written in the order given.
+    pub fn encrypt<'a>(
+        &'a mut self,
+        batch: &mut [u8],
+    ) -> impl Iterator<Item = Piece<'a>> + use<'a> {
+        self.plaintext += batch.len() as u64;
+        self.seipd.encrypt(batch).pieces()
+    }
+
+    /// Ends the message: returns its last bytes and the number of plaintext bytes encrypted.
+    pub fn finish(self) -> (Vec<u8>, u64) {
+        (self.seipd.finish(), self.plaintext)
+    }
+}
 
 /// Binary messages: rPGP makes the session key and the PKESK packets, our
 /// [`SeipdWriter`] the rest (see the `seipd` module for why).
@@ -151,28 +210,34 @@ fn binary(
     reader: &mut impl Read,
     writer: &mut impl Write,
 ) -> Result<(), String> {
-    let mut seipd = start_binary(v, targets, rng, writer)?;
+    let mut seipd = start_binary(v, targets, rng, &mut *writer)?;
     let mut buf = vec![0u8; READ_BATCH];
     loop {
         let n = reader.read(&mut buf).map_err(|e| e.to_string())?;
         if n == 0 {
             break;
         }
-        seipd
-            .write_in_place(&mut buf[..n])
+        for piece in seipd.encrypt(&mut buf[..n]).pieces() {
+            match piece {
+                Piece::Bytes(bytes) => writer.write_all(bytes),
+                Piece::Batch(range) => writer.write_all(&buf[range]),
+            }
             .map_err(|e| e.to_string())?;
+        }
     }
-    seipd.finish().map_err(|e| e.to_string())?;
+    writer
+        .write_all(&seipd.finish())
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 
-/// Writes the PKESK packets and starts the SEIPD packet.
-fn start_binary<W: Write>(
+/// Writes the PKESK packets and the start of the SEIPD packet to `writer`.
+fn start_binary(
     v: &Validated,
     targets: &[Target],
     rng: &mut (impl rand::CryptoRng + rand::Rng),
-    mut writer: W,
-) -> Result<SeipdWriter<W>, String> {
+    mut writer: impl Write,
+) -> Result<SeipdWriter, String> {
     let alg = SymmetricKeyAlgorithm::AES256;
     let session_key = alg.new_session_key(&mut *rng);
     for target in targets {
@@ -197,7 +262,9 @@ fn start_binary<W: Write>(
     }
     let mut prefix = [0u8; 16];
     rng.fill_bytes(&mut prefix);
-    SeipdWriter::new(writer, session_key.as_ref(), prefix).map_err(|e| e.to_string())
+    let (seipd, head) = SeipdWriter::new(session_key.as_ref(), prefix);
+    writer.write_all(&head).map_err(|e| e.to_string())?;
+    Ok(seipd)
 }
 
 /// Armored messages (small JSON documents): rPGP's `MessageBuilder` throughout.

@@ -3,9 +3,9 @@
 //!
 //! - [`inspect`] accepts or rejects an uploaded certificate (ASCII-armored or binary) with a
 //!   message the customer can act on; [`KeyError::kind`] maps each rejection to an API code.
-//! - [`Recipient`] + [`encrypt`] stream a standard OpenPGP message that `gpg --decrypt`
-//!   (GnuPG 2.2 included) and `sq decrypt` open: SEIPD v1, AES-256, one PKESK per valid
-//!   encryption subkey, no compression.
+//! - [`Recipient`] + [`encrypt`] (or [`Encryptor`], a batch at a time, in place) stream a
+//!   standard OpenPGP message that `gpg --decrypt` (GnuPG 2.2 included) and `sq decrypt`
+//!   open: SEIPD v1, AES-256, one PKESK per valid encryption subkey, no compression.
 //! - [`SecretKey`] + [`decrypt`] are the customer's side (used by `sealscribe client`, never by
 //!   the server): parse a secret key file as gpg or sq export it and decrypt a message,
 //!   streaming, with constant memory (see the `decrypt` module for what streaming means for
@@ -56,8 +56,9 @@ pub use crate::{
         DecryptError, DecryptOptions, MessageRecipient, Passphrase, RecipientKind, SecretKey,
         decrypt, decrypt_with,
     },
-    encrypt::{EncryptError, EncryptOptions, Recipient, encrypt},
+    encrypt::{EncryptError, EncryptOptions, Encryptor, Recipient, encrypt},
     error::{KeyError, KeyErrorKind},
+    seipd::Piece,
     types::{KeyInfo, SubkeyInfo},
 };
 

@@ -20,6 +20,9 @@ pub struct Settings {
     /// How long a claimed job stays this worker's without a renewal. A crashed
     /// worker's job is retried this long after its last renewal.
     pub lease: Duration,
+    /// The aging window of job priorities (`--priority-aging-secs`): see
+    /// [`sealscribe_store::JobQueue::claim_job_aging`].
+    pub priority_aging: Duration,
     /// How often idle workers look for work (they are also woken on upload).
     pub poll: Duration,
     /// Attempts before a job that keeps failing (or keeps crashing its worker) fails.

@@ -74,7 +74,7 @@ pub fn analyse(transcript: Transcript, detectors: &[Detector]) -> Analysis {
             .map(|f| {
                 let speaker = speakers.get(f.first).copied().flatten();
                 json!({
-                    "detectorClass": f.detector.to_ascii_lowercase(),
+                    "detectorClass": f.class,
                     "detectorClassLabel": f.label,
                     "detectedSegments": [{
                         "speakerName": speaker.unwrap_or(UNKNOWN_SPEAKER),
@@ -175,6 +175,14 @@ mod tests {
         assert!(!text.chars().any(|c| c.is_ascii_digit()));
         let p = a.prediction.unwrap();
         assert_eq!(p["detectors"][0]["detectorName"], "PCI");
+        // v3: an integer class (binary detectors report the positive class, 1) and a label.
+        let detection = &p["detectors"][0]["detections"][0];
+        assert_eq!(detection["detectorClass"], json!(1));
+        assert_eq!(detection["detectorClassLabel"], "Credit card number");
+        assert_eq!(
+            p["detectors"][1]["detections"][0]["detectorClass"],
+            json!(1)
+        );
         assert_eq!(
             p["detectors"][0]["detections"][0]["detectedSegments"][0]["occurrences"][0],
             json!({"s": 1500, "e": 4900})

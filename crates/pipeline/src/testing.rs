@@ -145,6 +145,7 @@ impl Fixture {
         Settings {
             workers: 1,
             lease: Duration::from_secs(2),
+            priority_aging: Duration::from_secs(600),
             poll: Duration::from_millis(50),
             max_attempts: 3,
             shutdown_grace: Duration::from_secs(30),

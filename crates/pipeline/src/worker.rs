@@ -139,7 +139,13 @@ async fn run_worker(ctx: Arc<Ctx>, wake: Arc<Notify>, shutdown: CancellationToke
     while !shutdown.is_cancelled() {
         let now = Utc::now();
         let lease_until = now + s.lease;
-        match ctx.db.claim_job(&s.worker_id, now, lease_until).await {
+        let aging =
+            chrono::TimeDelta::from_std(s.priority_aging).unwrap_or(chrono::TimeDelta::days(365));
+        match ctx
+            .db
+            .claim_job_aging(&s.worker_id, now, lease_until, aging)
+            .await
+        {
             Ok(Some(claim)) => run_job(&ctx, claim, &shutdown).await,
             Ok(None) => {
                 tokio::select! {

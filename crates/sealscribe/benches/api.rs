@@ -259,6 +259,7 @@ fn seed(data: &Path, n: u64) -> (String, MediaId) {
                 title: format!("Call {i}"),
                 description: String::new(),
                 transcript: text,
+                speakers: Vec::new(),
             };
             assert!(
                 db.finish_job(

@@ -379,6 +379,15 @@ pub struct WorkerArgs {
     /// retried this long after its last renewal.
     #[arg(long, env = "SEALSCRIBE_JOB_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(3..))]
     pub job_lease_secs: u64,
+    /// The aging window of job priorities, in seconds: a job's place in the
+    /// queue is the time it became due moved earlier by this much per priority
+    /// step (`low` 0, `normal` 1, `high` 2; callback deliveries count as
+    /// `normal`). So `high` media go first, yet a `normal` job waiting one window
+    /// longer, or a `low` one waiting two windows longer, goes before a fresh
+    /// `high` one: low-priority work always finishes. 0 turns priorities off
+    /// (first come, first served). Give every process the same value.
+    #[arg(long, env = "SEALSCRIBE_PRIORITY_AGING_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(0..=31_536_000))]
+    pub priority_aging_secs: u64,
     /// Attempts before a job that keeps failing is marked failed.
     #[arg(long, env = "SEALSCRIBE_JOB_MAX_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub job_max_attempts: u32,

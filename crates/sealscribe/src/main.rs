@@ -12,6 +12,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     // First, so that nothing is ever created readable by others.
     privileges::restrict_umask();
+    privileges::cap_malloc_arenas();
     // Before any secret or plaintext is in memory (the client too: it holds
     // the customer's secret key).
     let core_dumps = privileges::disable_core_dumps();

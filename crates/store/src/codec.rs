@@ -39,6 +39,31 @@ pub(crate) fn opt_json<T: serde::de::DeserializeOwned>(
     text.map(|t| from_json(&t, what)).transpose()
 }
 
+/// The `jobs.priority` of a processing job for a media item with this stored configuration:
+/// 0 `low`, 1 `normal` (also when absent), 2 `high`. See [`crate::JobQueue::claim_job_aging`].
+pub(crate) fn priority_rank(configuration: &serde_json::Value) -> i64 {
+    use sealscribe_domain::configuration::Priority;
+    match configuration
+        .get("priority")
+        .and_then(|p| serde_json::from_value::<Priority>(p.clone()).ok())
+        .unwrap_or_default()
+    {
+        Priority::Low => 0,
+        Priority::Normal => 1,
+        Priority::High => 2,
+    }
+}
+
+/// The `jobs.priority` of callback deliveries: `normal`, whatever the media's priority. A
+/// delivery is a short HTTP call; at `normal` it neither jumps the queue of recognition work
+/// nor waits behind it for more than one aging window.
+pub(crate) const CALLBACK_PRIORITY: i64 = 1;
+
+/// An aging window in seconds (fractional), as the claim queries bind it.
+pub(crate) fn aging_secs(aging: chrono::TimeDelta) -> f64 {
+    aging.num_milliseconds().max(0) as f64 / 1000.0
+}
+
 /// A stored size or duration; negative values (never written) read as unknown.
 pub(crate) fn to_u64(v: Option<i64>) -> Option<u64> {
     v.and_then(|v| u64::try_from(v).ok())

@@ -1,7 +1,7 @@
 //! The metadata database interface.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use sealscribe_domain::media::{
     DeliveryAttempt, Encryption, Failure, IndexEntry, JobClaim, MediaQuery, MediaRecord,
     MediaSource, Task,
@@ -228,18 +228,44 @@ pub struct JobCount {
     pub count: u64,
 }
 
+/// The aging window [`JobQueue::claim_job`] uses: ten minutes (the `serve` and
+/// `worker` default of `--priority-aging-secs`).
+pub const DEFAULT_PRIORITY_AGING: TimeDelta = TimeDelta::minutes(10);
+
 /// The durable job queue with leases.
 #[async_trait]
 pub trait JobQueue: Send + Sync {
     /// The queue's size by kind and state at `now` (only pairs with jobs).
     async fn job_counts(&self, now: DateTime<Utc>) -> Result<Vec<JobCount>, StoreError>;
-    /// Leases the next runnable job (queued and due, or running with an expired
-    /// lease) to `worker` until `lease_until`.
+    /// [`claim_job_aging`](Self::claim_job_aging) with the default aging window,
+    /// [`DEFAULT_PRIORITY_AGING`].
     async fn claim_job(
         &self,
         worker: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
+    ) -> Result<Option<JobClaim>, StoreError> {
+        self.claim_job_aging(worker, now, lease_until, DEFAULT_PRIORITY_AGING)
+            .await
+    }
+    /// Leases the next runnable job (queued and due, or running with an expired
+    /// lease) to `worker` until `lease_until`.
+    ///
+    /// Jobs are taken in order of their *effective time*: when they became due
+    /// (`run_at`: queued, or retried) moved earlier by one `aging` window per
+    /// priority step — `low` 0, `normal` 1, `high` 2 windows; callback
+    /// deliveries count as `normal`. So a high job goes before a normal one
+    /// that has waited less than one window longer, and before a low one that
+    /// has waited less than two; a job that has waited longer than that goes
+    /// first whatever its priority, so low-priority work always finishes (it
+    /// waits at most two windows behind a stream of new high-priority work).
+    /// Ties go to the older job.
+    async fn claim_job_aging(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        aging: TimeDelta,
     ) -> Result<Option<JobClaim>, StoreError>;
     /// Extends the lease; `false` if the job is no longer this worker's
     /// (lease lost, or the media was deleted).

@@ -25,8 +25,8 @@ pub mod sqlite;
 
 pub use blob::{BlobStore, BlobWriter, S3Settings, media_blob, media_prefix};
 pub use db::{
-    Db, DeliveryOutcome, Finished, JobCount, JobQueue, MediaStore, NewMedia, RevokeOutcome,
-    StoredSealKey,
+    DEFAULT_PRIORITY_AGING, Db, DeliveryOutcome, Finished, JobCount, JobQueue, MediaStore,
+    NewMedia, RevokeOutcome, StoredSealKey,
 };
 pub use object_store::path::Path as BlobKey;
 

@@ -249,6 +249,34 @@ async fn contract(store: &BlobStore, scratch: &std::path::Path) {
     let (whole, served, size) = read_all(store, &big, None).await;
     assert_eq!((served, size), (0..data.len() as u64, data.len() as u64));
     assert!(whole == data, "the 17 MiB object reads back identical");
+    // The same bytes handed over as buffers (`put`, no copy), mixed with copied writes,
+    // some buffers larger than a part.
+    let put = key("media/two/put");
+    let mut writer = store.writer(&put).await.unwrap();
+    let mut at = 0;
+    for (i, len) in [15, 300_000, 6 * MIB + 1, 64 * 1024, 7 * MIB, 1]
+        .iter()
+        .cycle()
+        .enumerate()
+    {
+        let end = (at + len).min(data.len());
+        if i % 3 == 2 {
+            writer.write(&data[at..end]).await.unwrap();
+        } else {
+            writer
+                .put(bytes::Bytes::copy_from_slice(&data[at..end]))
+                .await
+                .unwrap();
+        }
+        at = end;
+        if at == data.len() {
+            break;
+        }
+    }
+    assert_eq!(writer.finish().await.unwrap(), data.len() as u64);
+    let (whole, _, _) = read_all(store, &put, None).await;
+    assert!(whole == data, "put and write read back identical");
+
     let n = data.len() as u64;
     let part = 5 * MIB as u64;
     for range in [

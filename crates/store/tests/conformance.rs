@@ -30,6 +30,7 @@ use sealscribe_store::{
     Db, DeliveryOutcome, Finished, JobQueue, MediaStore, NewMedia, RevokeOutcome, StoreError,
     StoredSealKey, open_db,
 };
+use sealscribe_transcript::{Transcript, Word};
 use serde_json::json;
 use sqlx::Connection;
 use sqlx::postgres::{PgConnection, PgPoolOptions};
@@ -45,6 +46,8 @@ enum Area {
     AccountsAndTokens,
     PublicKeys,
     CallbackSecrets,
+    Priorities,
+    SpeakerSearch,
     MediaRecords,
     JobsAndLeases,
     Deliveries,
@@ -88,6 +91,10 @@ on_every_backend! {
     public_keys: PublicKeys;
     /// The per-account callback signing secret.
     callback_secrets: CallbackSecrets;
+    /// The claim order of `low`, `normal` and `high` jobs, and their aging.
+    priorities: Priorities;
+    /// Search terms restricted to a speaker, on two-speaker transcripts.
+    speaker_search: SpeakerSearch;
     /// Media created and read back, per account; listings, filters and cursors.
     media_records: MediaRecords;
     /// Claiming, leases, progress, finishing, retrying and failing jobs.
@@ -308,7 +315,12 @@ async fn postgres_concurrent_migrations() {
                 .fetch_all(&mut conn)
                 .await
                 .unwrap();
-        assert_eq!(applied, vec![(1, true), (2, true), (3, true)]);
+        // Each migration once: versions 1..=N, N the number of migration files.
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+            .unwrap()
+            .count();
+        let expected: Vec<(i64, bool)> = (1..=files as i64).map(|v| (v, true)).collect();
+        assert_eq!(applied, expected);
         // And migrating again is a no-op.
         open_db(&url).await.unwrap().migrate().await.unwrap();
         conn.close().await.unwrap();
@@ -353,6 +365,8 @@ async fn scenario(db: Arc<dyn Db>, area: Area) {
         Area::AccountsAndTokens => return,
         Area::PublicKeys => return public_keys(db, acme, other).await,
         Area::CallbackSecrets => return callback_secrets(db, acme).await,
+        Area::Priorities => return priorities(db, acme).await,
+        Area::SpeakerSearch => return speaker_search(db, acme, other).await,
         _ => {}
     }
     let media = media_records(db, acme, other).await;
@@ -549,6 +563,97 @@ async fn callback_secrets(db: &dyn Db, acme: AccountId) {
     ));
 }
 
+/// Claims every due job with this aging window, in the order the queue gives them.
+async fn claim_all(db: &dyn Db, window: TimeDelta) -> Vec<JobClaim> {
+    let now = Utc::now();
+    let mut claimed = Vec::new();
+    while let Some(job) = db
+        .claim_job_aging("w", now, now + TimeDelta::minutes(10), window)
+        .await
+        .unwrap()
+    {
+        claimed.push(job);
+    }
+    claimed
+}
+
+/// `high` before `normal` before `low`, but a job that has waited long enough
+/// goes first whatever its priority. No clock is waited on: how long a job
+/// has waited is set through the time a retry makes it due.
+async fn priorities(db: &dyn Db, acme: AccountId) {
+    let with = |name: &str, priority: &str| NewMedia {
+        configuration: json!({"priority": priority}),
+        ..new_media(acme, name)
+    };
+    // Queued oldest first, so first-come-first-served would give the reverse.
+    let (low, normal, high) = (
+        with("low", "low"),
+        with("normal", "normal"),
+        with("high", "high"),
+    );
+    let unset = new_media(acme, "unset");
+    for m in [&low, &normal, &high, &unset] {
+        db.create_media(m).await.unwrap();
+    }
+    let media = |claims: &[JobClaim]| claims.iter().map(|c| c.media_id).collect::<Vec<_>>();
+
+    // Fresh jobs, the default window: by priority; no priority is `normal`
+    // (then the older first).
+    let now = Utc::now();
+    let mut claims = Vec::new();
+    while let Some(job) = db
+        .claim_job("w", now, now + TimeDelta::minutes(10))
+        .await
+        .unwrap()
+    {
+        claims.push(job);
+    }
+    assert_eq!(media(&claims), [high.id, normal.id, unset.id, low.id]);
+
+    // Put them back as if `low` had waited an hour, `normal` 15 minutes and
+    // `high` just arrived (the unset one is done with).
+    let by_media =
+        |claims: &[JobClaim], id: MediaId| claims.iter().find(|c| c.media_id == id).unwrap().job_id;
+    let requeue = async |claims: Vec<JobClaim>| {
+        let now = Utc::now();
+        for (id, waited) in [(low.id, 60), (normal.id, 15), (high.id, 0)] {
+            let job = by_media(&claims, id);
+            let due = now - TimeDelta::minutes(waited);
+            assert!(db.retry_job(job, "w", "again", due).await.unwrap());
+        }
+    };
+    let done = Finished::default();
+    assert!(
+        db.finish_job(by_media(&claims, unset.id), "w", unset.id, &done)
+            .await
+            .unwrap()
+    );
+    requeue(claims).await;
+
+    // A 10-minute window: `low` has waited more than two windows longer than
+    // the fresh `high`, `normal` more than one: both go first.
+    let claims = claim_all(db, TimeDelta::minutes(10)).await;
+    assert_eq!(media(&claims), [low.id, normal.id, high.id]);
+    requeue(claims).await;
+
+    // A 40-minute window: `high` is 80 minutes ahead, `normal` 55 minutes
+    // (40 + 15), `low` 60 minutes.
+    let claims = claim_all(db, TimeDelta::minutes(40)).await;
+    assert_eq!(media(&claims), [high.id, low.id, normal.id]);
+    requeue(claims).await;
+
+    // No window: first come, first served.
+    let claims = claim_all(db, TimeDelta::zero()).await;
+    assert_eq!(media(&claims), [low.id, normal.id, high.id]);
+    for c in claims {
+        assert!(
+            db.finish_job(c.job_id, "w", c.media_id, &done)
+                .await
+                .unwrap()
+        );
+    }
+}
+
 fn tasks(status: TaskStatus) -> Vec<Task> {
     ["fetch", "transcribe"]
         .into_iter()
@@ -584,6 +689,7 @@ fn entry(title: &str, description: &str, transcript: &str) -> IndexEntry {
         title: title.into(),
         description: description.into(),
         transcript: transcript.into(),
+        speakers: Vec::new(),
     }
 }
 
@@ -1398,6 +1504,7 @@ async fn listing(
 fn any(term: &str) -> SearchTerm {
     SearchTerm {
         field: None,
+        speaker: None,
         term: term.into(),
     }
 }
@@ -1405,6 +1512,7 @@ fn any(term: &str) -> SearchTerm {
 fn title(term: &str) -> SearchTerm {
     SearchTerm {
         field: Some(SearchField::Title),
+        speaker: None,
         term: term.into(),
     }
 }
@@ -1412,8 +1520,144 @@ fn title(term: &str) -> SearchTerm {
 fn in_field(field: SearchField, term: &str) -> SearchTerm {
     SearchTerm {
         field: Some(field),
+        speaker: None,
         term: term.into(),
     }
+}
+
+/// `term` said by `speaker` (a search key: lower case).
+fn said(speaker: &str, term: &str) -> SearchTerm {
+    SearchTerm {
+        field: None,
+        speaker: Some(speaker.into()),
+        term: term.into(),
+    }
+}
+
+/// A transcript of these turns (`(speaker, words)`; `None`: no turn token, as
+/// in mono media), words 300 ms apart, the speaker's punctuation included.
+fn turns(turns: &[(Option<&str>, &str)]) -> Transcript {
+    let mut words = Vec::new();
+    let mut push = |w: &str, m: Option<&str>| {
+        let t = words.len() as u64 * 300;
+        words.push(Word {
+            p: words.len() as u32,
+            s: t,
+            e: t + 250,
+            c: 0.9,
+            w: w.into(),
+            m: m.map(Into::into),
+        });
+    };
+    for (speaker, text) in turns {
+        if let Some(speaker) = speaker {
+            push(speaker, Some("turn"));
+        }
+        for w in text.split(' ') {
+            let punc = w.chars().all(|c| c.is_ascii_punctuation());
+            push(w, punc.then_some("punc"));
+        }
+    }
+    Transcript {
+        confidence: 0.9,
+        words,
+        ..Default::default()
+    }
+}
+
+/// Terms restricted to a speaker find only what that speaker said, on hand-built
+/// two-speaker transcripts indexed as the pipeline indexes them
+/// ([`IndexEntry::new`]); mono media have no speakers.
+async fn speaker_search(db: &dyn Db, acme: AccountId, other: AccountId) {
+    let call = turns(&[
+        (Some("Agent"), "thank you for calling , how can I help ?"),
+        (Some("Caller"), "I want a refund for my card ."),
+        (Some("Agent"), "sorry to hear that , a refund it is ."),
+        (Some("Caller"), "thank you"),
+    ]);
+    let other_call = turns(&[
+        (Some("agent"), "your refund was sent"),
+        (Some("Customer"), "great , my card works"),
+    ]);
+    let mono = turns(&[(None, "a refund for my card please")]);
+    let (n1, n2, n3) = (
+        new_media(acme, "call"),
+        new_media(acme, "other-call"),
+        new_media(acme, "mono"),
+    );
+    let theirs = new_media(other, "theirs");
+    for (m, t) in [
+        (&n1, &call),
+        (&n2, &other_call),
+        (&n3, &mono),
+        (&theirs, &call),
+    ] {
+        db.create_media(m).await.unwrap();
+        // Creation times apart, so that the listing order is certain.
+        tokio::time::sleep(Duration::from_millis(3)).await;
+        let metadata = json!({"title": "Support call"});
+        let entry = IndexEntry::new(Some(&metadata), t);
+        assert!(
+            db.set_metadata(m.account_id, m.id, &metadata, None, Some(&entry))
+                .await
+                .unwrap()
+        );
+    }
+    let (c1, c2, c3) = (n1.id, n2.id, n3.id);
+    let cases: Vec<(Vec<SearchTerm>, Vec<MediaId>)> = vec![
+        // Unrestricted, the words of every speaker (and of mono media) count.
+        (vec![any("refund")], vec![c1, c2, c3]),
+        // Restricted: only that speaker's words; mono media have no speaker.
+        (vec![said("caller", "refund")], vec![c1]),
+        (vec![said("agent", "refund")], vec![c1, c2]),
+        (vec![said("customer", "refund")], vec![]),
+        (vec![said("customer", "card")], vec![c2]),
+        (vec![said("agent", "card")], vec![]),
+        (vec![said("caller", "thank")], vec![c1]),
+        // Stemmed as everywhere else; a phrase within one speaker's words.
+        (vec![said("caller", "refunds")], vec![c1]),
+        (vec![said("caller", "my-card")], vec![c1]),
+        (vec![said("agent", "my-card")], vec![]),
+        // A speaker nobody has, a turn token's name is no word said.
+        (vec![said("nobody", "refund")], vec![]),
+        (vec![said("caller", "agent")], vec![]),
+        // Terms combine: each restricted term with its speaker, the rest anywhere.
+        (
+            vec![said("caller", "refund"), said("agent", "sorry")],
+            vec![c1],
+        ),
+        (vec![said("agent", "refund"), any("card")], vec![c1, c2]),
+        (
+            vec![said("agent", "refund"), title("support")],
+            vec![c1, c2],
+        ),
+        (vec![said("agent", "refund"), title("meeting")], vec![]),
+        (vec![said("caller", "refund"), any("great")], vec![]),
+    ];
+    for (terms, expected) in cases {
+        assert_eq!(
+            found(db, acme, &terms).await,
+            expected,
+            "searching {terms:?}"
+        );
+    }
+    // Per account.
+    assert_eq!(
+        found(db, other, &[said("caller", "refund")]).await,
+        [theirs.id]
+    );
+    // A new entry replaces the speakers' words; no entry removes them.
+    let swapped = turns(&[(Some("Caller"), "hello"), (Some("Agent"), "a refund")]);
+    let entry = IndexEntry::new(None, &swapped);
+    assert!(
+        db.set_metadata(acme, c1, &json!({}), None, Some(&entry))
+            .await
+            .unwrap()
+    );
+    assert_eq!(found(db, acme, &[said("caller", "refund")]).await, []);
+    assert_eq!(found(db, acme, &[said("caller", "hello")]).await, [c1]);
+    assert!(db.delete_media(acme, c1).await.unwrap());
+    assert_eq!(found(db, acme, &[said("agent", "refund")]).await, [c2]);
 }
 
 /// The account's media matching `terms`, oldest first.

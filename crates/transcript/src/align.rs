@@ -26,6 +26,15 @@
 //! * Recognised words with no human counterpart are dropped.
 //! * Punctuation tokens are timed at the end of the word before them (`s == e`), or at the start
 //!   of the first word when they precede every word; their `c` is 1.0.
+//! * **Speakers.** A human text may name who speaks, as the text rendition of a multi-speaker
+//!   transcript does: a turn starts with `Name:` at the start of a line (a name of up to
+//!   [`MAX_SPEAKER_WORDS`] words of letters, digits, `-`, `_`, `.`, `'`, followed by a colon,
+//!   whitespace and text), when the text's first line starts so too, or anywhere in a line
+//!   when `Name` is a speaker of the recognised transcript (`… thank you. Caller: I want …`). Each label becomes a turn token (`"m":"turn"`, `w` the
+//!   name) spanning its turn's words, and the result carries `turns[]` and `voiceActivity[]`
+//!   built from them; the labels themselves are not words. A text without labels gives a
+//!   transcript without speakers, as before. The timings still come from one alignment over
+//!   all the words, whoever said them.
 //! * Finally word starts are made non-decreasing, `e >= s`, and no time exceeds the latest
 //!   recognised time, whatever the input timings were. `p` is renumbered from 0 and the
 //!   transcript confidence is the mean `c` of the (non-punctuation) words, 0 when there are none.
@@ -42,7 +51,14 @@
 
 use std::collections::HashMap;
 
-use crate::{PUNC, Transcript, Word};
+use crate::{PUNC, Span, Transcript, Turn, VoiceActivity, Word};
+
+/// Most words in a speaker label at the start of a line (`Speaker 1:`).
+pub const MAX_SPEAKER_WORDS: usize = 4;
+/// Most characters in a speaker label.
+pub const MAX_SPEAKER_CHARS: usize = 64;
+/// The v3 marker of speaker-turn tokens.
+const TURN: &str = "turn";
 
 /// Cost of a human word with no recognised counterpart, or vice versa.
 pub const INDEL: u32 = 10;
@@ -65,6 +81,87 @@ const LEFT: u8 = 2; // recognised word dropped
 enum Tok {
     Word(String),
     Punc(String),
+    /// A speaker label: the turn of this speaker starts here.
+    Turn(String),
+}
+
+/// The speaker named by a label `Name:` at the start of `line`, and the rest of the line.
+fn line_label(line: &str) -> Option<(String, &str)> {
+    let (name, rest) = line.split_once(':')?;
+    // Text must follow on the line (`… as follows:` ends a line), after whitespace
+    // (`10:30`, `http://…` are no labels).
+    if !rest.starts_with(char::is_whitespace) || rest.trim().is_empty() {
+        return None;
+    }
+    let name = name.trim();
+    let words = name.split_whitespace().count();
+    let chars_ok = name.chars().next().is_some_and(char::is_alphanumeric)
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == ' ' || matches!(c, '-' | '_' | '.' | '\''));
+    (chars_ok
+        && (1..=MAX_SPEAKER_WORDS).contains(&words)
+        && name.chars().count() <= MAX_SPEAKER_CHARS)
+        .then(|| (name.split_whitespace().collect::<Vec<_>>().join(" "), rest))
+}
+
+/// Tokenises a human text that may name its speakers (see the module docs): speaker labels
+/// become [`Tok::Turn`], the rest is [`tokenize`]d. `known` are the recognised transcript's
+/// speakers, recognised as labels anywhere in a line.
+fn tokenize_turns(text: &str, known: &[&str]) -> Vec<Tok> {
+    let known: Vec<Vec<&str>> = known
+        .iter()
+        .map(|k| k.split_whitespace().collect::<Vec<_>>())
+        .filter(|k| !k.is_empty())
+        .collect();
+    // Labels at line starts count only in a text that starts with one: a plain text with a
+    // line like `He said: stop` is not taken for a conversation.
+    let labelled = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| line_label(l).is_some());
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let rest = match line_label(line).filter(|_| labelled) {
+            Some((name, rest)) => {
+                out.push(Tok::Turn(name));
+                rest
+            }
+            None => line,
+        };
+        let chunks: Vec<&str> = rest.split_whitespace().collect();
+        let mut i = 0;
+        let mut plain = String::new();
+        while i < chunks.len() {
+            // `Name:` of a known speaker: its words, the last one with the colon.
+            let label = known.iter().find(|k| {
+                chunks.len() >= i + k.len()
+                    && k.iter().enumerate().all(|(j, w)| {
+                        let chunk = chunks[i + j];
+                        if j + 1 == k.len() {
+                            chunk.strip_suffix(':') == Some(*w)
+                        } else {
+                            chunk == *w
+                        }
+                    })
+            });
+            match label {
+                Some(k) => {
+                    out.extend(tokenize(&plain));
+                    plain.clear();
+                    out.push(Tok::Turn(k.join(" ")));
+                    i += k.len();
+                }
+                None => {
+                    plain.push_str(chunks[i]);
+                    plain.push(' ');
+                    i += 1;
+                }
+            }
+        }
+        out.extend(tokenize(&plain));
+    }
+    out
 }
 
 /// Punctuation split off the front of a word (opening marks).
@@ -307,7 +404,7 @@ fn align_indices(words: &Interner, human: &[u32], recog: &[u32]) -> Vec<Option<u
 
 /// Aligns a human transcript to the recognised one; see the module documentation for the rules.
 pub fn align(recognised: &Transcript, human_text: &str) -> Transcript {
-    let toks = tokenize(human_text);
+    let toks = tokenize_turns(human_text, &recognised.speakers());
     let rec: Vec<&Word> = recognised
         .words
         .iter()
@@ -318,7 +415,7 @@ pub fn align(recognised: &Transcript, human_text: &str) -> Transcript {
         .iter()
         .filter_map(|t| match t {
             Tok::Word(w) => Some(w.as_str()),
-            Tok::Punc(_) => None,
+            Tok::Punc(_) | Tok::Turn(_) => None,
         })
         .collect();
     let hk: Vec<u32> = human_words.iter().map(|w| interner.key(w)).collect();
@@ -408,8 +505,18 @@ pub fn align(recognised: &Transcript, human_text: &str) -> Transcript {
                     m: Some(PUNC.to_string()),
                 });
             }
+            // Timed once the turn's words are (below).
+            Tok::Turn(w) => words.push(Word {
+                p,
+                s: 0,
+                e: 0,
+                c: 1.0,
+                w,
+                m: Some(TURN.to_string()),
+            }),
         }
     }
+    let (turns, voice_activity) = time_turns(&mut words);
     let confidence = if times.is_empty() {
         0.0
     } else {
@@ -418,8 +525,66 @@ pub fn align(recognised: &Transcript, human_text: &str) -> Transcript {
     Transcript {
         confidence,
         words,
-        ..Default::default()
+        turns,
+        voice_activity,
     }
+}
+
+/// Gives each turn token the span of its turn (its first word's start to its last word's end;
+/// a turn without words: zero-length, where the speech stands), and returns `turns[]` (turns
+/// with words) and `voiceActivity[]` (each speaker's turn spans, overlapping ones merged).
+fn time_turns(words: &mut [Word]) -> (Vec<Turn>, Vec<VoiceActivity>) {
+    let mut turns = Vec::new();
+    let mut activity: Vec<VoiceActivity> = Vec::new();
+    let mut last_end = 0;
+    let mut i = 0;
+    while i < words.len() {
+        if !words[i].is_turn() {
+            last_end = last_end.max(words[i].e);
+            i += 1;
+            continue;
+        }
+        let end = words[i + 1..]
+            .iter()
+            .position(Word::is_turn)
+            .map_or(words.len(), |k| i + 1 + k);
+        let body = &words[i + 1..end];
+        let spoken: Vec<&Word> = body.iter().filter(|w| !w.is_punctuation()).collect();
+        let (s, e) = match (spoken.first(), spoken.last()) {
+            (Some(first), Some(last)) => (first.s, last.e.max(first.s)),
+            _ => (last_end, last_end),
+        };
+        let has_words = !spoken.is_empty();
+        let text = crate::units(body)
+            .into_iter()
+            .map(|u| u.text)
+            .collect::<Vec<_>>()
+            .join(" ");
+        words[i].s = s;
+        words[i].e = e;
+        if has_words {
+            let speaker = words[i].w.clone();
+            turns.push(Turn {
+                speaker: speaker.clone(),
+                text,
+                s,
+                e,
+            });
+            let span = Span { s, e };
+            match activity.iter_mut().find(|a| a.speaker_name == speaker) {
+                Some(a) => match a.occurrences.last_mut() {
+                    Some(prev) if s <= prev.e => prev.e = prev.e.max(e),
+                    _ => a.occurrences.push(span),
+                },
+                None => activity.push(VoiceActivity {
+                    speaker_name: speaker,
+                    occurrences: vec![span],
+                }),
+            }
+        }
+        i = end;
+    }
+    (turns, activity)
 }
 
 #[cfg(test)]
@@ -461,6 +626,7 @@ mod tests {
             .map(|t| match t {
                 Tok::Word(w) => w.clone(),
                 Tok::Punc(p) => format!("<{p}>"),
+                Tok::Turn(t) => format!("[{t}]"),
             })
             .collect();
         assert_eq!(

@@ -430,3 +430,217 @@ fn property_random_inputs_never_panic() {
         let _ = (out.text(), out.srt(), out.webvtt());
     }
 }
+
+/// A recognised call with turn tokens (`(speaker, words)`), words 500 ms apart.
+fn recognised_call(turns: &[(&str, &str)]) -> Transcript {
+    let mut words = Vec::new();
+    let mut t = 1000;
+    for (speaker, text) in turns {
+        let p = words.len() as u32;
+        words.push(Word {
+            p,
+            s: t,
+            e: t,
+            c: 1.0,
+            w: speaker.to_string(),
+            m: Some("turn".into()),
+        });
+        for w in text.split(' ') {
+            let p = words.len() as u32;
+            words.push(Word {
+                p,
+                s: t,
+                e: t + 400,
+                c: 0.7,
+                w: w.to_string(),
+                m: None,
+            });
+            t += 500;
+        }
+    }
+    Transcript {
+        confidence: 0.7,
+        words,
+        ..Default::default()
+    }
+}
+
+/// `(speaker, word)` of every spoken word.
+fn said(t: &Transcript) -> Vec<(Option<String>, String)> {
+    t.spoken()
+        .filter(|(_, w)| !w.is_punctuation())
+        .map(|(s, w)| (s.map(str::to_owned), w.w.clone()))
+        .collect()
+}
+
+#[test]
+fn speaker_labels_at_line_starts_become_turns() {
+    // The recognised transcript has no speakers (mono): the human names them.
+    let rec = recognised(&[
+        ("hello", 1000, 1400),
+        ("thanks", 1500, 1900),
+        ("for", 2000, 2400),
+        ("calling", 2500, 2900),
+        ("i", 3500, 3700),
+        ("want", 3800, 4100),
+        ("a", 4200, 4300),
+        ("refund", 4400, 4900),
+    ]);
+    let out = align(
+        &rec,
+        "Agent: Hello, thanks for calling.\nThe Caller:  I want a refund.\n",
+    );
+    let agent = Some("Agent".to_string());
+    let caller = Some("The Caller".to_string());
+    assert_eq!(
+        said(&out),
+        [
+            (agent.clone(), "Hello".into()),
+            (agent.clone(), "thanks".into()),
+            (agent.clone(), "for".into()),
+            (agent, "calling".into()),
+            (caller.clone(), "I".into()),
+            (caller.clone(), "want".into()),
+            (caller.clone(), "a".into()),
+            (caller, "refund".into()),
+        ]
+    );
+    // Turn tokens span their turn and use up a position, like v3's.
+    let turn_tokens: Vec<(u32, &str, u64, u64)> = out
+        .words
+        .iter()
+        .filter(|w| w.is_turn())
+        .map(|w| (w.p, w.w.as_str(), w.s, w.e))
+        .collect();
+    assert_eq!(
+        turn_tokens,
+        [(0, "Agent", 1000, 2900), (7, "The Caller", 3500, 4900)]
+    );
+    assert!(out.words.iter().enumerate().all(|(i, w)| w.p as usize == i));
+    assert_eq!(out.speakers(), ["Agent", "The Caller"]);
+    let turns: Vec<(&str, &str, u64, u64)> = out
+        .turns
+        .iter()
+        .map(|t| (t.speaker.as_str(), t.text.as_str(), t.s, t.e))
+        .collect();
+    assert_eq!(
+        turns,
+        [
+            ("Agent", "Hello, thanks for calling.", 1000, 2900),
+            ("The Caller", "I want a refund.", 3500, 4900),
+        ]
+    );
+    let activity: Vec<(&str, Vec<(u64, u64)>)> = out
+        .voice_activity
+        .iter()
+        .map(|a| {
+            (
+                a.speaker_name.as_str(),
+                a.occurrences.iter().map(|o| (o.s, o.e)).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        activity,
+        [
+            ("Agent", vec![(1000, 2900)]),
+            ("The Caller", vec![(3500, 4900)])
+        ]
+    );
+    // The labels are not words: the confidence counts the eight words only.
+    assert_eq!(out.confidence, 1.0);
+    // And the JSON carries the v3 shape.
+    let json = serde_json::to_value(&out).unwrap();
+    assert_eq!(json["words"][0]["m"], "turn");
+    assert_eq!(json["turns"][1]["speaker"], "The Caller");
+    assert_eq!(json["voiceActivity"][0]["speakerName"], "Agent");
+}
+
+#[test]
+fn known_speakers_are_labels_anywhere_in_a_line() {
+    // The text rendition of a stereo call may join the turns on one line.
+    let rec = recognised_call(&[
+        ("Agent", "how can i help"),
+        ("Caller", "my card was charged twice"),
+        ("Agent", "let me check"),
+    ]);
+    let out = align(
+        &rec,
+        "Agent: How can I help? Caller: My card was charged twice. Agent: Let me check.",
+    );
+    let speakers: Vec<(&str, &str)> = out
+        .turns
+        .iter()
+        .map(|t| (t.speaker.as_str(), t.text.as_str()))
+        .collect();
+    assert_eq!(
+        speakers,
+        [
+            ("Agent", "How can I help?"),
+            ("Caller", "My card was charged twice."),
+            ("Agent", "Let me check."),
+        ]
+    );
+    // Timings from the recognised words: "My" is the 5th word (t = 1000 + 4 × 500).
+    assert_eq!((out.turns[1].s, out.turns[1].e), (3000, 5400));
+    // Each speaker's voice activity: the agent's two turns apart.
+    assert_eq!(out.voice_activity[0].occurrences.len(), 2);
+    // A human may also correct who spoke: a speaker of the text, not of the recognition.
+    let fixed = align(
+        &rec,
+        "Agent: How can I help?\nSupervisor: My card was charged twice.",
+    );
+    assert_eq!(fixed.speakers(), ["Agent", "Supervisor"]);
+}
+
+#[test]
+fn colons_that_are_not_labels_stay_text() {
+    let rec = recognised(&[
+        ("he", 0, 100),
+        ("said", 200, 300),
+        ("stop", 400, 500),
+        ("at", 600, 700),
+        ("ten", 800, 900),
+    ]);
+    for human in [
+        // Not labelled from its first line: a plain text.
+        "I told him this:\nHe said: stop",
+        "He said stop at 10:30",
+        "See http://example.com now",
+        // More than four words before the colon.
+        "He said it to me loudly: stop",
+        // Nothing after the colon.
+        "He said:",
+        // A name the recognition does not know, in mid-line.
+        "he said at ten\nand then Caller: stop",
+    ] {
+        let out = align(&rec, human);
+        assert!(out.speakers().is_empty(), "{human:?}: {:?}", out.words);
+        assert!(out.turns.is_empty() && out.voice_activity.is_empty());
+        check_shape(&out, human, 900);
+    }
+    // And a text without labels aligned to a multi-speaker recognition has no speakers
+    // (the human text decides).
+    let rec = recognised_call(&[("Agent", "hello"), ("Caller", "hi")]);
+    let out = align(&rec, "hello hi");
+    assert!(out.speakers().is_empty());
+}
+
+#[test]
+fn the_text_rendition_of_a_conversation_aligns_back_with_its_speakers() {
+    let rec = recognised_call(&[
+        ("Agent", "how can i help"),
+        ("Caller", "my card was charged twice"),
+        ("Agent", "let me check"),
+    ]);
+    // What `GET …/transcript/text` gives, corrected by a person and sent back.
+    let text = rec.text().replace("charged", "billed");
+    let out = align(&rec, &text);
+    let turns: Vec<(&str, u64)> = out
+        .turns
+        .iter()
+        .map(|t| (t.speaker.as_str(), t.s))
+        .collect();
+    assert_eq!(turns, [("Agent", 1000), ("Caller", 3000), ("Agent", 5500)]);
+    assert!(out.turns[1].text.contains("billed"), "{:?}", out.turns);
+}

@@ -7,42 +7,42 @@
 //! a worker task later (the worker sees it exists and skips its `protect` step); until it
 //! was, the only protection of the original was the seal.
 //!
-//! OpenPGP encryption is CPU-bound (~300 MB/s per core), so it runs on the blocking pool:
-//! the request task hands it the part's bytes through a channel bounded in batches (a few
-//! MiB at most), `sealscribe_openpgp::encrypt` pulls them as a `Read`, encrypts them in
-//! place (its own SEIPD writer; rPGP only writes the key packets) and writes
-//! partial-length chunks straight into the blob writer. Memory stays flat whatever the size, and the two ciphers run on two
-//! cores at once. The intake ends it with [`Encrypting::finish`] (the blob becomes
-//! visible, atomically, on both backends) or [`Encrypting::abort`]; a request dropped
-//! mid-way (the client went away) drops the sender, which the blocking task takes as an
-//! abort: nothing is left to serve.
+//! OpenPGP encryption is CPU-bound (~400 MB/s per core) and serial (CFB), so it is the
+//! upload's critical path and runs on a thread of its own, doing nothing else: the request
+//! task copies the part's bytes into batches of [`BATCH`] bytes (the one copy of the
+//! plaintext on this path; it runs beside the seal, on the request's thread) and hands
+//! each through a bounded channel to the blocking encryptor, which hashes and encrypts it
+//! in place ([`Encryptor`]) and passes the encrypted batch itself to the blob writer
+//! ([`BlobWriter::put`]): no copy of the ciphertext, and every buffer has the same size, so
+//! the allocator reuses them instead of keeping freed odd sizes around. Memory stays flat
+//! whatever the size: [`QUEUED`] batches wait at most, and the blob writer holds a few
+//! parts. The intake ends it with [`Encrypting::finish`] (the blob becomes visible,
+//! atomically, on both backends) or [`Encrypting::abort`]; a request dropped mid-way (the
+//! client went away) drops the sender, which the blocking task takes as an abort: nothing
+//! is left to serve.
 
-use std::io::{self, Read, Write};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use sealscribe_domain::{MediaId, codes};
-use sealscribe_openpgp::{EncryptError, EncryptOptions, Recipient};
-use sealscribe_store::{BlobWriter, StoreError, media_blob};
+use sealscribe_openpgp::{EncryptError, Encryptor, Piece, Recipient};
+use sealscribe_store::{BlobWriter, media_blob};
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::{ApiError, AppState, Result};
 
-/// Bytes handed to the encryptor at once: small chunks are gathered up to this.
+/// Plaintext handed to the encryptor at once. Its ciphertext goes to the blob writer as
+/// one buffer, so this is also the size of the pieces the store's parts are made of.
 const BATCH: usize = 256 * 1024;
-/// Batches waiting for the encryptor. With hyper's chunks (at most ~400 KiB) this bounds
-/// what is queued to a few MiB; the request waits when the encryptor is behind.
+/// Batches waiting for the encryptor (2 MiB); the request waits when the encryptor is
+/// behind.
 const QUEUED: usize = 8;
-/// Small writes of ciphertext (packet headers, the bytes of a batch held back for the next
-/// chunk) are gathered up to this before they go to the blob writer; larger ones (the
-/// encryptor's chunks, encrypted in place) go straight to it, without a copy here.
-const OUT_BATCH: usize = 64 * 1024;
 
 /// What the request task sends.
 enum Input {
-    Data(Bytes),
+    Data(BytesMut),
     /// The part ended: finish the message. A sender dropped without it is an abort.
     End,
 }
@@ -50,6 +50,7 @@ enum Input {
 /// An `original-encrypted` being written.
 pub(super) struct Encrypting {
     input: mpsc::Sender<Input>,
+    /// The batch being filled (capacity [`BATCH`]).
     pending: BytesMut,
     /// `None` once awaited (after the encryptor stopped early).
     task: Option<JoinHandle<Result<u64>>>,
@@ -71,27 +72,23 @@ impl Encrypting {
         let task = tokio::task::spawn_blocking(move || encrypt(&handle, &recipient, rx, writer));
         Ok(Self {
             input,
-            pending: BytesMut::new(),
+            pending: BytesMut::with_capacity(BATCH),
             task: Some(task),
         })
     }
 
     /// Adds the next bytes of the media part; waits while the encryptor is behind.
-    pub(super) async fn push(&mut self, chunk: Bytes) -> Result<()> {
-        let batch = if self.pending.is_empty() && chunk.len() >= BATCH {
-            chunk
-        } else {
-            if self.pending.is_empty() {
-                // One allocation per batch (the last one went with its `Bytes`).
-                self.pending.reserve(BATCH);
+    pub(super) async fn push(&mut self, mut data: &[u8]) -> Result<()> {
+        while !data.is_empty() {
+            let take = (BATCH - self.pending.len()).min(data.len());
+            self.pending.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.pending.len() == BATCH {
+                let batch = std::mem::replace(&mut self.pending, BytesMut::with_capacity(BATCH));
+                self.send(Input::Data(batch)).await?;
             }
-            self.pending.extend_from_slice(&chunk);
-            if self.pending.len() < BATCH {
-                return Ok(());
-            }
-            self.pending.split().freeze()
-        };
-        self.send(Input::Data(batch)).await
+        }
+        Ok(())
     }
 
     async fn send(&mut self, input: Input) -> Result<()> {
@@ -114,7 +111,7 @@ impl Encrypting {
     /// bytes encrypted.
     pub(super) async fn finish(mut self) -> Result<u64> {
         if !self.pending.is_empty() {
-            let rest = self.pending.split().freeze();
+            let rest = std::mem::take(&mut self.pending);
             self.send(Input::Data(rest)).await?;
         }
         self.send(Input::End).await?;
@@ -129,140 +126,84 @@ impl Encrypting {
     /// Abandons the message: the blob writer is aborted, nothing is left behind.
     pub(super) async fn abort(self) {
         drop(self.input);
-        // The task sees the channel close without `End`, fails its read and aborts the write.
+        // The task sees the channel close without `End` and aborts the write.
         if let Some(task) = self.task {
             let _ = task.await;
         }
     }
 }
 
-/// The blocking side: reads the part from the channel, encrypts it and writes into the blob.
+/// The blocking side: encrypts the batches from the channel into the blob, then finishes
+/// the blob (or aborts it on any error, or when the channel closes without [`Input::End`]).
 fn encrypt(
     handle: &Handle,
     recipient: &Recipient,
     rx: mpsc::Receiver<Input>,
-    writer: BlobWriter,
+    mut writer: BlobWriter,
 ) -> Result<u64> {
-    let mut source = ChannelReader {
-        rx,
-        current: Bytes::new(),
-        ended: false,
-    };
-    let mut sink = BlobSink {
-        handle,
-        writer: Some(writer),
-        buf: Vec::with_capacity(OUT_BATCH),
-        error: None,
-    };
-    let encrypted =
-        sealscribe_openpgp::encrypt(recipient, &mut source, &mut sink, EncryptOptions::binary());
-    let writer = sink
-        .writer
-        .take()
-        .expect("the sink keeps its writer until here");
-    match encrypted {
+    let written = write_message(handle, recipient, rx, &mut writer);
+    match written {
         Ok(bytes) => {
-            // `encrypt` flushed the sink: everything is in the writer.
             handle.block_on(writer.finish())?;
             Ok(bytes)
         }
         Err(e) => {
             handle.block_on(writer.abort());
-            Err(match (e, sink.error) {
-                (EncryptError::Write(_), Some(store)) => store.into(),
-                (EncryptError::RecipientExpired { fingerprint }, _) => ApiError::bad_request(
-                    codes::KEY_EXPIRED_OR_REVOKED,
-                    format!(
-                        "The public key {fingerprint} has no encryption key that is still valid: \
-                         upload a renewed key and use its publicKeyId."
-                    ),
-                ),
-                (e, _) => ApiError::internal(format!("encrypting the upload: {e}")),
-            })
+            Err(e)
         }
     }
 }
 
-/// The media part as a `Read`, from the request task's batches.
-struct ChannelReader {
-    rx: mpsc::Receiver<Input>,
-    current: Bytes,
-    ended: bool,
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.current.is_empty() {
-            if self.ended {
-                return Ok(0);
-            }
-            match self.rx.blocking_recv() {
-                Some(Input::Data(bytes)) => self.current = bytes,
-                Some(Input::End) => self.ended = true,
-                None => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the upload was abandoned",
-                    ));
+/// Writes the whole message into `writer`; returns the plaintext bytes encrypted.
+fn write_message(
+    handle: &Handle,
+    recipient: &Recipient,
+    mut rx: mpsc::Receiver<Input>,
+    writer: &mut BlobWriter,
+) -> Result<u64> {
+    let (mut encryptor, head) = Encryptor::new(recipient).map_err(|e| match e {
+        EncryptError::RecipientExpired { fingerprint } => ApiError::bad_request(
+            codes::KEY_EXPIRED_OR_REVOKED,
+            format!(
+                "The public key {fingerprint} has no encryption key that is still valid: \
+                 upload a renewed key and use its publicKeyId."
+            ),
+        ),
+        e => ApiError::internal(format!("encrypting the upload: {e}")),
+    })?;
+    // The encryptor's own bytes (packet framing, a few hundred bytes held back between
+    // batches) are gathered and go to the writer just before the next batch range.
+    let mut own = head;
+    loop {
+        match rx.blocking_recv() {
+            Some(Input::Data(mut batch)) => {
+                let pieces = encryptor.encrypt(&mut batch);
+                let batch = batch.freeze();
+                let mut out = Vec::with_capacity(4);
+                for piece in pieces {
+                    match piece {
+                        Piece::Bytes(bytes) => own.extend_from_slice(bytes),
+                        Piece::Batch(range) => {
+                            if !own.is_empty() {
+                                out.push(Bytes::from(std::mem::take(&mut own)));
+                            }
+                            out.push(batch.slice(range));
+                        }
+                    }
                 }
+                handle.block_on(async {
+                    for bytes in out {
+                        writer.put(bytes).await?;
+                    }
+                    Ok::<_, ApiError>(())
+                })?;
             }
-        }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current.split_to(n));
-        Ok(n)
-    }
-}
-
-/// Ciphertext into the blob writer, in batches of [`OUT_BATCH`]; keeps the store's error
-/// so that an outage is a 503 like any other.
-struct BlobSink<'h> {
-    handle: &'h Handle,
-    writer: Option<BlobWriter>,
-    buf: Vec<u8>,
-    error: Option<StoreError>,
-}
-
-impl BlobSink<'_> {
-    fn hand_on(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let buf = std::mem::take(&mut self.buf);
-        let written = self.pass(&buf);
-        self.buf = buf;
-        self.buf.clear();
-        written
-    }
-
-    /// `data` to the blob writer.
-    fn pass(&mut self, data: &[u8]) -> io::Result<()> {
-        let writer = self.writer.as_mut().expect("writer present while writing");
-        match self.handle.block_on(writer.write(data)) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                let io = io::Error::other(e.to_string());
-                self.error.get_or_insert(e);
-                Err(io)
-            }
+            Some(Input::End) => break,
+            None => return Err(ApiError::internal("the upload was abandoned")),
         }
     }
-}
-
-impl Write for BlobSink<'_> {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if data.len() >= OUT_BATCH {
-            self.hand_on()?;
-            self.pass(data)?;
-            return Ok(data.len());
-        }
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= OUT_BATCH {
-            self.hand_on()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.hand_on()
-    }
+    let (tail, bytes) = encryptor.finish();
+    own.extend_from_slice(&tail);
+    handle.block_on(writer.put(Bytes::from(own)))?;
+    Ok(bytes)
 }

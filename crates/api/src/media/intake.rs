@@ -18,7 +18,7 @@ use sealscribe_domain::configuration::MediaConfig;
 use sealscribe_domain::{MediaId, codes};
 use sealscribe_ingress::sniff;
 use sealscribe_openpgp::Recipient;
-use sealscribe_seal::{Opener, SealKey, Sealer};
+use sealscribe_seal::{CHUNK_SIZE, Opener, SEALED_CHUNK_SIZE, SealKey, Sealer};
 use sealscribe_store::media_blob;
 
 use super::encrypting::Encrypting;
@@ -27,6 +27,11 @@ use crate::{ApiError, AppState, Result};
 
 /// Limit for the JSON parts (configuration, metadata).
 pub(super) const SMALL_PART: usize = 64 * 1024;
+
+/// Sealed bytes handed to the blob writer at once: 16 sealed chunks (1 MiB of media),
+/// sealed straight into a buffer of this size, which the writer takes without a copy
+/// (every buffer has this size, so the allocator reuses them).
+const SEALED_OUT: usize = 16 * SEALED_CHUNK_SIZE;
 
 /// The request body as multipart parts, under the configured caps; a body
 /// that is not multipart/form-data is refused before it is read.
@@ -184,7 +189,7 @@ pub(super) async fn receive_media(
     };
     let mut head = Vec::new();
     let mut size = 0u64;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(if plain { 0 } else { SEALED_OUT });
     let received: Result<()> = async {
         writer.write(&header).await?;
         while let Some(chunk) = field.chunk().await? {
@@ -202,23 +207,33 @@ pub(super) async fn receive_media(
             }
             if let Some(encrypting) = &mut encrypting {
                 // Handed to the encryptor's thread first, so both ciphers run at once.
-                encrypting.push(chunk.clone()).await?;
+                encrypting.push(&chunk).await?;
             }
             match &mut sealer {
                 Some(sealer) => {
-                    out.clear();
-                    // AES-GCM over at most a few 64 KiB chunks: let the runtime
-                    // move other tasks off this thread meanwhile.
-                    tokio::task::block_in_place(|| sealer.push(&chunk, &mut out));
-                    writer.write(&out).await?;
+                    let mut rest = &chunk[..];
+                    while !rest.is_empty() {
+                        // What fills `out` at most: the whole chunks that fit, less
+                        // what the sealer holds already.
+                        let fit = (SEALED_OUT - out.len()) / SEALED_CHUNK_SIZE * CHUNK_SIZE
+                            - sealer.buffered();
+                        let (now, later) = rest.split_at(fit.min(rest.len()));
+                        rest = later;
+                        // AES-GCM over at most a few 64 KiB chunks: let the runtime
+                        // move other tasks off this thread meanwhile.
+                        tokio::task::block_in_place(|| sealer.push(now, &mut out));
+                        if out.len() + SEALED_CHUNK_SIZE > SEALED_OUT {
+                            let full = std::mem::replace(&mut out, Vec::with_capacity(SEALED_OUT));
+                            writer.put(full.into()).await?;
+                        }
+                    }
                 }
                 None => writer.write(&chunk).await?,
             }
         }
         if let Some(sealer) = sealer.take() {
-            out.clear();
             sealer.finish(&mut out);
-            writer.write(&out).await?;
+            writer.put(std::mem::take(&mut out).into()).await?;
         }
         Ok(())
     }

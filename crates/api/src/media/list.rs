@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use chrono::{DateTime, NaiveDate, Utc};
 use sealscribe_domain::codes;
-use sealscribe_domain::media::{MediaQuery, SearchField, SearchTerm};
+use sealscribe_domain::media::{MediaQuery, SearchField, SearchTerm, speaker_key};
 use serde::Deserialize;
 
 use crate::auth::Caller;
@@ -52,19 +52,25 @@ fn parse_date(name: &str, value: &str, end_of_day: bool) -> Result<DateTime<Utc>
 
 /// Reads a v3 `query`: whitespace-separated terms that must all match
 /// (implicit AND); `field:term` restricts a term to `title`, `description` or
-/// `transcript`. Terms keep only alphanumerics, `'` and `-`, and a term left
-/// without any alphanumeric is dropped (the index could not match it), so no
-/// search syntax is ever interpreted from user input: each database backend
-/// translates the terms to its own index. `None` when no term is left.
+/// `transcript`, and `Speaker:term` (any other name before the first colon)
+/// to the words that speaker said — v3's own `title:Frost` style, with the
+/// speaker names of `ingest` (`Caller:refund`), compared case-insensitively
+/// ([`speaker_key`]). Terms keep only alphanumerics, `'` and `-`, and a term
+/// left without any alphanumeric is dropped (the index could not match it),
+/// so no search syntax is ever interpreted from user input: each database
+/// backend translates the terms to its own index. `None` when no term is left.
 pub fn search_terms(query: &str) -> Option<Vec<SearchTerm>> {
     let mut terms = Vec::new();
     for raw in query.split_whitespace() {
-        let (field, term) = match raw.split_once(':') {
+        let (field, speaker, term) = match raw.split_once(':') {
             Some((f, t)) => match SearchField::parse(f) {
-                Some(field) => (Some(field), t),
-                None => (None, raw),
+                Some(field) => (Some(field), None, t),
+                None => {
+                    let speaker = speaker_key(f);
+                    (None, (!speaker.is_empty()).then_some(speaker), t)
+                }
             },
-            None => (None, raw),
+            None => (None, None, raw),
         };
         let term: String = term
             .chars()
@@ -73,7 +79,11 @@ pub fn search_terms(query: &str) -> Option<Vec<SearchTerm>> {
         if !term.chars().any(char::is_alphanumeric) {
             continue;
         }
-        terms.push(SearchTerm { field, term });
+        terms.push(SearchTerm {
+            field,
+            speaker,
+            term,
+        });
     }
     if terms.is_empty() { None } else { Some(terms) }
 }
@@ -113,10 +123,12 @@ fn check_terms(terms: &[SearchTerm], limits: &crate::Limits) -> Result<()> {
             ),
         ));
     }
-    if let Some(long) = terms
-        .iter()
-        .find(|t| t.term.chars().count() > limits.max_search_term_chars)
-    {
+    if let Some(long) = terms.iter().find(|t| {
+        t.term.chars().count() > limits.max_search_term_chars
+            || t.speaker
+                .as_ref()
+                .is_some_and(|s| s.chars().count() > limits.max_search_term_chars)
+    }) {
         let start: String = long.term.chars().take(20).collect();
         return Err(ApiError::bad_request(
             codes::SEARCH_TERM_TOO_LONG,
@@ -137,7 +149,8 @@ fn check_terms(terms: &[SearchTerm], limits: &crate::Limits) -> Result<()> {
     operation_id = "listMedia",
     params(
         ("query" = Option<String>, Query, description = "Full-text search over transcript, title and description: \
-            whitespace-separated terms that must all match; `title:`, `description:` or `transcript:` restricts a term. \
+            whitespace-separated terms that must all match; `title:`, `description:` or `transcript:` restricts a term to that field, \
+            any other name before a colon to the words of that speaker (`Caller:refund`, case-insensitive; speaker names as `ingest` set them). \
             Encrypted media are never matched."),
         ("externalId" = Option<String>, Query, description = "Only media with this `metadata.externalId`."),
         ("after" = Option<String>, Query, format = Uuid, description = "Cursor: only media after this `mediaId` in sort order."),
@@ -244,6 +257,15 @@ mod tests {
     fn any(term: &str) -> SearchTerm {
         SearchTerm {
             field: None,
+            speaker: None,
+            term: term.into(),
+        }
+    }
+
+    fn said(speaker: &str, term: &str) -> SearchTerm {
+        SearchTerm {
+            field: None,
+            speaker: Some(speaker.into()),
             term: term.into(),
         }
     }
@@ -258,11 +280,32 @@ mod tests {
             search_terms("title:Frost"),
             Some(vec![SearchTerm {
                 field: Some(SearchField::Title),
+                speaker: None,
                 term: "Frost".into()
             }])
         );
-        // Not a field: the colon is dropped with the other punctuation.
-        assert_eq!(search_terms("author:Frost"), Some(vec![any("authorFrost")]));
+        // Not a field: a speaker, named case-insensitively.
+        assert_eq!(
+            search_terms("Caller:refund card agent:Sorry"),
+            Some(vec![
+                said("caller", "refund"),
+                any("card"),
+                said("agent", "Sorry")
+            ])
+        );
+        // Only the first colon separates; no name is no restriction, and control
+        // characters are no part of one.
+        assert_eq!(
+            search_terms("Ágent:a:b :card \u{0}:x C\u{0}aller:y"),
+            Some(vec![
+                said("ágent", "ab"),
+                any("card"),
+                any("x"),
+                said("caller", "y")
+            ])
+        );
+        // A speaker with nothing searchable said is no term.
+        assert_eq!(search_terms("Caller:--"), None);
         // Query syntax of any index is just dropped.
         assert_eq!(
             search_terms("a\" OR * NEAR( don't e-mail"),

@@ -237,12 +237,16 @@ async fn reprocess_parts(mut multipart: Multipart) -> Result<SmallParts> {
 
 /// Aligns a human transcript to the recognised words of finished media and stores it.
 async fn align(state: &AppState, caller: &Caller, m: &MediaRecord, text: &[u8]) -> Result<()> {
-    let text = String::from_utf8(text.to_vec()).map_err(|_| {
-        ApiError::bad_request(
-            codes::INVALID_REQUEST,
-            "The transcript part must be UTF-8 plain text.",
-        )
-    })?;
+    let text = String::from_utf8(text.to_vec())
+        .ok()
+        // NUL is no text (and PostgreSQL cannot store it in the search index).
+        .filter(|t| !t.contains('\0'))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                codes::INVALID_REQUEST,
+                "The transcript part must be UTF-8 plain text, without NUL characters.",
+            )
+        })?;
     if m.status != MediaStatus::Finished {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

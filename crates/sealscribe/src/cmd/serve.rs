@@ -55,6 +55,7 @@ pub fn worker_settings(storage: &StorageArgs, args: &WorkerArgs) -> anyhow::Resu
     Ok(Settings {
         workers: args.workers,
         lease: Duration::from_secs(args.job_lease_secs),
+        priority_aging: Duration::from_secs(args.priority_aging_secs),
         poll: Duration::from_millis(500),
         max_attempts: args.job_max_attempts,
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),

@@ -771,6 +771,65 @@ async fn alignment_and_reprocessing() {
         vec![id.clone()],
         "the index follows the aligned text"
     );
+    // Speaker search is accepted; mono media have no speakers to match.
+    assert!(
+        search(&server, &token, "query=Caller:anne")
+            .await
+            .is_empty()
+    );
+
+    // A text naming its speakers: turns in the transcript, speakers in the index.
+    let labelled = "Agent: Please send the invoice to our accounting department.\n\
+                    Caller: Before Friday, Anne.";
+    let form = reqwest::multipart::Form::new()
+        .part("configuration", json_part("c.json", "{}"))
+        .text("transcript", labelled);
+    let resp = server
+        .http
+        .post(server.url(&format!("/v3/media/{id}")))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let transcript = server
+        .get_json(&token, &format!("/v3/media/{id}/transcript"))
+        .await;
+    let turns: Vec<&str> = transcript["turns"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no turns: {transcript}"))
+        .iter()
+        .map(|t| t["speaker"].as_str().unwrap())
+        .collect();
+    assert_eq!(turns, ["Agent", "Caller"]);
+    assert_eq!(transcript["words"][0]["m"], "turn");
+    assert_eq!(
+        search(&server, &token, "query=caller:anne").await,
+        vec![id.clone()]
+    );
+    assert!(search(&server, &token, "query=Agent:anne").await.is_empty());
+    assert_eq!(
+        search(&server, &token, "query=Agent:invoice%20Caller:friday").await,
+        vec![id.clone()]
+    );
+    // NUL is no plain text: refused, and the aligned transcript stays.
+    let form = reqwest::multipart::Form::new()
+        .part("configuration", json_part("c.json", "{}"))
+        .text("transcript", "Agent: Please\0 send");
+    let resp = server
+        .http
+        .post(server.url(&format!("/v3/media/{id}")))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 400, 10001).await;
+    assert_eq!(
+        search(&server, &token, "query=caller:anne").await,
+        vec![id.clone()]
+    );
 
     let form = reqwest::multipart::Form::new().part("configuration", json_part("c.json", "{}"));
     let resp = server

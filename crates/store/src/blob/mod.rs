@@ -28,9 +28,12 @@
 //!
 //! # Memory and failure bounds
 //!
-//! Writes are multipart uploads of 5 MiB parts (S3's minimum part size) with at
-//! most 2 parts in flight, so a writer holds about 15 MiB whatever the object
-//! size; reads are streams. Nothing is visible at a key until
+//! Writes are multipart uploads with at most 2 parts in flight: 5 MiB parts on
+//! S3 (its minimum part size), so a writer holds about 15 MiB whatever the object
+//! size, and 1 MiB parts in a local directory, which has no minimum (about 3 MiB;
+//! an upload writes two blobs at once, and the parts' buffers are what its memory
+//! is made of). [`BlobWriter::put`] takes a buffer the caller has filled without
+//! copying it. Reads are streams. Nothing is visible at a key until
 //! [`BlobWriter::finish`]; an aborted or dropped writer removes its parts.
 //!
 //! Talking to S3 fails fast instead of hanging: connections time out after 3 s,
@@ -71,9 +74,14 @@ use crate::StoreError;
 
 pub use s3::S3Settings;
 
-/// Size of each part of a multipart write (S3's minimum is 5 MiB).
+/// Size of each part of a multipart write to S3 (its minimum is 5 MiB); also the
+/// largest object [`BlobStore::put_bytes`] writes in one request.
 const CHUNK: usize = 5 * 1024 * 1024;
-/// Parts in flight at once: bounds a writer's memory to about `CHUNK * (1 + IN_FLIGHT)`.
+/// Size of each part of a write to a local directory: the parts are written one
+/// after another into one file, so nothing needs them larger, and smaller parts keep
+/// a writer's memory small.
+const LOCAL_CHUNK: usize = 1024 * 1024;
+/// Parts in flight at once: bounds a writer's memory to about `part * (1 + IN_FLIGHT)`.
 const IN_FLIGHT: usize = 2;
 /// [`BlobStore::ping`] answers within this, whatever the network does.
 const PING_DEADLINE: Duration = Duration::from_secs(5);
@@ -220,8 +228,14 @@ impl BlobStore {
     /// writer leaves nothing.
     pub async fn writer(&self, key: &Path) -> Result<BlobWriter, StoreError> {
         let upload = self.inner.put_multipart(key).await.map_err(store_error)?;
+        let part = if self.local_root.is_some() {
+            LOCAL_CHUNK
+        } else {
+            CHUNK
+        };
         Ok(BlobWriter {
-            inner: Some(WriteMultipart::new_with_chunk_size(upload, CHUNK)),
+            inner: Some(WriteMultipart::new_with_chunk_size(upload, part)),
+            part,
             written: 0,
         })
     }
@@ -558,6 +572,8 @@ impl Resumable {
 pub struct BlobWriter {
     /// `None` only once finished or aborted.
     inner: Option<WriteMultipart>,
+    /// Part size: what [`BlobWriter::write`] copies at most before it waits for room.
+    part: usize,
     written: u64,
 }
 
@@ -571,7 +587,7 @@ impl BlobWriter {
     /// Appends `data`, waiting while too many parts are in flight (so memory
     /// stays bounded however large `data` is).
     pub async fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
-        for piece in data.chunks(CHUNK) {
+        for piece in data.chunks(self.part) {
             let upload = self.upload();
             upload
                 .wait_for_capacity(IN_FLIGHT)
@@ -579,6 +595,26 @@ impl BlobWriter {
                 .map_err(store_error)?;
             upload.write(piece);
             self.written += piece.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Appends `data` without copying it: the buffer itself becomes (part of) a
+    /// part, and is freed once that part is stored. For callers that fill buffers
+    /// of their own (of at least a few KiB; smaller ones cost a write each on the
+    /// local store): waits like [`BlobWriter::write`].
+    pub async fn put(&mut self, mut data: Bytes) -> Result<(), StoreError> {
+        while !data.is_empty() {
+            // At most one part is started per piece, after waiting for room.
+            let piece = data.split_to(data.len().min(self.part));
+            let len = piece.len() as u64;
+            let upload = self.upload();
+            upload
+                .wait_for_capacity(IN_FLIGHT)
+                .await
+                .map_err(store_error)?;
+            upload.put(piece);
+            self.written += len;
         }
         Ok(())
     }

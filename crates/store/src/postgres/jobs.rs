@@ -1,25 +1,30 @@
 //! The leased job queue on PostgreSQL, shared by workers on many machines.
 //!
-//! A claim is one statement: the subquery picks the first runnable job in
-//! `run_at, id` order *that no other transaction has locked* (`for update skip
-//! locked`), so concurrent claimers each take a different job instead of
-//! queueing behind one another, and a job another claimer just took is
-//! re-checked against its new state (running, lease in the future) and
-//! skipped. Everything else is guarded by `locked_by`, exactly as on SQLite.
+//! A claim is one statement: for each priority, the subquery takes the oldest
+//! runnable job *that no other transaction has locked* (`for update skip
+//! locked`, walking the `jobs_by_priority` index), and the one with the
+//! earliest effective time (`run_at` moved earlier by `priority` aging
+//! windows, see [`JobQueue::claim_job_aging`]) is taken. So concurrent
+//! claimers each take a different job instead of queueing behind one another,
+//! and a job another claimer just took is re-checked against its new state
+//! (running, lease in the future) and skipped. Everything else is guarded by
+//! `locked_by`, exactly as on SQLite.
 //!
 //! Transactions that end a job lock its media row first (see the module docs
 //! of [`super`]): `delete_media` locks the media row and then, by cascade, its
 //! jobs and deliveries, so taking them in the other order could deadlock.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use sealscribe_domain::MediaId;
 use sealscribe_domain::media::{DeliveryAttempt, DeliveryStatus, Failure, JobClaim, Task};
 use sqlx::{Postgres, Transaction};
 
 use super::PgDb;
 use super::media::reindex;
-use crate::codec::{claim_from_row, from_json, job_count_from_row, json};
+use crate::codec::{
+    CALLBACK_PRIORITY, aging_secs, claim_from_row, from_json, job_count_from_row, json,
+};
 use crate::{DeliveryOutcome, Finished, JobCount, JobQueue, StoreError};
 
 /// How a transaction ending a job holds the media row.
@@ -77,26 +82,34 @@ impl JobQueue for PgDb {
         rows.iter().map(job_count_from_row).collect()
     }
 
-    async fn claim_job(
+    async fn claim_job_aging(
         &self,
         worker: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
+        aging: TimeDelta,
     ) -> Result<Option<JobClaim>, StoreError> {
+        // The effective time: `run_at` moved earlier by `priority` aging windows.
+        // The oldest unlocked due job of each priority comes from the
+        // `jobs_by_priority` index, and the earliest effective time of the three
+        // wins (the other two stay locked only until this statement ends).
         let row = sqlx::query(
             "update jobs set state = 'running', locked_by = $1, locked_until = $2, \
              attempts = attempts + 1 \
-             where id = (select id from jobs \
-                         where (state = 'queued' and run_at <= $3) \
-                            or (state = 'running' and locked_until < $3) \
-                         order by run_at, id \
-                         for update skip locked \
-                         limit 1) \
+             where id = (select c.id from (values (2), (1), (0)) as p (rank) \
+                 cross join lateral ( \
+                     select id, run_at - p.rank * make_interval(secs => $4) as k from jobs \
+                     where priority = p.rank \
+                       and ((state = 'queued' and run_at <= $3) \
+                            or (state = 'running' and locked_until < $3)) \
+                     order by run_at, id for update skip locked limit 1) c \
+                 order by c.k, c.id limit 1) \
              returning id, media_id, kind, arg, attempts",
         )
         .bind(worker)
         .bind(lease_until)
         .bind(now)
+        .bind(aging_secs(aging))
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(claim_from_row).transpose()
@@ -287,12 +300,13 @@ async fn queue_callbacks(
     let now = Utc::now();
     for &index in callbacks {
         sqlx::query(
-            "insert into jobs (media_id, kind, arg, state, run_at, created_at) \
-             values ($1, 'callback', $2, 'queued', $3, $3)",
+            "insert into jobs (media_id, kind, arg, state, run_at, created_at, priority) \
+             values ($1, 'callback', $2, 'queued', $3, $3, $4)",
         )
         .bind(media.to_string())
         .bind(i64::from(index))
         .bind(now)
+        .bind(CALLBACK_PRIORITY)
         .execute(&mut **tx)
         .await?;
         sqlx::query(

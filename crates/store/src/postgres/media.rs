@@ -11,7 +11,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Transaction};
 
 use super::{PgDb, search};
-use crate::codec::{delivery_from_row, json, media_from_row, push_listing, to_i64};
+use crate::codec::{delivery_from_row, json, media_from_row, priority_rank, push_listing, to_i64};
 use crate::{MediaStore, NewMedia, StoreError, StoredSealKey};
 
 /// What a listing needs: the transcripts (the bulk of a row) are left out.
@@ -57,6 +57,12 @@ pub(crate) async fn reindex(
     id: &str,
     entry: Option<&IndexEntry>,
 ) -> Result<(), StoreError> {
+    // A speaker's row is replaced with the entry (a new transcript may have
+    // other speakers).
+    sqlx::query("delete from media_speech where media_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     match entry {
         None => {
             sqlx::query("delete from media_search where media_id = $1")
@@ -80,6 +86,18 @@ pub(crate) async fn reindex(
             .bind(&e.transcript)
             .execute(&mut **tx)
             .await?;
+            for s in &e.speakers {
+                sqlx::query(
+                    "insert into media_speech (media_id, account_id, speaker, words) \
+                     values ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(account)
+                .bind(&s.speaker)
+                .bind(&s.words)
+                .execute(&mut **tx)
+                .await?;
+            }
         }
     }
     Ok(())
@@ -133,11 +151,12 @@ impl MediaStore for PgDb {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "insert into jobs (media_id, kind, state, run_at, created_at) \
-             values ($1, 'process', 'queued', $2, $2)",
+            "insert into jobs (media_id, kind, state, run_at, created_at, priority) \
+             values ($1, 'process', 'queued', $2, $2, $3)",
         )
         .bind(m.id.to_string())
         .bind(now)
+        .bind(priority_rank(&m.configuration))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -283,11 +302,12 @@ impl MediaStore for PgDb {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "insert into jobs (media_id, kind, state, run_at, created_at) \
-             values ($1, 'process', 'queued', $2, $2)",
+            "insert into jobs (media_id, kind, state, run_at, created_at, priority) \
+             values ($1, 'process', 'queued', $2, $2, $3)",
         )
         .bind(id.to_string())
         .bind(Utc::now())
+        .bind(priority_rank(configuration))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

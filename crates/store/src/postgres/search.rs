@@ -23,6 +23,11 @@
 //!   transcript (C). A term restricted to a field must match that weight's
 //!   lexemes (`ts_filter`) as well as the whole document (which is what the GIN
 //!   index answers).
+//! - **Speakers.** A term restricted to a speaker (`Caller:refund`) must match
+//!   that media item's row of `media_speech` for the speaker (the speaker's
+//!   words, one tsvector per media item and speaker), as on SQLite it must
+//!   match the speaker's row of `media_speech_fts`. Speakers are compared by
+//!   their lower-cased names, computed once in Rust for both backends.
 //! - **Safety.** Every term is a bound parameter of `phraseto_tsquery`, which
 //!   reads plain text, never tsquery syntax; only fixed SQL fragments are
 //!   concatenated.
@@ -76,18 +81,37 @@ pub(crate) fn push_filter(sql: &mut QueryBuilder<Postgres>, account: &str, terms
         sql.push(" and false");
         return;
     }
+    // Each term restricted to a speaker searches that speaker's words
+    // (`media_speech`, one row per media item and speaker).
+    for t in terms {
+        let Some(speaker) = &t.speaker else { continue };
+        sql.push(" and id in (select media_id from media_speech where account_id = ")
+            .push_bind(account.to_owned())
+            .push(" and speaker = ")
+            .push_bind(speaker.clone())
+            .push(" and document @@ (");
+        push_all(sql, &[t]);
+        sql.push("))");
+    }
+    let general: Vec<&SearchTerm> = terms.iter().filter(|t| t.speaker.is_none()).collect();
+    if general.is_empty() {
+        return;
+    }
     sql.push(" and id in (select media_id from media_search where account_id = ")
         .push_bind(account.to_owned())
         .push(" and document @@ (");
-    push_all(sql, &terms.iter().collect::<Vec<_>>());
+    push_all(sql, &general);
     sql.push(")");
     for field in [
         SearchField::Title,
         SearchField::Description,
         SearchField::Transcript,
     ] {
-        let restricted: Vec<&SearchTerm> =
-            terms.iter().filter(|t| t.field == Some(field)).collect();
+        let restricted: Vec<&SearchTerm> = general
+            .iter()
+            .copied()
+            .filter(|t| t.field == Some(field))
+            .collect();
         if restricted.is_empty() {
             continue;
         }
@@ -107,11 +131,18 @@ mod tests {
         let terms = [
             SearchTerm {
                 field: None,
+                speaker: None,
                 term: "x') or true --".into(),
             },
             SearchTerm {
                 field: Some(SearchField::Title),
+                speaker: None,
                 term: "frost".into(),
+            },
+            SearchTerm {
+                field: None,
+                speaker: Some("o'caller".into()),
+                term: "refund".into(),
             },
         ];
         let mut sql = QueryBuilder::<Postgres>::new("select id from media where true");
@@ -119,6 +150,8 @@ mod tests {
         let sql = sql.into_string();
         assert!(!sql.contains("or true"), "{sql}");
         assert!(!sql.contains("frost"), "{sql}");
+        assert!(!sql.contains("caller") && !sql.contains("refund"), "{sql}");
+        assert!(sql.contains("from media_speech"), "{sql}");
         assert!(sql.contains("ts_filter(document, '{a}')"), "{sql}");
     }
 }

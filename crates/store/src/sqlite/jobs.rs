@@ -2,14 +2,16 @@
 //! claiming `update … returning` is atomic without `skip locked`.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use sealscribe_domain::MediaId;
 use sealscribe_domain::media::{DeliveryAttempt, DeliveryStatus, Failure, JobClaim, Task};
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::SqliteDb;
 use super::media::reindex;
-use crate::codec::{claim_from_row, from_json, job_count_from_row, json};
+use crate::codec::{
+    CALLBACK_PRIORITY, aging_secs, claim_from_row, from_json, job_count_from_row, json,
+};
 use crate::{DeliveryOutcome, Finished, JobCount, JobQueue, StoreError};
 
 #[async_trait]
@@ -27,25 +29,40 @@ impl JobQueue for SqliteDb {
         rows.iter().map(job_count_from_row).collect()
     }
 
-    async fn claim_job(
+    async fn claim_job_aging(
         &self,
         worker: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
+        aging: TimeDelta,
     ) -> Result<Option<JobClaim>, StoreError> {
+        // The effective time: `run_at` moved earlier by `priority` aging windows
+        // (`unixepoch(…, 'subsec')` reads the RFC 3339 text sqlx writes, to the ms).
+        // The oldest due job of each priority comes from the `jobs_by_priority`
+        // index, and the earliest effective time of the three wins: no sort of
+        // the whole backlog under the write lock.
         let row = sqlx::query(
-            "update jobs set state = 'running', locked_by = ?, locked_until = ?, \
+            "update jobs set state = 'running', locked_by = ?3, locked_until = ?4, \
              attempts = attempts + 1 \
-             where id = (select id from jobs \
-                         where (state = 'queued' and run_at <= ?) \
-                            or (state = 'running' and locked_until < ?) \
-                         order by run_at, id limit 1) \
+             where id = (select id from ( \
+                   select * from (select id, unixepoch(run_at, 'subsec') - 2 * ?2 as k from jobs \
+                   where priority = 2 and ((state = 'queued' and run_at <= ?1) or (state = 'running' and locked_until < ?1)) \
+                   order by run_at, id limit 1) \
+                   union all \
+                   select * from (select id, unixepoch(run_at, 'subsec') - 1 * ?2 as k from jobs \
+                   where priority = 1 and ((state = 'queued' and run_at <= ?1) or (state = 'running' and locked_until < ?1)) \
+                   order by run_at, id limit 1) \
+                   union all \
+                   select * from (select id, unixepoch(run_at, 'subsec') - 0 * ?2 as k from jobs \
+                   where priority = 0 and ((state = 'queued' and run_at <= ?1) or (state = 'running' and locked_until < ?1)) \
+                   order by run_at, id limit 1)) \
+                 order by k, id limit 1) \
              returning id, media_id, kind, arg, attempts",
         )
+        .bind(now)
+        .bind(aging_secs(aging))
         .bind(worker)
         .bind(lease_until)
-        .bind(now)
-        .bind(now)
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(claim_from_row).transpose()
@@ -230,13 +247,14 @@ async fn queue_callbacks(
     let now = Utc::now();
     for &index in callbacks {
         sqlx::query(
-            "insert into jobs (media_id, kind, arg, state, run_at, created_at) \
-             values (?, 'callback', ?, 'queued', ?, ?)",
+            "insert into jobs (media_id, kind, arg, state, run_at, created_at, priority) \
+             values (?, 'callback', ?, 'queued', ?, ?, ?)",
         )
         .bind(media.to_string())
         .bind(index)
         .bind(now)
         .bind(now)
+        .bind(CALLBACK_PRIORITY)
         .execute(&mut **tx)
         .await?;
         sqlx::query(

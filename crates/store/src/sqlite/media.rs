@@ -11,7 +11,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite, Transaction};
 
 use super::SqliteDb;
-use crate::codec::{delivery_from_row, json, media_from_row, push_listing, to_i64};
+use crate::codec::{delivery_from_row, json, media_from_row, priority_rank, push_listing, to_i64};
 use crate::{MediaStore, NewMedia, StoreError, StoredSealKey};
 
 /// What a listing needs: the transcripts (the bulk of a row) are left out.
@@ -29,7 +29,7 @@ const COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_
 /// quoted string as a phrase of the tokens the tokenizer finds in it, so
 /// `e-mail` is the phrase `e mail`), with `field : ` when restricted, joined by
 /// spaces (implicit AND). `None` for no terms, which must match nothing.
-pub(crate) fn fts5_query(terms: &[SearchTerm]) -> Option<String> {
+pub(crate) fn fts5_query(terms: &[&SearchTerm]) -> Option<String> {
     let parts: Vec<String> = terms
         .iter()
         .map(|t| {
@@ -73,10 +73,14 @@ pub(crate) async fn reindex(
     id: &str,
     entry: Option<&IndexEntry>,
 ) -> Result<(), StoreError> {
-    sqlx::query("delete from media_fts where media_id = ?")
+    for table in ["media_fts", "media_speech_fts"] {
+        sqlx::query(AssertSqlSafe(format!(
+            "delete from {table} where media_id = ?"
+        )))
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    }
     if let Some(e) = entry {
         sqlx::query(
             "insert into media_fts (media_id, account_id, title, description, transcript) \
@@ -89,6 +93,18 @@ pub(crate) async fn reindex(
         .bind(&e.transcript)
         .execute(&mut **tx)
         .await?;
+        for s in &e.speakers {
+            sqlx::query(
+                "insert into media_speech_fts (media_id, account_id, speaker, words) \
+                 values (?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(account)
+            .bind(&s.speaker)
+            .bind(&s.words)
+            .execute(&mut **tx)
+            .await?;
+        }
     }
     Ok(())
 }
@@ -140,12 +156,13 @@ impl MediaStore for SqliteDb {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "insert into jobs (media_id, kind, state, run_at, created_at) \
-             values (?, 'process', 'queued', ?, ?)",
+            "insert into jobs (media_id, kind, state, run_at, created_at, priority) \
+             values (?, 'process', 'queued', ?, ?, ?)",
         )
         .bind(m.id.to_string())
         .bind(now)
         .bind(now)
+        .bind(priority_rank(&m.configuration))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -186,17 +203,37 @@ impl MediaStore for SqliteDb {
             "select {SUMMARY_COLUMNS} from media where account_id = "
         ));
         sql.push_bind(account.clone());
-        match q.text.as_deref().map(fts5_query) {
+        match q.text.as_deref() {
             None => {}
-            Some(None) => {
+            Some([]) => {
                 sql.push(" and 0");
             }
-            Some(Some(text)) => {
-                sql.push(" and id in (select media_id from media_fts where media_fts match ")
+            Some(terms) => {
+                // Terms for any speaker search the whole entry, all at once;
+                // each term restricted to a speaker searches that speaker's words.
+                let general: Vec<&SearchTerm> =
+                    terms.iter().filter(|t| t.speaker.is_none()).collect();
+                if let Some(text) = fts5_query(&general) {
+                    sql.push(" and id in (select media_id from media_fts where media_fts match ")
+                        .push_bind(text)
+                        .push(" and account_id = ")
+                        .push_bind(account.clone())
+                        .push(")");
+                }
+                for t in terms {
+                    let Some(speaker) = &t.speaker else { continue };
+                    let text = fts5_query(&[t]).expect("one term");
+                    sql.push(
+                        " and id in (select media_id from media_speech_fts \
+                         where media_speech_fts match ",
+                    )
                     .push_bind(text)
+                    .push(" and speaker = ")
+                    .push_bind(speaker.clone())
                     .push(" and account_id = ")
                     .push_bind(account.clone())
                     .push(")");
+                }
             }
         }
         push_listing(&mut sql, &account, q);
@@ -308,12 +345,13 @@ impl MediaStore for SqliteDb {
             .await?;
         let now = Utc::now();
         sqlx::query(
-            "insert into jobs (media_id, kind, state, run_at, created_at) \
-             values (?, 'process', 'queued', ?, ?)",
+            "insert into jobs (media_id, kind, state, run_at, created_at, priority) \
+             values (?, 'process', 'queued', ?, ?, ?)",
         )
         .bind(id.to_string())
         .bind(now)
         .bind(now)
+        .bind(priority_rank(configuration))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -405,6 +443,7 @@ mod tests {
     fn term(field: Option<SearchField>, term: &str) -> SearchTerm {
         SearchTerm {
             field,
+            speaker: None,
             term: term.into(),
         }
     }
@@ -412,16 +451,16 @@ mod tests {
     #[test]
     fn terms_become_quoted_fts5_strings() {
         assert_eq!(
-            fts5_query(&[term(None, "hello"), term(None, "world")]).as_deref(),
+            fts5_query(&[&term(None, "hello"), &term(None, "world")]).as_deref(),
             Some("\"hello\" \"world\"")
         );
         assert_eq!(
-            fts5_query(&[term(Some(SearchField::Title), "Frost")]).as_deref(),
+            fts5_query(&[&term(Some(SearchField::Title), "Frost")]).as_deref(),
             Some("title : \"Frost\"")
         );
         // Even a quote (which the API never lets through) cannot end the string.
         assert_eq!(
-            fts5_query(&[term(None, "a\" OR b")]).as_deref(),
+            fts5_query(&[&term(None, "a\" OR b")]).as_deref(),
             Some("\"a\"\" OR b\"")
         );
         assert_eq!(fts5_query(&[]), None);
