@@ -287,6 +287,96 @@ fn check_conversation(call: &Call, transcript: &Value) {
     );
 }
 
+/// When a channel talks, from its samples: 10 ms frames louder than a whisper, with pauses
+/// under 250 ms closed (the rule `docs/metrics.md` uses for talking).
+fn talking(x: &[i16]) -> Vec<(u64, u64)> {
+    let frame = at(10);
+    let mut spans: Vec<(u64, u64)> = Vec::new();
+    for (i, f) in x.chunks(frame).enumerate() {
+        let rms = (f.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / f.len() as f64).sqrt();
+        if rms < 300.0 {
+            continue;
+        }
+        let (s, e) = (i as u64 * 10, i as u64 * 10 + 10);
+        match spans.last_mut() {
+            Some(last) if s < last.1 + 250 => last.1 = e,
+            _ => spans.push((s, e)),
+        }
+    }
+    spans
+}
+
+fn total(spans: &[(u64, u64)]) -> u64 {
+    spans.iter().map(|(s, e)| e - s).sum()
+}
+
+/// The conversation metrics against what was put in the call: each party's share of the
+/// talking within 10 % of the truth measured on the samples, and the agent's one start over
+/// the caller, as long as it was put there.
+fn check_metrics(call: &Call, doc: &Value) {
+    let value = |name: &str| -> f64 {
+        doc["metrics"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no metrics: {doc}"))
+            .iter()
+            .flat_map(|g| g["metricValues"].as_array().unwrap())
+            .find(|m| m["metricName"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {}", doc["metrics"]))["metricValue"]
+            .as_f64()
+            .unwrap()
+    };
+    let (agent, caller) = (talking(&call.left), talking(&call.right));
+    let mut both: Vec<(u64, u64)> = agent.iter().chain(&caller).copied().collect();
+    both.sort_unstable();
+    let mut union: Vec<(u64, u64)> = Vec::new();
+    for (s, e) in both {
+        match union.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => union.push((s, e)),
+        }
+    }
+    let non_silent = total(&union) as f64;
+    for (metric, truth) in [
+        ("agent-talk-ratio", total(&agent) as f64 / non_silent),
+        ("caller-talk-ratio", total(&caller) as f64 / non_silent),
+    ] {
+        let got = value(metric);
+        eprintln!("{metric}: {got} (truth {truth:.3})");
+        assert!(
+            (got - truth).abs() <= truth * 0.1,
+            "{metric}: {got} against {truth:.3} measured on the samples ({})",
+            doc["metrics"]
+        );
+    }
+    assert_eq!(value("overtalk-incidents"), 1.0, "{}", doc["metrics"]);
+    assert_eq!(value("agent-overtalk-incidents"), 1.0, "{}", doc["metrics"]);
+    assert_eq!(
+        value("caller-overtalk-incidents"),
+        0.0,
+        "{}",
+        doc["metrics"]
+    );
+    // The overlap as spoken: the agent's second sentence over the end of the caller's (less
+    // than OVERLAP_MS, which counts espeak's trailing silence).
+    let overlap: u64 = agent
+        .iter()
+        .flat_map(|a| caller.iter().map(move |c| (a.0.max(c.0), a.1.min(c.1))))
+        .filter(|(s, e)| s < e)
+        .map(|(s, e)| e - s)
+        .sum();
+    assert!(overlap > 300 && overlap <= OVERLAP_MS, "{overlap} ms put");
+    let duration = ms(call.left.len()) as f64;
+    let put = overlap as f64 / duration;
+    let got = value("overtalk-ratio");
+    eprintln!("overtalk-ratio: {got} (put {put:.3})");
+    // Word timings are good to a couple of hundred ms at each edge, and the ratio is
+    // rounded to 0.01 of the call.
+    assert!(
+        (got - put).abs() * duration <= 300.0 + 0.005 * duration,
+        "overtalk-ratio {got} against {put:.3} put there ({duration} ms call)"
+    );
+}
+
 /// The PCI detections `(speakerName, s, e)` of a media document.
 fn card_detections(doc: &Value) -> Vec<(String, u64, u64)> {
     doc["prediction"]["detectors"][0]["detections"]
@@ -343,7 +433,12 @@ async fn stereo_call_has_turns_speakers_and_redaction_on_both_channels() {
     let token = env.create_account("contact-centre");
     let server = env.start();
     let call = stereo_call(env.dir.path(), AGENT_FIRST);
-    let config = stereo_config(pci_detector(true)).to_string();
+    let mut config = stereo_config(pci_detector(true));
+    config["metrics"] = json!([
+        {"metricGroupName": "overtalk"},
+        {"metricGroupName": "talk-time-and-rate"},
+    ]);
+    let config = config.to_string();
     let id = server
         .upload_ok(&token, call.wav.clone(), Some(&config), None)
         .await;
@@ -351,10 +446,34 @@ async fn stereo_call_has_turns_speakers_and_redaction_on_both_channels() {
     assert_eq!(doc["status"], "finished", "{doc}");
     check_conversation(&call, &doc["transcript"]);
     let (s, e) = check_card_detection(&call, &doc);
+    check_metrics(&call, &doc);
     let transcript = server
         .get_json(&token, &format!("/v3/media/{id}/transcript"))
         .await;
     assert_eq!(transcript["turns"], doc["transcript"]["turns"]);
+
+    // Every rendition names the speaker at the start of each turn.
+    let rendition = |format: &'static str| {
+        let path = format!("/v3/media/{id}/transcript/{format}");
+        let (server, token) = (&server, &token);
+        async move { String::from_utf8(get_bytes(server, token, &path).await).unwrap() }
+    };
+    let text = rendition("text").await;
+    let labels: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once(": ").map(|(who, _)| who))
+        .filter(|who| ["Agent", "Caller"].contains(who))
+        .collect();
+    assert_eq!(labels, ["Agent", "Caller", "Agent"], "{text}");
+    for format in ["srt", "webvtt", "dfxp"] {
+        let body = rendition(format).await;
+        let (agent, caller) = (body.find("Agent: "), body.find("Caller: "));
+        assert!(
+            agent.is_some() && caller.is_some() && agent < caller,
+            "{format}: {body}"
+        );
+        assert_eq!(body.matches("Caller: ").count(), 1, "{format}: {body}");
+    }
 
     // The redacted stream: the tone over the card number on BOTH channels (the caller's and
     // the agent's, who was silent or talking over it), the rest as uploaded.
