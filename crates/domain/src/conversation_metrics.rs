@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value, json};
 
 use crate::codes::METRIC_GROUP_NOT_AVAILABLE;
+pub use crate::configuration::MetricGroup;
 use crate::configuration::{Ingest, Speaker};
 use sealscribe_transcript::Transcript;
 
@@ -39,17 +40,6 @@ pub const MIN_OVERTALK_MS: u64 = 250;
 pub const STREAK_PAUSE_MS: u64 = 3_000;
 /// A silence longer than this is a silence incident (§5.2).
 pub const SILENCE_INCIDENT_MS: u64 = 4_000;
-
-/// One of the four v3 metric groups.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "kebab-case")]
-pub enum MetricGroup {
-    Overtalk,
-    TalkTimeAndRate,
-    Sentiment,
-    TalkStyleToneAndVolume,
-}
 
 /// The metrics of `overtalk`, in catalogue order.
 pub const OVERTALK: &[&str] = &[
@@ -113,29 +103,6 @@ pub const TALK_STYLE_TONE_AND_VOLUME: &[&str] = &[
 ];
 
 impl MetricGroup {
-    /// The four groups, in the reference's order.
-    pub const ALL: [MetricGroup; 4] = [
-        MetricGroup::Overtalk,
-        MetricGroup::TalkTimeAndRate,
-        MetricGroup::Sentiment,
-        MetricGroup::TalkStyleToneAndVolume,
-    ];
-
-    /// The v3 `metricGroupName`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Overtalk => "overtalk",
-            Self::TalkTimeAndRate => "talk-time-and-rate",
-            Self::Sentiment => "sentiment",
-            Self::TalkStyleToneAndVolume => "talk-style-tone-and-volume",
-        }
-    }
-
-    /// The group named exactly `name` (v3's names are lower case).
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|g| g.name() == name)
-    }
-
     /// Every metric of the group, in catalogue order.
     pub fn metric_names(self) -> &'static [&'static str] {
         match self {
@@ -161,15 +128,6 @@ impl MetricGroup {
             }
             Self::Overtalk | Self::TalkTimeAndRate => "",
         }
-    }
-
-    /// `"overtalk", "talk-time-and-rate", …` for messages.
-    pub fn accepted() -> String {
-        Self::ALL
-            .iter()
-            .map(|g| format!("`{}`", g.name()))
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 }
 

@@ -110,5 +110,7 @@ pub use ingest::{MAX_INGEST_CHANNELS, MAX_SPEAKER_NAME_CHARS};
 pub use metadata::{
     MAX_EXTERNAL_ID_CHARS, MAX_METADATA_BYTES, MAX_TEXT_CHARS, Metadata, parse_metadata,
 };
-pub use model::{Channel, EncryptionConfig, Ingest, MediaConfig, Priority, Speaker, Track};
+pub use model::{
+    Channel, EncryptionConfig, Ingest, MediaConfig, MetricGroup, Priority, Speaker, Track,
+};
 pub use parse::parse_configuration;

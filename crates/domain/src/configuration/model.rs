@@ -44,7 +44,7 @@ pub struct MediaConfig {
     /// `metrics[]`: the conversation-metric groups asked for, each once, in request order (see
     /// [`crate::conversation_metrics`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub metrics: Vec<crate::conversation_metrics::MetricGroup>,
+    pub metrics: Vec<MetricGroup>,
     /// `ingest`: who speaks on which channel (mono unless configured).
     #[serde(skip_serializing_if = "Ingest::is_default")]
     pub ingest: Ingest,
@@ -121,5 +121,50 @@ impl Default for MediaConfig {
             metrics: Vec::new(),
             ingest: Ingest::Mono,
         }
+    }
+}
+
+/// One of the four v3 metric groups.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum MetricGroup {
+    Overtalk,
+    TalkTimeAndRate,
+    Sentiment,
+    TalkStyleToneAndVolume,
+}
+
+impl MetricGroup {
+    /// The four groups, in the reference's order.
+    pub const ALL: [MetricGroup; 4] = [
+        MetricGroup::Overtalk,
+        MetricGroup::TalkTimeAndRate,
+        MetricGroup::Sentiment,
+        MetricGroup::TalkStyleToneAndVolume,
+    ];
+
+    /// The v3 `metricGroupName`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Overtalk => "overtalk",
+            Self::TalkTimeAndRate => "talk-time-and-rate",
+            Self::Sentiment => "sentiment",
+            Self::TalkStyleToneAndVolume => "talk-style-tone-and-volume",
+        }
+    }
+
+    /// The group named exactly `name` (v3's names are lower case).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.name() == name)
+    }
+
+    /// `"overtalk", "talk-time-and-rate", …` for messages.
+    pub fn accepted() -> String {
+        Self::ALL
+            .iter()
+            .map(|g| format!("`{}`", g.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }

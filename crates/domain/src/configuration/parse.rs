@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use super::json::{JsonProblem, is_blank, parse_json};
-use super::model::{EncryptionConfig, MediaConfig, Priority};
+use super::model::{EncryptionConfig, MediaConfig, MetricGroup, Priority};
 use super::objects_only::typed;
 use super::paths::{Part, VALUE_CHARS, shape_error};
 use super::tree::{RawConfig, RawMetric};
@@ -11,7 +11,6 @@ use crate::codes::{
     CONFIGURATION_NOT_JSON, DUPLICATE_PROPERTY, INVALID_PRIORITY, LANGUAGE_NOT_SUPPORTED,
     SEARCHABLE_WITH_ENCRYPTION, UNKNOWN_METRIC_GROUP, UNKNOWN_PUBLIC_KEY, UNSUPPORTED_FEATURE,
 };
-use crate::conversation_metrics::MetricGroup;
 use crate::input::{InputError, excerpt};
 
 fn non_empty<T>(v: &Option<Vec<T>>) -> bool {
