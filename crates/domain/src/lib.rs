@@ -11,6 +11,8 @@
 //!   rule for quoting client input in messages.
 //! * [`configuration`] — strict parsing of the `configuration` and `metadata` parts into the
 //!   normalised, stored [`MediaConfig`](configuration::MediaConfig).
+//! * [`definitions`] — the kinds of an account's saved definitions (spotting groups,
+//!   vocabularies, categories), stored by name.
 //! * [`detectors`] and [`callbacks`] — the v3 `prediction.detectors[]` and
 //!   `publish.callbacks[]` items: their shape, validation and stored form.
 //! * [`conversation_metrics`] — `configuration.metrics[]` groups and the v3 conversation
@@ -28,6 +30,7 @@ pub mod callbacks;
 pub mod codes;
 pub mod configuration;
 pub mod conversation_metrics;
+pub mod definitions;
 pub mod detectors;
 pub mod document;
 pub mod ids;

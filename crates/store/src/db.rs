@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
+use sealscribe_domain::definitions::DefinitionKind;
 use sealscribe_domain::media::{
     DeliveryAttempt, Encryption, Failure, IndexEntry, JobClaim, MediaQuery, MediaRecord,
     MediaSource, Task,
@@ -79,6 +80,34 @@ pub trait Db: MediaStore + JobQueue + Send + Sync + 'static {
     /// use; `rotate` replaces it with a new one.
     async fn callback_secret(&self, account: AccountId, rotate: bool)
     -> Result<String, StoreError>;
+
+    /// Creates or replaces the account's definition `name` of `kind`; whether it was new.
+    async fn put_definition(
+        &self,
+        account: AccountId,
+        kind: DefinitionKind,
+        name: &str,
+        body: &Value,
+    ) -> Result<bool, StoreError>;
+    async fn get_definition(
+        &self,
+        account: AccountId,
+        kind: DefinitionKind,
+        name: &str,
+    ) -> Result<Option<Value>, StoreError>;
+    /// The account's definitions of `kind` as `(name, body)`, by name.
+    async fn list_definitions(
+        &self,
+        account: AccountId,
+        kind: DefinitionKind,
+    ) -> Result<Vec<(String, Value)>, StoreError>;
+    /// Whether a definition was deleted.
+    async fn delete_definition(
+        &self,
+        account: AccountId,
+        kind: DefinitionKind,
+        name: &str,
+    ) -> Result<bool, StoreError>;
 }
 
 /// What a finished processing job leaves behind.
@@ -90,6 +119,9 @@ pub struct Finished<'a> {
     pub prediction: Option<&'a Value>,
     /// v3 conversation `metrics[]` (none for encrypted media, or without `metrics`).
     pub metrics: Option<&'a Value>,
+    /// The call-analytics sections (`spotting`, `categories`, `knowledge`) as one object;
+    /// none for encrypted media, or when none was asked for.
+    pub analytics: Option<&'a Value>,
     pub tasks: &'a [Task],
     /// The search index entry, when the media is searchable.
     pub index: Option<&'a IndexEntry>,

@@ -23,11 +23,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sealscribe_domain::definitions::DefinitionKind;
 use sealscribe_domain::{Account, AccountId, PublicKeyId, PublicKeyRecord, TokenHash, TokenRecord};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row};
 
-use crate::codec::{account_from_row, parse_id, public_key_from_row, token_from_row};
+use crate::codec::{account_from_row, from_json, parse_id, public_key_from_row, token_from_row};
 use crate::{Db, RevokeOutcome, StoreError, redact_url};
 
 mod jobs;
@@ -323,5 +324,85 @@ impl Db for PgDb {
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound)
+    }
+
+    async fn put_definition(
+        &self,
+        account: AccountId,
+        kind: DefinitionKind,
+        name: &str,
+        body: &serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        // `xmax = 0` only on a row this statement inserted (not one it updated).
+        let created: bool = sqlx::query_scalar(
+            "insert into definitions (account_id, kind, name, body, updated_at) \
+             values ($1, $2, $3, $4::jsonb, now()) on conflict (account_id, kind, name) \
+             do update set body = excluded.body, updated_at = excluded.updated_at \
+             returning (xmax = 0)",
+        )
+        .bind(account.to_string())
+        .bind(kind.as_str())
+        .bind(name)
+        .bind(body.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(created)
+    }
+
+    async fn get_definition(
+        &self,
+        account: AccountId,
+        kind: DefinitionKind,
+        name: &str,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let body: Option<String> = sqlx::query_scalar(
+            "select body::text as body from definitions where account_id = $1 and kind = $2 \
+             and name = $3",
+        )
+        .bind(account.to_string())
+        .bind(kind.as_str())
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        body.map(|b| from_json(&b, "definition")).transpose()
+    }
+
+    async fn list_definitions(
+        &self,
+        account: AccountId,
+        kind: DefinitionKind,
+    ) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        let rows = sqlx::query(
+            "select name, body::text as body from definitions where account_id = $1 \
+             and kind = $2 order by name",
+        )
+        .bind(account.to_string())
+        .bind(kind.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let body: &str = r.try_get("body")?;
+                Ok((r.try_get("name")?, from_json(body, "definition")?))
+            })
+            .collect()
+    }
+
+    async fn delete_definition(
+        &self,
+        account: AccountId,
+        kind: DefinitionKind,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "delete from definitions where account_id = $1 and kind = $2 \
+             and name = $3",
+        )
+        .bind(account.to_string())
+        .bind(kind.as_str())
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sealscribe_domain::definitions::DefinitionKind;
 use sealscribe_domain::{Account, AccountId, PublicKeyId, PublicKeyRecord, TokenHash, TokenRecord};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -298,5 +299,94 @@ impl Db for SqliteDb {
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound)
+    }
+
+    async fn put_definition(
+        &self,
+        account: AccountId,
+        kind: DefinitionKind,
+        name: &str,
+        body: &serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let existed =
+            sqlx::query("select 1 from definitions where account_id = ? and kind = ? and name = ?")
+                .bind(account.to_string())
+                .bind(kind.as_str())
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+        sqlx::query(
+            "insert into definitions (account_id, kind, name, body, updated_at) \
+             values (?, ?, ?, ?, ?) on conflict (account_id, kind, name) \
+             do update set body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .bind(account.to_string())
+        .bind(kind.as_str())
+        .bind(name)
+        .bind(body.to_string())
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(!existed)
+    }
+
+    async fn get_definition(
+        &self,
+        account: AccountId,
+        kind: DefinitionKind,
+        name: &str,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let body: Option<String> = sqlx::query_scalar(
+            "select body from definitions where account_id = ? and kind = ? \
+             and name = ?",
+        )
+        .bind(account.to_string())
+        .bind(kind.as_str())
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        body.map(|b| from_json(&b, "definition")).transpose()
+    }
+
+    async fn list_definitions(
+        &self,
+        account: AccountId,
+        kind: DefinitionKind,
+    ) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        let rows = sqlx::query(
+            "select name, body from definitions where account_id = ? \
+             and kind = ? order by name",
+        )
+        .bind(account.to_string())
+        .bind(kind.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let body: &str = r.try_get("body")?;
+                Ok((r.try_get("name")?, from_json(body, "definition")?))
+            })
+            .collect()
+    }
+
+    async fn delete_definition(
+        &self,
+        account: AccountId,
+        kind: DefinitionKind,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "delete from definitions where account_id = ? and kind = ? \
+             and name = ?",
+        )
+        .bind(account.to_string())
+        .bind(kind.as_str())
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 }
