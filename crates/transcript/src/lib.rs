@@ -26,6 +26,8 @@
 //! * the crate root — [`Transcript`], [`Word`] and the display units behind the renditions.
 //! * [`captions`] — SRT, WebVTT and DFXP cues from display units.
 //! * [`mod@align`] — the v3 aligner.
+//! * [`phrases`] — finding words and phrases (keywords, category terms) per speaker, with
+//!   the one matching rule they all share.
 //! * [`speakers`] — multi-speaker transcripts: [`merge_speakers`] (one timeline with turn
 //!   tokens from per-channel transcripts) and [`Transcript::refresh_turns`].
 
@@ -33,6 +35,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod align;
 pub mod captions;
+pub mod phrases;
 pub mod speakers;
 
 pub use align::align;
