@@ -117,10 +117,12 @@ fn main() {
     });
     let merged = sealscribe_transcript::merge_speakers(parts);
     let stereo_secs = t.elapsed().as_secs_f64();
+    // The words only: `text()` starts every turn with `Name: `, which is not speech.
+    let spoken: Vec<&str> = merged.spoken().map(|(_, w)| w.w.as_str()).collect();
     println!(
         "per channel, merged: {stereo_secs:6.1} s  RTF {:.3}  WER {:.1} %  ({} turns; {:.2}× the mono time)",
         stereo_secs / audio_secs,
-        100.0 * wer(&reference, &merged.text()),
+        100.0 * wer(&reference, &spoken.join(" ")),
         merged.turns.len(),
         stereo_secs / mono_secs
     );
