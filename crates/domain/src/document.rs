@@ -120,6 +120,12 @@ fn render(m: &MediaRecord, content: bool) -> Result<Value, Unreadable> {
             if let Some(p) = &m.prediction {
                 doc["prediction"] = p.clone();
             }
+            // `spotting`, `categories`, `knowledge`: sections of their own in v3.
+            if let Some(Value::Object(sections)) = &m.analytics {
+                for (name, section) in sections {
+                    doc[name.as_str()] = section.clone();
+                }
+            }
             if let Some(metrics) = &m.metrics {
                 doc["metrics"] = metrics.clone();
                 // Requested groups sealscribe cannot compute are all zeros: say so.

@@ -116,6 +116,10 @@ pub struct MediaRecord {
     /// v3 conversation `metrics[]` when `configuration.metrics` asked for them; never for
     /// encrypted media.
     pub metrics: Option<Value>,
+    /// The v3 call-analytics sections (`spotting`, `categories`, `knowledge`) as one JSON
+    /// object whose members go at the top level of the media document; never for encrypted
+    /// media.
+    pub analytics: Option<Value>,
     /// The delivery state of each configured callback (loaded for single media only).
     pub deliveries: Vec<Delivery>,
 }
@@ -479,6 +483,7 @@ pub fn initial_tasks(config: &crate::configuration::MediaConfig) -> Vec<Task> {
     let detects = !config.detectors.is_empty();
     let redacts_audio = config.detectors.iter().any(|d| d.audio.is_some());
     let metrics = !config.metrics.is_empty();
+    let analytics = config.call_analytics();
     [
         (true, "fetch", "Fetch media", "ingest"),
         (
@@ -493,6 +498,7 @@ pub fn initial_tasks(config: &crate::configuration::MediaConfig) -> Vec<Task> {
         (true, "transcript", "Build transcript", "transcription"),
         (detects, "detect", "Detect sensitive data", "prediction"),
         (redacts_audio, "redact", "Redact audio", "prediction"),
+        (analytics, "analytics", "Call analytics", "analytics"),
         (true, "index", "Search indexing", "publish"),
         (
             encrypted,
@@ -541,6 +547,7 @@ mod tests {
             encryption: None,
             prediction: None,
             metrics: None,
+            analytics: None,
             deliveries: Vec::new(),
         }
     }

@@ -33,7 +33,9 @@ use zeroize::Zeroizing;
 use crate::armor::encrypt_armored;
 use crate::callbacks;
 use crate::ctx::Ctx;
-use crate::stages::{conversation_metrics, detect, finish, probe_and_recognise, redact_audio};
+use crate::stages::{
+    call_analytics, conversation_metrics, detect, finish, probe_and_recognise, redact_audio,
+};
 use crate::step::{Progress, StepError, TempFile, step, working_copy};
 
 fn internal(what: &str, e: impl std::fmt::Display) -> StepError {
@@ -239,6 +241,8 @@ pub async fn run(
     )
     .await?;
     let analysis = detect(db, claim, progress, lost, recognised, &config).await?;
+    let analytics =
+        call_analytics(db, claim, progress, lost, &analysis.transcript, &config).await?;
     if let Some(plan) = &analysis.audio {
         step(db, claim, progress, lost, "redact", async {
             // The redacted audio is plaintext too: a scratch file, encrypted
@@ -283,6 +287,7 @@ pub async fn run(
         );
         full.prediction = analysis.prediction.clone();
         full.metrics = metrics.clone();
+        full.analytics = analytics.clone();
         full.deliveries.clear();
         // Plaintext results, wiped once encrypted.
         let mut bodies = vec![(

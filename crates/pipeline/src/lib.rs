@@ -19,6 +19,8 @@
 //! * [`callbacks`] — callback deliveries (bodies, signatures, rounds).
 //! * `stages` — the steps both jobs share: probe and recognise, detect, redact the audio, finish.
 //! * `fetch` — downloading a `mediaUrl` into the blob store.
+//! * `analytics` — the call-analytics sections of the media document (`spotting`,
+//!   `categories`, `knowledge`), computed from the stored transcript.
 //! * `redaction` — what the detectors found, applied to the transcript and the audio plan.
 //! * `speakers` — the recognitions `ingest` asks for (checked against the probe, v3 15004)
 //!   and their merge into one multi-speaker transcript.
@@ -27,6 +29,7 @@
 //! * `ctx` — what every job needs (`Ctx`) and the [`Settings`] it carries.
 //! * [`metrics`] — what the pipeline records.
 
+mod analytics;
 mod armor;
 pub mod callbacks;
 mod ctx;

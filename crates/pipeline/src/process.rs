@@ -9,7 +9,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ctx::Ctx;
 use crate::fetch;
-use crate::stages::{conversation_metrics, detect, finish, probe_and_recognise, redact_audio};
+use crate::stages::{
+    call_analytics, conversation_metrics, detect, finish, probe_and_recognise, redact_audio,
+};
 use crate::step::{Progress, StepError, TempFile, step, working_copy};
 
 /// Runs a processing job to completion (the media is `finished` when this returns `Ok`).
@@ -67,6 +69,8 @@ pub async fn run(
     )
     .await?;
     let analysis = detect(db, claim, progress, lost, recognised, &config).await?;
+    let analytics =
+        call_analytics(db, claim, progress, lost, &analysis.transcript, &config).await?;
     if let Some(plan) = &analysis.audio {
         step(db, claim, progress, lost, "redact", async {
             let out = ctx
@@ -100,6 +104,7 @@ pub async fn run(
         transcript: Some(&document),
         prediction: analysis.prediction.as_ref(),
         metrics: metrics.as_ref(),
+        analytics: analytics.as_ref(),
         tasks: &progress.tasks,
         index: index.as_ref(),
         callbacks: &crate::callbacks::due(&config.callbacks, true),

@@ -14,6 +14,7 @@ use sealscribe_transcript::Transcript;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use crate::analytics;
 use crate::ctx::Ctx;
 use crate::redaction::{self, Analysis, AudioPlan};
 use crate::speakers;
@@ -60,6 +61,28 @@ pub async fn conversation_metrics(
         serde_json::to_value(metrics)
             .map(Some)
             .map_err(|e| StepError::transient(e.to_string()))
+    })
+    .await
+}
+
+/// The `analytics` step (when `spotting`, `categories` or `knowledge` ask for a section): the
+/// sections of the transcript as it will be stored, i.e. after redaction, so nothing a
+/// detector replaced is spotted or quoted in an `exact`.
+pub async fn call_analytics(
+    db: &dyn Db,
+    claim: &JobClaim,
+    progress: &mut Progress,
+    lost: &CancellationToken,
+    transcript: &Transcript,
+    config: &MediaConfig,
+) -> Result<Option<Value>, StepError> {
+    if !config.call_analytics() {
+        return Ok(None);
+    }
+    step(db, claim, progress, lost, "analytics", async {
+        let (t, c) = (transcript.clone(), config.clone());
+        let sections = tokio::task::spawn_blocking(move || analytics::sections(&t, &c)).await?;
+        Ok(Some(Value::Object(sections)))
     })
     .await
 }

@@ -183,6 +183,7 @@ pub(crate) fn media_from_row(row: &impl Columns) -> Result<MediaRecord, StoreErr
         },
         prediction: opt_json(row.opt_text("prediction")?, "prediction")?,
         metrics: opt_json(row.opt_text("metrics")?, "metrics")?,
+        analytics: opt_json(row.opt_text("analytics")?, "analytics")?,
         deliveries: Vec::new(),
     })
 }

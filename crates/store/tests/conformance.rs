@@ -48,6 +48,7 @@ enum Area {
     CallbackSecrets,
     Priorities,
     SpeakerSearch,
+    Definitions,
     MediaRecords,
     JobsAndLeases,
     Deliveries,
@@ -95,6 +96,8 @@ on_every_backend! {
     priorities: Priorities;
     /// Search terms restricted to a speaker, on two-speaker transcripts.
     speaker_search: SpeakerSearch;
+    /// Saved definitions by kind and name, per account.
+    definitions: Definitions;
     /// Media created and read back, per account; listings, filters and cursors.
     media_records: MediaRecords;
     /// Claiming, leases, progress, finishing, retrying and failing jobs.
@@ -367,6 +370,7 @@ async fn scenario(db: Arc<dyn Db>, area: Area) {
         Area::CallbackSecrets => return callback_secrets(db, acme).await,
         Area::Priorities => return priorities(db, acme).await,
         Area::SpeakerSearch => return speaker_search(db, acme, other).await,
+        Area::Definitions => return definitions(db, acme, other).await,
         _ => {}
     }
     let media = media_records(db, acme, other).await;
@@ -561,6 +565,96 @@ async fn callback_secrets(db: &dyn Db, acme: AccountId) {
         db.callback_secret(AccountId::new(), true).await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn definitions(db: &dyn Db, acme: AccountId, other: AccountId) {
+    use sealscribe_domain::definitions::DefinitionKind::{Category, SpottingGroup, Vocabulary};
+    let group = |k: &str| serde_json::json!({"groupName": "Sales", "keywords": [k]});
+    assert!(
+        db.put_definition(acme, SpottingGroup, "Sales", &group("refund"))
+            .await
+            .unwrap()
+    );
+    // Replacing is not creating; the body is the new one.
+    assert!(
+        !db.put_definition(acme, SpottingGroup, "Sales", &group("upgrade"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        db.get_definition(acme, SpottingGroup, "Sales")
+            .await
+            .unwrap(),
+        Some(group("upgrade"))
+    );
+    // Names are per kind, case-sensitive, and per account.
+    let vocabulary = serde_json::json!({"vocabularyName": "Sales", "terms": [{"term": "Zyntex"}]});
+    assert!(
+        db.put_definition(acme, Vocabulary, "Sales", &vocabulary)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        db.get_definition(acme, SpottingGroup, "sales")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        db.get_definition(acme, Category, "Sales").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        db.get_definition(other, SpottingGroup, "Sales")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        db.list_definitions(other, SpottingGroup)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        !db.delete_definition(other, SpottingGroup, "Sales")
+            .await
+            .unwrap()
+    );
+    let b = serde_json::json!({"groupName": "Billing", "keywords": ["invoice"]});
+    assert!(
+        db.put_definition(acme, SpottingGroup, "Billing", &b)
+            .await
+            .unwrap()
+    );
+    let names: Vec<String> = db
+        .list_definitions(acme, SpottingGroup)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(names, ["Billing", "Sales"]);
+    assert!(
+        db.delete_definition(acme, SpottingGroup, "Sales")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.delete_definition(acme, SpottingGroup, "Sales")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        db.get_definition(acme, SpottingGroup, "Sales")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        db.get_definition(acme, Vocabulary, "Sales").await.unwrap(),
+        Some(vocabulary)
+    );
 }
 
 /// Claims every due job with this aging window, in the order the queue gives them.
@@ -920,6 +1014,7 @@ async fn jobs_and_leases(db: &dyn Db, s: &Media) -> Jobs {
     let transcript = json!({"words": [{"w": "we", "s": 0}], "text": "we don't agree"});
     let prediction = json!({"detectors": [{"name": "pci", "detections": []}]});
     let metrics = json!([{"metricGroupName": "overtalk", "metricValues": []}]);
+    let analytics = json!({"spotting": {"groups": []}, "categories": []});
     let index1 = entry(
         "Weekly meetings",
         "Budget review with the e-mail team",
@@ -929,6 +1024,7 @@ async fn jobs_and_leases(db: &dyn Db, s: &Media) -> Jobs {
         transcript: Some(&transcript),
         prediction: Some(&prediction),
         metrics: Some(&metrics),
+        analytics: Some(&analytics),
         tasks: &tasks(TaskStatus::Completed),
         index: Some(&index1),
         callbacks: &[0, 1],
@@ -956,6 +1052,7 @@ async fn jobs_and_leases(db: &dyn Db, s: &Media) -> Jobs {
     assert_eq!(done1.recognised.as_ref(), Some(&transcript));
     assert_eq!(done1.prediction.as_ref(), Some(&prediction));
     assert_eq!(done1.metrics.as_ref(), Some(&metrics));
+    assert_eq!(done1.analytics.as_ref(), Some(&analytics));
     assert_eq!(done1.tasks, tasks(TaskStatus::Completed));
     let pending = |i| (i, DeliveryStatus::Pending, 0);
     assert_eq!(deliveries(&done1), vec![pending(0), pending(1)]);

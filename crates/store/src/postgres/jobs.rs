@@ -151,8 +151,8 @@ impl JobQueue for PgDb {
         sqlx::query(
             "update media set status = 'finished', finished_at = $1, transcript = $2::json, \
              recognised = $2::json, prediction = $3::json, tasks = $4::json, failure = null, \
-             seal_key = null, wrapped_seal_key = null, sealed_input = null, metrics = $6::json \
-             where id = $5",
+             seal_key = null, wrapped_seal_key = null, sealed_input = null, metrics = $6::json, \
+             analytics = $7::json where id = $5",
         )
         .bind(Utc::now())
         .bind(&transcript)
@@ -160,6 +160,7 @@ impl JobQueue for PgDb {
         .bind(json(done.tasks)?)
         .bind(media.to_string())
         .bind(done.metrics.map(json).transpose()?)
+        .bind(done.analytics.map(json).transpose()?)
         .execute(&mut *tx)
         .await?;
         reindex(&mut tx, &account, &media.to_string(), done.index).await?;

@@ -20,14 +20,16 @@ const SUMMARY_COLUMNS: &str = "id, account_id, status, created_at, finished_at, 
      metadata::text as metadata, null::text as transcript, null::text as recognised, \
      tasks::text as tasks, failure::text as failure, searchable, \
      encryption::text as encryption, null::bytea as pinned_key, null::text as wrapped_seal_key, \
-     null::bytea as sealed_input, null::text as prediction, null::text as metrics";
+     null::bytea as sealed_input, null::text as prediction, null::text as metrics, \
+     null::text as analytics";
 
 const COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, file_name, \
      media_url, size_bytes, length_ms, configuration::text as configuration, \
      metadata::text as metadata, transcript::text as transcript, \
      recognised::text as recognised, tasks::text as tasks, failure::text as failure, \
      searchable, encryption::text as encryption, pinned_key, wrapped_seal_key, sealed_input, \
-     prediction::text as prediction, metrics::text as metrics";
+     prediction::text as prediction, metrics::text as metrics, \
+     analytics::text as analytics";
 
 /// Loads a single media item with its callback deliveries.
 async fn media_with_deliveries(

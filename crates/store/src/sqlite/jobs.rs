@@ -104,7 +104,7 @@ impl JobQueue for SqliteDb {
         let transcript = done.transcript.map(json).transpose()?;
         let row = sqlx::query(
             "update media set status = 'finished', finished_at = ?, transcript = ?, \
-             recognised = ?, prediction = ?, metrics = ?, tasks = ?, failure = null, seal_key = null, \
+             recognised = ?, prediction = ?, metrics = ?, analytics = ?, tasks = ?, failure = null, seal_key = null, \
              wrapped_seal_key = null, sealed_input = null where id = ? returning account_id",
         )
         .bind(Utc::now())
@@ -112,6 +112,7 @@ impl JobQueue for SqliteDb {
         .bind(&transcript)
         .bind(done.prediction.map(json).transpose()?)
         .bind(done.metrics.map(json).transpose()?)
+        .bind(done.analytics.map(json).transpose()?)
         .bind(json(done.tasks)?)
         .bind(media.to_string())
         .fetch_optional(&mut *tx)

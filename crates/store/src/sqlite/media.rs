@@ -18,12 +18,12 @@ use crate::{MediaStore, NewMedia, StoreError, StoredSealKey};
 const SUMMARY_COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, \
      file_name, media_url, size_bytes, length_ms, configuration, metadata, null as transcript, \
      null as recognised, tasks, failure, searchable, encryption, null as pinned_key, \
-     null as wrapped_seal_key, null as sealed_input, null as prediction, null as metrics";
+     null as wrapped_seal_key, null as sealed_input, null as prediction, null as metrics, null as analytics";
 
 const COLUMNS: &str = "id, account_id, status, created_at, finished_at, content_type, file_name, \
      media_url, size_bytes, length_ms, configuration, metadata, transcript, recognised, tasks, \
      failure, searchable, encryption, pinned_key, wrapped_seal_key, sealed_input, prediction, \
-     metrics";
+     metrics, analytics";
 
 /// The FTS5 query for these terms: each term a quoted string (FTS5 reads a
 /// quoted string as a phrase of the tokens the tokenizer finds in it, so
