@@ -328,6 +328,10 @@ pub struct HttpArgs {
     /// metadata part) must not exceed it (400, 10808). The default allows limit=1000.
     #[arg(long, env = "SEALSCRIBE_MAX_LIST_BYTES", default_value_t = 1000 << 16, value_parser = clap::value_parser!(u64).range((64 << 10)..))]
     pub max_list_bytes: u64,
+    /// Seconds an ephemeral API key may live (`POST /v3/profile/keys` with
+    /// `ephemeral: true`; 70003/70005 beyond). VoiceBase v3 allowed 2 hours.
+    #[arg(long, env = "SEALSCRIBE_MAX_EPHEMERAL_KEY_SECS", default_value_t = 7200, value_parser = clap::value_parser!(u64).range(1..=(366 * 86400)))]
+    pub max_ephemeral_key_secs: u64,
 }
 
 impl HttpArgs {
