@@ -160,7 +160,7 @@ impl FromStr for Scope {
             )));
         }
         let items: Vec<&str> = text
-            .split(|c: char| c == ' ' || c == ',')
+            .split([' ', ','])
             .filter(|s| !s.is_empty())
             .collect();
         if items.is_empty() {
