@@ -159,10 +159,7 @@ impl FromStr for Scope {
                 "The scope is longer than {MAX_SCOPE_CHARS} characters; {GRAMMAR}."
             )));
         }
-        let items: Vec<&str> = text
-            .split([' ', ','])
-            .filter(|s| !s.is_empty())
-            .collect();
+        let items: Vec<&str> = text.split([' ', ',']).filter(|s| !s.is_empty()).collect();
         if items.is_empty() {
             return Err(ScopeError(format!("The scope is empty; {GRAMMAR}.")));
         }

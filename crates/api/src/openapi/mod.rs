@@ -80,7 +80,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
                 .description(Some(
-                    "An account token from `sealscribe accounts create NAME` or `sealscribe tokens create ACCOUNT`.",
+                    "An account token from `sealscribe accounts create NAME` or `sealscribe tokens create ACCOUNT` \
+                     (scope `user`), or an API key from `POST /v3/profile/keys` (scoped, see docs/api-keys.md).",
                 ))
                 .build(),
         ),
