@@ -9,8 +9,8 @@
 //!
 //! Who may manage keys is the scope's business (checked in [`crate::auth`]
 //! before a handler runs): `user` tokens may, a key needs `profile:…` grants.
-//! A key can only create keys whose scope is within its own (403 / 10013), so
-//! no key can mint a wider one. docs/api-keys.md has the grammar and the rules.
+//! A key can only create, or delete, keys whose scope is within its own (403 /
+//! 10013), so no key can mint a wider one or lock out the keys above it. docs/api-keys.md has the grammar and the rules.
 
 use axum::Json;
 use axum::Router;
@@ -101,6 +101,7 @@ pub struct VbKeysResponse {
 pub struct VbKeyConfiguration {
     /// Lifetime in milliseconds from now (> 0; at most `--max-ephemeral-key-secs`
     /// for an ephemeral key). Not with `expirationDate`.
+    #[schema(minimum = 1)]
     ttl_millis: Option<i64>,
     /// When the key stops working (RFC 3339, in the future). Not with `ttlMillis`.
     expiration_date: Option<DateTime<Utc>>,
@@ -121,6 +122,24 @@ fn not_found(id: &str) -> ApiError {
             id.chars().take(40).collect::<String>()
         ),
     )
+}
+
+/// The scope of the key the request came with (read again: [`Caller`] keeps
+/// only ids). Revoked since the request was authenticated: 401.
+async fn own_scope(state: &AppState, caller: &Caller) -> Result<Scope> {
+    state
+        .db()
+        .get_token(caller.account, caller.key)
+        .await?
+        .filter(|t| t.revoked_at.is_none())
+        .map(|t| t.scope)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                codes::INVALID_AUTHORIZATION,
+                "The bearer token is invalid or has been revoked.",
+            )
+        })
 }
 
 fn parse_id(id: &str) -> Result<KeyId> {
@@ -187,26 +206,14 @@ async fn create(caller: Caller, State(state): State<AppState>, body: Body) -> Re
     let request = parse_key_configuration(&bytes, now, max_ephemeral)?;
     let scope = request.scope.unwrap_or_else(Scope::default_for_keys);
 
-    let own = state
-        .db()
-        .get_token(caller.account, caller.key)
-        .await?
-        .filter(|t| t.revoked_at.is_none())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                codes::INVALID_AUTHORIZATION,
-                "The bearer token is invalid or has been revoked.",
-            )
-        })?;
-    if !own.scope.contains(&scope) {
+    let own = own_scope(&state, &caller).await?;
+    if !own.contains(&scope) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             codes::KEY_SCOPE_EXCEEDS_CALLER,
             format!(
-                "A key can only create keys within its own scope ({}); `{scope}` asks for more. \
-                 Ask for less, or create the key with a user token.",
-                own.scope
+                "A key can only create keys within its own scope ({own}); `{scope}` asks for more. \
+                 Ask for less, or create the key with a user token."
             ),
         ));
     }
@@ -268,7 +275,7 @@ async fn show(
     params(("keyId" = String, Path, description = "The key's `id`.")),
     responses(
         (status = 204, description = "Deleted: the next request with this key is refused (401)."),
-        (status = 403, description = "The key's scope does not include `profile:delete` (10012).", body = ErrorEnvelope),
+        (status = 403, description = "The key's scope does not include `profile:delete` (10012), or the key to delete has a wider scope than the deleting key (10013).", body = ErrorEnvelope),
         (status = 404, description = "No such key in this account, or it was already deleted (70007).", body = ErrorEnvelope),
     ),
 )]
@@ -278,6 +285,24 @@ async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     let key = parse_id(&id)?;
+    let target = state
+        .db()
+        .get_token(caller.account, key)
+        .await?
+        .filter(|t| t.revoked_at.is_none())
+        .ok_or_else(|| not_found(&id))?;
+    let own = own_scope(&state, &caller).await?;
+    if !own.contains(&target.scope) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            codes::KEY_SCOPE_EXCEEDS_CALLER,
+            format!(
+                "A key can only delete keys within its own scope ({own}); this one is `{}`. \
+                 Delete it with a user token.",
+                target.scope
+            ),
+        ));
+    }
     match state.db().revoke_token_by_id(caller.account, key).await? {
         RevokeOutcome::Revoked => {
             tracing::info!(key_id = %key, "api key revoked");

@@ -189,6 +189,29 @@ async fn a_key_is_created_used_listed_revoked_and_refused_at_once() {
     }
     // Without a scope, a key gets the default (`media`), which is wider here.
     expect_error(post_keys(&server, &manager_token, "{}").await, 403, 10013).await;
+    // Nor may it delete a wider key (the operator's token): it can delete its own kind.
+    let (_, keys) = listed(&server, &user).await;
+    let operator = format!("{KEYS}/{}", keys[0]["id"].as_str().unwrap());
+    expect_error(
+        call(&server, &manager_token, Method::DELETE, &operator).await,
+        403,
+        10013,
+    )
+    .await;
+    let spare = create(&server, &manager_token, json!({"scope": "media:get"})).await;
+    let spare_path = format!("{KEYS}/{}", spare["id"].as_str().unwrap());
+    assert_eq!(
+        call(&server, &manager_token, Method::DELETE, &spare_path)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(
+        call(&server, &user, Method::GET, "/v3/media")
+            .await
+            .status(),
+        200
+    );
 
     // Keys, scopes and revocations survive a restart.
     assert!(server.stop());
