@@ -447,3 +447,75 @@ impl Db for SqliteDb {
         Ok(done.rows_affected() > 0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use sealscribe_domain::TokenHash;
+    use sealscribe_domain::scope::Scope;
+    use sqlx::migrate::Migrator;
+
+    use super::{Db, MIGRATOR, SqliteDb};
+
+    /// A database made before API keys (migration 0011) keeps its tokens
+    /// working: each gets an id of its own and the `user` scope.
+    #[tokio::test]
+    async fn tokens_from_before_api_keys_get_an_id_and_the_user_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let db = SqliteDb::connect(&url).await.unwrap();
+        let before = MIGRATOR
+            .migrations
+            .iter()
+            .position(|m| m.version == 11)
+            .expect("migration 0011");
+        let old = Migrator {
+            migrations: Cow::Owned(MIGRATOR.migrations[..before].to_vec()),
+            ..Migrator::DEFAULT
+        };
+        old.run(&db.pool).await.unwrap();
+        let account = sealscribe_domain::AccountId::new().to_string();
+        sqlx::query("insert into accounts (id, name, created_at) values (?, 'acme', '2026-01-01T00:00:00Z')")
+            .bind(&account)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        for n in ["1", "2"] {
+            sqlx::query(
+                "insert into tokens (hash, prefix, account_id, created_at) \
+                 values (?, ?, ?, '2026-01-01T00:00:00Z')",
+            )
+            .bind(format!("hash-{n}"))
+            .bind(format!("sst_0000000{n}"))
+            .bind(&account)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        }
+
+        db.migrate().await.unwrap();
+        let one = db
+            .authenticate(&TokenHash("hash-1".into()))
+            .await
+            .unwrap()
+            .unwrap();
+        let two = db
+            .authenticate(&TokenHash("hash-2".into()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(one.id, two.id);
+        assert_eq!(
+            (one.scope, one.expires_at, one.last_six),
+            (Scope::User, None, None)
+        );
+        assert_eq!(
+            db.get_token(one.account_id, two.id)
+                .await
+                .unwrap()
+                .map(|t| t.prefix),
+            Some("sst_00000002".to_owned())
+        );
+    }
+}
