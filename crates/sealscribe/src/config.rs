@@ -75,7 +75,16 @@ pub enum AccountsCommand {
 #[derive(Subcommand, Debug)]
 pub enum TokensCommand {
     /// Create another token for an account (by name or id) and print it.
-    Create { account: String },
+    Create {
+        account: String,
+        /// What the token may do (docs/api-keys.md), e.g. `media:get`; default
+        /// `user`: everything, managing API keys included.
+        #[arg(long, default_value = "user")]
+        scope: String,
+        /// Seconds until the token expires; default: never.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=(100 * 366 * 86400)))]
+        expires_in_secs: Option<u64>,
+    },
     /// List an account's tokens (prefixes only; tokens are never stored).
     List { account: String },
     /// Revoke a token, given its prefix as shown by `tokens list` or the whole token.

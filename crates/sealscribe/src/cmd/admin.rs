@@ -2,7 +2,7 @@
 //! talk to the database directly (no running server needed).
 
 use anyhow::{Context, bail};
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use sealscribe_domain::scope::Scope;
 use sealscribe_domain::token::{PREFIX_LEN, TokenHash, looks_like_token};
 use sealscribe_domain::{KeyId, Token, TokenRecord};
@@ -36,17 +36,24 @@ pub async fn accounts(storage: &StorageArgs, cmd: AccountsCommand) -> anyhow::Re
 pub async fn tokens(storage: &StorageArgs, cmd: TokensCommand) -> anyhow::Result<()> {
     let db = db(storage).await?;
     match cmd {
-        TokensCommand::Create { account } => {
+        TokensCommand::Create {
+            account,
+            scope,
+            expires_in_secs,
+        } => {
+            let scope: Scope = scope.parse().map_err(|e| anyhow::anyhow!("--scope: {e}"))?;
             let account = find_account(db.as_ref(), &account).await?;
             let token = Token::generate();
+            let now = Utc::now().trunc_subsecs(3);
+            let expires_at = expires_in_secs.map(|s| now + chrono::TimeDelta::seconds(s as i64));
             let record = TokenRecord {
                 id: KeyId::new(),
                 prefix: token.prefix().to_owned(),
                 last_six: Some(token.last_six().to_owned()),
                 account_id: account.id,
-                scope: Scope::User,
-                created_at: Utc::now(),
-                expires_at: None,
+                scope,
+                created_at: now,
+                expires_at,
                 revoked_at: None,
             };
             db.insert_token(&record, &token.hash()).await?;

@@ -351,4 +351,44 @@ async fn expiry_and_every_key_error() {
     .await;
     // None of the refused requests made a key.
     assert_eq!(listed(&server, &user).await.1.len(), 4);
+
+    // The operator can make scoped, expiring tokens too; they show up as keys.
+    let out = env.cli(&[
+        "tokens",
+        "create",
+        "acme",
+        "--scope",
+        "media:get",
+        "--expires-in-secs",
+        "3600",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scoped = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(
+        call(&server, &scoped, Method::GET, "/v3/media")
+            .await
+            .status(),
+        200
+    );
+    expect_error(
+        call(&server, &scoped, Method::POST, "/v3/media").await,
+        403,
+        10006,
+    )
+    .await;
+    expect_error(call(&server, &scoped, Method::GET, KEYS).await, 403, 10012).await;
+    let (_, keys) = listed(&server, &user).await;
+    let made = keys.last().unwrap();
+    assert_eq!(
+        (made["scope"].as_str(), made["expired"].as_bool()),
+        (Some("media:get"), Some(false))
+    );
+    assert!(made["expirationDate"].is_string());
+    assert_eq!(made["lastSix"], scoped[scoped.len() - 6..]);
+    let refused = env.cli(&["tokens", "create", "acme", "--scope", "media:get?x=y"]);
+    assert!(!refused.status.success());
 }
