@@ -211,6 +211,14 @@ pub trait MediaStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Deletes the media item, its jobs and its index entry. Blobs are the caller's.
     async fn delete_media(&self, account: AccountId, id: MediaId) -> Result<bool, StoreError>;
+    /// Removes from the account's extended-metadata index every value of a field not in
+    /// `keep` (the fields now searchable), so a field made searchable again later only finds
+    /// media indexed after that. The number of values removed.
+    async fn prune_extended_index(
+        &self,
+        account: AccountId,
+        keep: &[String],
+    ) -> Result<u64, StoreError>;
     /// Queues processing again with a new configuration (reprocessing).
     async fn requeue_media(
         &self,

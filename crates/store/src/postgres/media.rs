@@ -61,10 +61,14 @@ pub(crate) async fn reindex(
 ) -> Result<(), StoreError> {
     // A speaker's row is replaced with the entry (a new transcript may have
     // other speakers).
-    sqlx::query("delete from media_speech where media_id = $1")
+    for table in ["media_speech", "media_extended"] {
+        sqlx::query(AssertSqlSafe(format!(
+            "delete from {table} where media_id = $1"
+        )))
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    }
     match entry {
         None => {
             sqlx::query("delete from media_search where media_id = $1")
@@ -97,6 +101,20 @@ pub(crate) async fn reindex(
                 .bind(account)
                 .bind(&s.speaker)
                 .bind(&s.words)
+                .execute(&mut **tx)
+                .await?;
+            }
+            for chunk in e.extended.chunks(crate::codec::EXTENDED_ROWS_PER_INSERT) {
+                QueryBuilder::<Postgres>::new(
+                    "insert into media_extended (media_id, account_id, field, value) ",
+                )
+                .push_values(chunk, |mut row, v| {
+                    row.push_bind(id)
+                        .push_bind(account)
+                        .push_bind(&v.field)
+                        .push_bind(&v.value);
+                })
+                .build()
                 .execute(&mut **tx)
                 .await?;
             }
@@ -271,6 +289,26 @@ impl MediaStore for PgDb {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn prune_extended_index(
+        &self,
+        account: AccountId,
+        keep: &[String],
+    ) -> Result<u64, StoreError> {
+        let mut sql =
+            QueryBuilder::<Postgres>::new("delete from media_extended where account_id = ");
+        sql.push_bind(account.to_string());
+        if !keep.is_empty() {
+            sql.push(" and field not in (");
+            let mut list = sql.separated(", ");
+            for f in keep {
+                list.push_bind(f.clone());
+            }
+            sql.push(")");
+        }
+        let done = sql.build().execute(&self.pool).await?;
+        Ok(done.rows_affected())
     }
 
     async fn requeue_media(
