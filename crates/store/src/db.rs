@@ -110,6 +110,22 @@ pub trait Db: MediaStore + JobQueue + Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
 }
 
+/// The account's searchable extended-metadata fields (`/v3/definition/media/search`), none
+/// when it never set any: what the pipeline and the API read when they index a media item.
+/// A stored list this version cannot read is an error, never "no fields".
+pub async fn searchable_fields(db: &dyn Db, account: AccountId) -> Result<Vec<String>, StoreError> {
+    use sealscribe_domain::extended::{DEFINITION_NAME, SearchableFields};
+    let Some(body) = db
+        .get_definition(account, DefinitionKind::SearchableFields, DEFINITION_NAME)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_value::<SearchableFields>(body)
+        .map(|f| f.fields)
+        .map_err(|e| StoreError::Internal(format!("stored searchable fields unreadable: {e}")))
+}
+
 /// What a finished processing job leaves behind.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Finished<'a> {
