@@ -12,6 +12,8 @@
 //! - [`keys`]: `/v3/security/public-keys` (customers' OpenPGP public keys).
 //! - [`signing`]: `/v3/security/callback-secret`, the secret callbacks are signed with.
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
+//! - [`search_definitions`]: `/v3/definition/media/search` (searchable extended-metadata
+//!   fields) and `/v3/definition/prediction/*` (the built-in detectors; no classifiers).
 //! - [`health`]: `GET /health`, unauthenticated, for load balancers.
 //! - [`request_id`]: one id per request, in the logs, the `X-Request-Id`
 //!   header and the error envelope's `reference`.
@@ -38,6 +40,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod request_id;
 pub mod schemas;
+pub mod search_definitions;
 pub mod server;
 pub mod signing;
 mod state;
@@ -66,6 +69,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(keys::router())
         .merge(media::router())
+        .merge(search_definitions::router())
         .merge(signing::router())
         .merge(health::router())
         .merge(openapi::router())

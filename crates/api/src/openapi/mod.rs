@@ -41,6 +41,7 @@ const SECURITY_SCHEME: &str = "bearer";
         (name = "public keys", description = "Customers' OpenPGP public keys, for Client Supplied Encryption."),
         (name = "callbacks", description = "The secret callbacks are signed with."),
         (name = "media", description = "Upload, processing, documents, transcripts, streams, search."),
+        (name = "definitions", description = "An account's definitions: searchable extended-metadata fields; the built-in prediction models."),
         (name = "operations", description = "Health and this document."),
     ),
     // Types used only in parameters are not collected from the handlers: list them here.
@@ -64,6 +65,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(crate::keys::routes())
         .merge(crate::signing::routes())
         .merge(crate::media::routes())
+        .merge(crate::search_definitions::routes())
         .merge(crate::health::routes())
         .merge(routes())
 }
