@@ -287,10 +287,7 @@ async fn list_classifiers(_caller: Caller) -> Json<ClassifierList> {
         (status = 404, description = "Always: sealscribe has no classifiers (10205).", body = ErrorEnvelope),
     ),
 )]
-async fn get_classifier(
-    _caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<ClassifierModel>> {
+async fn get_classifier(_caller: Caller, Path(id): Path<String>) -> Result<Json<ClassifierModel>> {
     Err(ApiError::not_found(format!(
         "No classifier {id:?}: sealscribe has no classifiers (GET /v3/definition/prediction/classifiers \
          lists none)."

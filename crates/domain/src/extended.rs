@@ -24,9 +24,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::codes::{
-    INVALID_REQUEST, INVALID_SEARCHABLE_FIELDS, TOO_MANY_SEARCHABLE_FIELDS,
-};
+use crate::codes::{INVALID_REQUEST, INVALID_SEARCHABLE_FIELDS, TOO_MANY_SEARCHABLE_FIELDS};
 use crate::input::{InputError, excerpt};
 
 /// Fields one account may make searchable.
@@ -111,8 +109,8 @@ pub fn parse_fields(body: &[u8]) -> Result<SearchableFields, InputError> {
         ));
     }
     for (i, f) in fields.fields.iter().enumerate() {
-        let ok = f.chars().count() <= MAX_FIELD_CHARS
-            && f.strip_prefix(PREFIX).is_some_and(valid_path);
+        let ok =
+            f.chars().count() <= MAX_FIELD_CHARS && f.strip_prefix(PREFIX).is_some_and(valid_path);
         if !ok {
             return Err(bad(
                 INVALID_SEARCHABLE_FIELDS,
@@ -251,9 +249,11 @@ mod tests {
 
     #[test]
     fn fields_are_extended_paths() {
-        let ok = parse_fields(br#"{"fields":["extended.customerId","extended.a.b-c_1"]}"#)
-            .unwrap();
-        assert_eq!(ok.fields, fields(&["extended.customerId", "extended.a.b-c_1"]));
+        let ok = parse_fields(br#"{"fields":["extended.customerId","extended.a.b-c_1"]}"#).unwrap();
+        assert_eq!(
+            ok.fields,
+            fields(&["extended.customerId", "extended.a.b-c_1"])
+        );
         assert_eq!(parse_fields(br#"{"fields":[]}"#).unwrap().fields.len(), 0);
         for bad in [
             &br#"{"fields":["customerId"]}"#[..],
@@ -268,9 +268,17 @@ mod tests {
             b"not json",
         ] {
             let e = parse_fields(bad).unwrap_err();
-            assert_eq!(e.code, INVALID_SEARCHABLE_FIELDS, "{}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                e.code,
+                INVALID_SEARCHABLE_FIELDS,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
-        let long = format!(r#"{{"fields":["extended.{}"]}}"#, "a".repeat(MAX_FIELD_CHARS));
+        let long = format!(
+            r#"{{"fields":["extended.{}"]}}"#,
+            "a".repeat(MAX_FIELD_CHARS)
+        );
         assert_eq!(
             parse_fields(long.as_bytes()).unwrap_err().code,
             INVALID_SEARCHABLE_FIELDS
@@ -369,7 +377,11 @@ mod tests {
             "a..b:x",
             "name:a\u{0}",
         ] {
-            assert_eq!(parse_filter(bad).unwrap_err().code, INVALID_REQUEST, "{bad:?}");
+            assert_eq!(
+                parse_filter(bad).unwrap_err().code,
+                INVALID_REQUEST,
+                "{bad:?}"
+            );
         }
         let long = format!("name:{}", "v".repeat(MAX_VALUE_CHARS + 1));
         assert_eq!(parse_filter(&long).unwrap_err().code, INVALID_REQUEST);

@@ -269,7 +269,6 @@ pub(crate) const EXTENDED_ROWS_PER_INSERT: usize = 500;
 /// backend's own full-text filter: the external id, `extendedFilter` and date
 /// filters, the cursors (all within `account`), the order and the page size.
 /// Built from fixed fragments only; every value is a bound parameter.
-
 pub(crate) fn push_listing<DB>(sql: &mut QueryBuilder<DB>, account: &str, q: &MediaQuery)
 where
     DB: Database,

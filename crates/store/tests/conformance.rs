@@ -19,12 +19,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use futures_util::FutureExt;
+use sealscribe_domain::extended::ExtendedFilter;
 use sealscribe_domain::media::{
     DeliveryAttempt, DeliveryStatus, Encryption, EncryptionInfo, Failure, IndexEntry, JobClaim,
     JobKind, MediaQuery, MediaRecord, MediaSource, MediaStatus, SearchField, SearchTerm, Task,
     TaskStatus,
 };
-use sealscribe_domain::extended::ExtendedFilter;
 use sealscribe_domain::{AccountId, MediaId, PublicKeyId, PublicKeyRecord, TokenHash};
 use sealscribe_store::postgres::PgDb;
 use sealscribe_store::{
@@ -1842,7 +1842,8 @@ async fn extended_search(db: &dyn Db, acme: AccountId, other: AccountId) {
         );
     }
     let [e1, e2, e3] = [n[0].id, n[1].id, n[2].id];
-    let cases: Vec<(Vec<(&str, &str)>, Vec<MediaId>)> = vec![
+    type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<MediaId>);
+    let cases: Vec<Case> = vec![
         // A number and a string with the same string form are the same value.
         (vec![("extended.customerId", "10101")], vec![e1, e2]),
         (vec![("extended.customerId", "1010")], vec![]),
@@ -1853,7 +1854,10 @@ async fn extended_search(db: &dyn Db, acme: AccountId, other: AccountId) {
         (vec![("extended.agent.name", "ADA")], vec![]),
         (vec![("extended.agent.name", "")], vec![e3]),
         // No pattern syntax: quotes, %, _ and non-ASCII are plain characters.
-        (vec![("extended.customerId", "Zürich \"50%\" _x_")], vec![e3]),
+        (
+            vec![("extended.customerId", "Zürich \"50%\" _x_")],
+            vec![e3],
+        ),
         (vec![("extended.customerId", "Zürich%")], vec![]),
         (vec![("extended.customerId", "zürich \"50%\" _x_")], vec![]),
         // Any element of an array; a scalar matches as a one-element array would.
@@ -1928,7 +1932,10 @@ async fn extended_search(db: &dyn Db, acme: AccountId, other: AccountId) {
         with_values(db, acme, &[("extended.customerId", "20202")]).await,
         [e1]
     );
-    assert_eq!(with_values(db, acme, &[("extended.tags", "vip")]).await, [e2]);
+    assert_eq!(
+        with_values(db, acme, &[("extended.tags", "vip")]).await,
+        [e2]
+    );
 
     // A field no longer searchable leaves the index, in this account only.
     assert_eq!(

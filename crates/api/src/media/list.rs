@@ -284,7 +284,13 @@ pub async fn list(
     if let Some(terms) = &text {
         check_terms(terms, state.limits())?;
     }
-    check_filters(&state, caller.account, &filters, text.as_ref().map_or(0, Vec::len)).await?;
+    check_filters(
+        &state,
+        caller.account,
+        &filters,
+        text.as_ref().map_or(0, Vec::len),
+    )
+    .await?;
     if params
         .query
         .as_deref()

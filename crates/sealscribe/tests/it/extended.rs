@@ -23,9 +23,7 @@ async fn put_fields(server: &Server, token: &str, body: &str) -> reqwest::Respon
 
 /// `GET /v3/media?<query>`, answered 200; the ids listed.
 async fn listed(server: &Server, token: &str, query: &str) -> Vec<String> {
-    let list = server
-        .get_json(token, &format!("/v3/media?{query}"))
-        .await;
+    let list = server.get_json(token, &format!("/v3/media?{query}")).await;
     list["media"]
         .as_array()
         .unwrap()
@@ -64,9 +62,7 @@ async fn extended_filter_selects_media_by_a_searchable_extended_field() {
 
     // No fields until set; a bad definition is refused with what to do.
     assert_eq!(
-        server
-            .get_json(&acme, "/v3/definition/media/search")
-            .await,
+        server.get_json(&acme, "/v3/definition/media/search").await,
         json!({"fields": []})
     );
     for (body, code) in [
@@ -83,16 +79,12 @@ async fn extended_filter_selects_media_by_a_searchable_extended_field() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.json::<Value>().await.unwrap(), fields);
     assert_eq!(
-        server
-            .get_json(&acme, "/v3/definition/media/search")
-            .await,
+        server.get_json(&acme, "/v3/definition/media/search").await,
         fields
     );
     // Per account: the other account has none, until it sets its own.
     assert_eq!(
-        server
-            .get_json(&other, "/v3/definition/media/search")
-            .await,
+        server.get_json(&other, "/v3/definition/media/search").await,
         json!({"fields": []})
     );
     assert_eq!(
@@ -114,7 +106,12 @@ async fn extended_filter_selects_media_by_a_searchable_extended_field() {
         .upload_ok(&acme, audio.clone(), None, Some(&meta(json!(10101), "Ada")))
         .await;
     let bob = server
-        .upload_ok(&acme, audio.clone(), None, Some(&meta(json!("20202"), "Bob")))
+        .upload_ok(
+            &acme,
+            audio.clone(),
+            None,
+            Some(&meta(json!("20202"), "Bob")),
+        )
         .await;
     let sealed = server
         .upload_ok(
@@ -125,9 +122,19 @@ async fn extended_filter_selects_media_by_a_searchable_extended_field() {
         )
         .await;
     let theirs = server
-        .upload_ok(&other, audio.clone(), None, Some(&meta(json!(10101), "Ada")))
+        .upload_ok(
+            &other,
+            audio.clone(),
+            None,
+            Some(&meta(json!(10101), "Ada")),
+        )
         .await;
-    for (token, id) in [(&acme, &ada), (&acme, &bob), (&acme, &sealed), (&other, &theirs)] {
+    for (token, id) in [
+        (&acme, &ada),
+        (&acme, &bob),
+        (&acme, &sealed),
+        (&other, &theirs),
+    ] {
         assert_eq!(server.wait(token, id).await["status"], "finished", "{id}");
     }
 
@@ -137,11 +144,11 @@ async fn extended_filter_selects_media_by_a_searchable_extended_field() {
         "extendedFilter=customerId;10101",
         "extendedFilter=extended.customerId:10101",
     ] {
-        assert_eq!(listed(&server, &acme, q).await, [ada.clone()], "{q}");
+        assert_eq!(listed(&server, &acme, q).await, [ada.as_str()], "{q}");
     }
     assert_eq!(
         listed(&server, &acme, "extendedFilter=customerId%3A20202").await,
-        [bob.clone()]
+        [bob.as_str()]
     );
     // Repeated: all must hold; exact and case-sensitive.
     assert_eq!(
@@ -151,7 +158,7 @@ async fn extended_filter_selects_media_by_a_searchable_extended_field() {
             "extendedFilter=customerId%3A10101&extendedFilter=agent.name%3AAda"
         )
         .await,
-        [ada.clone()]
+        [ada.as_str()]
     );
     assert_eq!(
         listed(
@@ -170,12 +177,12 @@ async fn extended_filter_selects_media_by_a_searchable_extended_field() {
             "extendedFilter=agent.name%3ABob&query=title%3Asupport&limit=1"
         )
         .await,
-        [bob.clone()]
+        [bob.as_str()]
     );
     // The other account's media only for it.
     assert_eq!(
         listed(&server, &other, "extendedFilter=customerId%3A10101").await,
-        [theirs.clone()]
+        [theirs.as_str()]
     );
     // The encrypted media left nothing in the index.
     assert_eq!(
@@ -214,21 +221,19 @@ async fn extended_filter_selects_media_by_a_searchable_extended_field() {
     assert_eq!(resp.status(), 200);
     assert_eq!(
         listed(&server, &acme, "extendedFilter=customerId%3A10101").await,
-        [ada.clone(), before.clone()]
+        [ada.as_str(), before.as_str()]
     );
 
     // Survives a restart.
     assert!(server.stop());
     let server = env.start();
     assert_eq!(
-        server
-            .get_json(&acme, "/v3/definition/media/search")
-            .await,
+        server.get_json(&acme, "/v3/definition/media/search").await,
         fields
     );
     assert_eq!(
         listed(&server, &acme, "extendedFilter=agent.name%3ACy").await,
-        [before.clone()]
+        [before.as_str()]
     );
 
     // A field no longer searchable is refused, and made searchable again it finds only
@@ -236,7 +241,12 @@ async fn extended_filter_selects_media_by_a_searchable_extended_field() {
     let only_agent = json!({"fields": ["extended.agent.name"]}).to_string();
     assert_eq!(put_fields(&server, &acme, &only_agent).await.status(), 200);
     expect_error(
-        get(&server, &acme, "/v3/media?extendedFilter=customerId%3A10101").await,
+        get(
+            &server,
+            &acme,
+            "/v3/media?extendedFilter=customerId%3A10101",
+        )
+        .await,
         400,
         80303,
     )
@@ -298,7 +308,12 @@ async fn prediction_definitions_list_the_built_in_detectors() {
     let resp = get(&server, &token, &format!("/v3/media/{id}")).await;
     assert_eq!(resp.status(), 200);
     expect_error(
-        get(&server, &token, "/v3/definition/prediction/detectors/Passport").await,
+        get(
+            &server,
+            &token,
+            "/v3/definition/prediction/detectors/Passport",
+        )
+        .await,
         404,
         10205,
     )

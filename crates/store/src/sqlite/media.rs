@@ -332,8 +332,7 @@ impl MediaStore for SqliteDb {
         account: AccountId,
         keep: &[String],
     ) -> Result<u64, StoreError> {
-        let mut sql =
-            QueryBuilder::<Sqlite>::new("delete from media_extended where account_id = ");
+        let mut sql = QueryBuilder::<Sqlite>::new("delete from media_extended where account_id = ");
         sql.push_bind(account.to_string());
         if !keep.is_empty() {
             sql.push(" and field not in (");
