@@ -105,14 +105,6 @@ async fn extended_filter_selects_media_by_a_searchable_extended_field() {
     let ada = server
         .upload_ok(&acme, audio.clone(), None, Some(&meta(json!(10101), "Ada")))
         .await;
-    let bob = server
-        .upload_ok(
-            &acme,
-            audio.clone(),
-            None,
-            Some(&meta(json!("20202"), "Bob")),
-        )
-        .await;
     let sealed = server
         .upload_ok(
             &acme,
@@ -129,12 +121,7 @@ async fn extended_filter_selects_media_by_a_searchable_extended_field() {
             Some(&meta(json!(10101), "Ada")),
         )
         .await;
-    for (token, id) in [
-        (&acme, &ada),
-        (&acme, &bob),
-        (&acme, &sealed),
-        (&other, &theirs),
-    ] {
+    for (token, id) in [(&acme, &ada), (&acme, &sealed), (&other, &theirs)] {
         assert_eq!(server.wait(token, id).await["status"], "finished", "{id}");
     }
 
@@ -146,9 +133,20 @@ async fn extended_filter_selects_media_by_a_searchable_extended_field() {
     ] {
         assert_eq!(listed(&server, &acme, q).await, [ada.as_str()], "{q}");
     }
+    // Replacing the metadata indexes the media processed before.
+    let resp = server
+        .http
+        .put(server.url(&format!("/v3/media/{before}/metadata")))
+        .bearer_auth(&acme)
+        .header("Content-Type", "application/json")
+        .body(meta(json!("20202"), "Bob"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
     assert_eq!(
         listed(&server, &acme, "extendedFilter=customerId%3A20202").await,
-        [bob.as_str()]
+        [before.as_str()]
     );
     // Repeated: all must hold; exact and case-sensitive.
     assert_eq!(
@@ -177,7 +175,7 @@ async fn extended_filter_selects_media_by_a_searchable_extended_field() {
             "extendedFilter=agent.name%3ABob&query=title%3Asupport&limit=1"
         )
         .await,
-        [bob.as_str()]
+        [before.as_str()]
     );
     // The other account's media only for it.
     assert_eq!(
@@ -208,22 +206,6 @@ async fn extended_filter_selects_media_by_a_searchable_extended_field() {
     )
     .await;
 
-    // Replacing the metadata indexes the media made before.
-    let resp = server
-        .http
-        .put(server.url(&format!("/v3/media/{before}/metadata")))
-        .bearer_auth(&acme)
-        .header("Content-Type", "application/json")
-        .body(meta(json!(10101), "Cy"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(
-        listed(&server, &acme, "extendedFilter=customerId%3A10101").await,
-        [ada.as_str(), before.as_str()]
-    );
-
     // Survives a restart.
     assert!(server.stop());
     let server = env.start();
@@ -232,7 +214,7 @@ async fn extended_filter_selects_media_by_a_searchable_extended_field() {
         fields
     );
     assert_eq!(
-        listed(&server, &acme, "extendedFilter=agent.name%3ACy").await,
+        listed(&server, &acme, "extendedFilter=agent.name%3ABob").await,
         [before.as_str()]
     );
 
@@ -305,8 +287,15 @@ async fn prediction_definitions_list_the_built_in_detectors() {
     let id = server
         .upload_ok(&token, audio, Some(&config.to_string()), None)
         .await;
-    let resp = get(&server, &token, &format!("/v3/media/{id}")).await;
-    assert_eq!(resp.status(), 200);
+    // Accepted is all this shows: no need to recognise it.
+    let resp = server
+        .http
+        .delete(server.url(&format!("/v3/media/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
     expect_error(
         get(
             &server,
