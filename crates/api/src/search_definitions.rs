@@ -3,7 +3,7 @@
 //! models (`/v3/definition/prediction/detectors[/{id}]`, `…/classifiers[/{id}]`).
 //!
 //! The searchable fields are stored per account as a saved definition
-//! ([`DefinitionKind::SearchableFields`]); their validation and what is indexed for them
+//! (`DefinitionKind::SearchableFields`); their validation and what is indexed for them
 //! live in [`sealscribe_domain::extended`]. Replacing them prunes the values of dropped
 //! fields from the account's index, so a field made searchable again later finds only media
 //! indexed after that, as v3 documents for a newly searchable field.
@@ -16,9 +16,8 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
 use sealscribe_domain::codes;
-use sealscribe_domain::definitions::DefinitionKind;
 use sealscribe_domain::detectors::DetectorName;
-use sealscribe_domain::extended::{DEFINITION_NAME, SearchableFields, parse_fields};
+use sealscribe_domain::extended::{SearchableFields, parse_fields};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -175,18 +174,10 @@ async fn put_searchable(
             )
         })?;
     let SearchableFields { fields } = parse_fields(&bytes)?;
-    let body = serde_json::to_value(SearchableFields {
-        fields: fields.clone(),
-    })?;
-    let db = state.db();
-    db.put_definition(
-        caller.account,
-        DefinitionKind::SearchableFields,
-        DEFINITION_NAME,
-        &body,
-    )
-    .await?;
-    db.prune_extended_index(caller.account, &fields).await?;
+    state
+        .db()
+        .set_searchable_fields(caller.account, &fields)
+        .await?;
     Ok(Json(SearchableFieldsDocument { fields }))
 }
 

@@ -227,13 +227,15 @@ pub trait MediaStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Deletes the media item, its jobs and its index entry. Blobs are the caller's.
     async fn delete_media(&self, account: AccountId, id: MediaId) -> Result<bool, StoreError>;
-    /// Removes from the account's extended-metadata index every value of a field not in
-    /// `keep` (the fields now searchable), so a field made searchable again later only finds
-    /// media indexed after that. The number of values removed.
-    async fn prune_extended_index(
+    /// Replaces the account's searchable extended-metadata fields (the
+    /// [`DefinitionKind::SearchableFields`] definition, body `{"fields":[…]}`) and removes
+    /// from its index every value of a field no longer searchable, atomically: a field made
+    /// searchable again later finds only media indexed after that. The number of values
+    /// removed.
+    async fn set_searchable_fields(
         &self,
         account: AccountId,
-        keep: &[String],
+        fields: &[String],
     ) -> Result<u64, StoreError>;
     /// Queues processing again with a new configuration (reprocessing).
     async fn requeue_media(

@@ -1792,8 +1792,8 @@ async fn with_values(db: &dyn Db, account: AccountId, filters: &[(&str, &str)]) 
 /// ([`IndexEntry::with_extended`]), as the pipeline and the API index them: exact,
 /// case-sensitive matches of the string form, AND across filters, any element of an array,
 /// per account; combined with full-text terms, `externalId` and cursors; replaced by a new
-/// entry, removed with the entry, pruned when a field stops being searchable, and gone
-/// with the media.
+/// entry, removed with the entry, pruned when a field stops being searchable (in the same
+/// transaction that stores the new list), and gone with the media.
 async fn extended_search(db: &dyn Db, acme: AccountId, other: AccountId) {
     use sealscribe_domain::definitions::DefinitionKind::SearchableFields;
     // The account's searchable fields are a definition of their own, per account.
@@ -1803,11 +1803,7 @@ async fn extended_search(db: &dyn Db, acme: AccountId, other: AccountId) {
         "extended.tags".to_owned(),
     ];
     let body = json!({ "fields": fields });
-    assert!(
-        db.put_definition(acme, SearchableFields, "media", &body)
-            .await
-            .unwrap()
-    );
+    assert_eq!(db.set_searchable_fields(acme, &fields).await.unwrap(), 0);
     assert_eq!(
         db.get_definition(acme, SearchableFields, "media")
             .await
@@ -1945,7 +1941,7 @@ async fn extended_search(db: &dyn Db, acme: AccountId, other: AccountId) {
 
     // A field no longer searchable leaves the index, in this account only.
     assert_eq!(
-        db.prune_extended_index(acme, &["extended.agent.name".to_owned()])
+        db.set_searchable_fields(acme, &["extended.agent.name".to_owned()])
             .await
             .unwrap(),
         4
@@ -1963,7 +1959,13 @@ async fn extended_search(db: &dyn Db, acme: AccountId, other: AccountId) {
         with_values(db, other, &[("extended.customerId", "10101")]).await,
         [theirs.id]
     );
-    assert_eq!(db.prune_extended_index(acme, &[]).await.unwrap(), 2);
+    assert_eq!(db.set_searchable_fields(acme, &[]).await.unwrap(), 2);
+    assert_eq!(
+        db.get_definition(acme, SearchableFields, "media")
+            .await
+            .unwrap(),
+        Some(json!({"fields": []}))
+    );
     assert_eq!(
         with_values(db, acme, &[("extended.agent.name", "ada")]).await,
         []

@@ -327,22 +327,41 @@ impl MediaStore for SqliteDb {
         Ok(true)
     }
 
-    async fn prune_extended_index(
+    async fn set_searchable_fields(
         &self,
         account: AccountId,
-        keep: &[String],
+        fields: &[String],
     ) -> Result<u64, StoreError> {
+        use sealscribe_domain::definitions::DefinitionKind;
+        use sealscribe_domain::extended::{DEFINITION_NAME, SearchableFields};
+        let body = json(&SearchableFields {
+            fields: fields.to_vec(),
+        })?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "insert into definitions (account_id, kind, name, body, updated_at) \
+             values (?, ?, ?, ?, ?) on conflict (account_id, kind, name) \
+             do update set body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .bind(account.to_string())
+        .bind(DefinitionKind::SearchableFields.as_str())
+        .bind(DEFINITION_NAME)
+        .bind(body)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await?;
         let mut sql = QueryBuilder::<Sqlite>::new("delete from media_extended where account_id = ");
         sql.push_bind(account.to_string());
-        if !keep.is_empty() {
+        if !fields.is_empty() {
             sql.push(" and field not in (");
             let mut list = sql.separated(", ");
-            for f in keep {
+            for f in fields {
                 list.push_bind(f.clone());
             }
             sql.push(")");
         }
-        let done = sql.build().execute(&self.pool).await?;
+        let done = sql.build().execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
