@@ -331,7 +331,7 @@ pub async fn list(
 
 #[cfg(test)]
 mod tests {
-    use super::search_terms;
+    use super::{read_params, search_terms};
     use sealscribe_domain::media::{SearchField, SearchTerm};
 
     fn any(term: &str) -> SearchTerm {
@@ -402,5 +402,35 @@ mod tests {
         // Nothing an index could match.
         assert_eq!(search_terms("- ' title:--"), None);
         assert_eq!(search_terms("meeting -"), Some(vec![any("meeting")]));
+    }
+
+    #[test]
+    fn extended_filters_repeat_other_parameters_do_not() {
+        let (params, filters) = read_params(
+            "extendedFilter=customerId%3A10101&limit=5&extendedFilter=agent.name;A%3Ab&query=x",
+        )
+        .unwrap();
+        assert_eq!(params.limit.as_deref(), Some("5"));
+        assert_eq!(params.query.as_deref(), Some("x"));
+        let got: Vec<(&str, &str)> = filters
+            .iter()
+            .map(|f| (f.field.as_str(), f.value.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("extended.customerId", "10101"),
+                ("extended.agent.name", "A:b")
+            ]
+        );
+        assert!(read_params("").unwrap().1.is_empty());
+        for bad in [
+            "limit=1&limit=2",
+            "extendedFilter=nothing",
+            "extendedfilter=a:b",
+        ] {
+            let e = read_params(bad).err().expect(bad);
+            assert_eq!(e.code(), sealscribe_domain::codes::INVALID_REQUEST, "{bad}");
+        }
     }
 }
