@@ -23,6 +23,7 @@
 //!   entry; the typed readers of their stored JSON fail with [`media::Unreadable`] rather
 //!   than fall back to defaults.
 //! * [`document`] — the v3 media document and summary rendered from a record.
+//! * [`vbql`] — the query language of categories: parser and evaluation over a transcript.
 //! * [`ids`], [`records`], [`token`] — identifiers, accounts/tokens/keys as stored, and the
 //!   bearer-token scheme.
 
@@ -39,6 +40,7 @@ pub mod language;
 pub mod media;
 pub mod records;
 pub mod token;
+pub mod vbql;
 
 pub use ids::{AccountId, MediaId, PublicKeyId};
 pub use records::{Account, PublicKeyRecord, TokenRecord};
