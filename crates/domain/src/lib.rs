@@ -23,11 +23,13 @@
 //!   entry; the typed readers of their stored JSON fail with [`media::Unreadable`] rather
 //!   than fall back to defaults.
 //! * [`document`] — the v3 media document and summary rendered from a record.
+//! * [`categories`] — category definitions, the `categories[]` selection and what a media keeps.
 //! * [`vbql`] — the query language of categories: parser and evaluation over a transcript.
 //! * [`ids`], [`records`], [`token`] — identifiers, accounts/tokens/keys as stored, and the
 //!   bearer-token scheme.
 
 pub mod callbacks;
+pub mod categories;
 pub mod codes;
 pub mod configuration;
 pub mod conversation_metrics;
