@@ -184,6 +184,7 @@ pub async fn reprocess(
     }
     let parts = reprocess_parts(open(&state, &headers, body)?).await?;
     let config = parse_configuration(parts.configuration.as_deref().unwrap_or_default())?;
+    let config = crate::categories::resolve(&state, caller.account, config).await?;
     check_callback_urls(&state, &config)?;
     if config.encryption.is_some() {
         return Err(ApiError::bad_request(

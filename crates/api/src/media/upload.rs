@@ -94,7 +94,7 @@ async fn accept(
     multipart: Multipart,
 ) -> Result<Json<Value>> {
     let parts = read_parts(state, caller, id, multipart).await?;
-    let config = parts.configuration?;
+    let config = crate::categories::resolve(state, caller.account, parts.configuration?).await?;
     check_callback_urls(state, &config)?;
     let metadata = match &parts.small.metadata {
         Some(bytes) => Some(parse_metadata(bytes)?),
