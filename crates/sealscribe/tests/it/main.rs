@@ -3,6 +3,7 @@
 //! One test binary (faster to build and link than one per file).
 
 mod callbacks;
+mod categories;
 mod client;
 mod common;
 mod conversations;
