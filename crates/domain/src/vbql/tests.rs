@@ -241,7 +241,8 @@ fn phrases_speakers_and_logic() {
         &t,
         None,
     );
-    let per: Vec<(&str, Vec<(u64, u64, &str)>)> = out
+    type Spans<'a> = Vec<(u64, u64, &'a str)>;
+    let per: Vec<(&str, Spans)> = out
         .matches
         .iter()
         .map(|m| {
