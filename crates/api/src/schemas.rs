@@ -213,6 +213,9 @@ pub struct Configuration {
     pub publish: Option<PublishConfig>,
     /// Conversation metrics (docs/metrics.md): each group once; an unknown name is 400 / 16001.
     pub metrics: Option<Vec<MetricConfig>>,
+    /// Categories to evaluate (docs/categories.md): `[{"allCategories": true}]` or items naming
+    /// saved categories; an unknown name is 400 / 16101, a malformed or mixed array 400 / 16102.
+    pub categories: Option<Vec<CategoryConfig>>,
     /// Client Supplied Encryption (CONTRACT §2.3).
     pub encryption: Option<EncryptionConfig>,
     pub searchability: Option<Searchability>,
@@ -252,6 +255,29 @@ pub struct TranscriptConfig {
 pub struct Formatting {
     /// Default true.
     pub enable_number_formatting: Option<bool>,
+}
+
+/// One `categories[]` item.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum CategoryConfig {
+    All(AllCategories),
+    Named(NamedCategory),
+}
+
+/// Every category of the account (alone in the array).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AllCategories {
+    /// Must be `true`.
+    pub all_categories: bool,
+}
+
+/// A category saved with `PUT /v3/definition/categories/{categoryName}`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NamedCategory {
+    pub category_name: String,
 }
 
 /// One `metrics[]` item. `sentiment` and `talk-style-tone-and-volume` are accepted but not

@@ -155,8 +155,8 @@ pub async fn delete(
     ),
     responses(
         (status = 200, description = "Queued for reprocessing, or aligned.", body = MediaDocument),
-        (status = 400, description = "Not multipart, an unknown part, an invalid configuration, more callbacks than the \
-            server allows (60012), or a multipart preamble, part header or part count over the server's caps \
+        (status = 400, description = "Not multipart, an unknown part, an invalid configuration (an unknown category: \
+            16101), more callbacks than the server allows (60012), or a multipart preamble, part header or part count over the server's caps \
             (10802/10803/10804).", body = ErrorEnvelope),
         (status = 408, description = "The body stalled longer than the server's body idle timeout (10805).", body = ErrorEnvelope),
         (status = 404, description = "No such media (10205).", body = ErrorEnvelope),
