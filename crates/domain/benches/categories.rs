@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use sealscribe_domain::vbql::Query;
+use sealscribe_domain::vbql::{Media, Query};
 use sealscribe_testkit::Rng;
 use sealscribe_transcript::phrases::Tokens;
 use sealscribe_transcript::{Transcript, Word};
@@ -106,11 +106,13 @@ fn main() {
     });
     let (tokenise, _) = best(5, || Tokens::new(&t).len());
     let tokens = Tokens::new(&t);
+    let media = Media {
+        tokens: &tokens,
+        metadata: Some(&metadata),
+        roles: &[],
+    };
     let (evaluate, matched) = best(5, || {
-        parsed
-            .iter()
-            .filter(|q| q.evaluate(&tokens, Some(&metadata)).matched)
-            .count()
+        parsed.iter().filter(|q| q.evaluate(&media).matched).count()
     });
     println!(
         "{minutes} min call, {} words; {n} categories ({matched} matched)",

@@ -7,8 +7,8 @@
 //! rule of [`sealscribe_transcript::phrases`].
 
 use sealscribe_domain::categories::SavedCategory;
-use sealscribe_domain::configuration::MediaConfig;
-use sealscribe_domain::vbql::Query;
+use sealscribe_domain::configuration::{Ingest, MediaConfig, Speaker};
+use sealscribe_domain::vbql::{Media, Query};
 use sealscribe_transcript::Transcript;
 use sealscribe_transcript::phrases::Tokens;
 use serde_json::{Map, Value, json};
@@ -23,24 +23,44 @@ pub fn sections(
     let tokens = Tokens::new(transcript);
     let mut out = Map::new();
     if let Some(categories) = &config.categories {
-        out.insert(
-            "categories".into(),
-            categories_section(&tokens, categories, metadata),
-        );
+        let roles = roles(&config.ingest);
+        let media = Media {
+            tokens: &tokens,
+            metadata,
+            roles: &roles,
+        };
+        out.insert("categories".into(), categories_section(&media, categories));
     }
     out
 }
 
+/// `(speakerName, speakerRole)` of every configured speaker with a role.
+fn roles(ingest: &Ingest) -> Vec<(String, String)> {
+    let speakers: Vec<&Speaker> = match ingest {
+        Ingest::Mono => vec![],
+        Ingest::NamedMono { speaker } => vec![speaker],
+        Ingest::Channels { channels } => channels.iter().map(|c| &c.speaker).collect(),
+        Ingest::Tracks { tracks } => tracks
+            .iter()
+            .flat_map(|t| {
+                t.speaker
+                    .iter()
+                    .chain(t.channels.iter().map(|c| &c.speaker))
+            })
+            .collect(),
+    };
+    speakers
+        .into_iter()
+        .filter_map(|s| Some((s.name.clone(), s.role.clone()?)))
+        .collect()
+}
+
 /// `categories[]` (analytics reference §4.3): per category `categoryValue` 1 or 0, and for a
 /// match the occurrences that made it, per speaker.
-fn categories_section(
-    tokens: &Tokens<'_>,
-    categories: &[SavedCategory],
-    metadata: Option<&Value>,
-) -> Value {
+fn categories_section(media: &Media<'_>, categories: &[SavedCategory]) -> Value {
     let items = categories.iter().map(|c| {
         let outcome = match Query::parse(&c.query) {
-            Ok(q) => q.evaluate(tokens, metadata),
+            Ok(q) => q.evaluate(media),
             // Checked when saved and when the media was accepted: unreachable unless the
             // stored configuration was edited. The category does not match.
             Err(e) => {
@@ -145,5 +165,41 @@ mod tests {
         };
         assert!(none.call_analytics());
         assert_eq!(sections(&t, &none, None)["categories"], json!([]));
+    }
+
+    #[test]
+    fn a_quoted_speaker_may_be_the_configured_role() {
+        use sealscribe_domain::configuration::Channel;
+        let t = transcript("@Alice hello there @Bob cancel my plan");
+        let speaker = |name: &str, role: Option<&str>| Channel {
+            speaker: Speaker {
+                name: name.into(),
+                role: role.map(Into::into),
+            },
+            ignore: false,
+        };
+        let config = MediaConfig {
+            ingest: Ingest::Channels {
+                channels: vec![speaker("Alice", Some("agent")), speaker("Bob", None)],
+            },
+            categories: Some(vec![
+                category(
+                    "agent-greets",
+                    "SELECT * FROM media WHERE 'Agent' SAYS 'hello'",
+                ),
+                category(
+                    "agent-cancels",
+                    "SELECT * FROM media WHERE 'agent' SAYS 'cancel'",
+                ),
+            ]),
+            ..MediaConfig::default()
+        };
+        let out = sections(&t, &config, None);
+        assert_eq!(out["categories"][0]["categoryValue"], 1);
+        assert_eq!(
+            out["categories"][0]["categoryMatches"][0]["speakerName"],
+            "Alice"
+        );
+        assert_eq!(out["categories"][1]["categoryValue"], 0);
     }
 }

@@ -25,11 +25,22 @@ pub struct SpeakerMatches {
     pub occurrences: Vec<Occurrence>,
 }
 
+/// What a query is evaluated on: one media's transcript, metadata and speakers' roles.
+pub struct Media<'a> {
+    /// The transcript, read once.
+    pub tokens: &'a Tokens<'a>,
+    /// The media's v3 metadata object, `None` when it has none.
+    pub metadata: Option<&'a Value>,
+    /// `(speakerName, speakerRole)` of the configured speakers that have a role: a quoted
+    /// speaker in `SAYS` names a speaker or a role (`'agent' SAYS …` on a call whose agent is
+    /// named `Alice`).
+    pub roles: &'a [(String, String)],
+}
+
 impl Query {
-    /// Evaluates the condition over `tokens` (the transcript) and `metadata` (the media's
-    /// v3 metadata object, `None` when it has none).
-    pub fn evaluate(&self, tokens: &Tokens<'_>, metadata: Option<&Value>) -> Outcome {
-        let (matched, occurrences) = eval(&self.condition, tokens, metadata);
+    /// Evaluates the condition over `media`.
+    pub fn evaluate(&self, media: &Media<'_>) -> Outcome {
+        let (matched, occurrences) = eval(&self.condition, media);
         let mut matches: Vec<SpeakerMatches> = Vec::new();
         if matched {
             let mut occurrences = occurrences;
@@ -54,27 +65,34 @@ fn speaker_of(o: &Occurrence) -> &str {
     o.speaker.as_deref().unwrap_or(UNKNOWN_SPEAKER)
 }
 
-/// The occurrences of one `SAYS`, by its speaker.
-fn said(s: &Says, tokens: &Tokens<'_>) -> Vec<Occurrence> {
-    let mut found = tokens.find(&s.phrase);
-    if let Speaker::Named(name) = &s.speaker {
-        let name = name.to_lowercase();
-        found.retain(|o| speaker_of(o).to_lowercase() == name);
+/// The occurrences of one `SAYS`, by its speaker (a name or a role, any case).
+fn said(s: &Says, media: &Media<'_>) -> Vec<Occurrence> {
+    let mut found = media.tokens.find(&s.phrase);
+    if let Speaker::Named(wanted) = &s.speaker {
+        let wanted = wanted.to_lowercase();
+        found.retain(|o| {
+            let speaker = speaker_of(o);
+            speaker.to_lowercase() == wanted
+                || media
+                    .roles
+                    .iter()
+                    .any(|(name, role)| name == speaker && role.to_lowercase() == wanted)
+        });
     }
     found
 }
 
-fn eval(e: &Expr, tokens: &Tokens<'_>, metadata: Option<&Value>) -> (bool, Vec<Occurrence>) {
+fn eval(e: &Expr, media: &Media<'_>) -> (bool, Vec<Occurrence>) {
     match e {
         Expr::Says(s) => {
-            let found = said(s, tokens);
+            let found = said(s, media);
             (!found.is_empty(), found)
         }
-        Expr::Not(inner) => (!eval(inner, tokens, metadata).0, Vec::new()),
+        Expr::Not(inner) => (!eval(inner, media).0, Vec::new()),
         Expr::And(items) => {
             let mut all = Vec::new();
             for item in items {
-                let (ok, found) = eval(item, tokens, metadata);
+                let (ok, found) = eval(item, media);
                 if !ok {
                     return (false, Vec::new());
                 }
@@ -85,7 +103,7 @@ fn eval(e: &Expr, tokens: &Tokens<'_>, metadata: Option<&Value>) -> (bool, Vec<O
         Expr::Or(items) => {
             let (mut any, mut all) = (false, Vec::new());
             for item in items {
-                let (ok, found) = eval(item, tokens, metadata);
+                let (ok, found) = eval(item, media);
                 if ok {
                     any = true;
                     all.extend(found);
@@ -94,7 +112,7 @@ fn eval(e: &Expr, tokens: &Tokens<'_>, metadata: Option<&Value>) -> (bool, Vec<O
             (any, all)
         }
         Expr::Hits { of, cmp, n } => {
-            let found: Vec<Occurrence> = of.iter().flat_map(|s| said(s, tokens)).collect();
+            let found: Vec<Occurrence> = of.iter().flat_map(|s| said(s, media)).collect();
             if cmp.holds(found.len() as u64, *n) {
                 (true, found)
             } else {
@@ -102,7 +120,7 @@ fn eval(e: &Expr, tokens: &Tokens<'_>, metadata: Option<&Value>) -> (bool, Vec<O
             }
         }
         Expr::Metadata { path, equal, value } => {
-            let field = metadata.and_then(|m| {
+            let field = media.metadata.and_then(|m| {
                 path.iter()
                     .try_fold(m, |v, key| v.as_object()?.get(key.as_str()))
             });

@@ -21,8 +21,9 @@
 //! Keywords are case-insensitive; strings take single or double quotes (the quote doubled
 //! stands for itself). A phrase is matched with the one rule of
 //! [`sealscribe_transcript::phrases`] (so `*` in a phrase is any one word), within one
-//! speaker's turn; a speaker name matches the turn's speaker case-insensitively, and the
-//! speaker of a transcript without turns is `unknown`.
+//! speaker's turn; a quoted speaker matches the turn's speaker name, or the `speakerRole`
+//! configured for it, case-insensitively, and the speaker of a transcript without turns is
+//! `unknown`.
 //!
 //! Parsing is linear in the query and never recurses deeper than [`MAX_DEPTH`], so no input
 //! can overflow the stack; every refusal is a [`SyntaxError`] that says where (character
@@ -37,7 +38,7 @@ use std::fmt;
 
 use sealscribe_transcript::phrases::Phrase;
 
-pub use eval::{Outcome, SpeakerMatches};
+pub use eval::{Media, Outcome, SpeakerMatches};
 use lex::{Kind, Token};
 
 /// How deeply conditions may nest (parentheses and `NOT`s): a bound on the parser's

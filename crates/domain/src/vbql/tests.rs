@@ -210,7 +210,12 @@ fn transcript(text: &str) -> Transcript {
 }
 
 fn run(q: &str, t: &Transcript, metadata: Option<&serde_json::Value>) -> Outcome {
-    ok(q).evaluate(&Tokens::new(t), metadata)
+    let tokens = Tokens::new(t);
+    ok(q).evaluate(&Media {
+        tokens: &tokens,
+        metadata,
+        roles: &[],
+    })
 }
 
 #[test]
@@ -274,6 +279,26 @@ fn phrases_speakers_and_logic() {
 }
 
 #[test]
+fn a_quoted_speaker_is_a_name_or_a_role() {
+    let t = transcript("@Alice thank you for calling @Bob cancel it");
+    let tokens = Tokens::new(&t);
+    let roles = [("Alice".to_owned(), "Agent".to_owned())];
+    let run = |q: &str| {
+        ok(q).evaluate(&Media {
+            tokens: &tokens,
+            metadata: None,
+            roles: &roles,
+        })
+    };
+    let out = run("SELECT * FROM media WHERE 'agent' SAYS 'thank you'");
+    assert!(out.matched);
+    assert_eq!(out.matches[0].speaker_name, "Alice");
+    assert!(run("SELECT * FROM media WHERE 'ALICE' SAYS 'thank you'").matched);
+    assert!(!run("SELECT * FROM media WHERE 'agent' SAYS 'cancel'").matched);
+    assert!(run("SELECT * FROM media WHERE 'bob' SAYS 'cancel'").matched);
+}
+
+#[test]
 fn a_transcript_without_turns_is_said_by_unknown() {
     let t = transcript("hello there");
     let out = run("SELECT * FROM media WHERE 'Unknown' SAYS 'hello'", &t, None);
@@ -332,7 +357,12 @@ proptest! {
         let q = parts.join(" ");
         let t = transcript("@Agent a b c @Caller a b");
         match Query::parse(&q) {
-            Ok(parsed) => { let _ = parsed.evaluate(&Tokens::new(&t), Some(&json!({"x": 1}))); }
+            Ok(parsed) => {
+                let (tokens, metadata) = (Tokens::new(&t), json!({"x": 1}));
+                let roles = [("Agent".to_owned(), "agent".to_owned())];
+                let media = Media { tokens: &tokens, metadata: Some(&metadata), roles: &roles };
+                let _ = parsed.evaluate(&media);
+            }
             Err(e) => prop_assert!(e.offset <= q.chars().count()),
         }
     }
