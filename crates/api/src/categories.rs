@@ -43,13 +43,27 @@ pub fn router() -> Router<AppState> {
     routes().into()
 }
 
-/// A category as `GET` and `PUT` answer it.
+/// A category as `GET` and `PUT` answer it: the definition as stored, with its link.
 #[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct CategoryDocument {
     #[serde(rename = "_links")]
     pub links: SelfLinks,
-    #[serde(flatten)]
-    pub definition: CategoryDefinition,
+    pub category_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub category_description: Option<String>,
+    /// The VBQL query (grammar: docs/categories.md).
+    pub query: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub notes: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub tags: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub version: Option<String>,
 }
 
 /// `GET /v3/definition/categories`.
@@ -65,10 +79,15 @@ fn href(name: &str) -> String {
     format!("{COLLECTION}/{name}")
 }
 
-fn document(definition: CategoryDefinition) -> CategoryDocument {
+fn document(d: CategoryDefinition) -> CategoryDocument {
     CategoryDocument {
-        links: SelfLinks::to(href(&definition.category_name)),
-        definition,
+        links: SelfLinks::to(href(&d.category_name)),
+        category_name: d.category_name,
+        category_description: d.category_description,
+        query: d.query,
+        notes: d.notes,
+        tags: d.tags,
+        version: d.version,
     }
 }
 
