@@ -10,7 +10,8 @@ use reqwest::Response;
 use serde_json::{Value, json};
 
 use crate::common::{Env, Server, contains, expect_error, json_part};
-use crate::conversations::{RATE, speak, stereo_config, wav};
+use crate::conversations::{RATE, speak, stereo_config};
+use sealscribe_testkit::wav::channels_i16;
 
 const CATEGORIES: &str = "/v3/definition/categories";
 
@@ -335,7 +336,7 @@ async fn speaker_scoping_on_a_stereo_call() {
 
     let config = stereo_config(json!({"categories": [{"allCategories": true}]})).to_string();
     let id = server
-        .upload_ok(&token, wav(&[&left, &right]), Some(&config), None)
+        .upload_ok(&token, channels_i16(&[&left, &right]), Some(&config), None)
         .await;
     let doc = server.wait(&token, &id).await;
     assert_eq!(doc["status"], "finished", "{doc}");
