@@ -13,6 +13,7 @@
 //! - [`categories`]: `/v3/definition/categories` (saved VBQL categories) and their resolution
 //!   into a media's configuration.
 //! - [`signing`]: `/v3/security/callback-secret`, the secret callbacks are signed with.
+//! - [`profile_keys`]: `/v3/profile/keys`, the account's API keys (scoped bearer tokens).
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
 //! - [`health`]: `GET /health`, unauthenticated, for load balancers.
 //! - [`request_id`]: one id per request, in the logs, the `X-Request-Id`
@@ -39,6 +40,7 @@ pub mod limits;
 pub mod media;
 pub mod metrics;
 pub mod openapi;
+pub mod profile_keys;
 pub mod request_id;
 pub mod schemas;
 pub mod server;
@@ -71,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(categories::router())
         .merge(media::router())
         .merge(signing::router())
+        .merge(profile_keys::router())
         .merge(health::router())
         .merge(openapi::router())
         .route_layer(axum::middleware::from_fn(metrics::tag_route))

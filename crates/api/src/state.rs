@@ -42,6 +42,8 @@ pub struct Limits {
     pub max_list_bytes: u64,
     /// Characters a category's VBQL query may have.
     pub max_category_query_chars: usize,
+    /// Longest life of an ephemeral API key (`/v3/profile/keys`).
+    pub max_ephemeral_key_ttl: std::time::Duration,
 }
 
 impl AppState {

@@ -27,6 +27,7 @@
 //! * [`vbql`] — the query language of categories: parser and evaluation over a transcript.
 //! * [`ids`], [`records`], [`token`] — identifiers, accounts/tokens/keys as stored, and the
 //!   bearer-token scheme.
+//! * [`scope`] — what a token may do: the scope grammar of API keys and its check.
 
 pub mod callbacks;
 pub mod categories;
@@ -41,9 +42,10 @@ pub mod input;
 pub mod language;
 pub mod media;
 pub mod records;
+pub mod scope;
 pub mod token;
 pub mod vbql;
 
-pub use ids::{AccountId, MediaId, PublicKeyId};
+pub use ids::{AccountId, KeyId, MediaId, PublicKeyId};
 pub use records::{Account, PublicKeyRecord, TokenRecord};
 pub use token::{Token, TokenHash};
