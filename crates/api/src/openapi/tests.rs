@@ -117,6 +117,11 @@ fn is_openapi_3_1_with_every_endpoint() {
         "GET /health",
         "GET /v3/definition/categories",
         "GET /v3/definition/categories/{categoryName}",
+        "GET /v3/definition/media/search",
+        "GET /v3/definition/prediction/classifiers",
+        "GET /v3/definition/prediction/classifiers/{classifierId}",
+        "GET /v3/definition/prediction/detectors",
+        "GET /v3/definition/prediction/detectors/{detectorId}",
         "GET /v3/media",
         "GET /v3/media/{id}",
         "GET /v3/media/{id}/metadata",
@@ -137,6 +142,7 @@ fn is_openapi_3_1_with_every_endpoint() {
         "POST /v3/security/callback-secret",
         "POST /v3/security/public-keys",
         "PUT /v3/definition/categories/{categoryName}",
+        "PUT /v3/definition/media/search",
         "PUT /v3/media/{id}/metadata",
     ];
     assert_eq!(ops, expected);

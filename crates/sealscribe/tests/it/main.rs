@@ -9,6 +9,7 @@ mod client;
 mod common;
 mod conversations;
 mod encryption;
+mod extended;
 mod hostile;
 mod kek;
 mod keys;
