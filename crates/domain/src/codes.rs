@@ -107,6 +107,11 @@ pub const INGEST_CHANNEL_COUNT: u32 = 15004;
 /// Every configured channel is ignored.
 pub const INGEST_ALL_IGNORED: u32 = 15005;
 
+/// `spotting.groups[]` names a keyword group the account has not defined (or names none).
+pub const SPOTTING_GROUP_NOT_DEFINED: u32 = 40005;
+/// `spotting.groups[]` names a keyword group that has no keywords.
+pub const SPOTTING_GROUP_EMPTY: u32 = 40006;
+
 /// A detector name or parameter v3 does not know, or a detector id.
 pub const INVALID_DETECTOR: u32 = 50001;
 /// A detector `redactor` that redacts nothing.
@@ -122,6 +127,16 @@ pub const CALLBACK_INVALID_VALUE: u32 = 60003;
 pub const CALLBACK_INVALID_METHOD: u32 = 60011;
 /// More callbacks in one configuration than `--max-callbacks-per-media`.
 pub const TOO_MANY_CALLBACKS: u32 = 60012;
+
+/// A keyword group body that is missing, empty, not JSON or not a `VbKeywordGroup`.
+pub const KEYWORD_GROUP_BODY: u32 = 80100;
+/// A keyword group without keywords.
+pub const KEYWORD_GROUP_NO_KEYWORDS: u32 = 80101;
+/// A keyword group whose `groupName` is not the name in the path (or not a usable name).
+pub const KEYWORD_GROUP_NAME: u32 = 80102;
+/// A keyword that is not a word or phrase sealscribe can spot (empty, too long, repeated, or
+/// one too many).
+pub const INVALID_KEYWORD: u32 = 80103;
 
 /// Internal error (details only in the server log, under the reference).
 pub const INTERNAL: u32 = 90000;

@@ -38,6 +38,7 @@ pub mod input;
 pub mod language;
 pub mod media;
 pub mod records;
+pub mod spotting;
 pub mod token;
 
 pub use ids::{AccountId, MediaId, PublicKeyId};

@@ -48,6 +48,13 @@ pub struct MediaConfig {
     /// `ingest`: who speaks on which channel (mono unless configured).
     #[serde(skip_serializing_if = "Ingest::is_default")]
     pub ingest: Ingest,
+    /// `spotting.groups[]`: the keyword groups to spot, in request order, each once. As
+    /// [`crate::configuration::parse_configuration`] returns them they carry only their names;
+    /// the API copies each group's keywords from the account's saved definitions before the
+    /// configuration is stored (see [`crate::spotting`]), so a later change to a group does not
+    /// change a media already accepted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub spotting: Vec<crate::spotting::KeywordGroup>,
 }
 
 /// `configuration.ingest` (analytics reference §1.1), validated: how the media's channels map
@@ -112,7 +119,7 @@ impl MediaConfig {
     /// Whether any call-analytics section (`spotting`, `categories`, `knowledge`) is asked
     /// for: the pipeline's `analytics` step runs only then.
     pub fn call_analytics(&self) -> bool {
-        false
+        !self.spotting.is_empty()
     }
 }
 
@@ -128,6 +135,7 @@ impl Default for MediaConfig {
             callbacks: Vec::new(),
             metrics: Vec::new(),
             ingest: Ingest::Mono,
+            spotting: Vec::new(),
         }
     }
 }
