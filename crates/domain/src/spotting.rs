@@ -255,7 +255,12 @@ mod tests {
             KEYWORD_GROUP_NAME
         );
         assert_eq!(code(" ", r#"{"keywords":["a"]}"#), KEYWORD_GROUP_NAME);
-        for bad in [r#"["a", 1]"#, r#"["a", "?!"]"#, r#"["*"]"#, r#"["Hello", "hello!"]"#] {
+        for bad in [
+            r#"["a", 1]"#,
+            r#"["a", "?!"]"#,
+            r#"["*"]"#,
+            r#"["Hello", "hello!"]"#,
+        ] {
             let body = format!(r#"{{"groupName":"g","keywords":{bad}}}"#);
             assert_eq!(code("g", &body), INVALID_KEYWORD, "{bad}");
         }

@@ -1106,14 +1106,26 @@ fn spotting_groups_are_names_in_order() {
     assert_eq!(names, ["competitors", "complaints"]);
     assert!(c.spotting.iter().all(|g| g.keywords.is_empty()));
     assert!(c.call_analytics());
-    assert!(!parse_configuration(br#"{"spotting":{"groups":[]}}"#).unwrap().call_analytics());
+    assert!(
+        !parse_configuration(br#"{"spotting":{"groups":[]}}"#)
+            .unwrap()
+            .call_analytics()
+    );
     assert_eq!(err(r#"{"spotting":{"groups":[{}]}}"#).code, 40005);
-    assert_eq!(err(r#"{"spotting":{"groups":[{"groupName":" "}]}}"#).code, 40005);
-    assert_eq!(err(r#"{"spotting":{"groups":[{"groupName":"a","x":1}]}}"#).code, 10008);
+    assert_eq!(
+        err(r#"{"spotting":{"groups":[{"groupName":" "}]}}"#).code,
+        40005
+    );
+    assert_eq!(
+        err(r#"{"spotting":{"groups":[{"groupName":"a","x":1}]}}"#).code,
+        10008
+    );
     let e = err(r#"{"spotting":{"groups":[{"groupName":"a"},{"groupName":"a"}]}}"#);
     assert_eq!(e.code, 10008);
     assert!(e.message.contains("`spotting.groups[1]`"), "{}", e.message);
-    let many: Vec<_> = (0..101).map(|i| json!({"groupName": format!("g{i}")})).collect();
+    let many: Vec<_> = (0..101)
+        .map(|i| json!({"groupName": format!("g{i}")}))
+        .collect();
     let e = err(&json!({"spotting": {"groups": many}}).to_string());
     assert_eq!(e.code, 10008);
     assert!(e.message.contains("at most 100"), "{}", e.message);

@@ -8,10 +8,18 @@
 
 use sealscribe_domain::configuration::MediaConfig;
 use sealscribe_transcript::Transcript;
+use sealscribe_transcript::phrases::Tokens;
 use serde_json::{Map, Value};
 
 /// The sections `config` asks for, by name.
 pub fn sections(transcript: &Transcript, config: &MediaConfig) -> Map<String, Value> {
-    let _ = (transcript, config);
-    Map::new()
+    let tokens = Tokens::new(transcript);
+    let mut out = Map::new();
+    if !config.spotting.is_empty() {
+        out.insert(
+            "spotting".to_owned(),
+            crate::spotting::section(&tokens, &config.spotting),
+        );
+    }
+    out
 }

@@ -181,6 +181,24 @@ impl Transcript {
     }
 }
 
+/// `occurrences` grouped by speaker, each speaker once, in the order they first said it, each
+/// group earliest first: the shape of v3's `mentions[{speakerName, occurrences[]}]` (analytics
+/// reference §1.4), where one entry per speaker holds all of their occurrences.
+pub fn by_speaker(occurrences: Vec<Occurrence>) -> Vec<(Option<String>, Vec<Occurrence>)> {
+    let mut out: Vec<(Option<String>, Vec<Occurrence>)> = Vec::new();
+    for o in occurrences {
+        match out.iter_mut().find(|(who, _)| *who == o.speaker) {
+            Some((_, list)) => list.push(o),
+            None => out.push((o.speaker.clone(), vec![o])),
+        }
+    }
+    for (_, list) in &mut out {
+        list.sort_by_key(|o| (o.s, o.first));
+    }
+    out.sort_by_key(|(_, list)| (list[0].s, list[0].first));
+    out
+}
+
 /// The normalised tokens of one written word.
 fn normalise(word: &str) -> Vec<String> {
     let lower = word.to_lowercase().replace('’', "'");
@@ -355,6 +373,30 @@ fn number_run<T>(tokens: &[(&str, T)]) -> Option<(u64, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn occurrences_grouped_per_speaker_in_order_of_first_mention() {
+        let t = words("@Agent your order , please . @Caller my order is late . @Agent the order");
+        let found = t.find(&Phrase::parse("order").unwrap());
+        assert_eq!(found.len(), 3);
+        let grouped = by_speaker(found);
+        let shape: Vec<_> = grouped
+            .iter()
+            .map(|(who, list)| (who.as_deref(), list.iter().map(|o| o.s).collect::<Vec<_>>()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (Some("Agent"), vec![1000, 7000]),
+                (Some("Caller"), vec![4000])
+            ]
+        );
+        let mono = words("order one , order two");
+        let grouped = by_speaker(mono.find(&Phrase::parse("order").unwrap()));
+        assert_eq!(grouped.len(), 1);
+        assert_eq!(grouped[0].0, None);
+        assert_eq!(grouped[0].1.len(), 2);
+    }
 
     fn words(text: &str) -> Transcript {
         let mut words = Vec::new();

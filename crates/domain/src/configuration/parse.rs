@@ -9,11 +9,11 @@ use super::paths::{Part, VALUE_CHARS, shape_error};
 use super::tree::{RawConfig, RawGroup, RawMetric};
 use crate::codes::{
     CONFIGURATION_NOT_JSON, DUPLICATE_PROPERTY, INVALID_PRIORITY, LANGUAGE_NOT_SUPPORTED,
-    SEARCHABLE_WITH_ENCRYPTION, SPOTTING_GROUP_NOT_DEFINED, UNKNOWN_METRIC_GROUP,
-    UNKNOWN_PROPERTY, UNKNOWN_PUBLIC_KEY, UNSUPPORTED_FEATURE,
+    SEARCHABLE_WITH_ENCRYPTION, SPOTTING_GROUP_NOT_DEFINED, UNKNOWN_METRIC_GROUP, UNKNOWN_PROPERTY,
+    UNKNOWN_PUBLIC_KEY, UNSUPPORTED_FEATURE,
 };
-use crate::spotting::{KeywordGroup, MAX_GROUPS_PER_MEDIA, valid_group_name};
 use crate::input::{InputError, excerpt};
+use crate::spotting::{KeywordGroup, MAX_GROUPS_PER_MEDIA, valid_group_name};
 
 fn non_empty<T>(v: &Option<Vec<T>>) -> bool {
     v.as_ref().is_some_and(|v| !v.is_empty())
