@@ -11,6 +11,7 @@
 //!   parameter that is not UTF-8 is the 404 of an unknown id).
 //! - [`keys`]: `/v3/security/public-keys` (customers' OpenPGP public keys).
 //! - [`signing`]: `/v3/security/callback-secret`, the secret callbacks are signed with.
+//! - [`spotting`]: `/v3/definition/spotting/groups` (keyword spotting groups).
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
 //! - [`health`]: `GET /health`, unauthenticated, for load balancers.
 //! - [`request_id`]: one id per request, in the logs, the `X-Request-Id`
@@ -40,6 +41,7 @@ pub mod request_id;
 pub mod schemas;
 pub mod server;
 pub mod signing;
+pub mod spotting;
 mod state;
 
 pub use error::ApiError;
@@ -67,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(keys::router())
         .merge(media::router())
         .merge(signing::router())
+        .merge(spotting::router())
         .merge(health::router())
         .merge(openapi::router())
         .route_layer(axum::middleware::from_fn(metrics::tag_route))

@@ -40,6 +40,7 @@ const SECURITY_SCHEME: &str = "bearer";
     tags(
         (name = "public keys", description = "Customers' OpenPGP public keys, for Client Supplied Encryption."),
         (name = "callbacks", description = "The secret callbacks are signed with."),
+        (name = "definitions", description = "An account's saved definitions: keyword spotting groups."),
         (name = "media", description = "Upload, processing, documents, transcripts, streams, search."),
         (name = "operations", description = "Health and this document."),
     ),
@@ -63,6 +64,7 @@ fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::keys::routes())
         .merge(crate::signing::routes())
+        .merge(crate::spotting::routes())
         .merge(crate::media::routes())
         .merge(crate::health::routes())
         .merge(routes())
