@@ -6,7 +6,7 @@
 //! The body is validated by [`sealscribe_domain::spotting::parse_group`] (80100–80103) before
 //! anything is stored, and stored as validated.
 //!
-//! At upload (and reprocessing), [`resolve`] replaces each name of `spotting.groups[]` with
+//! At upload (and reprocessing), `resolve` replaces each name of `spotting.groups[]` with
 //! the group's keywords as they are now (unknown → 40005, no keywords → 40006): the stored
 //! configuration carries them, so the worker needs no lookup and a later change to the group
 //! does not change a media already accepted.
