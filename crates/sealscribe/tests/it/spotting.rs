@@ -1,9 +1,13 @@
 //! Keyword spotting (`/v3/definition/spotting/groups`, `configuration.spotting`): groups are
 //! per account and survive a restart; a phrase the caller says on their channel of a stereo
-//! call is spotted as the caller's, at the time they said it; and for encrypted media the
-//! results exist only inside the customer's document.
+//! call is spotted as the caller's, at the time they said it (in the document and in its
+//! `analytics` callback), with the keywords the media was accepted with; and for encrypted
+//! media the results exist only inside the customer's document.
 //!
 //! Speech is kept short (three sentences in all): the suite runs twice on two loaded cores.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -169,6 +173,23 @@ async fn keyword_groups_are_per_account_validated_and_survive_a_restart() {
     assert_eq!(got, theirs, "the other account's group is untouched");
 }
 
+/// A webhook receiver on 127.0.0.1 that keeps every body it is sent.
+async fn receiver() -> (Arc<Mutex<Vec<Vec<u8>>>>, String) {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let keep = got.clone();
+    let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
+        let keep = keep.clone();
+        async move {
+            keep.lock().unwrap().push(body.to_vec());
+            axum::http::StatusCode::OK
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (got, base)
+}
+
 const AGENT: &str = "Thank you for calling. How can I help?";
 const CALLER: &str = "I would like to close my account, please.";
 
@@ -193,7 +214,8 @@ fn call(dir: &std::path::Path) -> (Vec<u8>, (u64, u64)) {
 async fn a_phrase_said_on_the_caller_channel_is_spotted_as_the_callers_with_its_time() {
     let env = Env::new();
     let token = env.create_account("contact-centre");
-    let server = env.start();
+    let server = env.start_with(&["--allow-private-urls"]);
+    let (received, base) = receiver().await;
     put_ok(
         &server,
         &token,
@@ -207,7 +229,10 @@ async fn a_phrase_said_on_the_caller_channel_is_spotted_as_the_callers_with_its_
     )
     .await;
     let (audio, (start, end)) = call(env.dir.path());
-    let config = stereo_config(spotting(&["churn", "praise"]));
+    let mut config = stereo_config(spotting(&["churn", "praise"]));
+    config["publish"] = json!({"callbacks": [
+        {"url": format!("{base}/analytics"), "include": ["spotting"]},
+    ]});
     let id = server
         .upload_ok(&token, audio, Some(&config.to_string()), None)
         .await;
@@ -251,6 +276,16 @@ async fn a_phrase_said_on_the_caller_channel_is_spotted_as_the_callers_with_its_
         group(&doc, "praise"),
         &json!({"groupName": "praise", "spotted": false, "score": 0.0, "spottedKeywords": []})
     );
+
+    // The `analytics` callback carries the same section, and only what it included.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while received.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "no analytics callback");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body: Value = serde_json::from_slice(&received.lock().unwrap()[0]).unwrap();
+    assert_eq!(body["spotting"], doc["spotting"]);
+    assert!(body.get("transcript").is_none(), "{body}");
 }
 
 /// Said in the encrypted media; no other test says it (the scaled backend's WAL is shared).
