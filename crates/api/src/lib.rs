@@ -12,6 +12,7 @@
 //! - [`keys`]: `/v3/security/public-keys` (customers' OpenPGP public keys).
 //! - [`signing`]: `/v3/security/callback-secret`, the secret callbacks are signed with.
 //! - [`spotting`]: `/v3/definition/spotting/groups` (keyword spotting groups).
+//! - [`profile_keys`]: `/v3/profile/keys`, the account's API keys (scoped bearer tokens).
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
 //! - [`health`]: `GET /health`, unauthenticated, for load balancers.
 //! - [`request_id`]: one id per request, in the logs, the `X-Request-Id`
@@ -37,6 +38,7 @@ pub mod limits;
 pub mod media;
 pub mod metrics;
 pub mod openapi;
+pub mod profile_keys;
 pub mod request_id;
 pub mod schemas;
 pub mod server;
@@ -70,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .merge(media::router())
         .merge(signing::router())
         .merge(spotting::router())
+        .merge(profile_keys::router())
         .merge(health::router())
         .merge(openapi::router())
         .route_layer(axum::middleware::from_fn(metrics::tag_route))

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::common::{Env, Server, contains, expect_error, json_part};
-use crate::conversations::{at, ms, speak, stereo_config, wav};
+use crate::conversations::{at, ms, speak, stereo_config};
 
 const GROUPS: &str = "/v3/definition/spotting/groups";
 
@@ -205,7 +205,7 @@ fn call(dir: &std::path::Path) -> (Vec<u8>, (u64, u64)) {
     left[..a.len()].copy_from_slice(&a);
     right[at(caller_start)..at(caller_start) + c.len()].copy_from_slice(&c);
     (
-        wav(&[&left, &right]),
+        sealscribe_testkit::wav::channels_i16(&[&left, &right]),
         (caller_start, caller_start + ms(c.len())),
     )
 }
