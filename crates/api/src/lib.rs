@@ -14,6 +14,8 @@
 //! - [`spotting`]: `/v3/definition/spotting/groups` (keyword spotting groups).
 //! - [`profile_keys`]: `/v3/profile/keys`, the account's API keys (scoped bearer tokens).
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
+//! - [`search_definitions`]: `/v3/definition/media/search` (searchable extended-metadata
+//!   fields) and `/v3/definition/prediction/*` (the built-in detectors; no classifiers).
 //! - [`health`]: `GET /health`, unauthenticated, for load balancers.
 //! - [`request_id`]: one id per request, in the logs, the `X-Request-Id`
 //!   header and the error envelope's `reference`.
@@ -41,6 +43,7 @@ pub mod openapi;
 pub mod profile_keys;
 pub mod request_id;
 pub mod schemas;
+pub mod search_definitions;
 pub mod server;
 pub mod signing;
 pub mod spotting;
@@ -70,6 +73,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(keys::router())
         .merge(media::router())
+        .merge(search_definitions::router())
         .merge(signing::router())
         .merge(spotting::router())
         .merge(profile_keys::router())
