@@ -13,6 +13,7 @@
 //! - [`categories`]: `/v3/definition/categories` (saved VBQL categories) and their resolution
 //!   into a media's configuration.
 //! - [`signing`]: `/v3/security/callback-secret`, the secret callbacks are signed with.
+//! - [`spotting`]: `/v3/definition/spotting/groups` (keyword spotting groups).
 //! - [`profile_keys`]: `/v3/profile/keys`, the account's API keys (scoped bearer tokens).
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
 //! - [`search_definitions`]: `/v3/definition/media/search` (searchable extended-metadata
@@ -48,6 +49,7 @@ pub mod schemas;
 pub mod search_definitions;
 pub mod server;
 pub mod signing;
+pub mod spotting;
 mod state;
 
 pub use error::ApiError;
@@ -77,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(media::router())
         .merge(search_definitions::router())
         .merge(signing::router())
+        .merge(spotting::router())
         .merge(profile_keys::router())
         .merge(health::router())
         .merge(openapi::router())

@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 pub use sealscribe_domain::conversation_metrics::{MetricGroup, MetricGroupResult, MetricValue};
 pub use sealscribe_domain::detectors::DetectorName;
 pub use sealscribe_domain::media::{MediaStatus, Task, TaskStatus};
+pub use sealscribe_domain::spotting::KeywordGroup;
 pub use sealscribe_transcript::{AlternateFormat, Transcript, Word};
 use serde::Serialize;
 use serde_json::Value;
@@ -219,6 +220,25 @@ pub struct Configuration {
     /// Client Supplied Encryption (CONTRACT §2.3).
     pub encryption: Option<EncryptionConfig>,
     pub searchability: Option<Searchability>,
+    /// Keyword spotting (docs/spotting.md): groups saved with `PUT
+    /// /v3/definition/spotting/groups/{groupId}`, by name.
+    pub spotting: Option<SpottingConfig>,
+}
+
+/// `spotting`: at most 100 groups, each named once (else 10008); an unknown group is 40005, a
+/// group without keywords 40006.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpottingConfig {
+    #[schema(max_items = 100)]
+    pub groups: Option<Vec<SpottingGroupRef>>,
+}
+
+/// A keyword group, by name.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SpottingGroupRef {
+    pub group_name: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -551,6 +571,56 @@ pub struct Occurrence {
     pub e: u64,
 }
 
+/// v3 `spotting` in the media document: one entry per configured group, in configuration
+/// order (docs/spotting.md).
+#[derive(Serialize, ToSchema)]
+pub struct SpottingResult {
+    pub groups: Vec<SpottedGroup>,
+}
+
+/// v3 `VbGroup`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SpottedGroup {
+    pub group_name: String,
+    /// Whether any keyword of the group was said.
+    pub spotted: bool,
+    /// The share of the group's keywords said at least once, 0 to 1.
+    pub score: f64,
+    /// The keywords said at least once, in the group's order.
+    pub spotted_keywords: Vec<SpottedKeyword>,
+}
+
+/// v3 `VbKeyword`.
+#[derive(Serialize, ToSchema)]
+pub struct SpottedKeyword {
+    pub keyword: String,
+    /// One entry per speaker who said it, in the order they first did.
+    pub mentions: Vec<KeywordMention>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeywordMention {
+    /// The turn's speaker (`ingest`), `unknown` in mono without `ingest.speakerName`.
+    #[serde(rename = "speakerName")]
+    pub speaker_name: String,
+    pub occurrences: Vec<ExactOccurrence>,
+}
+
+/// Where a phrase was said: `s`/`e` in ms, `exact` the words as transcribed.
+#[derive(Serialize, ToSchema)]
+pub struct ExactOccurrence {
+    pub s: u64,
+    pub e: u64,
+    pub exact: String,
+}
+
+/// `GET /v3/definition/spotting/groups`.
+#[derive(Serialize, ToSchema)]
+pub struct KeywordGroupList {
+    pub groups: Vec<KeywordGroup>,
+}
+
 /// A value of `includeAlternateFormat` (a comma-separated list of them is accepted too).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -607,6 +677,9 @@ pub struct MediaDocument {
     /// When detectors ran.
     #[schema(nullable = false)]
     pub prediction: Option<Prediction>,
+    /// Keyword spotting, when `configuration.spotting` named groups (docs/spotting.md).
+    #[schema(nullable = false)]
+    pub spotting: Option<SpottingResult>,
     /// Conversation metrics, when `configuration.metrics` asked for them: every metric of each
     /// requested group (docs/metrics.md).
     #[schema(nullable = false)]

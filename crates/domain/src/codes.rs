@@ -122,6 +122,11 @@ pub const INGEST_CHANNEL_COUNT: u32 = 15004;
 /// Every configured channel is ignored.
 pub const INGEST_ALL_IGNORED: u32 = 15005;
 
+/// `spotting.groups[]` names a keyword group the account has not defined (or names none).
+pub const SPOTTING_GROUP_NOT_DEFINED: u32 = 40005;
+/// `spotting.groups[]` names a keyword group that has no keywords.
+pub const SPOTTING_GROUP_EMPTY: u32 = 40006;
+
 /// A detector name or parameter v3 does not know, or a detector id.
 pub const INVALID_DETECTOR: u32 = 50001;
 /// A detector `redactor` that redacts nothing.
@@ -164,6 +169,15 @@ pub const KEY_EPHEMERAL_NEEDS_EXPIRY: u32 = 70006;
 pub const KEY_NOT_FOUND: u32 = 70007;
 /// The `scope` is not in the accepted grammar (docs/api-keys.md).
 pub const KEY_SCOPE_INVALID: u32 = 70008;
+/// A keyword group body that is missing, empty, not JSON or not a `VbKeywordGroup`.
+pub const KEYWORD_GROUP_BODY: u32 = 80100;
+/// A keyword group without keywords.
+pub const KEYWORD_GROUP_NO_KEYWORDS: u32 = 80101;
+/// A keyword group whose `groupName` is not the name in the path (or not a usable name).
+pub const KEYWORD_GROUP_NAME: u32 = 80102;
+/// A keyword that is not a word or phrase sealscribe can spot (empty, too long, repeated, or
+/// one too many).
+pub const INVALID_KEYWORD: u32 = 80103;
 /// A category definition body that is not a JSON object of the documented fields (sealscribe's
 /// code: v3 documents none for categories).
 pub const CATEGORY_BODY_INVALID: u32 = 80400;

@@ -46,6 +46,7 @@ pub mod language;
 pub mod media;
 pub mod records;
 pub mod scope;
+pub mod spotting;
 pub mod token;
 pub mod vbql;
 

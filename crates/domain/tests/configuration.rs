@@ -8,6 +8,7 @@ use sealscribe_domain::configuration::{
 };
 use sealscribe_domain::detectors::{AudioRedaction, DetectionLevel, Detector, DetectorName};
 use sealscribe_testkit::Rng;
+use serde_json::json;
 use uuid::Uuid;
 
 const KEY: &str = "6f1c2d7e-8b3a-4c5d-9e0f-112233445566";
@@ -301,6 +302,7 @@ fn realistic_voicebase_configuration_with_supported_parts() {
             ingest: Default::default(),
             category_selection: None,
             categories: None,
+            spotting: vec![],
         }
     );
 }
@@ -521,10 +523,6 @@ fn duplicate_property_is_10010_naming_it() {
 /// `(configuration, path named in the message)` for every unsupported v3 feature.
 const UNSUPPORTED: &[(&str, &str)] = &[
     (r#"{"knowledge":{"enableDiscovery":true}}"#, "knowledge"),
-    (
-        r#"{"spotting":{"groups":[{"groupName":"competitors"}]}}"#,
-        "spotting",
-    ),
     (
         r#"{"vocabularies":[{"vocabularyName":"products"}]}"#,
         "vocabularies",
@@ -1132,4 +1130,41 @@ fn unknown_metric_groups_are_refused_naming_the_four() {
     assert_eq!(e.code, 10008);
     let e = err(r#"{"metrics":[{"metricGroupName":7}]}"#);
     assert_eq!(e.code, 10008);
+}
+
+/// `spotting.groups[]`: names only, each once, at most 100; the keywords come from the
+/// account's definitions, which the API looks up (40005/40006 there).
+#[test]
+fn spotting_groups_are_names_in_order() {
+    let c = parse_configuration(
+        br#"{"spotting":{"groups":[{"groupName":"competitors"},{"groupName":"complaints"}]}}"#,
+    )
+    .unwrap();
+    let names: Vec<_> = c.spotting.iter().map(|g| g.group_name.as_str()).collect();
+    assert_eq!(names, ["competitors", "complaints"]);
+    assert!(c.spotting.iter().all(|g| g.keywords.is_empty()));
+    assert!(c.call_analytics());
+    assert!(
+        !parse_configuration(br#"{"spotting":{"groups":[]}}"#)
+            .unwrap()
+            .call_analytics()
+    );
+    assert_eq!(err(r#"{"spotting":{"groups":[{}]}}"#).code, 40005);
+    assert_eq!(
+        err(r#"{"spotting":{"groups":[{"groupName":" "}]}}"#).code,
+        40005
+    );
+    assert_eq!(
+        err(r#"{"spotting":{"groups":[{"groupName":"a","x":1}]}}"#).code,
+        10008
+    );
+    let e = err(r#"{"spotting":{"groups":[{"groupName":"a"},{"groupName":"a"}]}}"#);
+    assert_eq!(e.code, 10008);
+    assert!(e.message.contains("`spotting.groups[1]`"), "{}", e.message);
+    let many: Vec<_> = (0..101)
+        .map(|i| json!({"groupName": format!("g{i}")}))
+        .collect();
+    let e = err(&json!({"spotting": {"groups": many}}).to_string());
+    assert_eq!(e.code, 10008);
+    assert!(e.message.contains("at most 100"), "{}", e.message);
 }

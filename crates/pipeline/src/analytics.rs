@@ -22,6 +22,12 @@ pub fn sections(
 ) -> Map<String, Value> {
     let tokens = Tokens::new(transcript);
     let mut out = Map::new();
+    if !config.spotting.is_empty() {
+        out.insert(
+            "spotting".to_owned(),
+            crate::spotting::section(&tokens, &config.spotting),
+        );
+    }
     if let Some(categories) = &config.categories {
         let roles = roles(&config.ingest);
         let media = Media {

@@ -39,6 +39,7 @@ pub mod metrics;
 mod process;
 mod redaction;
 mod speakers;
+mod spotting;
 mod stages;
 mod step;
 #[cfg(test)]

@@ -34,7 +34,7 @@ pub struct AudioPlan {
 
 /// `detectedSegments[].speakerName` in a transcript without speakers (mono without
 /// `ingest.speakerName`), as in v3's own mono results.
-const UNKNOWN_SPEAKER: &str = "unknown";
+pub(crate) const UNKNOWN_SPEAKER: &str = "unknown";
 
 /// For each entry of `transcript.words`, the speaker whose turn it is in (`None` before any
 /// turn token, and for every word of a transcript without speakers). A detection belongs to

@@ -19,6 +19,8 @@
 //! An [`Occurrence`] carries the speaker of its turn, its time (`s` of the first word, `e` of
 //! the last) and `exact`, the words as the transcript has them.
 
+use std::collections::HashMap;
+
 use crate::{Transcript, Word};
 
 /// A word or phrase to look for, already normalised; see the [module](self) for the rules.
@@ -83,6 +85,9 @@ pub struct Tokens<'a> {
     /// Per turn (the whole transcript when it has no turn tokens): its speaker and tokens,
     /// each with the indexes in `words` of the first and last word it came from.
     turns: Vec<(Option<&'a str>, Vec<Token<String>>)>,
+    /// Every position of each token as `(turn, index in the turn)`, in order: where a phrase
+    /// starting with that token can start.
+    starts: HashMap<String, Vec<(usize, usize)>>,
 }
 
 impl<'a> Tokens<'a> {
@@ -113,46 +118,83 @@ impl<'a> Tokens<'a> {
                 let merged = numerals(tokens.into_iter());
                 (speaker, merged)
             })
-            .collect();
-        Self { words, turns }
+            .collect::<Vec<_>>();
+        let mut starts: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        for (turn, (_, tokens)) in turns.iter().enumerate() {
+            for (i, (t, _)) in tokens.iter().enumerate() {
+                starts.entry(t.clone()).or_default().push((turn, i));
+            }
+        }
+        Self {
+            words,
+            turns,
+            starts,
+        }
     }
 
     /// Every occurrence of `phrase`, earliest first, none overlapping another.
+    ///
+    /// Only the positions where the phrase's first token that is not a [`WILDCARD`] occurs
+    /// are tried, so looking up many phrases costs about the number of their candidate
+    /// positions, not phrases × tokens.
     pub fn find(&self, phrase: &Phrase) -> Vec<Occurrence> {
         let want = phrase.tokens();
         let mut out = Vec::new();
-        for (speaker, tokens) in &self.turns {
-            let mut i = 0;
-            while i + want.len() <= tokens.len() {
-                let hit = want
-                    .iter()
-                    .zip(&tokens[i..])
-                    .all(|(w, (t, _))| w == WILDCARD || w == t);
-                if !hit {
-                    i += 1;
-                    continue;
+        // The turn of the last match and the first position after it: matches of one phrase
+        // do not overlap.
+        let mut free = (usize::MAX, 0);
+        let mut visit = |turn: usize, i: usize, out: &mut Vec<Occurrence>| {
+            if free.0 == turn && i < free.1 {
+                return;
+            }
+            if let Some(o) = self.match_at(turn, i, want) {
+                free = (turn, i + want.len());
+                out.push(o);
+            }
+        };
+        // A phrase has a token that is not a wildcard: it can start only `k` tokens before
+        // one of that token's positions.
+        let k = want.iter().position(|w| w != WILDCARD).unwrap_or(0);
+        if let Some(positions) = self.starts.get(want[k].as_str()) {
+            for &(turn, p) in positions {
+                if p >= k {
+                    visit(turn, p - k, &mut out);
                 }
-                let first = tokens[i].1.0;
-                let last = tokens[i + want.len() - 1].1.1;
-                let exact = self.words[first..=last]
-                    .iter()
-                    .filter(|w| !w.is_punctuation() && !w.is_turn())
-                    .map(|w| w.w.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                out.push(Occurrence {
-                    speaker: speaker.map(str::to_owned),
-                    first,
-                    last,
-                    s: self.words[first].s,
-                    e: self.words[last].e.max(self.words[first].s),
-                    exact,
-                });
-                i += want.len();
             }
         }
         out.sort_by_key(|o| (o.s, o.first));
         out
+    }
+
+    /// The occurrence of `want` at token `i` of turn `turn`, if it is there.
+    fn match_at(&self, turn: usize, i: usize, want: &[String]) -> Option<Occurrence> {
+        let (speaker, tokens) = &self.turns[turn];
+        if i + want.len() > tokens.len() {
+            return None;
+        }
+        let hit = want
+            .iter()
+            .zip(&tokens[i..])
+            .all(|(w, (t, _))| w == WILDCARD || w == t);
+        if !hit {
+            return None;
+        }
+        let first = tokens[i].1.0;
+        let last = tokens[i + want.len() - 1].1.1;
+        let exact = self.words[first..=last]
+            .iter()
+            .filter(|w| !w.is_punctuation() && !w.is_turn())
+            .map(|w| w.w.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Some(Occurrence {
+            speaker: speaker.map(str::to_owned),
+            first,
+            last,
+            s: self.words[first].s,
+            e: self.words[last].e.max(self.words[first].s),
+            exact,
+        })
     }
 
     /// The number of word tokens (after numbers were read), for rates and relevance.
@@ -179,6 +221,24 @@ impl Transcript {
     pub fn find(&self, phrase: &Phrase) -> Vec<Occurrence> {
         Tokens::new(self).find(phrase)
     }
+}
+
+/// `occurrences` grouped by speaker, each speaker once, in the order they first said it, each
+/// group earliest first: the shape of v3's `mentions[{speakerName, occurrences[]}]` (analytics
+/// reference §1.4), where one entry per speaker holds all of their occurrences.
+pub fn by_speaker(occurrences: Vec<Occurrence>) -> Vec<(Option<String>, Vec<Occurrence>)> {
+    let mut out: Vec<(Option<String>, Vec<Occurrence>)> = Vec::new();
+    for o in occurrences {
+        match out.iter_mut().find(|(who, _)| *who == o.speaker) {
+            Some((_, list)) => list.push(o),
+            None => out.push((o.speaker.clone(), vec![o])),
+        }
+    }
+    for (_, list) in &mut out {
+        list.sort_by_key(|o| (o.s, o.first));
+    }
+    out.sort_by_key(|(_, list)| (list[0].s, list[0].first));
+    out
 }
 
 /// The normalised tokens of one written word.
@@ -355,6 +415,66 @@ fn number_run<T>(tokens: &[(&str, T)]) -> Option<(u64, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The indexed lookup finds exactly what trying every position finds.
+    #[test]
+    fn indexed_find_equals_trying_every_position() {
+        let mut rng = sealscribe_testkit::Rng(18);
+        let vocab = ["a", "b", "c", "one", "two", ",", "@X", "@Y"];
+        for _ in 0..1000 {
+            let n = 1 + rng.index(30);
+            let text: Vec<&str> = (0..n).map(|_| vocab[rng.index(vocab.len())]).collect();
+            let t = words(&text.join(" "));
+            let tokens = Tokens::new(&t);
+            let len = 1 + rng.index(3);
+            let parts: Vec<&str> = (0..len)
+                .map(|_| ["a", "b", "c", "1", "2", "*"][rng.index(6)])
+                .collect();
+            let Some(phrase) = Phrase::parse(&parts.join(" ")) else {
+                continue;
+            };
+            let want = phrase.tokens();
+            let mut naive = Vec::new();
+            for turn in 0..tokens.turns.len() {
+                let mut i = 0;
+                while i < tokens.turns[turn].1.len() {
+                    match tokens.match_at(turn, i, want) {
+                        Some(o) => {
+                            naive.push(o);
+                            i += want.len();
+                        }
+                        None => i += 1,
+                    }
+                }
+            }
+            naive.sort_by_key(|o| (o.s, o.first));
+            assert_eq!(tokens.find(&phrase), naive, "{text:?} / {parts:?}");
+        }
+    }
+
+    #[test]
+    fn occurrences_grouped_per_speaker_in_order_of_first_mention() {
+        let t = words("@Agent your order , please . @Caller my order is late . @Agent the order");
+        let found = t.find(&Phrase::parse("order").unwrap());
+        assert_eq!(found.len(), 3);
+        let grouped = by_speaker(found);
+        let shape: Vec<_> = grouped
+            .iter()
+            .map(|(who, list)| (who.as_deref(), list.iter().map(|o| o.s).collect::<Vec<_>>()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (Some("Agent"), vec![1000, 7000]),
+                (Some("Caller"), vec![4000])
+            ]
+        );
+        let mono = words("order one , order two");
+        let grouped = by_speaker(mono.find(&Phrase::parse("order").unwrap()));
+        assert_eq!(grouped.len(), 1);
+        assert_eq!(grouped[0].0, None);
+        assert_eq!(grouped[0].1.len(), 2);
+    }
 
     fn words(text: &str) -> Transcript {
         let mut words = Vec::new();

@@ -111,6 +111,7 @@ fn is_openapi_3_1_with_every_endpoint() {
     ops.sort();
     let expected = [
         "DELETE /v3/definition/categories/{categoryName}",
+        "DELETE /v3/definition/spotting/groups/{groupId}",
         "DELETE /v3/media/{id}",
         "DELETE /v3/profile/keys/{keyId}",
         "DELETE /v3/security/public-keys/{id}",
@@ -122,6 +123,8 @@ fn is_openapi_3_1_with_every_endpoint() {
         "GET /v3/definition/prediction/classifiers/{classifierId}",
         "GET /v3/definition/prediction/detectors",
         "GET /v3/definition/prediction/detectors/{detectorId}",
+        "GET /v3/definition/spotting/groups",
+        "GET /v3/definition/spotting/groups/{groupId}",
         "GET /v3/media",
         "GET /v3/media/{id}",
         "GET /v3/media/{id}/metadata",
@@ -143,6 +146,7 @@ fn is_openapi_3_1_with_every_endpoint() {
         "POST /v3/security/public-keys",
         "PUT /v3/definition/categories/{categoryName}",
         "PUT /v3/definition/media/search",
+        "PUT /v3/definition/spotting/groups/{groupId}",
         "PUT /v3/media/{id}/metadata",
     ];
     assert_eq!(ops, expected);

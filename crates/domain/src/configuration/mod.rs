@@ -24,7 +24,6 @@
 //!    | property | accepted "off" values |
 //!    | --- | --- |
 //!    | `knowledge` | `{}`, `enableDiscovery: false` (`enableExternalDataSources` only matters with discovery) |
-//!    | `spotting` | `{}`, `groups: []` |
 //!    | `vocabularies`, `additionalSpeechModels` | `[]` |
 //!    | `speakerSentiments` | `false` |
 //!    | `conversation` / `entity` | `{}`, `verbNounPairsEnabled: false` / `enableEntityExtraction: false` |
@@ -51,6 +50,10 @@
 //!    `categories[]` is `[{"allCategories": true}]` or `{"categoryName"}` items, else **16102**
 //!    (see [`crate::categories::selection`]); the API resolves the names against the
 //!    account's definitions (**16101** for an unknown one) and stores the definitions' queries;
+//!    `spotting.groups[]` (keyword spotting, [`crate::spotting`]): each item's `groupName`
+//!    must be a possible group name → else **40005**; more than 100 items or a name given twice
+//!    → **10008**; whether the groups exist and have keywords (**40005** / **40006**) is the
+//!    caller's check, which then copies their keywords into the configuration;
 //!    `priority` must be `low`, `normal` or `high` → else **10009**; `encryption.publicKeyId`
 //!    must be present and a UUID → else **95001** (whether the key exists is the caller's
 //!    check); `encryption` with `searchability.searchable: true` → **95005**, and `encryption`

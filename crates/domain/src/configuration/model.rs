@@ -56,6 +56,13 @@ pub struct MediaConfig {
     /// and empty: all categories were asked for and the account has none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub categories: Option<Vec<crate::categories::SavedCategory>>,
+    /// `spotting.groups[]`: the keyword groups to spot, in request order, each once. As
+    /// [`crate::configuration::parse_configuration`] returns them they carry only their names;
+    /// the API copies each group's keywords from the account's saved definitions before the
+    /// configuration is stored (see [`crate::spotting`]), so a later change to a group does not
+    /// change a media already accepted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub spotting: Vec<crate::spotting::KeywordGroup>,
 }
 
 /// `configuration.ingest` (analytics reference §1.1), validated: how the media's channels map
@@ -120,7 +127,7 @@ impl MediaConfig {
     /// Whether any call-analytics section (`spotting`, `categories`, `knowledge`) is asked
     /// for: the pipeline's `analytics` step runs only then.
     pub fn call_analytics(&self) -> bool {
-        self.categories.is_some()
+        self.categories.is_some() || !self.spotting.is_empty()
     }
 }
 
@@ -138,6 +145,7 @@ impl Default for MediaConfig {
             ingest: Ingest::Mono,
             category_selection: None,
             categories: None,
+            spotting: Vec::new(),
         }
     }
 }

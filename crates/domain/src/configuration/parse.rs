@@ -6,12 +6,14 @@ use super::json::{JsonProblem, is_blank, parse_json};
 use super::model::{EncryptionConfig, MediaConfig, MetricGroup, Priority};
 use super::objects_only::typed;
 use super::paths::{Part, VALUE_CHARS, shape_error};
-use super::tree::{RawConfig, RawMetric};
+use super::tree::{RawConfig, RawGroup, RawMetric};
 use crate::codes::{
     CONFIGURATION_NOT_JSON, DUPLICATE_PROPERTY, INVALID_PRIORITY, LANGUAGE_NOT_SUPPORTED,
-    SEARCHABLE_WITH_ENCRYPTION, UNKNOWN_METRIC_GROUP, UNKNOWN_PUBLIC_KEY, UNSUPPORTED_FEATURE,
+    SEARCHABLE_WITH_ENCRYPTION, SPOTTING_GROUP_NOT_DEFINED, UNKNOWN_METRIC_GROUP, UNKNOWN_PROPERTY,
+    UNKNOWN_PUBLIC_KEY, UNSUPPORTED_FEATURE,
 };
 use crate::input::{InputError, excerpt};
+use crate::spotting::{KeywordGroup, MAX_GROUPS_PER_MEDIA, valid_group_name};
 
 fn non_empty<T>(v: &Option<Vec<T>>) -> bool {
     v.as_ref().is_some_and(|v| !v.is_empty())
@@ -35,9 +37,6 @@ fn unsupported(c: &RawConfig) -> Vec<&'static str> {
     );
     if let Some(p) = &c.prediction {
         check(non_empty(&p.classifiers), "prediction.classifiers");
-    }
-    if let Some(s) = &c.spotting {
-        check(non_empty(&s.groups), "spotting");
     }
     if let Some(k) = &c.knowledge {
         check(k.enable_discovery == Some(true), "knowledge");
@@ -95,6 +94,48 @@ fn metric_groups(items: &[RawMetric]) -> Result<Vec<MetricGroup>, InputError> {
         if !out.contains(&group) {
             out.push(group);
         }
+    }
+    Ok(out)
+}
+
+/// `spotting.groups[]`: the names, each once (v3: at most 100, all unique); whether each group
+/// exists is the caller's check (40005/40006), as it needs the account's definitions.
+fn spotting_groups(items: &[RawGroup]) -> Result<Vec<KeywordGroup>, InputError> {
+    if items.len() > MAX_GROUPS_PER_MEDIA {
+        return Err(InputError::new(
+            UNKNOWN_PROPERTY,
+            format!(
+                "`spotting.groups` names {} groups; at most {MAX_GROUPS_PER_MEDIA} are allowed.",
+                items.len()
+            ),
+        ));
+    }
+    let mut out: Vec<KeywordGroup> = Vec::with_capacity(items.len());
+    for (i, g) in items.iter().enumerate() {
+        let name = g.group_name.as_deref().unwrap_or("");
+        if !valid_group_name(name) {
+            return Err(InputError::new(
+                SPOTTING_GROUP_NOT_DEFINED,
+                format!(
+                    "`spotting.groups[{i}]` names no keyword group: give the name of a group \
+                     saved with PUT /v3/definition/spotting/groups/{{name}}, as \
+                     {{\"groupName\": \"complaints\"}}."
+                ),
+            ));
+        }
+        if out.iter().any(|o| o.group_name == name) {
+            return Err(InputError::new(
+                UNKNOWN_PROPERTY,
+                format!(
+                    "`spotting.groups[{i}]` names `{}` a second time: name each group once.",
+                    excerpt(name, VALUE_CHARS)
+                ),
+            ));
+        }
+        out.push(KeywordGroup {
+            group_name: name.to_owned(),
+            keywords: Vec::new(),
+        });
     }
     Ok(out)
 }
@@ -177,6 +218,9 @@ pub fn parse_configuration(bytes: &[u8]) -> Result<MediaConfig, InputError> {
         .map(|c| (c.all_categories, c.category_name.clone()))
         .collect();
     config.category_selection = crate::categories::selection(&categories)?;
+    if let Some(groups) = raw.spotting.as_ref().and_then(|s| s.groups.as_deref()) {
+        config.spotting = spotting_groups(groups)?;
+    }
     let redacts_audio = config.detectors.iter().any(|d| d.audio.is_some());
     config.callbacks = crate::callbacks::validate(&callbacks, redacts_audio)?;
     if let Some(lang) = raw

@@ -109,7 +109,7 @@ pub(super) struct RawSpotting {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawGroup {
     #[serde(rename = "groupName")]
-    pub(super) _group_name: Option<String>,
+    pub(super) group_name: Option<String>,
 }
 
 #[derive(Deserialize)]

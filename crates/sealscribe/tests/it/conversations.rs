@@ -74,11 +74,11 @@ pub(crate) fn speak(dir: &Path, voice: &str, text: &str) -> Vec<i16> {
         .collect()
 }
 
-fn ms(samples: usize) -> u64 {
+pub(crate) fn ms(samples: usize) -> u64 {
     samples as u64 * 1000 / u64::from(RATE)
 }
 
-fn at(ms: u64) -> usize {
+pub(crate) fn at(ms: u64) -> usize {
     (ms * u64::from(RATE) / 1000) as usize
 }
 

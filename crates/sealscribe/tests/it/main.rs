@@ -25,3 +25,4 @@ mod redaction;
 mod renditions;
 mod scaled;
 mod server;
+mod spotting;
