@@ -13,6 +13,8 @@
 //!   normalised, stored [`MediaConfig`](configuration::MediaConfig).
 //! * [`definitions`] — the kinds of an account's saved definitions (spotting groups,
 //!   vocabularies, categories), stored by name.
+//! * [`vocabulary`] — custom vocabularies, saved and in a configuration: shapes, limits and
+//!   codes, the resolution of saved names, and what recognition takes from them.
 //! * [`detectors`] and [`callbacks`] — the v3 `prediction.detectors[]` and
 //!   `publish.callbacks[]` items: their shape, validation and stored form.
 //! * [`conversation_metrics`] — `configuration.metrics[]` groups and the v3 conversation
@@ -39,6 +41,7 @@ pub mod language;
 pub mod media;
 pub mod records;
 pub mod token;
+pub mod vocabulary;
 
 pub use ids::{AccountId, MediaId, PublicKeyId};
 pub use records::{Account, PublicKeyRecord, TokenRecord};

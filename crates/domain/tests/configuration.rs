@@ -277,6 +277,7 @@ fn realistic_voicebase_configuration_with_supported_parts() {
             callbacks: vec![],
             metrics: vec![],
             ingest: Default::default(),
+            vocabularies: Vec::new(),
         }
     );
 }
@@ -500,14 +501,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     (
         r#"{"spotting":{"groups":[{"groupName":"competitors"}]}}"#,
         "spotting",
-    ),
-    (
-        r#"{"vocabularies":[{"vocabularyName":"products"}]}"#,
-        "vocabularies",
-    ),
-    (
-        r#"{"vocabularies":[{"terms":[{"term":"VoiceBase","soundsLike":["voice base"],"weight":3}]}]}"#,
-        "vocabularies",
     ),
     (r#"{"categories":[{"allCategories":true}]}"#, "categories"),
     (r#"{"speakerSentiments":true}"#, "speakerSentiments"),
@@ -1094,4 +1087,32 @@ fn unknown_metric_groups_are_refused_naming_the_four() {
     assert_eq!(e.code, 10008);
     let e = err(r#"{"metrics":[{"metricGroupName":7}]}"#);
     assert_eq!(e.code, 10008);
+}
+
+/// `vocabularies[]` is accepted: ad hoc terms are kept as sent, a saved name waits for the
+/// caller to resolve it, and the stored form has both.
+#[test]
+fn vocabularies_are_parsed_into_the_stored_form() {
+    let c = parse_configuration(
+        br#"{"vocabularies":[{"vocabularyName":"products"},
+            {"terms":[{"term":"VoiceBase","soundsLike":["voice base"],"weight":3}]}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_value(&c.vocabularies).unwrap(),
+        serde_json::json!([{"vocabularyName":"products"},
+            {"terms":[{"term":"VoiceBase","soundsLike":["voice base"],"weight":3}]}])
+    );
+    assert_eq!(
+        parse_configuration(br#"{"vocabularies":[{"terms":[{"term":"a","weight":9}]}]}"#)
+            .unwrap_err()
+            .code,
+        20015
+    );
+    assert!(
+        parse_configuration(br#"{"vocabularies":[]}"#)
+            .unwrap()
+            .vocabularies
+            .is_empty()
+    );
 }

@@ -25,7 +25,7 @@
 //!    | --- | --- |
 //!    | `knowledge` | `{}`, `enableDiscovery: false` (`enableExternalDataSources` only matters with discovery) |
 //!    | `spotting` | `{}`, `groups: []` |
-//!    | `vocabularies`, `categories`, `additionalSpeechModels` | `[]` |
+//!    | `categories`, `additionalSpeechModels` | `[]` |
 //!    | `speakerSentiments` | `false` |
 //!    | `conversation` / `entity` | `{}`, `verbNounPairsEnabled: false` / `enableEntityExtraction: false` |
 //!    | `speechModel.features`, `speechModel.extensions` | `[]` |
@@ -34,6 +34,8 @@
 //!    | `publish.enableAnalyticIndexing` | `false` |
 //!    | `publish.audioTranscode` | none: any presence is a request |
 //!
+//!    `vocabularies[]` is parsed by [`crate::vocabulary::parse_items`] (20006–20017, 20101;
+//!    saved names are resolved by the caller, which holds the store).
 //!    `prediction.detectors[]` and `publish.callbacks[]` are parsed strictly into
 //!    [`DetectorConfig`] / [`CallbackConfig`] (so a typo is still a 10008) and then checked
 //!    and normalised by [`crate::detectors::validate`] and [`crate::callbacks::validate`]

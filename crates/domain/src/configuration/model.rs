@@ -48,6 +48,10 @@ pub struct MediaConfig {
     /// `ingest`: who speaks on which channel (mono unless configured).
     #[serde(skip_serializing_if = "Ingest::is_default")]
     pub ingest: Ingest,
+    /// `vocabularies[]`: ad hoc terms and scripts, and saved vocabularies by name with a copy
+    /// of their content once resolved at upload (see [`crate::vocabulary`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vocabularies: Vec<crate::vocabulary::MediaVocabulary>,
 }
 
 /// `configuration.ingest` (analytics reference §1.1), validated: how the media's channels map
@@ -128,6 +132,7 @@ impl Default for MediaConfig {
             callbacks: Vec::new(),
             metrics: Vec::new(),
             ingest: Ingest::Mono,
+            vocabularies: Vec::new(),
         }
     }
 }

@@ -50,7 +50,6 @@ fn unsupported(c: &RawConfig) -> Vec<&'static str> {
             "transcript.contentFiltering",
         );
     }
-    check(non_empty(&c.vocabularies), "vocabularies");
     if let Some(p) = &c.publish {
         check(
             p.enable_analytic_indexing == Some(true),
@@ -174,6 +173,8 @@ pub fn parse_configuration(bytes: &[u8]) -> Result<MediaConfig, InputError> {
         ..MediaConfig::default()
     };
     config.metrics = metric_groups(raw.metrics.as_deref().unwrap_or_default())?;
+    config.vocabularies =
+        crate::vocabulary::parse_items(raw.vocabularies.as_deref().unwrap_or_default())?;
     let redacts_audio = config.detectors.iter().any(|d| d.audio.is_some());
     config.callbacks = crate::callbacks::validate(&callbacks, redacts_audio)?;
     if let Some(lang) = raw
