@@ -12,6 +12,8 @@
 //! - [`keys`]: `/v3/security/public-keys` (customers' OpenPGP public keys).
 //! - [`signing`]: `/v3/security/callback-secret`, the secret callbacks are signed with.
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
+//! - [`vocabularies`]: `/v3/definition/vocabularies` (saved custom vocabularies) and the
+//!   resolution of the names a media configuration gives.
 //! - [`health`]: `GET /health`, unauthenticated, for load balancers.
 //! - [`request_id`]: one id per request, in the logs, the `X-Request-Id`
 //!   header and the error envelope's `reference`.
@@ -41,6 +43,7 @@ pub mod schemas;
 pub mod server;
 pub mod signing;
 mod state;
+pub mod vocabularies;
 
 pub use error::ApiError;
 pub use server::ServerLimits;
@@ -67,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(keys::router())
         .merge(media::router())
         .merge(signing::router())
+        .merge(vocabularies::router())
         .merge(health::router())
         .merge(openapi::router())
         .route_layer(axum::middleware::from_fn(metrics::tag_route))

@@ -50,13 +50,16 @@ pub const MAX_NAME_CHARS: usize = 128;
 #[serde(rename_all = "camelCase")]
 pub struct Term {
     /// The word or phrase as it should be written (at most 64 characters).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
     pub term: String,
     /// Phrases recognition may produce for it; each is rewritten as `term` in the transcript
     /// (at most 100, each at most 64 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub sounds_like: Option<Vec<String>>,
     /// 0 (default) to 5: terms with a higher weight go first into the prompt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 5))]
     pub weight: Option<u8>,
 }
 
@@ -82,12 +85,16 @@ pub enum VocabularyType {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Vocabulary {
+    /// The name, equal to the one in the path (taken from the path when omitted on `PUT`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub vocabulary_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vocabulary_type: Option<VocabularyType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
     pub terms: Option<Vec<Term>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub scripts: Option<Vec<Script>>,
 }
 

@@ -183,7 +183,8 @@ pub async fn reprocess(
         ));
     }
     let parts = reprocess_parts(open(&state, &headers, body)?).await?;
-    let config = parse_configuration(parts.configuration.as_deref().unwrap_or_default())?;
+    let mut config = parse_configuration(parts.configuration.as_deref().unwrap_or_default())?;
+    crate::vocabularies::resolve(&state, caller.account, &mut config).await?;
     check_callback_urls(&state, &config)?;
     if config.encryption.is_some() {
         return Err(ApiError::bad_request(

@@ -94,7 +94,8 @@ async fn accept(
     multipart: Multipart,
 ) -> Result<Json<Value>> {
     let parts = read_parts(state, caller, id, multipart).await?;
-    let config = parts.configuration?;
+    let mut config = parts.configuration?;
+    crate::vocabularies::resolve(state, caller.account, &mut config).await?;
     check_callback_urls(state, &config)?;
     let metadata = match &parts.small.metadata {
         Some(bytes) => Some(parse_metadata(bytes)?),

@@ -41,6 +41,7 @@ const SECURITY_SCHEME: &str = "bearer";
         (name = "public keys", description = "Customers' OpenPGP public keys, for Client Supplied Encryption."),
         (name = "callbacks", description = "The secret callbacks are signed with."),
         (name = "media", description = "Upload, processing, documents, transcripts, streams, search."),
+        (name = "definitions", description = "An account's saved definitions: custom vocabularies."),
         (name = "operations", description = "Health and this document."),
     ),
     // Types used only in parameters are not collected from the handlers: list them here.
@@ -63,6 +64,7 @@ fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::keys::routes())
         .merge(crate::signing::routes())
+        .merge(crate::vocabularies::routes())
         .merge(crate::media::routes())
         .merge(crate::health::routes())
         .merge(routes())

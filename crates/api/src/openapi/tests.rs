@@ -110,9 +110,12 @@ fn is_openapi_3_1_with_every_endpoint() {
         .collect();
     ops.sort();
     let expected = [
+        "DELETE /v3/definition/vocabularies/{vocabularyId}",
         "DELETE /v3/media/{id}",
         "DELETE /v3/security/public-keys/{id}",
         "GET /health",
+        "GET /v3/definition/vocabularies",
+        "GET /v3/definition/vocabularies/{vocabularyId}",
         "GET /v3/media",
         "GET /v3/media/{id}",
         "GET /v3/media/{id}/metadata",
@@ -129,6 +132,7 @@ fn is_openapi_3_1_with_every_endpoint() {
         "POST /v3/media/{id}",
         "POST /v3/security/callback-secret",
         "POST /v3/security/public-keys",
+        "PUT /v3/definition/vocabularies/{vocabularyId}",
         "PUT /v3/media/{id}/metadata",
     ];
     assert_eq!(ops, expected);
