@@ -346,11 +346,17 @@ fn encrypted_media(
     let seal_key = upload
         .sealed
         .expect("uploads are sealed unless the configuration allowed plaintext");
+    // The vocabularies say what the recording is about: sealed, not in the stored configuration.
     let input = SealedInput {
         metadata: metadata.cloned(),
         file_name: upload.file_name,
+        vocabularies: config.vocabularies.clone(),
     }
     .to_json()?;
+    let config = &MediaConfig {
+        vocabularies: Vec::new(),
+        ..config.clone()
+    };
     let (mut sealer, mut sealed_input) = Sealer::new(&seal_key);
     sealer.push(&input, &mut sealed_input);
     sealer.finish(&mut sealed_input);
