@@ -22,3 +22,4 @@ mod redaction;
 mod renditions;
 mod scaled;
 mod server;
+mod vocabularies;
