@@ -155,7 +155,7 @@ pub async fn delete(
     ),
     responses(
         (status = 200, description = "Queued for reprocessing, or aligned.", body = MediaDocument),
-        (status = 400, description = "Not multipart, an unknown part, an invalid configuration, more callbacks than the \
+        (status = 400, description = "Not multipart, an unknown part, an invalid configuration (vocabularies: 20006–20017, 20101), more callbacks than the \
             server allows (60012), or a multipart preamble, part header or part count over the server's caps \
             (10802/10803/10804).", body = ErrorEnvelope),
         (status = 408, description = "The body stalled longer than the server's body idle timeout (10805).", body = ErrorEnvelope),

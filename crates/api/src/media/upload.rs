@@ -59,7 +59,7 @@ use crate::{ApiError, AppState, Result};
         (status = 200, description = "Accepted for processing (`status: accepted`).", body = MediaDocument),
         (status = 400, description = "Not multipart, an unknown or duplicated part, no media or both media and mediaUrl \
             (10202), not media (10201), an unreachable or refused mediaUrl (10203/10204), an invalid \
-            configuration (10007/10008/10009/10010/10401/10601, 6000x, 5000x) or metadata (10107–10110), \
+            configuration (10007/10008/10009/10010/10401/10601, 6000x, 5000x; vocabularies 20006–20017, 20101) or metadata (10107–10110), \
             an unknown or unusable publicKeyId (95001/95002/95004), searchable with encryption (95005), \
             more callbacks than the server allows (60012), a multipart preamble, part header or part count over \
             the server's caps (10802/10803/10804).", body = ErrorEnvelope),
