@@ -5,7 +5,7 @@
 //! the account's definitions store as validated; the answer is the stored vocabulary with
 //! `_links.self.href`. Another account's names do not exist here (404, as for an unknown
 //! name). A media configuration's `vocabularyName`s are looked up at upload and reprocessing
-//! ([`resolve`]) and their content copied into the stored configuration.
+//! (`resolve`) and their content copied into the stored configuration.
 
 use std::collections::HashMap;
 
