@@ -288,6 +288,12 @@ async fn an_encrypted_media_gets_the_term_with_nothing_in_clear() {
     let key_id = server
         .upload_key(&token, gpg.export_public(&fpr, true))
         .await;
+    // Positive control for the scan: a saved vocabulary is an account setting, in clear.
+    let control = json!({"terms": [{"term": "Zelmorith"}]});
+    assert_eq!(
+        put(&server, &token, "control", &control).await.status(),
+        200
+    );
     let wav = env.speech("secret", "Please order more Quorvex for the lab.");
     let config = json!({
         "encryption": {"publicKeyId": key_id},
@@ -318,7 +324,9 @@ async fn an_encrypted_media_gets_the_term_with_nothing_in_clear() {
     assert!(server.stop());
     let canaries: [&[u8]; 4] = [b"Quorvex", b"quorvex", b"QUORVEX", b"warments"];
     let mut scanned = 0;
+    let mut control_seen = false;
     for (place, bytes) in env.stored().await {
+        control_seen |= contains(&bytes, b"Zelmorith");
         for c in canaries {
             assert!(
                 !contains(&bytes, c),
@@ -329,6 +337,7 @@ async fn an_encrypted_media_gets_the_term_with_nothing_in_clear() {
         scanned += 1;
     }
     assert!(scanned >= 3, "the scan saw the database and the blobs");
+    assert!(control_seen, "the scan finds what is stored in clear");
     let log = env.log();
     assert!(
         !log.to_lowercase().contains("quorvex"),
