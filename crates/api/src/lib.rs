@@ -11,6 +11,7 @@
 //!   parameter that is not UTF-8 is the 404 of an unknown id).
 //! - [`keys`]: `/v3/security/public-keys` (customers' OpenPGP public keys).
 //! - [`signing`]: `/v3/security/callback-secret`, the secret callbacks are signed with.
+//! - [`profile_keys`]: `/v3/profile/keys`, the account's API keys (scoped bearer tokens).
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
 //! - [`vocabularies`]: `/v3/definition/vocabularies` (saved custom vocabularies) and the
 //!   resolution of the names a media configuration gives.
@@ -38,6 +39,7 @@ pub mod limits;
 pub mod media;
 pub mod metrics;
 pub mod openapi;
+pub mod profile_keys;
 pub mod request_id;
 pub mod schemas;
 pub mod server;
@@ -71,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(media::router())
         .merge(signing::router())
         .merge(vocabularies::router())
+        .merge(profile_keys::router())
         .merge(health::router())
         .merge(openapi::router())
         .route_layer(axum::middleware::from_fn(metrics::tag_route))

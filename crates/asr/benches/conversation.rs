@@ -23,7 +23,6 @@ use sealscribe_asr::{
     AsrConfig, AudioSelection, MediaInfo, RecognitionOptions, SpeechEngine, WhisperEngine, probe,
 };
 
-
 fn recognise(
     engine: &WhisperEngine,
     path: &Path,
@@ -56,7 +55,11 @@ fn main() {
         side[a..b].copy_from_slice(&speech.pcm[a..b]);
     }
     let path = dir.path().join("call.wav");
-    std::fs::write(&path, sealscribe_testkit::wav::channels_f32(&[&left, &right])).unwrap();
+    std::fs::write(
+        &path,
+        sealscribe_testkit::wav::channels_f32(&[&left, &right]),
+    )
+    .unwrap();
     let info = probe(&path).expect("probe");
     let audio_secs = info.duration_ms as f64 / 1000.0;
     let reference: String = speech
@@ -105,7 +108,13 @@ fn main() {
     });
     // Each channel against its own sentences, to tell recognition errors from merge order.
     for (k, (name, t)) in parts.iter().enumerate() {
-        let own: Vec<&str> = speech.clips.iter().skip(k).step_by(2).map(|c| c.text).collect();
+        let own: Vec<&str> = speech
+            .clips
+            .iter()
+            .skip(k)
+            .step_by(2)
+            .map(|c| c.text)
+            .collect();
         println!(
             "  {name} alone: WER {:.1} %",
             100.0 * wer(&own.join(" "), &t.text())
