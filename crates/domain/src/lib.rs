@@ -13,6 +13,8 @@
 //!   normalised, stored [`MediaConfig`](configuration::MediaConfig).
 //! * [`definitions`] — the kinds of an account's saved definitions (spotting groups,
 //!   vocabularies, categories), stored by name.
+//! * [`extended`] — extended-metadata search: the searchable fields of an account, the
+//!   values indexed for them and the `extendedFilter` conditions of a listing.
 //! * [`vocabulary`] — custom vocabularies, saved and in a configuration: shapes, limits and
 //!   codes, the resolution of saved names, and what recognition takes from them.
 //! * [`detectors`] and [`callbacks`] — the v3 `prediction.detectors[]` and
@@ -36,6 +38,7 @@ pub mod conversation_metrics;
 pub mod definitions;
 pub mod detectors;
 pub mod document;
+pub mod extended;
 pub mod ids;
 pub mod input;
 pub mod language;
