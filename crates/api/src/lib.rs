@@ -18,6 +18,8 @@
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
 //! - [`search_definitions`]: `/v3/definition/media/search` (searchable extended-metadata
 //!   fields) and `/v3/definition/prediction/*` (the built-in detectors; no classifiers).
+//! - [`vocabularies`]: `/v3/definition/vocabularies` (saved custom vocabularies) and the
+//!   resolution of the names a media configuration gives.
 //! - [`health`]: `GET /health`, unauthenticated, for load balancers.
 //! - [`request_id`]: one id per request, in the logs, the `X-Request-Id`
 //!   header and the error envelope's `reference`.
@@ -51,6 +53,7 @@ pub mod server;
 pub mod signing;
 pub mod spotting;
 mod state;
+pub mod vocabularies;
 
 pub use error::ApiError;
 pub use server::ServerLimits;
@@ -80,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .merge(search_definitions::router())
         .merge(signing::router())
         .merge(spotting::router())
+        .merge(vocabularies::router())
         .merge(profile_keys::router())
         .merge(health::router())
         .merge(openapi::router())

@@ -26,6 +26,11 @@ pub struct TranscribeArgs {
     #[arg(long, value_name = "TAG", default_value = "en-US", value_parser = parse_language)]
     pub language: String,
 
+    /// A custom vocabulary term (repeat for more, most important first): a word or phrase
+    /// recognition is biased towards, as the API's `configuration.vocabularies[].terms`.
+    #[arg(long = "vocabulary", value_name = "TERM")]
+    pub vocabulary: Vec<String>,
+
     #[command(flatten)]
     pub asr: AsrArgs,
 }
@@ -56,6 +61,7 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("language `{}` is not supported", args.language))?;
     let opts = RecognitionOptions {
         language: language.to_owned(),
+        vocabulary: args.vocabulary.clone(),
         ..RecognitionOptions::default()
     };
     let engine = WhisperEngine::load(&cfg).context("cannot load the speech model")?;

@@ -29,6 +29,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+    WhisperTokenId,
 };
 
 use crate::media::{AudioSelection, MediaInfo, PcmStream, SAMPLE_RATE};
@@ -48,7 +49,17 @@ pub struct RecognitionOptions {
     /// The audio to recognise: the first stream mixed to mono, or one speaker's channel or
     /// track (a stereo call is recognised once per channel).
     pub audio: AudioSelection,
+    /// Custom vocabulary: words and phrases to bias recognition towards, most important
+    /// first. They become whisper's prompt for every window, as far as they fit in
+    /// [`PROMPT_TOKENS`] (see [`WhisperEngine::vocabulary_prompt`]). Empty: no prompt.
+    pub vocabulary: Vec<String>,
 }
+
+/// Whisper's prompt ("previous text") is at most half of its 448-token text context:
+/// whisper.cpp keeps the *last* `n_text_ctx / 2` tokens of a longer one, so vocabulary past
+/// this budget would silently push out the most important terms. The prompt is cut here
+/// instead, at a whole term.
+pub const PROMPT_TOKENS: usize = 224;
 
 impl Default for RecognitionOptions {
     /// English, VoiceBase's default (`en-US`), the first audio stream mixed.
@@ -56,6 +67,7 @@ impl Default for RecognitionOptions {
         RecognitionOptions {
             language: "en".into(),
             audio: AudioSelection::Mixed,
+            vocabulary: Vec::new(),
         }
     }
 }
@@ -150,6 +162,13 @@ impl Drop for StateGuard<'_> {
             self.pool.returned.notify_one();
         }
     }
+}
+
+/// What every window of one recognition is decoded with: the language and the vocabulary
+/// prompt, tokenised once.
+struct Job<'a> {
+    language: &'a str,
+    prompt: Vec<WhisperTokenId>,
 }
 
 /// Words whisper places this far past the end of its window are hallucinated continuations.
@@ -426,6 +445,50 @@ impl WhisperEngine {
         self.windows_decoded.load(Ordering::Relaxed)
     }
 
+    /// The prompt tokens for a custom vocabulary, `vocabulary` most important first: the
+    /// entries joined as `" A, B, C."` (a list of names is the kind of "previous text" that
+    /// makes whisper spell them as written), taking entries in order and skipping any that
+    /// no longer fits in [`PROMPT_TOKENS`], so a long vocabulary keeps its head. An entry
+    /// the tokenizer refuses (it cannot: validation keeps control characters out) is skipped.
+    pub fn vocabulary_prompt(&self, vocabulary: &[String]) -> Vec<WhisperTokenId> {
+        let tokens = |text: &str| {
+            // Byte-level BPE: never more tokens than bytes (whisper-rs would misread the
+            // "too many" answer of a smaller buffer).
+            self.ctx.tokenize(text, text.len() + 8).ok()
+        };
+        let mut kept: Vec<&str> = Vec::new();
+        // The closing "." plus a margin for merges across the joins.
+        let mut used = 2;
+        for entry in vocabulary {
+            let entry = entry.trim();
+            if entry.is_empty() {
+                continue;
+            }
+            let piece = if kept.is_empty() {
+                format!(" {entry}")
+            } else {
+                format!(", {entry}")
+            };
+            let Some(n) = tokens(&piece).map(|t| t.len()) else {
+                continue;
+            };
+            if used + n <= PROMPT_TOKENS {
+                used += n;
+                kept.push(entry);
+            }
+        }
+        while !kept.is_empty() {
+            let text = format!(" {}.", kept.join(", "));
+            match tokens(&text) {
+                Some(t) if t.len() <= PROMPT_TOKENS => return t,
+                _ => {
+                    kept.pop();
+                }
+            }
+        }
+        Vec::new()
+    }
+
     /// Recognises one window (≤ 30 s) and returns its tokens in window time, applying the
     /// [`Safeguards`]: temperature fallback and, when `speech_detected` is false, the
     /// no-speech rule.
@@ -444,7 +507,7 @@ impl WhisperEngine {
         &self,
         state: &mut WhisperState,
         pcm: &[f32],
-        opts: &RecognitionOptions,
+        job: &Job<'_>,
         speech_detected: bool,
     ) -> Result<Vec<RawToken>, AsrError> {
         let padded;
@@ -461,7 +524,7 @@ impl WhisperEngine {
             measure_no_speech: !speech_detected,
         };
         loop {
-            let chosen = self.decode_with_fallback(state, audio, opts, how)?;
+            let chosen = self.decode_with_fallback(state, audio, job, how)?;
             if !chosen.is_silence(&self.safeguards) {
                 return Ok(chosen.tokens);
             }
@@ -482,11 +545,11 @@ impl WhisperEngine {
         &self,
         state: &mut WhisperState,
         audio: &[f32],
-        opts: &RecognitionOptions,
+        job: &Job<'_>,
         how: DecodeHow,
     ) -> Result<Attempt, AsrError> {
         let g = &self.safeguards;
-        let first = self.decode(state, audio, opts, how, 0.0)?;
+        let first = self.decode(state, audio, job, how, 0.0)?;
         if first.is_acceptable(g) {
             return Ok(first);
         }
@@ -498,7 +561,7 @@ impl WhisperEngine {
             .map_err(|e| AsrError::Engine(format!("cannot allocate a whisper state: {e}")))?;
         let mut best = first;
         for t in g.fallback_temperatures() {
-            let a = self.decode(&mut fresh, audio, opts, how, t)?;
+            let a = self.decode(&mut fresh, audio, job, how, t)?;
             if a.is_acceptable(g) {
                 best = a;
                 break;
@@ -543,7 +606,7 @@ impl WhisperEngine {
         &self,
         state: &mut WhisperState,
         audio: &[f32],
-        opts: &RecognitionOptions,
+        job: &Job<'_>,
         how: DecodeHow,
         temperature: f32,
     ) -> Result<Attempt, AsrError> {
@@ -556,7 +619,10 @@ impl WhisperEngine {
         };
         let mut p = FullParams::new(SamplingStrategy::Greedy { best_of });
         p.set_n_threads(i32::try_from(self.threads_per_job).unwrap_or(1));
-        p.set_language(Some(&opts.language));
+        p.set_language(Some(job.language));
+        if !job.prompt.is_empty() {
+            p.set_tokens(&job.prompt);
+        }
         p.set_translate(false);
         p.set_no_context(true);
         p.set_token_timestamps(true);
@@ -730,6 +796,11 @@ impl WhisperEngine {
         next: &mut dyn FnMut() -> Result<Option<Vec<f32>>, AsrError>,
         opts: &RecognitionOptions,
     ) -> Result<Transcript, AsrError> {
+        let job = Job {
+            language: &opts.language,
+            prompt: self.vocabulary_prompt(&opts.vocabulary),
+        };
+        let job = &job;
         let words = self.with_planner(|state, mut planner| {
             let mut words: Vec<Word> = Vec::new();
             let mut ready = Vec::new();
@@ -743,12 +814,12 @@ impl WhisperEngine {
                 }
                 planner.push(&chunk, &mut ready)?;
                 for w in ready.drain(..) {
-                    self.recognise_planned(state, &w, opts, &mut words)?;
+                    self.recognise_planned(state, &w, job, &mut words)?;
                 }
             }
             planner.finish(&mut ready)?;
             for w in ready.drain(..) {
-                self.recognise_planned(state, &w, opts, &mut words)?;
+                self.recognise_planned(state, &w, job, &mut words)?;
             }
             Ok(words)
         })?;
@@ -760,14 +831,14 @@ impl WhisperEngine {
         &self,
         state: &mut WhisperState,
         w: &PlannedWindow,
-        opts: &RecognitionOptions,
+        job: &Job<'_>,
         words: &mut Vec<Word>,
     ) -> Result<(), AsrError> {
         if is_silent(&w.audio) {
             return Ok(());
         }
         self.windows_decoded.fetch_add(1, Ordering::Relaxed);
-        let mut tokens = self.recognise_window(state, &w.audio, opts, w.speech.is_some())?;
+        let mut tokens = self.recognise_window(state, &w.audio, job, w.speech.is_some())?;
         // Timing correction in window time, against the window's own signal.
         let mut speech = SpeechMap::new(&w.audio);
         if let Some(ranges) = &w.speech {

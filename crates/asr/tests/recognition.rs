@@ -12,6 +12,8 @@
 mod common;
 #[path = "recognition/loops.rs"]
 mod loops;
+#[path = "recognition/vocabulary.rs"]
+mod vocabulary;
 
 use std::sync::{Mutex, MutexGuard, OnceLock};
 

@@ -122,6 +122,26 @@ pub const INGEST_CHANNEL_COUNT: u32 = 15004;
 /// Every configured channel is ignored.
 pub const INGEST_ALL_IGNORED: u32 = 15005;
 
+/// A `vocabularies[]` element with neither `vocabularyName`, `terms` nor `scripts`.
+pub const VOCABULARY_ELEMENT_EMPTY: u32 = 20006;
+/// A `vocabularies[]` element with more than one of `vocabularyName`, `terms` and `scripts`.
+pub const VOCABULARY_ELEMENT_MIXED: u32 = 20007;
+/// A `vocabularies[].vocabularyName` that is not saved in the account.
+pub const VOCABULARY_NOT_FOUND: u32 = 20008;
+/// A saved vocabulary with no terms and no scripts.
+pub const VOCABULARY_EMPTY: u32 = 20009;
+/// More custom-vocabulary terms in one media's configuration than allowed (1000).
+pub const TOO_MANY_VOCABULARY_TERMS: u32 = 20010;
+/// More words in a media's vocabulary scripts than allowed.
+pub const TOO_MANY_SCRIPT_WORDS: u32 = 20013;
+/// An empty or invalid vocabulary term (or `soundsLike` entry) in the configuration.
+pub const INVALID_VOCABULARY_TERM: u32 = 20014;
+/// A vocabulary term's `weight` that is not an integer from 0 to 5.
+pub const INVALID_VOCABULARY_WEIGHT: u32 = 20015;
+/// A term given twice across a media's saved and ad hoc vocabularies.
+pub const DUPLICATE_VOCABULARY_TERM: u32 = 20017;
+/// More vocabulary scripts than allowed.
+pub const TOO_MANY_SCRIPTS: u32 = 20101;
 /// `spotting.groups[]` names a keyword group the account has not defined (or names none).
 pub const SPOTTING_GROUP_NOT_DEFINED: u32 = 40005;
 /// `spotting.groups[]` names a keyword group that has no keywords.
@@ -191,6 +211,27 @@ pub const CATEGORY_QUERY_INVALID: u32 = 80403;
 /// A category field over its limit (`notes`, `tags`, `categoryDescription`, `version`, or the
 /// query over `--max-category-query-chars`).
 pub const CATEGORY_FIELD_TOO_LONG: u32 = 80404;
+
+/// A saved vocabulary's body is missing or not a vocabulary object.
+pub const VOCABULARY_BODY_INVALID: u32 = 80200;
+/// A saved vocabulary's `vocabularyName` differs from the name in the path (or the name is
+/// unusable).
+pub const VOCABULARY_NAME_MISMATCH: u32 = 80202;
+/// An invalid term in a saved vocabulary.
+pub const VOCABULARY_TERM_INVALID: u32 = 80203;
+/// A saved vocabulary with both `terms` and `scripts`.
+pub const VOCABULARY_TERMS_AND_SCRIPTS: u32 = 80204;
+/// A saved vocabulary with `scripts` but without `vocabularyType: "scripts"` (or `terms`
+/// under that type).
+pub const VOCABULARY_TYPE_MISMATCH: u32 = 80205;
+/// A saved vocabulary with neither `terms` nor `scripts`.
+pub const VOCABULARY_WITHOUT_CONTENT: u32 = 80206;
+/// An invalid script in a saved vocabulary.
+pub const VOCABULARY_SCRIPT_INVALID: u32 = 80207;
+/// More terms in a saved vocabulary than allowed (1000).
+pub const VOCABULARY_TOO_MANY_TERMS: u32 = 80208;
+/// A term given twice in a saved vocabulary.
+pub const VOCABULARY_DUPLICATE_TERMS: u32 = 80209;
 
 /// Internal error (details only in the server log, under the reference).
 pub const INTERNAL: u32 = 90000;

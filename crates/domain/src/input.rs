@@ -25,7 +25,7 @@ impl InputError {
 }
 
 /// At most `max` characters of untrusted text, control characters escaped, `…` when cut.
-pub(crate) fn excerpt(s: &str, max: usize) -> String {
+pub fn excerpt(s: &str, max: usize) -> String {
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
         if i == max {

@@ -15,6 +15,8 @@
 //!   vocabularies, categories), stored by name.
 //! * [`extended`] — extended-metadata search: the searchable fields of an account, the
 //!   values indexed for them and the `extendedFilter` conditions of a listing.
+//! * [`vocabulary`] — custom vocabularies, saved and in a configuration: shapes, limits and
+//!   codes, the resolution of saved names, and what recognition takes from them.
 //! * [`detectors`] and [`callbacks`] — the v3 `prediction.detectors[]` and
 //!   `publish.callbacks[]` items: their shape, validation and stored form.
 //! * [`conversation_metrics`] — `configuration.metrics[]` groups and the v3 conversation
@@ -49,6 +51,7 @@ pub mod scope;
 pub mod spotting;
 pub mod token;
 pub mod vbql;
+pub mod vocabulary;
 
 pub use ids::{AccountId, KeyId, MediaId, PublicKeyId};
 pub use records::{Account, PublicKeyRecord, TokenRecord};

@@ -264,6 +264,11 @@ pub struct SealedInput {
     pub metadata: Option<crate::configuration::Metadata>,
     #[serde(default)]
     pub file_name: Option<String>,
+    /// The media's custom vocabularies (saved ones resolved): they say what the recording is
+    /// about, so for encrypted media they are sealed here and left out of the stored
+    /// configuration. Absent from the JSON when empty (the bytes earlier versions wrote).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vocabularies: Vec<crate::vocabulary::MediaVocabulary>,
 }
 
 impl SealedInput {
@@ -642,6 +647,18 @@ mod tests {
             SealedInput {
                 metadata: Some(metadata()),
                 file_name: Some("call.wav".into()),
+                vocabularies: Vec::new(),
+            },
+            SealedInput {
+                vocabularies: vec![crate::vocabulary::MediaVocabulary {
+                    terms: vec![crate::vocabulary::Term {
+                        term: "Draxulon".into(),
+                        sounds_like: None,
+                        weight: None,
+                    }],
+                    ..Default::default()
+                }],
+                ..SealedInput::default()
             },
             SealedInput::default(),
         ] {
@@ -660,6 +677,7 @@ mod tests {
         let new = SealedInput {
             metadata: metadata.clone(),
             file_name: file_name.map(str::to_owned),
+            vocabularies: Vec::new(),
         };
         assert_eq!(new.to_json().unwrap(), old);
         assert_eq!(SealedInput::from_json(&old).unwrap(), new);

@@ -303,6 +303,7 @@ fn realistic_voicebase_configuration_with_supported_parts() {
             category_selection: None,
             categories: None,
             spotting: vec![],
+            vocabularies: Vec::new(),
         }
     );
 }
@@ -523,14 +524,6 @@ fn duplicate_property_is_10010_naming_it() {
 /// `(configuration, path named in the message)` for every unsupported v3 feature.
 const UNSUPPORTED: &[(&str, &str)] = &[
     (r#"{"knowledge":{"enableDiscovery":true}}"#, "knowledge"),
-    (
-        r#"{"vocabularies":[{"vocabularyName":"products"}]}"#,
-        "vocabularies",
-    ),
-    (
-        r#"{"vocabularies":[{"terms":[{"term":"VoiceBase","soundsLike":["voice base"],"weight":3}]}]}"#,
-        "vocabularies",
-    ),
     (r#"{"speakerSentiments":true}"#, "speakerSentiments"),
     (
         r#"{"conversation":{"verbNounPairsEnabled":true}}"#,
@@ -1167,4 +1160,32 @@ fn spotting_groups_are_names_in_order() {
     let e = err(&json!({"spotting": {"groups": many}}).to_string());
     assert_eq!(e.code, 10008);
     assert!(e.message.contains("at most 100"), "{}", e.message);
+}
+
+/// `vocabularies[]` is accepted: ad hoc terms are kept as sent, a saved name waits for the
+/// caller to resolve it, and the stored form has both.
+#[test]
+fn vocabularies_are_parsed_into_the_stored_form() {
+    let c = parse_configuration(
+        br#"{"vocabularies":[{"vocabularyName":"products"},
+            {"terms":[{"term":"VoiceBase","soundsLike":["voice base"],"weight":3}]}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_value(&c.vocabularies).unwrap(),
+        serde_json::json!([{"vocabularyName":"products"},
+            {"terms":[{"term":"VoiceBase","soundsLike":["voice base"],"weight":3}]}])
+    );
+    assert_eq!(
+        parse_configuration(br#"{"vocabularies":[{"terms":[{"term":"a","weight":9}]}]}"#)
+            .unwrap_err()
+            .code,
+        20015
+    );
+    assert!(
+        parse_configuration(br#"{"vocabularies":[]}"#)
+            .unwrap()
+            .vocabularies
+            .is_empty()
+    );
 }

@@ -226,7 +226,14 @@ pub async fn run(
         tokio::task::spawn_blocking(move || open_to_file(&s, &k, &p)).await??;
     }
 
-    let config = media.config()?;
+    // The vocabularies were sealed with the upload (not in the stored configuration).
+    let mut config = media.config()?;
+    if let Some(sealed) = &enc.sealed_input {
+        config
+            .vocabularies
+            .extend(open_input(&seal_key, sealed)?.vocabularies);
+    }
+    let config = config;
     let (info, recognised) =
         probe_and_recognise(ctx, claim, progress, lost, &plain, &config).await?;
     // Metrics too exist only inside the encrypted document.

@@ -11,6 +11,7 @@ use sealscribe_domain::conversation_metrics::for_media;
 use sealscribe_domain::media::JobClaim;
 use sealscribe_store::{Db, Finished};
 use sealscribe_transcript::Transcript;
+use sealscribe_transcript::phrases::Phrase;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -112,6 +113,7 @@ fn recognition_options(config: &MediaConfig) -> Result<RecognitionOptions, StepE
     match sealscribe_domain::language::whisper_code(&config.language) {
         Some(code) => Ok(RecognitionOptions {
             language: code.into(),
+            vocabulary: sealscribe_domain::vocabulary::prompt_entries(&config.vocabularies),
             ..RecognitionOptions::default()
         }),
         None => Err(StepError::permanent(
@@ -124,6 +126,16 @@ fn recognition_options(config: &MediaConfig) -> Result<RecognitionOptions, StepE
             ),
         )),
     }
+}
+
+/// The custom vocabulary's rewrites (`soundsLike` → term, and each term as written), for
+/// every speaker's transcript before they are merged; see
+/// [`sealscribe_transcript::Transcript::rewrite_phrases`].
+fn sounds_like_rules(config: &MediaConfig) -> Vec<(Phrase, String)> {
+    sealscribe_domain::vocabulary::sounds_like(&config.vocabularies)
+        .into_iter()
+        .filter_map(|(phrase, term)| Phrase::parse(&phrase).map(|p| (p, term)))
+        .collect()
 }
 
 /// The `probe` and `transcribe` steps on a local media file, for plain and
@@ -144,6 +156,7 @@ pub async fn probe_and_recognise(
     config: &MediaConfig,
 ) -> Result<(MediaInfo, Transcript), StepError> {
     let opts = recognition_options(config)?;
+    let rules = Arc::new(sounds_like_rules(config));
     let db = ctx.db.as_ref();
     let (info, sources) = step(db, claim, progress, lost, "probe", async {
         let p = path.to_owned();
@@ -165,7 +178,12 @@ pub async fn probe_and_recognise(
                     audio: source.audio,
                     ..opts.clone()
                 };
-                tokio::task::spawn_blocking(move || engine.transcribe(&p, &info, &opts))
+                let rules = rules.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut t = engine.transcribe(&p, &info, &opts)?;
+                    t.rewrite_phrases(&rules);
+                    Ok::<_, sealscribe_asr::AsrError>(t)
+                })
             })
             .collect();
         let mut parts = Vec::with_capacity(running.len());

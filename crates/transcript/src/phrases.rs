@@ -16,6 +16,9 @@
 //!   words does not stop it, a turn change does. A phrase token `*` matches any one token.
 //! * Every match is reported, earliest first; matches of one phrase do not overlap.
 //!
+//! The same rule decides what a custom vocabulary's `soundsLike` rewrites
+//! ([`Transcript::rewrite_phrases`]); [`Tokens::find_any`] looks up many phrases at once.
+//!
 //! An [`Occurrence`] carries the speaker of its turn, its time (`s` of the first word, `e` of
 //! the last) and `exact`, the words as the transcript has them.
 
@@ -169,32 +172,62 @@ impl<'a> Tokens<'a> {
     /// The occurrence of `want` at token `i` of turn `turn`, if it is there.
     fn match_at(&self, turn: usize, i: usize, want: &[String]) -> Option<Occurrence> {
         let (speaker, tokens) = &self.turns[turn];
-        if i + want.len() > tokens.len() {
-            return None;
+        (i + want.len() <= tokens.len() && matches_at(want, tokens, i))
+            .then(|| self.occurrence(*speaker, tokens, i, want.len()))
+    }
+
+    /// Every occurrence of any of `phrases`, as `(index in phrases, occurrence)`, earliest
+    /// first (occurrences of different phrases may overlap). Each position is looked up by its
+    /// token, so a thousand phrases cost little more than one.
+    pub fn find_any(&self, phrases: &[Phrase]) -> Vec<(usize, Occurrence)> {
+        let mut by_first: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+        let mut wild_first = Vec::new();
+        for (k, p) in phrases.iter().enumerate() {
+            match p.tokens().first().map(String::as_str) {
+                Some(WILDCARD) | None => wild_first.push(k),
+                Some(t) => by_first.entry(t).or_default().push(k),
+            }
         }
-        let hit = want
-            .iter()
-            .zip(&tokens[i..])
-            .all(|(w, (t, _))| w == WILDCARD || w == t);
-        if !hit {
-            return None;
+        let mut out = Vec::new();
+        for (speaker, tokens) in &self.turns {
+            for (i, (t, _)) in tokens.iter().enumerate() {
+                let named = by_first.get(t.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+                for &k in named.iter().chain(&wild_first) {
+                    let want = phrases[k].tokens();
+                    if i + want.len() <= tokens.len() && matches_at(want, tokens, i) {
+                        out.push((k, self.occurrence(*speaker, tokens, i, want.len())));
+                    }
+                }
+            }
         }
+        out.sort_by_key(|(k, o)| (o.s, o.first, *k));
+        out
+    }
+
+    /// The occurrence of the `len` tokens of `tokens` from `i`.
+    fn occurrence(
+        &self,
+        speaker: Option<&str>,
+        tokens: &[Token<String>],
+        i: usize,
+        len: usize,
+    ) -> Occurrence {
         let first = tokens[i].1.0;
-        let last = tokens[i + want.len() - 1].1.1;
+        let last = tokens[i + len - 1].1.1;
         let exact = self.words[first..=last]
             .iter()
             .filter(|w| !w.is_punctuation() && !w.is_turn())
             .map(|w| w.w.as_str())
             .collect::<Vec<_>>()
             .join(" ");
-        Some(Occurrence {
+        Occurrence {
             speaker: speaker.map(str::to_owned),
             first,
             last,
             s: self.words[first].s,
             e: self.words[last].e.max(self.words[first].s),
             exact,
-        })
+        }
     }
 
     /// The number of word tokens (after numbers were read), for rates and relevance.
@@ -239,6 +272,86 @@ pub fn by_speaker(occurrences: Vec<Occurrence>) -> Vec<(Option<String>, Vec<Occu
     }
     out.sort_by_key(|(_, list)| (list[0].s, list[0].first));
     out
+}
+
+/// Whether `want` matches `tokens` from `i` (which must leave room for it).
+fn matches_at(want: &[String], tokens: &[Token<String>], i: usize) -> bool {
+    want.iter()
+        .zip(&tokens[i..])
+        .all(|(w, (t, _))| w == WILDCARD || w == t)
+}
+
+impl Transcript {
+    /// Rewrites every occurrence of a rule's phrase as the rule's text (custom vocabulary:
+    /// `soundsLike` → term), keeping the timings of the words replaced: word for word when
+    /// the counts agree, else the text's words share the span evenly. Where occurrences
+    /// overlap, the earliest wins, then the longest, then the first rule. Punctuation inside
+    /// a rewritten span goes; around it, it stays. Positions and the overall confidence are
+    /// recomputed. Returns the number of rewrites.
+    pub fn rewrite_phrases(&mut self, rules: &[(Phrase, String)]) -> usize {
+        let phrases: Vec<Phrase> = rules.iter().map(|(p, _)| p.clone()).collect();
+        let mut found = Tokens::new(self).find_any(&phrases);
+        found.sort_by_key(|(k, o)| (o.first, std::cmp::Reverse(o.last), *k));
+        let mut chosen: Vec<(usize, Occurrence)> = Vec::new();
+        for (k, o) in found {
+            if chosen.last().is_none_or(|(_, c)| o.first > c.last) {
+                chosen.push((k, o));
+            }
+        }
+        chosen.retain(|(k, o)| {
+            o.exact != rules[*k].1.split_whitespace().collect::<Vec<_>>().join(" ")
+        });
+        if chosen.is_empty() {
+            return 0;
+        }
+        let old = std::mem::take(&mut self.words);
+        let mut words = Vec::with_capacity(old.len());
+        let mut next = 0;
+        for (k, o) in &chosen {
+            words.extend_from_slice(&old[next..o.first]);
+            let spoken: Vec<&Word> = old[o.first..=o.last]
+                .iter()
+                .filter(|w| !w.is_punctuation() && !w.is_turn())
+                .collect();
+            let text: Vec<&str> = rules[*k].1.split_whitespace().collect();
+            let c = spoken.iter().map(|w| w.c).fold(f32::INFINITY, f32::min);
+            let c = if c.is_finite() { c } else { 0.0 };
+            let n = text.len() as u64;
+            for (j, t) in text.iter().enumerate() {
+                let (s, e) = if spoken.len() == text.len() {
+                    (spoken[j].s, spoken[j].e)
+                } else {
+                    let span = o.e - o.s;
+                    let j = j as u64;
+                    (o.s + span * j / n, o.s + span * (j + 1) / n)
+                };
+                words.push(Word {
+                    p: 0,
+                    s,
+                    e,
+                    c: if spoken.len() == text.len() {
+                        spoken[j].c
+                    } else {
+                        c
+                    },
+                    w: (*t).to_owned(),
+                    m: None,
+                });
+            }
+            next = o.last + 1;
+        }
+        words.extend_from_slice(&old[next..]);
+        for (i, w) in words.iter_mut().enumerate() {
+            w.p = u32::try_from(i).unwrap_or(u32::MAX);
+        }
+        let (sum, n) = words
+            .iter()
+            .filter(|w| !w.is_punctuation() && !w.is_turn())
+            .fold((0.0f64, 0usize), |(s, n), w| (s + f64::from(w.c), n + 1));
+        self.confidence = if n == 0 { 0.0 } else { (sum / n as f64) as f32 };
+        self.words = words;
+        chosen.len()
+    }
 }
 
 /// The normalised tokens of one written word.
@@ -509,6 +622,55 @@ mod tests {
             .into_iter()
             .map(|o| (o.speaker, o.exact, o.s, o.e))
             .collect()
+    }
+
+    fn rules(pairs: &[(&str, &str)]) -> Vec<(Phrase, String)> {
+        pairs
+            .iter()
+            .map(|(p, t)| (Phrase::parse(p).unwrap(), (*t).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn rewrites_keep_the_timings_of_the_words_replaced() {
+        let mut t = words("order more tracks you're in , for the capex lab .");
+        let n = t.rewrite_phrases(&rules(&[
+            ("tracks you're in", "Draxulon"),
+            ("CapEx", "CapEx"),
+            ("capex lab", "CapEx Lab"),
+        ]));
+        assert_eq!(n, 2);
+        assert_eq!(t.text().trim(), "order more Draxulon, for the CapEx Lab.");
+        let d = t.words.iter().find(|w| w.w == "Draxulon").unwrap();
+        // "tracks" starts at 1000, "in" ends at 2400.
+        assert_eq!((d.s, d.e), (1000, 2400));
+        // Same number of words: each keeps its own timing.
+        let lab = t.words.iter().find(|w| w.w == "Lab").unwrap();
+        assert_eq!((lab.s, lab.e), (4500, 4900));
+        assert!(t.words.iter().enumerate().all(|(i, w)| w.p as usize == i));
+        // Nothing to rewrite: untouched, and an exact match is not a rewrite.
+        let before = t.clone();
+        assert_eq!(
+            t.rewrite_phrases(&rules(&[("Draxulon", "Draxulon"), ("zebra", "Z")])),
+            0
+        );
+        assert_eq!(t, before);
+    }
+
+    #[test]
+    fn rewrites_stay_inside_a_turn_and_split_a_span_evenly() {
+        let mut t = words("@Agent seal scribe @Caller seal @Agent scribe");
+        assert_eq!(
+            t.rewrite_phrases(&rules(&[("seal scribe", "Sealscribe")])),
+            1
+        );
+        assert_eq!(t.words[1].w, "Sealscribe");
+        assert_eq!((t.words[1].s, t.words[1].e), (500, 1400));
+        assert_eq!(t.words.len(), 6);
+        let mut t = words("voicebase");
+        t.rewrite_phrases(&rules(&[("voicebase", "voice base platform")]));
+        let spans: Vec<_> = t.words.iter().map(|w| (w.s, w.e)).collect();
+        assert_eq!(spans, [(0, 133), (133, 266), (266, 400)]);
     }
 
     #[test]

@@ -59,7 +59,7 @@ use crate::{ApiError, AppState, Result};
         (status = 200, description = "Accepted for processing (`status: accepted`).", body = MediaDocument),
         (status = 400, description = "Not multipart, an unknown or duplicated part, no media or both media and mediaUrl \
             (10202), not media (10201), an unreachable or refused mediaUrl (10203/10204), an invalid \
-            configuration (10007/10008/10009/10010/10401/10601, 6000x, 5000x), an unknown category \
+            configuration (10007/10008/10009/10010/10401/10601, 6000x, 5000x; vocabularies 20006–20017, 20101), an unknown category \
             or a malformed `categories` (16101/16102), a keyword group that is not defined (40005) or \
             has no keywords (40006), invalid metadata (10107–10110), an unknown or unusable publicKeyId (95001/95002/95004), searchable with encryption (95005), \
             more callbacks than the server allows (60012), a multipart preamble, part header or part count over \
@@ -97,6 +97,7 @@ async fn accept(
     let parts = read_parts(state, caller, id, multipart).await?;
     let mut config =
         crate::categories::resolve(state, caller.account, parts.configuration?).await?;
+    crate::vocabularies::resolve(state, caller.account, &mut config).await?;
     check_callback_urls(state, &config)?;
     crate::spotting::resolve(state, caller, &mut config).await?;
     let metadata = match &parts.small.metadata {
@@ -348,11 +349,17 @@ fn encrypted_media(
     let seal_key = upload
         .sealed
         .expect("uploads are sealed unless the configuration allowed plaintext");
+    // The vocabularies say what the recording is about: sealed, not in the stored configuration.
     let input = SealedInput {
         metadata: metadata.cloned(),
         file_name: upload.file_name,
+        vocabularies: config.vocabularies.clone(),
     }
     .to_json()?;
+    let config = &MediaConfig {
+        vocabularies: Vec::new(),
+        ..config.clone()
+    };
     let (mut sealer, mut sealed_input) = Sealer::new(&seal_key);
     sealer.push(&input, &mut sealed_input);
     sealer.finish(&mut sealed_input);

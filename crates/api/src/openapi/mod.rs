@@ -43,7 +43,7 @@ const SECURITY_SCHEME: &str = "bearer";
         (name = "definitions", description = "An account's saved definitions: categories (VBQL queries)."),
         (name = "api keys", description = "The account's API keys: scoped, optionally expiring bearer tokens (docs/api-keys.md)."),
         (name = "media", description = "Upload, processing, documents, transcripts, streams, search."),
-        (name = "definitions", description = "An account's definitions: keyword spotting groups; searchable extended-metadata fields; the built-in prediction models."),
+        (name = "definitions", description = "An account's definitions: keyword spotting groups, custom vocabularies, categories; searchable extended-metadata fields; the built-in prediction models."),
         (name = "operations", description = "Health and this document."),
     ),
     // Types used only in parameters are not collected from the handlers: list them here.
@@ -68,6 +68,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(crate::categories::routes())
         .merge(crate::signing::routes())
         .merge(crate::spotting::routes())
+        .merge(crate::vocabularies::routes())
         .merge(crate::profile_keys::routes())
         .merge(crate::media::routes())
         .merge(crate::search_definitions::routes())

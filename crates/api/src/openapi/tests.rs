@@ -112,6 +112,7 @@ fn is_openapi_3_1_with_every_endpoint() {
     let expected = [
         "DELETE /v3/definition/categories/{categoryName}",
         "DELETE /v3/definition/spotting/groups/{groupId}",
+        "DELETE /v3/definition/vocabularies/{vocabularyId}",
         "DELETE /v3/media/{id}",
         "DELETE /v3/profile/keys/{keyId}",
         "DELETE /v3/security/public-keys/{id}",
@@ -125,6 +126,8 @@ fn is_openapi_3_1_with_every_endpoint() {
         "GET /v3/definition/prediction/detectors/{detectorId}",
         "GET /v3/definition/spotting/groups",
         "GET /v3/definition/spotting/groups/{groupId}",
+        "GET /v3/definition/vocabularies",
+        "GET /v3/definition/vocabularies/{vocabularyId}",
         "GET /v3/media",
         "GET /v3/media/{id}",
         "GET /v3/media/{id}/metadata",
@@ -147,6 +150,7 @@ fn is_openapi_3_1_with_every_endpoint() {
         "PUT /v3/definition/categories/{categoryName}",
         "PUT /v3/definition/media/search",
         "PUT /v3/definition/spotting/groups/{groupId}",
+        "PUT /v3/definition/vocabularies/{vocabularyId}",
         "PUT /v3/media/{id}/metadata",
     ];
     assert_eq!(ops, expected);

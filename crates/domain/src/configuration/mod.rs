@@ -24,7 +24,7 @@
 //!    | property | accepted "off" values |
 //!    | --- | --- |
 //!    | `knowledge` | `{}`, `enableDiscovery: false` (`enableExternalDataSources` only matters with discovery) |
-//!    | `vocabularies`, `additionalSpeechModels` | `[]` |
+//!    | `additionalSpeechModels` | `[]` |
 //!    | `speakerSentiments` | `false` |
 //!    | `conversation` / `entity` | `{}`, `verbNounPairsEnabled: false` / `enableEntityExtraction: false` |
 //!    | `speechModel.features`, `speechModel.extensions` | `[]` |
@@ -33,6 +33,8 @@
 //!    | `publish.enableAnalyticIndexing` | `false` |
 //!    | `publish.audioTranscode` | none: any presence is a request |
 //!
+//!    `vocabularies[]` is parsed by [`crate::vocabulary::parse_items`] (20006–20017, 20101;
+//!    saved names are resolved by the caller, which holds the store).
 //!    `prediction.detectors[]` and `publish.callbacks[]` are parsed strictly into
 //!    [`DetectorConfig`] / [`CallbackConfig`] (so a typo is still a 10008) and then checked
 //!    and normalised by [`crate::detectors::validate`] and [`crate::callbacks::validate`]

@@ -63,6 +63,10 @@ pub struct MediaConfig {
     /// change a media already accepted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub spotting: Vec<crate::spotting::KeywordGroup>,
+    /// `vocabularies[]`: ad hoc terms and scripts, and saved vocabularies by name with a copy
+    /// of their content once resolved at upload (see [`crate::vocabulary`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vocabularies: Vec<crate::vocabulary::MediaVocabulary>,
 }
 
 /// `configuration.ingest` (analytics reference §1.1), validated: how the media's channels map
@@ -146,6 +150,7 @@ impl Default for MediaConfig {
             category_selection: None,
             categories: None,
             spotting: Vec::new(),
+            vocabularies: Vec::new(),
         }
     }
 }

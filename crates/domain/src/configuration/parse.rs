@@ -49,7 +49,6 @@ fn unsupported(c: &RawConfig) -> Vec<&'static str> {
             "transcript.contentFiltering",
         );
     }
-    check(non_empty(&c.vocabularies), "vocabularies");
     if let Some(p) = &c.publish {
         check(
             p.enable_analytic_indexing == Some(true),
@@ -221,6 +220,8 @@ pub fn parse_configuration(bytes: &[u8]) -> Result<MediaConfig, InputError> {
     if let Some(groups) = raw.spotting.as_ref().and_then(|s| s.groups.as_deref()) {
         config.spotting = spotting_groups(groups)?;
     }
+    config.vocabularies =
+        crate::vocabulary::parse_items(raw.vocabularies.as_deref().unwrap_or_default())?;
     let redacts_audio = config.detectors.iter().any(|d| d.audio.is_some());
     config.callbacks = crate::callbacks::validate(&callbacks, redacts_audio)?;
     if let Some(lang) = raw

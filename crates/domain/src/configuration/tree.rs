@@ -2,13 +2,14 @@
 //! `deny_unknown_fields`, so nothing a client sends is silently ignored: a typo is a 10008 and a
 //! known feature sealscribe does not implement can be named (see [`super::parse`]).
 //!
-//! The detector and callback items live next to their validation, in [`crate::detectors`] and
-//! [`crate::callbacks`].
+//! The detector, callback and vocabulary items live next to their validation, in
+//! [`crate::detectors`], [`crate::callbacks`] and [`crate::vocabulary`].
 
 use serde::Deserialize;
 
 use crate::callbacks::CallbackConfig;
 use crate::detectors::{DetectorConfig, ParameterConfig};
+use crate::vocabulary::VocabularyItem;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -21,7 +22,7 @@ pub(super) struct RawConfig {
     pub(super) spotting: Option<RawSpotting>,
     pub(super) knowledge: Option<RawKnowledge>,
     pub(super) transcript: Option<RawTranscript>,
-    pub(super) vocabularies: Option<Vec<RawVocabulary>>,
+    pub(super) vocabularies: Option<Vec<VocabularyItem>>,
     pub(super) publish: Option<RawPublish>,
     pub(super) categories: Option<Vec<RawCategory>>,
     pub(super) metrics: Option<Vec<RawMetric>>,
@@ -137,35 +138,6 @@ pub(super) struct RawFormatting {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct RawContentFiltering {
     pub(super) enable_profanity_filtering: Option<bool>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawVocabulary {
-    #[serde(rename = "vocabularyName")]
-    pub(super) _vocabulary_name: Option<String>,
-    #[serde(rename = "terms")]
-    pub(super) _terms: Option<Vec<RawTerm>>,
-    #[serde(rename = "scripts")]
-    pub(super) _scripts: Option<Vec<RawScript>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawTerm {
-    #[serde(rename = "term")]
-    pub(super) _term: Option<String>,
-    #[serde(rename = "soundsLike")]
-    pub(super) _sounds_like: Option<Vec<String>>,
-    #[serde(rename = "weight")]
-    pub(super) _weight: Option<serde_json::Number>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawScript {
-    #[serde(rename = "script")]
-    pub(super) _script: Option<String>,
 }
 
 #[derive(Deserialize)]

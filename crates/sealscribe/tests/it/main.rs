@@ -26,3 +26,4 @@ mod renditions;
 mod scaled;
 mod server;
 mod spotting;
+mod vocabularies;
