@@ -112,6 +112,10 @@ pub const INVALID_DETECTOR: u32 = 50001;
 /// A detector `redactor` that redacts nothing.
 pub const EMPTY_REDACTOR: u32 = 50007;
 
+/// `transcript.contentFiltering.enableProfanityFiltering` on a language other than English
+/// (v3: "content filtering not supported for language/region").
+pub const CONTENT_FILTERING_LANGUAGE: u32 = 55000;
+
 /// A callback without `url`.
 pub const CALLBACK_URL_MISSING: u32 = 60001;
 /// A callback `url` that is not http(s), or one the server may not call.

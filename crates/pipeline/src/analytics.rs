@@ -8,10 +8,43 @@
 
 use sealscribe_domain::configuration::MediaConfig;
 use sealscribe_transcript::Transcript;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// The sections `config` asks for, by name.
 pub fn sections(transcript: &Transcript, config: &MediaConfig) -> Map<String, Value> {
-    let _ = (transcript, config);
-    Map::new()
+    let mut out = Map::new();
+    if config.knowledge {
+        out.insert("knowledge".into(), knowledge(transcript, config));
+    }
+    out
+}
+
+/// `knowledge` (analytics reference §6.3): key phrases by the method of
+/// [`sealscribe_transcript::keywords`], mentions per speaker (`"unknown"` without speakers,
+/// as v3 reports mono), occurrences `{s, exact}`. `topics` is always `[]`: topic detection
+/// needs a taxonomy sealscribe does not have, and the documented empty shape is better for
+/// clients than a refusal.
+fn knowledge(transcript: &Transcript, config: &MediaConfig) -> Value {
+    let keywords: Vec<Value> =
+        sealscribe_transcript::keywords::keywords(transcript, &config.language)
+            .into_iter()
+            .map(|k| {
+                let mentions: Vec<Value> = k
+                    .mentions
+                    .into_iter()
+                    .map(|(speaker, occurrences)| {
+                        let occurrences: Vec<Value> = occurrences
+                            .into_iter()
+                            .map(|(s, exact)| json!({"s": s, "exact": exact}))
+                            .collect();
+                        json!({
+                            "speakerName": speaker.unwrap_or_else(|| "unknown".into()),
+                            "occurrences": occurrences,
+                        })
+                    })
+                    .collect();
+                json!({"keyword": k.keyword, "relevance": k.relevance, "mentions": mentions})
+            })
+            .collect();
+    json!({"keywords": keywords, "topics": []})
 }

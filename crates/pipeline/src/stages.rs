@@ -173,10 +173,27 @@ pub async fn probe_and_recognise(
         let audio =
             Duration::from_millis(info.duration_ms) * u32::try_from(parts.len()).unwrap_or(1);
         crate::metrics::recognised(audio, started.elapsed());
-        Ok(speakers::combine(parts))
+        let combined = speakers::combine(parts);
+        let c = config.clone();
+        Ok(tokio::task::spawn_blocking(move || transcript_options(combined, &c)).await?)
     })
     .await?;
     Ok((info, transcript))
+}
+
+/// The configuration's `transcript` options applied to the words as recognised, before
+/// anything reads them (metrics, detectors, analytics, renditions, the index):
+/// `formatting.enableNumberFormatting: false` writes numerals as words (English media only;
+/// Spanish keeps digits, like v3's engines that cannot turn formatting off), then
+/// `contentFiltering.enableProfanityFiltering` masks listed words as `...` (docs/knowledge.md).
+pub fn transcript_options(mut transcript: Transcript, config: &MediaConfig) -> Transcript {
+    if !config.number_formatting && sealscribe_domain::language::is_english(&config.language) {
+        transcript = sealscribe_transcript::numbers::spell_numbers(&transcript);
+    }
+    if config.profanity_filtering {
+        transcript = sealscribe_transcript::profanity::mask_profanity(&transcript);
+    }
+    transcript
 }
 
 /// Ends the job with what it produced: the media is `finished` (atomically
