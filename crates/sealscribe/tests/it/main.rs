@@ -10,6 +10,7 @@ mod encryption;
 mod hostile;
 mod kek;
 mod keys;
+mod knowledge;
 mod languages;
 mod limits;
 mod media;
