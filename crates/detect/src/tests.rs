@@ -473,3 +473,51 @@ fn ssn_in_odd_groupings() {
     );
     assert!(found("it is 536. Then 22 4187", SSN).is_empty());
 }
+
+/// `enableNumberFormatting: false` writes whisper's digits as words before the detectors run:
+/// a card number, an SSN and a plain number are found just the same.
+#[test]
+fn numbers_written_as_words_are_still_detected() {
+    use sealscribe_transcript::Transcript;
+    use sealscribe_transcript::numbers::spell_numbers;
+    for (spec, detector, want) in [
+        (
+            "My card is 4532 , 0151 , 1283 , 0366 . Thanks",
+            CARD,
+            "4532015112830366",
+        ),
+        ("card 4111111111111111 expires", CARD, "4111111111111111"),
+        ("My social is 536-22-4187 .", SSN, "536224187"),
+        ("order 0042 please", NUMBER, "0042"),
+    ] {
+        let t = Transcript {
+            confidence: 0.9,
+            words: ws(spec),
+            ..Transcript::default()
+        };
+        let spelled = spell_numbers(&t);
+        assert!(
+            spelled.words.iter().all(|w| !w.w.chars().any(|c| c.is_ascii_digit())),
+            "{spec}: {:?}",
+            spelled.words
+        );
+        let spans = detect(&spelled.words, &detector);
+        assert_eq!(spans.len(), 1, "{spec}: {spans:?}");
+        let d = &spans[0];
+        let covered: String = spelled.words[d.first..=d.last]
+            .iter()
+            .map(|w| w.w.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let digits: String = covered
+            .split_whitespace()
+            .filter_map(|w| {
+                ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+                    .iter()
+                    .position(|d| *d == w)
+            })
+            .map(|d| char::from(b'0' + d as u8))
+            .collect();
+        assert_eq!(digits, want, "{spec}: {covered}");
+    }
+}
