@@ -497,7 +497,10 @@ fn numbers_written_as_words_are_still_detected() {
         };
         let spelled = spell_numbers(&t);
         assert!(
-            spelled.words.iter().all(|w| !w.w.chars().any(|c| c.is_ascii_digit())),
+            spelled
+                .words
+                .iter()
+                .all(|w| !w.w.chars().any(|c| c.is_ascii_digit())),
             "{spec}: {:?}",
             spelled.words
         );
@@ -512,9 +515,11 @@ fn numbers_written_as_words_are_still_detected() {
         let digits: String = covered
             .split_whitespace()
             .filter_map(|w| {
-                ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-                    .iter()
-                    .position(|d| *d == w)
+                [
+                    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                ]
+                .iter()
+                .position(|d| *d == w)
             })
             .map(|d| char::from(b'0' + d as u8))
             .collect();

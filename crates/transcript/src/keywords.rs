@@ -60,6 +60,10 @@ fn stop_words(language: &str) -> &'static HashSet<&'static str> {
     }
 }
 
+/// One speaker's mentions of a key phrase: the speaker (`None` without turn tokens) and each
+/// occurrence's start (ms) and words as said.
+pub type Mention = (Option<String>, Vec<(u64, String)>);
+
 /// One key phrase.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Keyword {
@@ -69,7 +73,7 @@ pub struct Keyword {
     pub relevance: f64,
     /// Per speaker (`None` without turn tokens), speakers in order of their first mention:
     /// each occurrence's start and the words as said.
-    pub mentions: Vec<(Option<String>, Vec<(u64, String)>)>,
+    pub mentions: Vec<Mention>,
 }
 
 /// True for a token that may be part of a key phrase.

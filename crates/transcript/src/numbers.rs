@@ -103,7 +103,7 @@ fn below_hundred(n: u64, out: &mut Vec<&'static str>) {
         1..=19 => out.push(UNITS[n as usize]),
         _ => {
             out.push(TENS[(n / 10) as usize]);
-            if n % 10 != 0 {
+            if !n.is_multiple_of(10) {
                 out.push(UNITS[(n % 10) as usize]);
             }
         }
