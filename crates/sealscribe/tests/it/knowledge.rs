@@ -283,6 +283,30 @@ async fn profanity_is_masked_everywhere_and_unsearchable() {
     for word in listed {
         assert_eq!(search(&server, &token, word).await, 0, "{word}");
     }
+
+    // A corrected transcript aligned to the call is the customer's text, still filtered.
+    let form = reqwest::multipart::Form::new()
+        .part("configuration", json_part("c.json", "{}"))
+        .text(
+            "transcript",
+            "That is total bullshit. This damn printer is broken.",
+        );
+    let resp = server
+        .http
+        .post(server.url(&format!("/v3/media/{id}")))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let text = text_of(&server, &token, &format!("/v3/media/{id}/transcript/text")).await;
+    assert!(text.contains("broken") && text.contains("..."), "{text}");
+    for word in listed {
+        assert!(!text.to_lowercase().contains(word), "{word} in {text}");
+        assert_eq!(search(&server, &token, word).await, 0, "{word}");
+    }
+    assert_eq!(search(&server, &token, "broken").await, 1);
 }
 
 /// Encrypted media with knowledge: the key phrases exist only inside the customer's document;
