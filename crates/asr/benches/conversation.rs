@@ -5,7 +5,12 @@
 //! mixed to mono (no `ingest`) and one recognition per channel merged by time
 //! (`ingest.stereo`), with the engine of `AsrConfig::from_env` (`SEALSCRIBE_ASR_CONCURRENCY=2`
 //! lets both channels run at once). Prints wall time, real-time factor and word error rate of
-//! each; figures go to docs/benchmarks.md ("Stereo calls"). Not a test: no bound is asserted.
+//! each, and each channel's error rate against its own sentences; figures go to
+//! docs/benchmarks.md ("Stereo calls"). Not a test: no bound is asserted.
+//!
+//! `SEALSCRIBE_BENCH_SKIP_MONO=1` skips the mono pass; `SEALSCRIBE_BENCH_DUMP=DIR` writes each
+//! channel's reference sentences (`Left.ref`), its timed words (`Left.hyp`, `s e word` per
+//! line) and the sentences' times (`clips`, `onset end text`), to diff by sentence.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -92,13 +97,19 @@ fn main() {
     );
 
     let t = Instant::now();
-    let mono = recognise(&engine, &path, &info, AudioSelection::Mixed);
-    let mono_secs = t.elapsed().as_secs_f64();
-    println!(
-        "mixed to mono:      {mono_secs:7.1} s  RTF {:.3}  WER {:.1} %",
-        mono_secs / audio_secs,
-        100.0 * wer(&reference, &mono.text())
-    );
+    let mono_secs = if std::env::var_os("SEALSCRIBE_BENCH_SKIP_MONO").is_some() {
+        println!("mixed to mono:      skipped");
+        f64::NAN
+    } else {
+        let mono = recognise(&engine, &path, &info, AudioSelection::Mixed);
+        let mono_secs = t.elapsed().as_secs_f64();
+        println!(
+            "mixed to mono:      {mono_secs:7.1} s  RTF {:.3}  WER {:.1} %",
+            mono_secs / audio_secs,
+            100.0 * wer(&reference, &mono.text())
+        );
+        mono_secs
+    };
 
     let t = Instant::now();
     let parts: Vec<(String, sealscribe_asr::Transcript)> = std::thread::scope(|s| {
@@ -115,6 +126,33 @@ fn main() {
             .collect();
         running.into_iter().map(|h| h.join().unwrap()).collect()
     });
+    // Each channel against its own sentences, to tell recognition errors from merge order.
+    for (k, (name, t)) in parts.iter().enumerate() {
+        let own: Vec<&str> = speech.clips.iter().skip(k).step_by(2).map(|c| c.text).collect();
+        println!(
+            "  {name} alone: WER {:.1} %",
+            100.0 * wer(&own.join(" "), &t.text())
+        );
+        if let Ok(dir) = std::env::var("SEALSCRIBE_BENCH_DUMP") {
+            let dir = Path::new(&dir);
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join(format!("{name}.ref")), own.join("\n")).unwrap();
+            let timed: Vec<String> = t
+                .words
+                .iter()
+                .map(|w| format!("{} {} {}", w.s, w.e, w.w))
+                .collect();
+            std::fs::write(dir.join(format!("{name}.hyp")), timed.join("\n")).unwrap();
+        }
+    }
+    if let Ok(dir) = std::env::var("SEALSCRIBE_BENCH_DUMP") {
+        let clips: Vec<String> = speech
+            .clips
+            .iter()
+            .map(|c| format!("{} {} {}", c.onset_ms, c.end_ms, c.text))
+            .collect();
+        std::fs::write(Path::new(&dir).join("clips"), clips.join("\n")).unwrap();
+    }
     let merged = sealscribe_transcript::merge_speakers(parts);
     let stereo_secs = t.elapsed().as_secs_f64();
     // The words only: `text()` starts every turn with `Name: `, which is not speech.

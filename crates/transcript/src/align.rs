@@ -32,7 +32,8 @@
 //!   whitespace and text), when the text's first line starts so too, or anywhere in a line
 //!   when `Name` is a speaker of the recognised transcript (`… thank you. Caller: I want …`). Each label becomes a turn token (`"m":"turn"`, `w` the
 //!   name) spanning its turn's words, and the result carries `turns[]` and `voiceActivity[]`
-//!   built from them; the labels themselves are not words. A text without labels gives a
+//!   built from them by the rules of a recognised multi-speaker transcript
+//!   ([`Transcript::refresh_turns`]); the labels themselves are not words. A text without labels gives a
 //!   transcript without speakers, as before. The timings still come from one alignment over
 //!   all the words, whoever said them.
 //! * Finally word starts are made non-decreasing, `e >= s`, and no time exceeds the latest
@@ -51,7 +52,7 @@
 
 use std::collections::HashMap;
 
-use crate::{PUNC, Span, Transcript, Turn, VoiceActivity, Word};
+use crate::{PUNC, Transcript, Word};
 
 /// Most words in a speaker label at the start of a line (`Speaker 1:`).
 pub const MAX_SPEAKER_WORDS: usize = 4;
@@ -516,26 +517,26 @@ pub fn align(recognised: &Transcript, human_text: &str) -> Transcript {
             }),
         }
     }
-    let (turns, voice_activity) = time_turns(&mut words);
+    time_turn_tokens(&mut words);
     let confidence = if times.is_empty() {
         0.0
     } else {
         (times.iter().map(|t| f64::from(t.2)).sum::<f64>() / times.len() as f64) as f32
     };
-    Transcript {
+    let mut aligned = Transcript {
         confidence,
         words,
-        turns,
-        voice_activity,
-    }
+        ..Transcript::default()
+    };
+    // `turns[]` and `voiceActivity[]` by the same rules as a recognised multi-speaker
+    // transcript.
+    aligned.refresh_turns();
+    aligned
 }
 
-/// Gives each turn token the span of its turn (its first word's start to its last word's end;
-/// a turn without words: zero-length, where the speech stands), and returns `turns[]` (turns
-/// with words) and `voiceActivity[]` (each speaker's turn spans, overlapping ones merged).
-fn time_turns(words: &mut [Word]) -> (Vec<Turn>, Vec<VoiceActivity>) {
-    let mut turns = Vec::new();
-    let mut activity: Vec<VoiceActivity> = Vec::new();
+/// Gives each turn token the span of its turn: its first word's start to its last word's end,
+/// or, for a turn without words, zero length where the speech stands.
+fn time_turn_tokens(words: &mut [Word]) {
     let mut last_end = 0;
     let mut i = 0;
     while i < words.len() {
@@ -548,43 +549,16 @@ fn time_turns(words: &mut [Word]) -> (Vec<Turn>, Vec<VoiceActivity>) {
             .iter()
             .position(Word::is_turn)
             .map_or(words.len(), |k| i + 1 + k);
-        let body = &words[i + 1..end];
-        let spoken: Vec<&Word> = body.iter().filter(|w| !w.is_punctuation()).collect();
-        let (s, e) = match (spoken.first(), spoken.last()) {
+        let mut spoken = words[i + 1..end].iter().filter(|w| !w.is_punctuation());
+        let (s, e) = match (spoken.next(), spoken.next_back()) {
             (Some(first), Some(last)) => (first.s, last.e.max(first.s)),
+            (Some(only), None) => (only.s, only.e.max(only.s)),
             _ => (last_end, last_end),
         };
-        let has_words = !spoken.is_empty();
-        let text = crate::units(body)
-            .into_iter()
-            .map(|u| u.text)
-            .collect::<Vec<_>>()
-            .join(" ");
         words[i].s = s;
         words[i].e = e;
-        if has_words {
-            let speaker = words[i].w.clone();
-            turns.push(Turn {
-                speaker: speaker.clone(),
-                text,
-                s,
-                e,
-            });
-            let span = Span { s, e };
-            match activity.iter_mut().find(|a| a.speaker_name == speaker) {
-                Some(a) => match a.occurrences.last_mut() {
-                    Some(prev) if s <= prev.e => prev.e = prev.e.max(e),
-                    _ => a.occurrences.push(span),
-                },
-                None => activity.push(VoiceActivity {
-                    speaker_name: speaker,
-                    occurrences: vec![span],
-                }),
-            }
-        }
         i = end;
     }
-    (turns, activity)
 }
 
 #[cfg(test)]
