@@ -128,7 +128,13 @@ fn main() {
     });
     // Each channel against its own sentences, to tell recognition errors from merge order.
     for (k, (name, t)) in parts.iter().enumerate() {
-        let own: Vec<&str> = speech.clips.iter().skip(k).step_by(2).map(|c| c.text).collect();
+        let own: Vec<&str> = speech
+            .clips
+            .iter()
+            .skip(k)
+            .step_by(2)
+            .map(|c| c.text)
+            .collect();
         println!(
             "  {name} alone: WER {:.1} %",
             100.0 * wer(&own.join(" "), &t.text())

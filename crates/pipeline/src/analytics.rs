@@ -48,3 +48,52 @@ fn knowledge(transcript: &Transcript, config: &MediaConfig) -> Value {
             .collect();
     json!({"keywords": keywords, "topics": []})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sealscribe_transcript::Word;
+
+    fn transcript(text: &str) -> Transcript {
+        let words = text
+            .split_whitespace()
+            .enumerate()
+            .map(|(p, w)| Word {
+                p: p as u32,
+                s: 1000 * p as u64,
+                e: 1000 * p as u64 + 900,
+                c: 0.9,
+                w: w.to_owned(),
+                m: (w == ".").then(|| "punc".to_owned()),
+            })
+            .collect();
+        Transcript {
+            confidence: 0.9,
+            words,
+            ..Transcript::default()
+        }
+    }
+
+    #[test]
+    fn knowledge_only_when_asked_in_the_v3_shape() {
+        let t = transcript("my invoice is late . the invoice again");
+        assert!(sections(&t, &MediaConfig::default()).is_empty());
+        let config = MediaConfig {
+            knowledge: true,
+            ..MediaConfig::default()
+        };
+        let out = sections(&t, &config);
+        let k = &out["knowledge"];
+        assert_eq!(k["topics"], json!([]));
+        assert_eq!(k["keywords"][0]["keyword"], "invoice");
+        assert_eq!(k["keywords"][0]["relevance"], 1.0);
+        assert_eq!(
+            k["keywords"][0]["mentions"],
+            json!([{"speakerName": "unknown", "occurrences": [
+                {"s": 1000, "exact": "invoice"}, {"s": 6000, "exact": "invoice"}]}])
+        );
+        // Nothing said: the documented empty shape.
+        let out = sections(&transcript(""), &config);
+        assert_eq!(out["knowledge"], json!({"keywords": [], "topics": []}));
+    }
+}

@@ -216,3 +216,51 @@ pub async fn finish(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sealscribe_transcript::Word;
+
+    fn words(t: &Transcript) -> Vec<&str> {
+        t.words.iter().map(|w| w.w.as_str()).collect()
+    }
+
+    #[test]
+    fn transcript_options_follow_the_configuration_and_language() {
+        let t = Transcript {
+            confidence: 0.9,
+            words: ["it", "costs", "$42", "damn"]
+                .iter()
+                .enumerate()
+                .map(|(p, w)| Word {
+                    p: p as u32,
+                    s: 1000 * p as u64,
+                    e: 1000 * p as u64 + 900,
+                    c: 0.9,
+                    w: (*w).to_owned(),
+                    m: None,
+                })
+                .collect(),
+            ..Transcript::default()
+        };
+        let same = transcript_options(t.clone(), &MediaConfig::default());
+        assert_eq!(same, t);
+        let both = MediaConfig {
+            number_formatting: false,
+            profanity_filtering: true,
+            ..MediaConfig::default()
+        };
+        assert_eq!(
+            words(&transcript_options(t.clone(), &both)),
+            ["it", "costs", "forty", "two", "dollars", "..."]
+        );
+        // Spanish keeps its digits (the number words are English).
+        let spanish = MediaConfig {
+            number_formatting: false,
+            language: "es-MX".into(),
+            ..MediaConfig::default()
+        };
+        assert_eq!(transcript_options(t.clone(), &spanish), t);
+    }
+}
