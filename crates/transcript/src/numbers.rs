@@ -462,19 +462,21 @@ fn after_scale(words: Vec<Word>) -> Vec<Word> {
 
 /// The words `parts` in the time of `w`, each a share proportional to its length.
 fn split_time(w: &Word, parts: &[String]) -> Vec<Word> {
-    let total: u64 = parts.iter().map(|p| p.chars().count() as u64 + 1).sum();
-    let span = w.e.saturating_sub(w.s);
-    let mut at = 0u64;
+    let total: u128 = parts.iter().map(|p| p.chars().count() as u128 + 1).sum();
+    let span = u128::from(w.e.saturating_sub(w.s));
+    // `w.s` plus a share of `span`: never past `w.e`, whatever the timings.
+    let offset = |at: u128| w.s + u64::try_from(span * at / total).unwrap_or(0);
+    let mut at = 0u128;
     parts
         .iter()
         .enumerate()
         .map(|(k, p)| {
-            let s = w.s + span * at / total;
-            at += p.chars().count() as u64 + 1;
+            let s = offset(at);
+            at += p.chars().count() as u128 + 1;
             let e = if k + 1 == parts.len() {
                 w.e.max(w.s)
             } else {
-                w.s + span * at / total
+                offset(at)
             };
             Word {
                 p: 0,
@@ -615,6 +617,63 @@ mod tests {
         );
         assert_eq!(out.turns.len(), 2);
         assert_eq!(out.turns[1].text, "seven");
+    }
+
+    #[test]
+    fn odd_words_never_panic() {
+        for w in [
+            "",
+            "$",
+            "%",
+            "-",
+            "$.",
+            "$.5",
+            "1.",
+            ".5",
+            "1..2",
+            "1-",
+            "-1-",
+            "--5",
+            "1//2",
+            "1,0",
+            ",100",
+            "1,000,",
+            "99999999999999999999999",
+            "$99999999999999999999",
+            "1st1",
+            "12:",
+            ":30",
+            "25:61",
+            "1e5",
+            "٣",
+            "१२",
+            "0th",
+            "1'S",
+            "$1.234",
+            "€",
+            "£0.00",
+            "-$5",
+            "123456789012345678901234567890th",
+        ] {
+            let _ = spell(w, false);
+            let _ = spell(w, true);
+        }
+        assert_eq!(say("0th"), "zeroth");
+        assert_eq!(say("£0.00"), "zero pounds");
+        assert_eq!(say(".5"), "zero point five");
+    }
+
+    #[test]
+    fn hostile_timings_do_not_panic() {
+        let mut t = transcript("paid 42 and 1,000,000");
+        t.words[1].s = u64::MAX - 5;
+        t.words[1].e = u64::MAX;
+        t.words[3].s = 10;
+        t.words[3].e = 0;
+        let out = spell_numbers(&t);
+        assert_eq!(text(&out), "paid forty two and one million");
+        assert!(out.words[1].s >= u64::MAX - 5 && out.words[2].e == u64::MAX);
+        assert_eq!((out.words[5].s, out.words[5].e), (10, 10));
     }
 
     #[test]
