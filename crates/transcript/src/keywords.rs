@@ -17,9 +17,11 @@
 //! 2. **Word scores**: over all candidate occurrences, `freq(w)` counts the candidates that
 //!    contain `w` and `deg(w)` adds up their lengths; `score(w) = deg(w) / freq(w)` (RAKE's
 //!    degree-to-frequency ratio: words that occur in longer phrases score higher).
-//! 3. **Phrase score** = the sum of its words' scores × `(1 + ln n)`, `n` the number of times
-//!    the phrase was a candidate: RAKE alone does not reward repetition, and a phrase said
-//!    again and again is what a call is about.
+//! 3. **Phrase score** = the sum of its words' scores × `n`, the number of times the phrase
+//!    was said (its mentions, step 5, which include mentions inside a longer candidate: a
+//!    `refund request` inside `refund request number`). RAKE alone does not reward repetition
+//!    and favours long phrases said once; a phrase said again and again is what a call is
+//!    about.
 //! 4. **Relevance** = phrase score / the best phrase score, rounded to 3 decimals (0..1; the top
 //!    phrase is 1). Phrases with relevance below [`MIN_RELEVANCE`] are dropped and at most
 //!    [`MAX_KEYWORDS`] kept, most relevant first (ties: the phrase said first).
@@ -129,57 +131,50 @@ pub fn keywords(transcript: &Transcript, language: &str) -> Vec<Keyword> {
             *degree.entry(t).or_default() += c.len() as f64;
         }
     }
-    // Step 3: phrase scores, phrases in order of first mention.
+    // Step 3: phrase scores (phrases in the order they were first a candidate), with the
+    // mentions the shared matcher finds (step 5): their number is the repetition factor.
     let mut order: Vec<&[String]> = Vec::new();
-    let mut count: HashMap<&[String], usize> = HashMap::new();
+    let mut seen: HashSet<&[String]> = HashSet::new();
     for c in &candidates {
-        let n = count.entry(c.as_slice()).or_default();
-        if *n == 0 {
+        if seen.insert(c.as_slice()) {
             order.push(c);
         }
-        *n += 1;
     }
-    let scored: Vec<(&[String], f64)> = order
+    let tokens = Tokens::new(transcript);
+    let scored: Vec<(String, f64, Vec<Mention>)> = order
         .into_iter()
-        .map(|c| {
+        .filter_map(|c| {
+            let keyword = c.join(" ");
+            let mentions = tokens.mentions(&Phrase::parse(&keyword)?);
+            let said: usize = mentions.iter().map(|(_, o)| o.len()).sum();
             let words: f64 = c
                 .iter()
                 .map(|t| degree[t.as_str()] / freq[t.as_str()])
                 .sum();
-            (c, words * (1.0 + (count[c] as f64).ln()))
+            let mentions = mentions
+                .into_iter()
+                .map(|(speaker, os)| (speaker, os.into_iter().map(|o| (o.s, o.exact)).collect()))
+                .collect();
+            Some((keyword, words * said.max(1) as f64, mentions))
         })
         .collect();
-    let best = scored.iter().map(|(_, s)| *s).fold(0.0, f64::max);
+    let best = scored.iter().map(|(_, s, _)| *s).fold(0.0, f64::max);
     if best <= 0.0 {
         return Vec::new();
     }
     // Step 4: relevance, cut-off and order (a stable sort keeps first-said order on ties).
-    let mut ranked: Vec<(&[String], f64)> = scored
+    let mut ranked: Vec<Keyword> = scored
         .into_iter()
-        .map(|(c, s)| (c, (s / best * 1000.0).round() / 1000.0))
-        .filter(|(_, r)| *r >= MIN_RELEVANCE)
-        .collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-    ranked.truncate(MAX_KEYWORDS);
-    // Step 5: mentions with the shared matcher.
-    let tokens = Tokens::new(transcript);
-    ranked
-        .into_iter()
-        .filter_map(|(c, relevance)| {
-            let keyword = c.join(" ");
-            let phrase = Phrase::parse(&keyword)?;
-            let mentions = tokens
-                .mentions(&phrase)
-                .into_iter()
-                .map(|(speaker, os)| (speaker, os.into_iter().map(|o| (o.s, o.exact)).collect()))
-                .collect();
-            Some(Keyword {
-                keyword,
-                relevance,
-                mentions,
-            })
+        .map(|(keyword, s, mentions)| Keyword {
+            keyword,
+            relevance: (s / best * 1000.0).round() / 1000.0,
+            mentions,
         })
-        .collect()
+        .filter(|k| k.relevance >= MIN_RELEVANCE)
+        .collect();
+    ranked.sort_by(|a, b| b.relevance.total_cmp(&a.relevance));
+    ranked.truncate(MAX_KEYWORDS);
+    ranked
 }
 
 #[cfg(test)]
@@ -231,7 +226,9 @@ mod tests {
         assert_eq!(speakers, vec![(Some("Caller"), 2), (Some("Agent"), 1)]);
         // `s` of the first mention is the start of "refund" (word 4).
         assert_eq!(k[0].mentions[0].1[0], (4000, "refund request".to_owned()));
-        // The matcher counts "refund request number" as a mention too.
+        // The matcher counts "refund request number" as a mention too: said 3 times, it
+        // outranks the longer phrase said once.
+        assert_eq!(k[1].keyword, "refund request number");
         assert!(k.iter().all(|k| (0.0..=1.0).contains(&k.relevance)));
         // Stop words, punctuation and numbers are never part of a key phrase.
         assert!(
@@ -243,8 +240,9 @@ mod tests {
     #[test]
     fn word_scores_follow_rake() {
         // "deep learning" (2 tokens) once, "learning" alone once: deg(learning) = 2 + 1 = 3,
-        // freq = 2 → 1.5; deg(deep) / freq = 2. "deep learning" = 3.5, "learning" = 1.5,
-        // "models" = 1 (relevance 0.286 ≥ 0.2, kept).
+        // freq = 2 → 1.5; deg(deep) / freq = 2. "deep learning" = 3.5 × 1 said, "learning" =
+        // 1.5 × 2 said (alone and inside "deep learning") = 3, "models" = 1 (relevance
+        // 0.286 ≥ 0.2, kept).
         let t = transcript("deep learning . learning , models");
         let k = keywords(&t, "en-US");
         let got: Vec<(&str, f64)> = k
@@ -255,7 +253,7 @@ mod tests {
             got,
             vec![
                 ("deep learning", 1.0),
-                ("learning", 0.429),
+                ("learning", 0.857),
                 ("models", 0.286)
             ]
         );

@@ -388,14 +388,36 @@ pub fn spell_numbers(transcript: &Transcript) -> Transcript {
                 .into_iter()
                 .flatten()
                 .any(|n| is_numeral(&n.w));
-        let mut spelled = spell(&w.w, identifier);
+        // Whisper sometimes glues the currency sign to the word before (`cost$ 75`): the
+        // sign goes back to the amount.
+        let glued = all_digits(&w.w.replace(',', ""))
+            .then(|| {
+                words
+                    .iter_mut()
+                    .rev()
+                    .find(|p: &&mut Word| !p.is_punctuation())
+            })
+            .flatten()
+            .filter(|p| !p.is_turn() && p.w.chars().count() > 1)
+            .and_then(|p| {
+                let sign =
+                    p.w.chars()
+                        .last()
+                        .filter(|c| matches!(c, '$' | '€' | '£'))?;
+                p.w.pop();
+                Some(sign)
+            });
+        let mut spelled = match glued {
+            Some(sign) => spell(&format!("{sign}{}", w.w), false),
+            None => spell(&w.w, identifier),
+        };
         // `$2 million`: the unit goes after the scale word that follows.
         if let Some(out) = &mut spelled
             && let Some(next) = neighbour(i, 1)
             && ["thousand", "million", "billion", "trillion"]
                 .contains(&next.w.to_lowercase().as_str())
             && out.len() > 1
-            && w.w.starts_with(['$', '€', '£'])
+            && (glued.is_some() || w.w.starts_with(['$', '€', '£']))
             && ["dollars", "dollar", "euros", "euro", "pounds", "pound"]
                 .contains(&out.last().map(String::as_str).unwrap_or(""))
         {
@@ -683,6 +705,14 @@ mod tests {
         assert_eq!(out.words[3].s, out.words[2].e);
         let out = spell_numbers(&transcript("$5 only"));
         assert_eq!(text(&out), "five dollars only");
+        // Whisper's `cost$ 75`: the sign glued to the word before.
+        let out = spell_numbers(&transcript("lessons cost$ 75 ."));
+        assert_eq!(text(&out), "lessons cost seventy five dollars .");
+        let out = spell_numbers(&transcript("pay$ 2 million"));
+        assert_eq!(text(&out), "pay two million dollars");
+        // A lone sign is no word to empty.
+        let out = spell_numbers(&transcript("$ 75"));
+        assert_eq!(text(&out), "$ seventy five");
     }
 
     #[test]

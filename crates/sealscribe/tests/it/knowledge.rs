@@ -309,8 +309,9 @@ async fn profanity_is_masked_everywhere_and_unsearchable() {
     assert_eq!(search(&server, &token, "broken").await, 1);
 }
 
-/// Encrypted media with knowledge: the key phrases exist only inside the customer's document;
-/// the clear document, the database and the blob store never hold them.
+/// Encrypted media with knowledge (and numbers as words): the key phrases exist only inside
+/// the customer's document; the clear document, the database and the blob store never hold
+/// them.
 #[tokio::test]
 async fn encrypted_knowledge_only_inside_the_encrypted_document() {
     const CANARY: &str = "saxophone";
@@ -324,11 +325,12 @@ async fn encrypted_knowledge_only_inside_the_encrypted_document() {
         .await;
     let audio = std::fs::read(env.speech(
         "knowledge",
-        "I want saxophone lessons. The saxophone lessons are too expensive.",
+        "I want saxophone lessons. The saxophone lessons cost 75 dollars.",
     ))
     .unwrap();
     let config = json!({
         "knowledge": {"enableDiscovery": true, "enableExternalDataSources": false},
+        "transcript": {"formatting": {"enableNumberFormatting": false}},
         "encryption": {"publicKeyId": key_id},
     })
     .to_string();
@@ -375,6 +377,10 @@ async fn encrypted_knowledge_only_inside_the_encrypted_document() {
         "{top}"
     );
     assert_eq!(full["knowledge"]["topics"], json!([]));
+    // The transcript option applied inside too: the price in words.
+    let text = words(&full["transcript"]).join(" ");
+    assert!(text.contains("seventy five"), "{text}");
+    assert!(!text.chars().any(|c| c.is_ascii_digit()), "{text}");
 
     assert!(server.stop(), "clean shutdown");
     let mut found = Vec::new();
