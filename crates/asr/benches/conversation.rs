@@ -23,29 +23,6 @@ use sealscribe_asr::{
     AsrConfig, AudioSelection, MediaInfo, RecognitionOptions, SpeechEngine, WhisperEngine, probe,
 };
 
-/// A 16 kHz stereo s16le WAV of `left` and `right`.
-fn write_stereo(path: &Path, left: &[f32], right: &[f32]) {
-    let data = u32::try_from(left.len() * 4).unwrap();
-    let mut b = Vec::with_capacity(44 + data as usize);
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(data + 36).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&16_000u32.to_le_bytes());
-    b.extend_from_slice(&64_000u32.to_le_bytes());
-    b.extend_from_slice(&4u16.to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data.to_le_bytes());
-    let s16 = |x: f32| ((x.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes();
-    for (l, r) in left.iter().zip(right) {
-        b.extend_from_slice(&s16(*l));
-        b.extend_from_slice(&s16(*r));
-    }
-    std::fs::write(path, b).unwrap();
-}
 
 fn recognise(
     engine: &WhisperEngine,
@@ -79,7 +56,7 @@ fn main() {
         side[a..b].copy_from_slice(&speech.pcm[a..b]);
     }
     let path = dir.path().join("call.wav");
-    write_stereo(&path, &left, &right);
+    std::fs::write(&path, sealscribe_testkit::wav::channels_f32(&[&left, &right])).unwrap();
     let info = probe(&path).expect("probe");
     let audio_secs = info.duration_ms as f64 / 1000.0;
     let reference: String = speech

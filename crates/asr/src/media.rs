@@ -520,28 +520,8 @@ mod tests {
 
     /// A 16 kHz s16le WAV with the given interleaved channels.
     fn wav(path: &Path, channels: &[Vec<f32>]) {
-        let n = channels[0].len();
-        let ch = channels.len() as u16;
-        let data = (n * channels.len() * 2) as u32;
-        let mut b = Vec::new();
-        b.extend_from_slice(b"RIFF");
-        b.extend_from_slice(&(data + 36).to_le_bytes());
-        b.extend_from_slice(b"WAVEfmt ");
-        b.extend_from_slice(&16u32.to_le_bytes());
-        b.extend_from_slice(&1u16.to_le_bytes());
-        b.extend_from_slice(&ch.to_le_bytes());
-        b.extend_from_slice(&SAMPLE_RATE.to_le_bytes());
-        b.extend_from_slice(&(SAMPLE_RATE * u32::from(ch) * 2).to_le_bytes());
-        b.extend_from_slice(&(ch * 2).to_le_bytes());
-        b.extend_from_slice(&16u16.to_le_bytes());
-        b.extend_from_slice(b"data");
-        b.extend_from_slice(&data.to_le_bytes());
-        for i in 0..n {
-            for c in channels {
-                b.extend_from_slice(&((c[i] * 32767.0) as i16).to_le_bytes());
-            }
-        }
-        std::fs::write(path, b).unwrap();
+        let refs: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
+        std::fs::write(path, sealscribe_testkit::wav::channels_f32(&refs)).unwrap();
     }
 
     fn rms(x: &[f32]) -> f32 {

@@ -10,6 +10,12 @@ pub const RATE: u32 = 16_000;
 
 /// The header of a 16 kHz mono 16-bit PCM WAV whose data is `data_len` bytes.
 pub fn header(data_len: u32) -> [u8; 44] {
+    header_channels(1, data_len)
+}
+
+/// The header of a 16 kHz 16-bit PCM WAV of `channels` interleaved channels whose data is
+/// `data_len` bytes.
+pub fn header_channels(channels: u16, data_len: u32) -> [u8; 44] {
     let mut h = [0u8; 44];
     let fields: [&[u8]; 12] = [
         b"RIFF",
@@ -17,11 +23,11 @@ pub fn header(data_len: u32) -> [u8; 44] {
         b"WAVEfmt ",
         &16u32.to_le_bytes(),
         &1u16.to_le_bytes(), // PCM
-        &1u16.to_le_bytes(), // mono
+        &channels.to_le_bytes(),
         &RATE.to_le_bytes(),
-        &(RATE * 2).to_le_bytes(), // bytes per second
-        &2u16.to_le_bytes(),       // block align
-        &16u16.to_le_bytes(),      // bits per sample
+        &(RATE * u32::from(channels) * 2).to_le_bytes(), // bytes per second
+        &(channels * 2).to_le_bytes(),                   // block align
+        &16u16.to_le_bytes(),                            // bits per sample
         b"data",
         &data_len.to_le_bytes(),
     ];
@@ -42,6 +48,33 @@ pub fn write_samples(path: &Path, samples: &[f32]) {
         b.extend_from_slice(&((x.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes());
     }
     std::fs::write(path, b).expect("write wav");
+}
+
+/// A 16 kHz 16-bit PCM WAV of `channels` (of equal length), interleaved: a stereo call is
+/// `&[&left, &right]`.
+pub fn channels_i16(channels: &[&[i16]]) -> Vec<u8> {
+    let n = channels.first().map_or(0, |c| c.len());
+    assert!(channels.iter().all(|c| c.len() == n), "channels of equal length");
+    let count = u16::try_from(channels.len()).expect("a WAV's channel count");
+    let data_len = u32::try_from(n * channels.len() * 2).expect("fits a WAV");
+    let mut b = Vec::with_capacity(44 + data_len as usize);
+    b.extend_from_slice(&header_channels(count, data_len));
+    for i in 0..n {
+        for c in channels {
+            b.extend_from_slice(&c[i].to_le_bytes());
+        }
+    }
+    b
+}
+
+/// [`channels_i16`] from samples in -1..=1 (clamped).
+pub fn channels_f32(channels: &[&[f32]]) -> Vec<u8> {
+    let s16: Vec<Vec<i16>> = channels
+        .iter()
+        .map(|c| c.iter().map(|&x| (x.clamp(-1.0, 1.0) * 32767.0) as i16).collect())
+        .collect();
+    let refs: Vec<&[i16]> = s16.iter().map(Vec::as_slice).collect();
+    channels_i16(&refs)
 }
 
 /// Writes a WAV file of `data_len` bytes of silence.

@@ -107,38 +107,12 @@ fn stereo_call(dir: &Path, agent_first: &str) -> Call {
     left[at(agent_second)..at(agent_second) + a2.len()].copy_from_slice(&a2);
     right[at(caller_start)..at(caller_start) + c1.len()].copy_from_slice(&c1);
     Call {
-        wav: wav(&[&left, &right]),
+        wav: sealscribe_testkit::wav::channels_i16(&[&left, &right]),
         left,
         right,
         caller: (caller_start, caller_end),
         agent_second,
     }
-}
-
-/// A PCM s16le WAV of interleaved `channels` at [`RATE`].
-fn wav(channels: &[&[i16]]) -> Vec<u8> {
-    let n = channels[0].len();
-    let ch = u16::try_from(channels.len()).unwrap();
-    let data = u32::try_from(n * channels.len() * 2).unwrap();
-    let mut b = Vec::with_capacity(44 + data as usize);
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(data + 36).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&ch.to_le_bytes());
-    b.extend_from_slice(&RATE.to_le_bytes());
-    b.extend_from_slice(&(RATE * u32::from(ch) * 2).to_le_bytes());
-    b.extend_from_slice(&(ch * 2).to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data.to_le_bytes());
-    for i in 0..n {
-        for c in channels {
-            b.extend_from_slice(&c[i].to_le_bytes());
-        }
-    }
-    b
 }
 
 /// The two channels of a canonical 16 kHz stereo PCM WAV (what the redactor writes).
