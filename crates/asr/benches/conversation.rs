@@ -23,7 +23,6 @@ use sealscribe_asr::{
     AsrConfig, AudioSelection, MediaInfo, RecognitionOptions, SpeechEngine, WhisperEngine, probe,
 };
 
-
 fn recognise(
     engine: &WhisperEngine,
     path: &Path,
@@ -56,7 +55,11 @@ fn main() {
         side[a..b].copy_from_slice(&speech.pcm[a..b]);
     }
     let path = dir.path().join("call.wav");
-    std::fs::write(&path, sealscribe_testkit::wav::channels_f32(&[&left, &right])).unwrap();
+    std::fs::write(
+        &path,
+        sealscribe_testkit::wav::channels_f32(&[&left, &right]),
+    )
+    .unwrap();
     let info = probe(&path).expect("probe");
     let audio_secs = info.duration_ms as f64 / 1000.0;
     let reference: String = speech

@@ -54,7 +54,10 @@ pub fn write_samples(path: &Path, samples: &[f32]) {
 /// `&[&left, &right]`.
 pub fn channels_i16(channels: &[&[i16]]) -> Vec<u8> {
     let n = channels.first().map_or(0, |c| c.len());
-    assert!(channels.iter().all(|c| c.len() == n), "channels of equal length");
+    assert!(
+        channels.iter().all(|c| c.len() == n),
+        "channels of equal length"
+    );
     let count = u16::try_from(channels.len()).expect("a WAV's channel count");
     let data_len = u32::try_from(n * channels.len() * 2).expect("fits a WAV");
     let mut b = Vec::with_capacity(44 + data_len as usize);
@@ -71,7 +74,11 @@ pub fn channels_i16(channels: &[&[i16]]) -> Vec<u8> {
 pub fn channels_f32(channels: &[&[f32]]) -> Vec<u8> {
     let s16: Vec<Vec<i16>> = channels
         .iter()
-        .map(|c| c.iter().map(|&x| (x.clamp(-1.0, 1.0) * 32767.0) as i16).collect())
+        .map(|c| {
+            c.iter()
+                .map(|&x| (x.clamp(-1.0, 1.0) * 32767.0) as i16)
+                .collect()
+        })
         .collect();
     let refs: Vec<&[i16]> = s16.iter().map(Vec::as_slice).collect();
     channels_i16(&refs)

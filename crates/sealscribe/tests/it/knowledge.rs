@@ -9,11 +9,11 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use sealscribe_openpgp::testing::GpgHome;
+use sealscribe_testkit::wav::RATE;
 use serde_json::{Value, json};
 
 use crate::common::{Env, Server, contains, json_part, words};
 
-const RATE: u32 = 16_000;
 const AGENT: &str = "Let me check that for you.";
 const CALLER: &str = "I need a refund request form. The refund request form is missing.";
 
@@ -52,26 +52,9 @@ fn stereo(left: &[i16], right: &[i16]) -> (Vec<u8>, (u64, u64)) {
     let mut r = vec![0i16; n];
     l[..left.len()].copy_from_slice(left);
     r[start..start + right.len()].copy_from_slice(right);
-    let data = u32::try_from(n * 4).unwrap();
-    let mut b = Vec::with_capacity(44 + n * 4);
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(data + 36).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&RATE.to_le_bytes());
-    b.extend_from_slice(&(RATE * 4).to_le_bytes());
-    b.extend_from_slice(&4u16.to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data.to_le_bytes());
-    for i in 0..n {
-        b.extend_from_slice(&l[i].to_le_bytes());
-        b.extend_from_slice(&r[i].to_le_bytes());
-    }
     let ms = |samples: usize| samples as u64 * 1000 / u64::from(RATE);
-    (b, (ms(start), ms(start + right.len())))
+    let wav = sealscribe_testkit::wav::channels_i16(&[&l, &r]);
+    (wav, (ms(start), ms(start + right.len())))
 }
 
 /// The keyword `keyword` of a document's `knowledge`, with the shape checked.
