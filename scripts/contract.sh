@@ -83,6 +83,12 @@ upload_key() {
 }
 key_id=$(upload_key key)
 doomed_key_id=$(upload_key doomed-key)
+create_api_key() {
+  api -H 'Content-Type: application/json' -d '{"scope": "media:get"}' "$base/v3/profile/keys" |
+    tee "$work/answer-$1.json" | field id
+}
+api_key_id=$(create_api_key api-key)
+doomed_api_key_id=$(create_api_key doomed-api-key)
 python3 -c '
 import math, struct, sys, wave
 with wave.open(sys.argv[1], "wb") as w:
@@ -113,6 +119,10 @@ cat >"$work/schemathesis.toml" <<TOML
 values = ["$key_id", "$media_id", "$encrypted_id"]
 [dictionaries.doomed]
 values = ["$doomed_key_id", "$doomed_media_id"]
+[dictionaries.api_keys]
+values = ["$api_key_id"]
+[dictionaries.doomed_api_keys]
+values = ["$doomed_api_key_id"]
 [dictionaries.streams]
 values = ["original", "redacted", "original-encrypted", "redacted-audio"]
 [dictionaries.formats]
@@ -124,11 +134,11 @@ values = ["json", "text", "srt", "webvtt", "vtt", "dfxp"]
 
 [[operations]]
 include-method = ["GET", "POST", "PUT"]
-parameters = { "path.id" = { dictionary = "ids", probability = 0.5 } }
+parameters = { "path.id" = { dictionary = "ids", probability = 0.5 }, "path.keyId" = { dictionary = "api_keys", probability = 0.5 } }
 
 [[operations]]
 include-method = "DELETE"
-parameters = { "path.id" = { dictionary = "doomed", probability = 0.5 } }
+parameters = { "path.id" = { dictionary = "doomed", probability = 0.5 }, "path.keyId" = { dictionary = "doomed_api_keys", probability = 0.5 } }
 TOML
 
 # schemathesis never gets a 200 from these uploads (its media are not audio):
@@ -137,6 +147,7 @@ curl -sfS "$base/v3/openapi.json" >"$work/openapi.json"
 "$venv/bin/python" scripts/contract-validate.py "$work/openapi.json" \
   POST /v3/security/public-keys 200 "$work/answer-key.json" \
   POST /v3/security/public-keys 200 "$work/answer-doomed-key.json" \
+  POST /v3/profile/keys 200 "$work/answer-api-key.json" \
   POST /v3/media 200 "$work/answer-media.json" \
   POST /v3/media 200 "$work/answer-encrypted.json" \
   POST /v3/media 200 "$work/answer-doomed-media.json"

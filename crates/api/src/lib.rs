@@ -11,6 +11,7 @@
 //!   parameter that is not UTF-8 is the 404 of an unknown id).
 //! - [`keys`]: `/v3/security/public-keys` (customers' OpenPGP public keys).
 //! - [`signing`]: `/v3/security/callback-secret`, the secret callbacks are signed with.
+//! - [`profile_keys`]: `/v3/profile/keys`, the account's API keys (scoped bearer tokens).
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
 //! - [`health`]: `GET /health`, unauthenticated, for load balancers.
 //! - [`request_id`]: one id per request, in the logs, the `X-Request-Id`
@@ -36,6 +37,7 @@ pub mod limits;
 pub mod media;
 pub mod metrics;
 pub mod openapi;
+pub mod profile_keys;
 pub mod request_id;
 pub mod schemas;
 pub mod server;
@@ -67,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(keys::router())
         .merge(media::router())
         .merge(signing::router())
+        .merge(profile_keys::router())
         .merge(health::router())
         .merge(openapi::router())
         .route_layer(axum::middleware::from_fn(metrics::tag_route))

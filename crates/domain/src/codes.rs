@@ -14,6 +14,9 @@ pub const INVALID_REQUEST: u32 = 10001;
 pub const MISSING_AUTHORIZATION: u32 = 10002;
 /// Invalid `Authorization` header or token.
 pub const INVALID_AUTHORIZATION: u32 = 10003;
+/// The token's scope does not allow this method on this resource (403; see
+/// docs/api-keys.md for the scope grammar).
+pub const SCOPE_NOT_ALLOWED: u32 = 10006;
 /// The `configuration` part is not JSON.
 pub const CONFIGURATION_NOT_JSON: u32 = 10007;
 /// Unknown property, or a value of the wrong type, in the configuration (or an
@@ -23,6 +26,11 @@ pub const UNKNOWN_PROPERTY: u32 = 10008;
 pub const INVALID_PRIORITY: u32 = 10009;
 /// A property appears twice in the configuration.
 pub const DUPLICATE_PROPERTY: u32 = 10010;
+/// `/v3/profile/keys` called with a key whose scope does not include the
+/// `profile` method asked for (v3: "needs a user token"); 403.
+pub const KEYS_NEED_USER_TOKEN: u32 = 10012;
+/// A key asked to create a key with a scope wider than its own; 403.
+pub const KEY_SCOPE_EXCEEDS_CALLER: u32 = 10013;
 
 /// The `metadata` part is not parseable (or a value has the wrong type or length).
 pub const METADATA_NOT_PARSEABLE: u32 = 10107;
@@ -126,6 +134,25 @@ pub const CALLBACK_INVALID_VALUE: u32 = 60003;
 pub const CALLBACK_INVALID_METHOD: u32 = 60011;
 /// More callbacks in one configuration than `--max-callbacks-per-media`.
 pub const TOO_MANY_CALLBACKS: u32 = 60012;
+
+/// `POST /v3/profile/keys` with an empty body.
+pub const KEY_BODY_EMPTY: u32 = 70000;
+/// `expirationDate` and `ttlMillis` given together.
+pub const KEY_EXPIRY_EXCLUSIVE: u32 = 70001;
+/// `expirationDate` is not in the future.
+pub const KEY_EXPIRATION_PAST: u32 = 70002;
+/// `expirationDate` is further ahead than an ephemeral key may live.
+pub const KEY_EXPIRATION_TOO_FAR: u32 = 70003;
+/// `ttlMillis` is zero or negative.
+pub const KEY_TTL_NOT_POSITIVE: u32 = 70004;
+/// `ttlMillis` is longer than an ephemeral key may live.
+pub const KEY_TTL_TOO_LONG: u32 = 70005;
+/// `ephemeral: true` without `ttlMillis` or `expirationDate`.
+pub const KEY_EPHEMERAL_NEEDS_EXPIRY: u32 = 70006;
+/// No such key in the caller's account (404).
+pub const KEY_NOT_FOUND: u32 = 70007;
+/// The `scope` is not in the accepted grammar (docs/api-keys.md).
+pub const KEY_SCOPE_INVALID: u32 = 70008;
 
 /// Internal error (details only in the server log, under the reference).
 pub const INTERNAL: u32 = 90000;

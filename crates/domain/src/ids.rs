@@ -51,6 +51,10 @@ uuid_id!(
     PublicKeyId
 );
 uuid_id!(
+    /// A bearer token / API key (`VbKey.id` in `/v3/profile/keys`).
+    KeyId
+);
+uuid_id!(
     /// A media item (`mediaId` in the v3 API).
     MediaId
 );

@@ -25,6 +25,7 @@
 //! * [`document`] — the v3 media document and summary rendered from a record.
 //! * [`ids`], [`records`], [`token`] — identifiers, accounts/tokens/keys as stored, and the
 //!   bearer-token scheme.
+//! * [`scope`] — what a token may do: the scope grammar of API keys and its check.
 
 pub mod callbacks;
 pub mod codes;
@@ -38,8 +39,9 @@ pub mod input;
 pub mod language;
 pub mod media;
 pub mod records;
+pub mod scope;
 pub mod token;
 
-pub use ids::{AccountId, MediaId, PublicKeyId};
+pub use ids::{AccountId, KeyId, MediaId, PublicKeyId};
 pub use records::{Account, PublicKeyRecord, TokenRecord};
 pub use token::{Token, TokenHash};

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{AccountId, PublicKeyId};
+use crate::scope::Scope;
+use crate::{AccountId, KeyId, PublicKeyId};
 
 /// An account (tenant).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,14 +13,30 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
 }
 
-/// A bearer token as stored: only its hash and a short prefix are kept.
+/// A bearer token (an API key) as stored: only its hash, a short prefix and
+/// its last six characters are kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenRecord {
+    /// `VbKey.id`.
+    pub id: KeyId,
     /// The first characters of the token, shown in listings and used to revoke it.
     pub prefix: String,
+    /// The last six characters (`VbKey.lastSix`); unknown for an account's
+    /// first token and tokens made before keys were manageable over the API.
+    pub last_six: Option<String>,
     pub account_id: AccountId,
+    pub scope: Scope,
     pub created_at: DateTime<Utc>,
+    /// When the token stops authenticating; `None`: never.
+    pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TokenRecord {
+    /// Whether the token no longer authenticates because of its expiry.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
 }
 
 /// A customer's OpenPGP public key, stored byte-for-byte as uploaded, with the

@@ -6,6 +6,8 @@
 //! buys nothing against brute force of a random key), and it lets every request
 //! be authenticated with one indexed lookup. The first [`PREFIX_LEN`] characters
 //! are kept in clear to list and revoke tokens; they carry 32 of the 256 bits.
+//! The last six (`VbKey.lastSix` in `/v3/profile/keys`) carry 24 more: 200
+//! unknown bits remain, far beyond guessing.
 
 use std::fmt;
 use zeroize::{Zeroize, Zeroizing};
@@ -38,6 +40,12 @@ impl Token {
     /// The part kept in clear for listing and revocation.
     pub fn prefix(&self) -> &str {
         &self.0[..PREFIX_LEN]
+    }
+
+    /// The last six characters (`VbKey.lastSix`), so that a person can tell
+    /// their keys apart after the token was shown.
+    pub fn last_six(&self) -> &str {
+        &self.0[self.0.len() - 6..]
     }
 
     pub fn hash(&self) -> TokenHash {
@@ -101,6 +109,7 @@ mod tests {
         assert!(looks_like_token(a.expose()));
         assert_eq!(a.prefix().len(), PREFIX_LEN);
         assert!(a.expose().starts_with(a.prefix()));
+        assert!(a.expose().ends_with(a.last_six()) && a.last_six().len() == 6);
         assert_eq!(a.hash(), TokenHash::of(a.expose()));
         assert_ne!(a.hash(), b.hash());
         assert!(!format!("{a:?}").contains(&a.expose()[PREFIX_LEN..]));

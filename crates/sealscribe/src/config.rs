@@ -75,7 +75,16 @@ pub enum AccountsCommand {
 #[derive(Subcommand, Debug)]
 pub enum TokensCommand {
     /// Create another token for an account (by name or id) and print it.
-    Create { account: String },
+    Create {
+        account: String,
+        /// What the token may do (docs/api-keys.md), e.g. `media:get`; default
+        /// `user`: everything, managing API keys included.
+        #[arg(long, default_value = "user")]
+        scope: String,
+        /// Seconds until the token expires; default: never.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=(100 * 366 * 86400)))]
+        expires_in_secs: Option<u64>,
+    },
     /// List an account's tokens (prefixes only; tokens are never stored).
     List { account: String },
     /// Revoke a token, given its prefix as shown by `tokens list` or the whole token.
@@ -328,6 +337,10 @@ pub struct HttpArgs {
     /// metadata part) must not exceed it (400, 10808). The default allows limit=1000.
     #[arg(long, env = "SEALSCRIBE_MAX_LIST_BYTES", default_value_t = 1000 << 16, value_parser = clap::value_parser!(u64).range((64 << 10)..))]
     pub max_list_bytes: u64,
+    /// Seconds an ephemeral API key may live (`POST /v3/profile/keys` with
+    /// `ephemeral: true`; 70003/70005 beyond). VoiceBase v3 allowed 2 hours.
+    #[arg(long, env = "SEALSCRIBE_MAX_EPHEMERAL_KEY_SECS", default_value_t = 7200, value_parser = clap::value_parser!(u64).range(1..=(366 * 86400)))]
+    pub max_ephemeral_key_secs: u64,
 }
 
 impl HttpArgs {

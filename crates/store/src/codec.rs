@@ -230,11 +230,29 @@ pub(crate) fn account_from_row(row: &impl Columns) -> Result<Account, StoreError
 }
 
 /// A `tokens` row: `prefix`, `account_id`, `created_at`, `revoked_at`.
+/// The columns [`token_from_row`] reads, as a literal for both backends'
+/// selects (`concat!`, so the SQL stays a static string).
+macro_rules! token_columns {
+    () => {
+        "id, prefix, last_six, account_id, scope, created_at, expires_at, revoked_at"
+    };
+}
+pub(crate) use token_columns;
+
+/// A `tokens` row. A scope that does not parse is corruption and fails the
+/// read (so the request fails closed rather than running with a guessed scope).
 pub(crate) fn token_from_row(row: &impl Columns) -> Result<TokenRecord, StoreError> {
+    let scope = row.text("scope")?;
     Ok(TokenRecord {
+        id: parse_id(&row.text("id")?)?,
         prefix: row.text("prefix")?,
+        last_six: row.opt_text("last_six")?,
         account_id: parse_id(&row.text("account_id")?)?,
+        scope: scope
+            .parse()
+            .map_err(|_| StoreError::Internal(format!("corrupt token scope: {scope:?}")))?,
         created_at: row.time("created_at")?,
+        expires_at: row.opt_time("expires_at")?,
         revoked_at: row.opt_time("revoked_at")?,
     })
 }

@@ -8,7 +8,7 @@ use sealscribe_domain::media::{
     MediaSource, Task,
 };
 use sealscribe_domain::{
-    Account, AccountId, MediaId, PublicKeyId, PublicKeyRecord, TokenHash, TokenRecord,
+    Account, AccountId, KeyId, MediaId, PublicKeyId, PublicKeyRecord, TokenHash, TokenRecord,
 };
 use serde_json::Value;
 
@@ -34,7 +34,8 @@ pub trait Db: MediaStore + JobQueue + Send + Sync + 'static {
     /// Cheap liveness check.
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// Creates an account together with its first token, atomically.
+    /// Creates an account together with its first token (scope `user`, no
+    /// expiry, last six unknown), atomically.
     async fn create_account(
         &self,
         name: &str,
@@ -44,13 +45,24 @@ pub trait Db: MediaStore + JobQueue + Send + Sync + 'static {
     /// Finds an account by name or by id.
     async fn find_account(&self, name_or_id: &str) -> Result<Option<Account>, StoreError>;
 
-    async fn insert_token(
+    /// Stores a token: `token` says whose it is and what it may do
+    /// (`revoked_at` is ignored), `hash` is what authenticates it.
+    async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> Result<(), StoreError>;
+    /// The account's tokens, revoked ones included, oldest first.
+    async fn list_tokens(&self, account: AccountId) -> Result<Vec<TokenRecord>, StoreError>;
+    /// One of the account's tokens, revoked or not; another account's is `None`.
+    async fn get_token(
         &self,
         account: AccountId,
-        prefix: &str,
-        hash: &TokenHash,
-    ) -> Result<(), StoreError>;
-    async fn list_tokens(&self, account: AccountId) -> Result<Vec<TokenRecord>, StoreError>;
+        id: KeyId,
+    ) -> Result<Option<TokenRecord>, StoreError>;
+    /// Revokes the account's token `id` (`/v3/profile/keys/{id}`); never
+    /// `Ambiguous`, and another account's token is `NotFound`.
+    async fn revoke_token_by_id(
+        &self,
+        account: AccountId,
+        id: KeyId,
+    ) -> Result<RevokeOutcome, StoreError>;
     /// Revokes the token whose hash is `hash` when given (a whole token was
     /// presented), else the single token with this `prefix`.
     async fn revoke_token(
@@ -58,8 +70,10 @@ pub trait Db: MediaStore + JobQueue + Send + Sync + 'static {
         prefix: &str,
         hash: Option<&TokenHash>,
     ) -> Result<RevokeOutcome, StoreError>;
-    /// The account owning this unrevoked token, if any.
-    async fn authenticate(&self, hash: &TokenHash) -> Result<Option<AccountId>, StoreError>;
+    /// The unrevoked token with this hash, if any. Expiry is the caller's
+    /// check ([`TokenRecord::is_expired`]): the store returns expired tokens so
+    /// both backends compare times the same way, in Rust.
+    async fn authenticate(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
 
     async fn insert_public_key(&self, key: &PublicKeyRecord) -> Result<(), StoreError>;
     /// The account's keys, oldest first.

@@ -24,7 +24,10 @@ use sealscribe_domain::media::{
     JobKind, MediaQuery, MediaRecord, MediaSource, MediaStatus, SearchField, SearchTerm, Task,
     TaskStatus,
 };
-use sealscribe_domain::{AccountId, MediaId, PublicKeyId, PublicKeyRecord, TokenHash};
+use sealscribe_domain::scope::Scope;
+use sealscribe_domain::{
+    AccountId, KeyId, MediaId, PublicKeyId, PublicKeyRecord, TokenHash, TokenRecord,
+};
 use sealscribe_store::postgres::PgDb;
 use sealscribe_store::{
     Db, DeliveryOutcome, Finished, JobQueue, MediaStore, NewMedia, RevokeOutcome, StoreError,
@@ -416,7 +419,7 @@ async fn accounts_and_tokens(db: &dyn Db) -> (AccountId, AccountId) {
         Err(StoreError::Conflict(_))
     ));
     // The failed creation left no token behind.
-    assert_eq!(db.authenticate(&hash("dup")).await.unwrap(), None);
+    assert_eq!(account_of(db, &hash("dup")).await, None);
 
     assert_eq!(db.find_account("acme").await.unwrap().unwrap().id, acme.id);
     let by_id = db
@@ -427,22 +430,23 @@ async fn accounts_and_tokens(db: &dyn Db) -> (AccountId, AccountId) {
     assert_eq!((by_id.id, by_id.name.as_str()), (acme.id, "acme"));
     assert_eq!(db.find_account("nobody").await.unwrap(), None);
 
-    assert_eq!(db.authenticate(&hash("a1")).await.unwrap(), Some(acme.id));
-    assert_eq!(db.authenticate(&hash("o1")).await.unwrap(), Some(other.id));
-    assert_eq!(db.authenticate(&hash("nope")).await.unwrap(), None);
+    assert_eq!(account_of(db, &hash("a1")).await, Some(acme.id));
+    assert_eq!(account_of(db, &hash("o1")).await, Some(other.id));
+    assert_eq!(account_of(db, &hash("nope")).await, None);
 
-    db.insert_token(acme.id, "acme_ccc", &hash("a2"))
+    db.insert_token(&user_token(acme.id, "acme_ccc"), &hash("a2"))
         .await
         .unwrap();
     // Two tokens sharing a prefix make the prefix ambiguous.
-    db.insert_token(acme.id, "acme_ddd", &hash("a3"))
+    db.insert_token(&user_token(acme.id, "acme_ddd"), &hash("a3"))
         .await
         .unwrap();
-    db.insert_token(acme.id, "acme_ddd", &hash("a4"))
+    db.insert_token(&user_token(acme.id, "acme_ddd"), &hash("a4"))
         .await
         .unwrap();
     assert!(matches!(
-        db.insert_token(other.id, "othr_x", &hash("a2")).await,
+        db.insert_token(&user_token(other.id, "othr_x"), &hash("a2"))
+            .await,
         Err(StoreError::Conflict(_))
     ));
     let tokens = db.list_tokens(acme.id).await.unwrap();
@@ -465,8 +469,8 @@ async fn accounts_and_tokens(db: &dyn Db) -> (AccountId, AccountId) {
             .unwrap(),
         RevokeOutcome::Revoked
     );
-    assert_eq!(db.authenticate(&hash("a3")).await.unwrap(), None);
-    assert_eq!(db.authenticate(&hash("a4")).await.unwrap(), Some(acme.id));
+    assert_eq!(account_of(db, &hash("a3")).await, None);
+    assert_eq!(account_of(db, &hash("a4")).await, Some(acme.id));
     assert_eq!(
         db.revoke_token("acme_ddd", Some(&hash("a3")))
             .await
@@ -481,7 +485,7 @@ async fn accounts_and_tokens(db: &dyn Db) -> (AccountId, AccountId) {
         db.revoke_token("acme_ccc", None).await.unwrap(),
         RevokeOutcome::AlreadyRevoked
     );
-    assert_eq!(db.authenticate(&hash("a2")).await.unwrap(), None);
+    assert_eq!(account_of(db, &hash("a2")).await, None);
     assert_eq!(
         db.revoke_token("missing", None).await.unwrap(),
         RevokeOutcome::NotFound
@@ -500,7 +504,105 @@ async fn accounts_and_tokens(db: &dyn Db) -> (AccountId, AccountId) {
         .map(|t| t.revoked_at.is_some())
         .collect();
     assert_eq!(revoked.iter().filter(|r| **r).count(), 2);
+    api_keys(db, acme.id, other.id).await;
     (acme.id, other.id)
+}
+
+/// Who a token authenticates as.
+async fn account_of(db: &dyn Db, hash: &TokenHash) -> Option<AccountId> {
+    db.authenticate(hash).await.unwrap().map(|t| t.account_id)
+}
+
+/// An operator token: scope `user`, no expiry.
+fn user_token(account: AccountId, prefix: &str) -> TokenRecord {
+    TokenRecord {
+        id: KeyId::new(),
+        prefix: prefix.to_owned(),
+        last_six: None,
+        account_id: account,
+        scope: Scope::User,
+        created_at: Utc::now(),
+        expires_at: None,
+        revoked_at: None,
+    }
+}
+
+/// Keys managed over `/v3/profile/keys`: id, scope, expiry and last six are
+/// kept exactly; lookups and revocation by id stay inside the account.
+async fn api_keys(db: &dyn Db, acme: AccountId, other: AccountId) {
+    let hash = |s: &str| TokenHash(format!("hash-{s}"));
+    // An account's first token is a user token with an id of its own.
+    let first = db.authenticate(&hash("a1")).await.unwrap().unwrap();
+    assert_eq!(
+        (&first.scope, first.expires_at, first.last_six.as_deref()),
+        (&Scope::User, None, None)
+    );
+    assert_eq!(db.get_token(acme, first.id).await.unwrap(), Some(first));
+
+    let key = TokenRecord {
+        id: KeyId::new(),
+        prefix: "sst_key1".into(),
+        last_six: Some("abc123".into()),
+        account_id: acme,
+        scope: "media:get profile:get".parse().unwrap(),
+        created_at: at(1_800_000_000, 123_456),
+        expires_at: Some(at(1_800_003_600, 654_321)),
+        revoked_at: None,
+    };
+    db.insert_token(&key, &hash("k1")).await.unwrap();
+    assert_eq!(
+        db.authenticate(&hash("k1")).await.unwrap(),
+        Some(key.clone())
+    );
+    assert_eq!(db.get_token(acme, key.id).await.unwrap(), Some(key.clone()));
+    assert!(db.list_tokens(acme).await.unwrap().contains(&key));
+    // An id is unique.
+    assert!(matches!(
+        db.insert_token(&key, &hash("k1-again")).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    // Another account's key is invisible and cannot be revoked through it.
+    assert_eq!(db.get_token(other, key.id).await.unwrap(), None);
+    assert!(!db.list_tokens(other).await.unwrap().contains(&key));
+    assert_eq!(
+        db.revoke_token_by_id(other, key.id).await.unwrap(),
+        RevokeOutcome::NotFound
+    );
+    assert_eq!(
+        db.revoke_token_by_id(acme, KeyId::new()).await.unwrap(),
+        RevokeOutcome::NotFound
+    );
+    assert_eq!(account_of(db, &hash("k1")).await, Some(acme));
+
+    // Revoked at once, once; the record stays, marked.
+    assert_eq!(
+        db.revoke_token_by_id(acme, key.id).await.unwrap(),
+        RevokeOutcome::Revoked
+    );
+    assert_eq!(db.authenticate(&hash("k1")).await.unwrap(), None);
+    assert_eq!(
+        db.revoke_token_by_id(acme, key.id).await.unwrap(),
+        RevokeOutcome::AlreadyRevoked
+    );
+    let revoked = db.get_token(acme, key.id).await.unwrap().unwrap();
+    assert!(revoked.revoked_at.is_some());
+
+    // An expired key is still found: expiry is checked by the caller, in Rust,
+    // the same way whatever the backend.
+    let expired = TokenRecord {
+        id: KeyId::new(),
+        prefix: "sst_key2".into(),
+        last_six: Some("fedcba".into()),
+        scope: Scope::default_for_keys(),
+        created_at: at(999_000_000, 2),
+        expires_at: Some(at(1_000_000_000, 1)),
+        ..user_token(acme, "sst_key2")
+    };
+    db.insert_token(&expired, &hash("k2")).await.unwrap();
+    let found = db.authenticate(&hash("k2")).await.unwrap().unwrap();
+    assert!(found.is_expired(Utc::now()));
+    assert_eq!(found, expired);
 }
 
 /// A time with microsecond precision, which every backend keeps exactly.

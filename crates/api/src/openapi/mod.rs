@@ -40,6 +40,7 @@ const SECURITY_SCHEME: &str = "bearer";
     tags(
         (name = "public keys", description = "Customers' OpenPGP public keys, for Client Supplied Encryption."),
         (name = "callbacks", description = "The secret callbacks are signed with."),
+        (name = "api keys", description = "The account's API keys: scoped, optionally expiring bearer tokens (docs/api-keys.md)."),
         (name = "media", description = "Upload, processing, documents, transcripts, streams, search."),
         (name = "operations", description = "Health and this document."),
     ),
@@ -63,6 +64,7 @@ fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::keys::routes())
         .merge(crate::signing::routes())
+        .merge(crate::profile_keys::routes())
         .merge(crate::media::routes())
         .merge(crate::health::routes())
         .merge(routes())
@@ -78,7 +80,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
                 .description(Some(
-                    "An account token from `sealscribe accounts create NAME` or `sealscribe tokens create ACCOUNT`.",
+                    "An account token from `sealscribe accounts create NAME` or `sealscribe tokens create ACCOUNT` \
+                     (scope `user`), or an API key from `POST /v3/profile/keys` (scoped, see docs/api-keys.md).",
                 ))
                 .build(),
         ),
@@ -114,6 +117,11 @@ const COMMON_ERRORS: &[(&str, &str)] = &[
     (
         "Unauthorized",
         "Missing token (10002) or invalid/revoked token (10003). `WWW-Authenticate: Bearer`.",
+    ),
+    (
+        "Forbidden",
+        "The token's scope does not allow this method on this resource (10006; 10012 on \
+         `/v3/profile/keys`). See docs/api-keys.md.",
     ),
     (
         "InternalError",
@@ -153,6 +161,7 @@ fn add_common_errors(path: &str, op: &mut Operation) {
     };
     if !public {
         add("401", "Unauthorized");
+        add("403", "Forbidden");
     }
     if path != "/v3/openapi.json" {
         add("500", "InternalError");

@@ -111,6 +111,7 @@ fn is_openapi_3_1_with_every_endpoint() {
     ops.sort();
     let expected = [
         "DELETE /v3/media/{id}",
+        "DELETE /v3/profile/keys/{keyId}",
         "DELETE /v3/security/public-keys/{id}",
         "GET /health",
         "GET /v3/media",
@@ -122,11 +123,14 @@ fn is_openapi_3_1_with_every_endpoint() {
         "GET /v3/media/{id}/transcript",
         "GET /v3/media/{id}/transcript/{format}",
         "GET /v3/openapi.json",
+        "GET /v3/profile/keys",
+        "GET /v3/profile/keys/{keyId}",
         "GET /v3/security/callback-secret",
         "GET /v3/security/public-keys",
         "GET /v3/security/public-keys/{id}",
         "POST /v3/media",
         "POST /v3/media/{id}",
+        "POST /v3/profile/keys",
         "POST /v3/security/callback-secret",
         "POST /v3/security/public-keys",
         "PUT /v3/media/{id}/metadata",

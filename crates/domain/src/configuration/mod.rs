@@ -89,6 +89,8 @@
 //! * `parse` — [`parse_configuration`]: the checks above in order; rules 4 and 5 live here.
 //! * `metadata` — [`Metadata`] and [`parse_metadata`].
 //! * [`mod@ingest`] — `configuration.ingest`: speakers per channel or track.
+//! * `keys` — [`parse_key_configuration`]: the body of `POST /v3/profile/keys`, strict the
+//!   same way (it reuses `json`).
 //!
 //! The detector and callback items ([`DetectorConfig`], [`CallbackConfig`]) and the error type
 //! ([`InputError`]) live below this module, in [`crate::detectors`], [`crate::callbacks`] and
@@ -96,6 +98,7 @@
 
 pub mod ingest;
 mod json;
+mod keys;
 mod metadata;
 mod model;
 mod objects_only;
@@ -109,6 +112,7 @@ pub use crate::detectors::{
 };
 pub use crate::input::InputError;
 pub use ingest::{MAX_INGEST_CHANNELS, MAX_SPEAKER_NAME_CHARS};
+pub use keys::{KeyRequest, parse_key_configuration};
 pub use metadata::{
     MAX_EXTERNAL_ID_CHARS, MAX_METADATA_BYTES, MAX_TEXT_CHARS, Metadata, parse_metadata,
 };

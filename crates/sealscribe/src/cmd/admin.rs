@@ -2,8 +2,10 @@
 //! talk to the database directly (no running server needed).
 
 use anyhow::{Context, bail};
-use sealscribe_domain::Token;
+use chrono::{SubsecRound, Utc};
+use sealscribe_domain::scope::Scope;
 use sealscribe_domain::token::{PREFIX_LEN, TokenHash, looks_like_token};
+use sealscribe_domain::{KeyId, Token, TokenRecord};
 use sealscribe_store::{Db, RevokeOutcome, open_db};
 
 use crate::config::{AccountsCommand, StorageArgs, TokensCommand};
@@ -34,25 +36,47 @@ pub async fn accounts(storage: &StorageArgs, cmd: AccountsCommand) -> anyhow::Re
 pub async fn tokens(storage: &StorageArgs, cmd: TokensCommand) -> anyhow::Result<()> {
     let db = db(storage).await?;
     match cmd {
-        TokensCommand::Create { account } => {
+        TokensCommand::Create {
+            account,
+            scope,
+            expires_in_secs,
+        } => {
+            let scope: Scope = scope.parse().map_err(|e| anyhow::anyhow!("--scope: {e}"))?;
             let account = find_account(db.as_ref(), &account).await?;
             let token = Token::generate();
-            db.insert_token(account.id, token.prefix(), &token.hash())
-                .await?;
+            let now = Utc::now().trunc_subsecs(3);
+            let expires_at = expires_in_secs.map(|s| now + chrono::TimeDelta::seconds(s as i64));
+            let record = TokenRecord {
+                id: KeyId::new(),
+                prefix: token.prefix().to_owned(),
+                last_six: Some(token.last_six().to_owned()),
+                account_id: account.id,
+                scope,
+                created_at: now,
+                expires_at,
+                revoked_at: None,
+            };
+            db.insert_token(&record, &token.hash()).await?;
             tracing::info!(account_id = %account.id, token_prefix = token.prefix(), "token created");
             println!("{}", token.expose());
         }
         TokensCommand::List { account } => {
             let account = find_account(db.as_ref(), &account).await?;
             for t in db.list_tokens(account.id).await? {
-                let state = match t.revoked_at {
-                    Some(at) => format!("revoked {}", at.to_rfc3339()),
-                    None => "active".to_owned(),
+                let state = match (t.revoked_at, t.expires_at) {
+                    (Some(at), _) => format!("revoked {}", at.to_rfc3339()),
+                    (None, Some(at)) if t.is_expired(Utc::now()) => {
+                        format!("expired {}", at.to_rfc3339())
+                    }
+                    (None, Some(at)) => format!("active, expires {}", at.to_rfc3339()),
+                    (None, None) => "active".to_owned(),
                 };
                 println!(
-                    "{}\tcreated {}\t{state}",
+                    "{}\tcreated {}\t{state}\tscope {}\tid {}",
                     t.prefix,
-                    t.created_at.to_rfc3339()
+                    t.created_at.to_rfc3339(),
+                    t.scope,
+                    t.id
                 );
             }
         }

@@ -2,6 +2,7 @@
 //! with a temporary data directory, driven over HTTP the way customers drive it.
 //! One test binary (faster to build and link than one per file).
 
+mod api_keys;
 mod callbacks;
 mod client;
 mod common;

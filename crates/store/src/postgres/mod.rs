@@ -24,11 +24,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sealscribe_domain::definitions::DefinitionKind;
-use sealscribe_domain::{Account, AccountId, PublicKeyId, PublicKeyRecord, TokenHash, TokenRecord};
+use sealscribe_domain::{
+    Account, AccountId, KeyId, PublicKeyId, PublicKeyRecord, TokenHash, TokenRecord,
+};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row};
 
-use crate::codec::{account_from_row, from_json, parse_id, public_key_from_row, token_from_row};
+use crate::codec::{
+    account_from_row, from_json, parse_id, public_key_from_row, token_columns, token_from_row,
+};
 use crate::{Db, RevokeOutcome, StoreError, redact_url};
 
 mod jobs;
@@ -135,9 +139,10 @@ impl Db for PgDb {
                 other => other,
             })?;
         sqlx::query(
-            "insert into tokens (hash, prefix, account_id, created_at) values ($1, $2, $3, $4)",
+            "insert into tokens (hash, id, prefix, account_id, created_at) values ($1, $2, $3, $4, $5)",
         )
         .bind(&token_hash.0)
+        .bind(KeyId::new().to_string())
         .bind(token_prefix)
         .bind(account.id.to_string())
         .bind(account.created_at)
@@ -156,33 +161,83 @@ impl Db for PgDb {
         row.as_ref().map(account_from_row).transpose()
     }
 
-    async fn insert_token(
-        &self,
-        account: AccountId,
-        prefix: &str,
-        hash: &TokenHash,
-    ) -> Result<(), StoreError> {
+    async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> Result<(), StoreError> {
         sqlx::query(
-            "insert into tokens (hash, prefix, account_id, created_at) values ($1, $2, $3, $4)",
+            "insert into tokens (hash, id, prefix, last_six, account_id, scope, created_at, \
+             expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&hash.0)
-        .bind(prefix)
-        .bind(account.to_string())
-        .bind(Utc::now())
+        .bind(token.id.to_string())
+        .bind(&token.prefix)
+        .bind(token.last_six.as_deref())
+        .bind(token.account_id.to_string())
+        .bind(token.scope.to_string())
+        .bind(token.created_at)
+        .bind(token.expires_at)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     async fn list_tokens(&self, account: AccountId) -> Result<Vec<TokenRecord>, StoreError> {
-        let rows = sqlx::query(
-            "select prefix, account_id, created_at, revoked_at from tokens \
-             where account_id = $1 order by created_at, prefix",
-        )
+        let rows = sqlx::query(concat!(
+            "select ",
+            token_columns!(),
+            " from tokens where account_id = $1 \
+             order by created_at, prefix, id"
+        ))
         .bind(account.to_string())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(token_from_row).collect()
+    }
+
+    async fn get_token(
+        &self,
+        account: AccountId,
+        id: KeyId,
+    ) -> Result<Option<TokenRecord>, StoreError> {
+        let row = sqlx::query(concat!(
+            "select ",
+            token_columns!(),
+            " from tokens where account_id = $1 and id = $2"
+        ))
+        .bind(account.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    async fn revoke_token_by_id(
+        &self,
+        account: AccountId,
+        id: KeyId,
+    ) -> Result<RevokeOutcome, StoreError> {
+        // One statement: a concurrent second revocation finds `revoked_at` set.
+        let revoked = sqlx::query(
+            "update tokens set revoked_at = $1 \
+             where account_id = $2 and id = $3 and revoked_at is null",
+        )
+        .bind(Utc::now())
+        .bind(account.to_string())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if revoked > 0 {
+            return Ok(RevokeOutcome::Revoked);
+        }
+        let exists = sqlx::query("select 1 from tokens where account_id = $1 and id = $2")
+            .bind(account.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(if exists.is_some() {
+            RevokeOutcome::AlreadyRevoked
+        } else {
+            RevokeOutcome::NotFound
+        })
     }
 
     async fn revoke_token(
@@ -228,14 +283,16 @@ impl Db for PgDb {
         Ok(outcome)
     }
 
-    async fn authenticate(&self, hash: &TokenHash) -> Result<Option<AccountId>, StoreError> {
-        let row =
-            sqlx::query("select account_id from tokens where hash = $1 and revoked_at is null")
-                .bind(&hash.0)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|r| parse_id(r.try_get::<&str, _>("account_id")?))
-            .transpose()
+    async fn authenticate(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+        let row = sqlx::query(concat!(
+            "select ",
+            token_columns!(),
+            " from tokens where hash = $1 and revoked_at is null"
+        ))
+        .bind(&hash.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(token_from_row).transpose()
     }
 
     async fn insert_public_key(&self, key: &PublicKeyRecord) -> Result<(), StoreError> {

@@ -10,11 +10,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sealscribe_domain::definitions::DefinitionKind;
-use sealscribe_domain::{Account, AccountId, PublicKeyId, PublicKeyRecord, TokenHash, TokenRecord};
+use sealscribe_domain::{
+    Account, AccountId, KeyId, PublicKeyId, PublicKeyRecord, TokenHash, TokenRecord,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
-use crate::codec::{account_from_row, from_json, parse_id, public_key_from_row, token_from_row};
+use crate::codec::{
+    account_from_row, from_json, parse_id, public_key_from_row, token_columns, token_from_row,
+};
 use crate::{Db, RevokeOutcome, StoreError};
 
 mod jobs;
@@ -113,9 +117,10 @@ impl Db for SqliteDb {
                 other => other,
             })?;
         sqlx::query(
-            "insert into tokens (hash, prefix, account_id, created_at) values (?, ?, ?, ?)",
+            "insert into tokens (hash, id, prefix, account_id, created_at) values (?, ?, ?, ?, ?)",
         )
         .bind(&token_hash.0)
+        .bind(KeyId::new().to_string())
         .bind(token_prefix)
         .bind(account.id.to_string())
         .bind(account.created_at)
@@ -134,33 +139,83 @@ impl Db for SqliteDb {
         row.as_ref().map(account_from_row).transpose()
     }
 
-    async fn insert_token(
-        &self,
-        account: AccountId,
-        prefix: &str,
-        hash: &TokenHash,
-    ) -> Result<(), StoreError> {
+    async fn insert_token(&self, token: &TokenRecord, hash: &TokenHash) -> Result<(), StoreError> {
         sqlx::query(
-            "insert into tokens (hash, prefix, account_id, created_at) values (?, ?, ?, ?)",
+            "insert into tokens (hash, id, prefix, last_six, account_id, scope, created_at, \
+             expires_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&hash.0)
-        .bind(prefix)
-        .bind(account.to_string())
-        .bind(Utc::now())
+        .bind(token.id.to_string())
+        .bind(&token.prefix)
+        .bind(token.last_six.as_deref())
+        .bind(token.account_id.to_string())
+        .bind(token.scope.to_string())
+        .bind(token.created_at)
+        .bind(token.expires_at)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     async fn list_tokens(&self, account: AccountId) -> Result<Vec<TokenRecord>, StoreError> {
-        let rows = sqlx::query(
-            "select prefix, account_id, created_at, revoked_at from tokens \
-             where account_id = ? order by created_at, prefix",
-        )
+        let rows = sqlx::query(concat!(
+            "select ",
+            token_columns!(),
+            " from tokens where account_id = ? \
+             order by created_at, prefix, id"
+        ))
         .bind(account.to_string())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(token_from_row).collect()
+    }
+
+    async fn get_token(
+        &self,
+        account: AccountId,
+        id: KeyId,
+    ) -> Result<Option<TokenRecord>, StoreError> {
+        let row = sqlx::query(concat!(
+            "select ",
+            token_columns!(),
+            " from tokens where account_id = ? and id = ?"
+        ))
+        .bind(account.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    async fn revoke_token_by_id(
+        &self,
+        account: AccountId,
+        id: KeyId,
+    ) -> Result<RevokeOutcome, StoreError> {
+        // One statement: a concurrent second revocation finds `revoked_at` set.
+        let revoked = sqlx::query(
+            "update tokens set revoked_at = ? \
+             where account_id = ? and id = ? and revoked_at is null",
+        )
+        .bind(Utc::now())
+        .bind(account.to_string())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if revoked > 0 {
+            return Ok(RevokeOutcome::Revoked);
+        }
+        let exists = sqlx::query("select 1 from tokens where account_id = ? and id = ?")
+            .bind(account.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(if exists.is_some() {
+            RevokeOutcome::AlreadyRevoked
+        } else {
+            RevokeOutcome::NotFound
+        })
     }
 
     async fn revoke_token(
@@ -204,14 +259,16 @@ impl Db for SqliteDb {
         Ok(outcome)
     }
 
-    async fn authenticate(&self, hash: &TokenHash) -> Result<Option<AccountId>, StoreError> {
-        let row =
-            sqlx::query("select account_id from tokens where hash = ? and revoked_at is null")
-                .bind(&hash.0)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|r| parse_id(r.try_get::<&str, _>("account_id")?))
-            .transpose()
+    async fn authenticate(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+        let row = sqlx::query(concat!(
+            "select ",
+            token_columns!(),
+            " from tokens where hash = ? and revoked_at is null"
+        ))
+        .bind(&hash.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(token_from_row).transpose()
     }
 
     async fn insert_public_key(&self, key: &PublicKeyRecord) -> Result<(), StoreError> {
@@ -388,5 +445,77 @@ impl Db for SqliteDb {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use sealscribe_domain::TokenHash;
+    use sealscribe_domain::scope::Scope;
+    use sqlx::migrate::Migrator;
+
+    use super::{Db, MIGRATOR, SqliteDb};
+
+    /// A database made before API keys (migration 0011) keeps its tokens
+    /// working: each gets an id of its own and the `user` scope.
+    #[tokio::test]
+    async fn tokens_from_before_api_keys_get_an_id_and_the_user_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let db = SqliteDb::connect(&url).await.unwrap();
+        let before = MIGRATOR
+            .migrations
+            .iter()
+            .position(|m| m.version == 11)
+            .expect("migration 0011");
+        let old = Migrator {
+            migrations: Cow::Owned(MIGRATOR.migrations[..before].to_vec()),
+            ..Migrator::DEFAULT
+        };
+        old.run(&db.pool).await.unwrap();
+        let account = sealscribe_domain::AccountId::new().to_string();
+        sqlx::query("insert into accounts (id, name, created_at) values (?, 'acme', '2026-01-01T00:00:00Z')")
+            .bind(&account)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        for n in ["1", "2"] {
+            sqlx::query(
+                "insert into tokens (hash, prefix, account_id, created_at) \
+                 values (?, ?, ?, '2026-01-01T00:00:00Z')",
+            )
+            .bind(format!("hash-{n}"))
+            .bind(format!("sst_0000000{n}"))
+            .bind(&account)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        }
+
+        db.migrate().await.unwrap();
+        let one = db
+            .authenticate(&TokenHash("hash-1".into()))
+            .await
+            .unwrap()
+            .unwrap();
+        let two = db
+            .authenticate(&TokenHash("hash-2".into()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(one.id, two.id);
+        assert_eq!(
+            (one.scope, one.expires_at, one.last_six),
+            (Scope::User, None, None)
+        );
+        assert_eq!(
+            db.get_token(one.account_id, two.id)
+                .await
+                .unwrap()
+                .map(|t| t.prefix),
+            Some("sst_00000002".to_owned())
+        );
     }
 }
