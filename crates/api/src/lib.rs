@@ -13,6 +13,8 @@
 //! - [`signing`]: `/v3/security/callback-secret`, the secret callbacks are signed with.
 //! - [`profile_keys`]: `/v3/profile/keys`, the account's API keys (scoped bearer tokens).
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
+//! - [`search_definitions`]: `/v3/definition/media/search` (searchable extended-metadata
+//!   fields) and `/v3/definition/prediction/*` (the built-in detectors; no classifiers).
 //! - [`health`]: `GET /health`, unauthenticated, for load balancers.
 //! - [`request_id`]: one id per request, in the logs, the `X-Request-Id`
 //!   header and the error envelope's `reference`.
@@ -40,6 +42,7 @@ pub mod openapi;
 pub mod profile_keys;
 pub mod request_id;
 pub mod schemas;
+pub mod search_definitions;
 pub mod server;
 pub mod signing;
 mod state;
@@ -68,6 +71,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(keys::router())
         .merge(media::router())
+        .merge(search_definitions::router())
         .merge(signing::router())
         .merge(profile_keys::router())
         .merge(health::router())

@@ -34,7 +34,7 @@ pub struct Limits {
     pub multipart: crate::limits::MultipartLimits,
     /// Callbacks one configuration may ask for.
     pub max_callbacks: usize,
-    /// Terms one search `query` may have.
+    /// Terms one search `query` may have, `extendedFilter` conditions included.
     pub max_search_terms: usize,
     /// Characters one search term may have.
     pub max_search_term_chars: usize,

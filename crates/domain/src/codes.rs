@@ -124,6 +124,14 @@ pub const EMPTY_REDACTOR: u32 = 50007;
 /// (v3: "content filtering not supported for language/region").
 pub const CONTENT_FILTERING_LANGUAGE: u32 = 55000;
 
+/// A `PUT /v3/definition/media/search` body that is not `{"fields":[…]}` with each field
+/// `extended.<path>`, or that lists a field twice.
+pub const INVALID_SEARCHABLE_FIELDS: u32 = 80301;
+/// More searchable fields than one account may have.
+pub const TOO_MANY_SEARCHABLE_FIELDS: u32 = 80302;
+/// An `extendedFilter` on a field the account has not made searchable.
+pub const FIELD_NOT_SEARCHABLE: u32 = 80303;
+
 /// A callback without `url`.
 pub const CALLBACK_URL_MISSING: u32 = 60001;
 /// A callback `url` that is not http(s), or one the server may not call.

@@ -17,6 +17,10 @@ pub enum DefinitionKind {
     Vocabulary,
     /// A category with its VBQL query (`/v3/definition/categories`).
     Category,
+    /// The account's searchable extended-metadata fields (`/v3/definition/media/search`):
+    /// one definition, named [`DEFINITION_NAME`](crate::extended::DEFINITION_NAME), whose
+    /// body is a [`SearchableFields`](crate::extended::SearchableFields).
+    SearchableFields,
 }
 
 impl DefinitionKind {
@@ -26,6 +30,7 @@ impl DefinitionKind {
             Self::SpottingGroup => "spotting-group",
             Self::Vocabulary => "vocabulary",
             Self::Category => "category",
+            Self::SearchableFields => "searchable-fields",
         }
     }
 }

@@ -7,8 +7,12 @@
 //! the `sealscribe-detect` crate, which takes these types as they are: there is
 //! one detector vocabulary ([`DetectorName`], [`DetectionLevel`], [`Detector`]).
 //!
-//! Codes: an unknown `detectorName`, a `detectorId` (sealscribe has no detector
-//! definitions to look ids up in), an unknown parameter or value → **50001**;
+//! Each detector has a fixed `detectorId` ([`DetectorName::id`]), listed by
+//! `GET /v3/definition/prediction/detectors`; a configuration may name a detector by
+//! either.
+//!
+//! Codes: an unknown `detectorName` or `detectorId`, an id and a name that disagree,
+//! an unknown parameter or value → **50001**;
 //! a `redactor` with neither `transcript` nor `audio` → **50007** (as in v3);
 //! the Spanish variants → **10601**.
 
@@ -36,6 +40,40 @@ pub enum DetectorName {
 }
 
 impl DetectorName {
+    /// Every detector, in the order `GET /v3/definition/prediction/detectors` lists them.
+    pub const ALL: [DetectorName; 3] = [Self::Pci, Self::Ssn, Self::Number];
+
+    /// The v3 `detectorId`: a UUID fixed for ever (version 5, of the URL
+    /// `urn:sealscribe:detector:<name>`), so clients may keep it in their configurations.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Pci => "126c5d96-dad3-5d46-8b34-01806f51a690",
+            Self::Ssn => "e8d57a18-24b9-54c9-9a02-3acd3ef72ad9",
+            Self::Number => "c6b8ef0e-a069-5c27-8ca9-9ebb66fe3dab",
+        }
+    }
+
+    /// The detector whose [`id`](Self::id) this is (case-insensitive, as UUIDs are).
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|d| d.id().eq_ignore_ascii_case(id.trim()))
+    }
+
+    /// What the detector finds, for `detectorDescription`.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Pci => {
+                "Payment card numbers (13 to 19 digits passing the Luhn check, spoken as digits \
+                 or words) and, with detectionLevel entireRegion (the default), any run of 13 or \
+                 more digits and the expiry date and security code spoken right after it. \
+                 English only."
+            }
+            Self::Ssn => "US social security numbers (nine digits, 3-2-4). English only.",
+            Self::Number => "Every spoken number of three or more digits. English only.",
+        }
+    }
+
     /// The v3 `detectorName`: `PCI`, `SSN` or `Number`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -188,18 +226,9 @@ pub fn validate(items: &[DetectorConfig]) -> Result<Vec<Detector>, InputError> {
         .collect()
 }
 
-fn validate_one(i: usize, d: &DetectorConfig) -> Result<Detector, InputError> {
-    let at = format!("prediction.detectors[{i}]");
-    if d.detector_id.is_some() {
-        return Err(bad(
-            INVALID_DETECTOR,
-            format!(
-                "`{at}.detectorId`: sealscribe has no detector definitions to look ids up in; \
-                 name the detector instead, e.g. \"detectorName\": \"PCI\" (or SSN, Number)."
-            ),
-        ));
-    }
-    let name = match d.detector_name.as_deref().map(str::trim) {
+/// The detector a v3 `detectorName` names.
+fn validate_name(at: &str, name: Option<&str>) -> Result<DetectorName, InputError> {
+    Ok(match name {
         None | Some("") => {
             return Err(bad(
                 INVALID_DETECTOR,
@@ -228,6 +257,40 @@ fn validate_one(i: usize, d: &DetectorConfig) -> Result<Detector, InputError> {
                 ),
             ));
         }
+    })
+}
+
+fn validate_one(i: usize, d: &DetectorConfig) -> Result<Detector, InputError> {
+    let at = format!("prediction.detectors[{i}]");
+    let by_id = match d.detector_id.as_deref() {
+        None => None,
+        Some(id) => Some(DetectorName::from_id(id).ok_or_else(|| {
+            bad(
+                INVALID_DETECTOR,
+                format!(
+                    "`{at}.detectorId` `{}` is not a detector id; GET \
+                     /v3/definition/prediction/detectors lists them, or name the detector \
+                     instead, e.g. \"detectorName\": \"PCI\" (or SSN, Number).",
+                    short(id)
+                ),
+            )
+        })?),
+    };
+    let name = match (by_id, d.detector_name.as_deref().map(str::trim)) {
+        (Some(id), None | Some("")) => id,
+        (Some(id), Some(n)) if n.eq_ignore_ascii_case(id.as_str()) => id,
+        (Some(id), Some(n)) => {
+            return Err(bad(
+                INVALID_DETECTOR,
+                format!(
+                    "`{at}`: `detectorId` is the {} detector but `detectorName` is `{}`; give \
+                     one of them.",
+                    id.as_str(),
+                    short(n)
+                ),
+            ));
+        }
+        (None, name) => validate_name(&at, name)?,
     };
     let mut detection_level = DetectionLevel::default();
     for (j, p) in d.parameters.iter().flatten().enumerate() {

@@ -13,6 +13,8 @@
 //!   normalised, stored [`MediaConfig`](configuration::MediaConfig).
 //! * [`definitions`] — the kinds of an account's saved definitions (spotting groups,
 //!   vocabularies, categories), stored by name.
+//! * [`extended`] — extended-metadata search: the searchable fields of an account, the
+//!   values indexed for them and the `extendedFilter` conditions of a listing.
 //! * [`detectors`] and [`callbacks`] — the v3 `prediction.detectors[]` and
 //!   `publish.callbacks[]` items: their shape, validation and stored form.
 //! * [`conversation_metrics`] — `configuration.metrics[]` groups and the v3 conversation
@@ -34,6 +36,7 @@ pub mod conversation_metrics;
 pub mod definitions;
 pub mod detectors;
 pub mod document;
+pub mod extended;
 pub mod ids;
 pub mod input;
 pub mod language;

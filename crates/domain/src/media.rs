@@ -308,6 +308,9 @@ pub struct IndexEntry {
     /// per [`speaker_key`], in order of first turn. Empty for a transcript without turn tokens
     /// (mono media have no speaker).
     pub speakers: Vec<SpeakerWords>,
+    /// The values of the account's searchable `metadata.extended` fields
+    /// ([`crate::extended`]), for `extendedFilter`. Empty when none is searchable.
+    pub extended: Vec<crate::extended::ExtendedValue>,
 }
 
 /// The words one speaker said, as the search index keeps them.
@@ -371,7 +374,17 @@ impl IndexEntry {
             description: field("description"),
             transcript: transcript.text(),
             speakers,
+            extended: Vec::new(),
         }
+    }
+
+    /// This entry with the values of `metadata.extended` for the account's searchable
+    /// `fields` ([`crate::extended::extended_values`]), read when the media is indexed: a
+    /// field made searchable later does not reach media indexed before.
+    #[must_use]
+    pub fn with_extended(mut self, fields: &[String], metadata: Option<&Value>) -> Self {
+        self.extended = crate::extended::extended_values(fields, metadata);
+        self
     }
 }
 
@@ -426,6 +439,8 @@ pub struct MediaQuery {
     /// Full-text search: media matching every term (implicit AND). An empty
     /// list matches nothing.
     pub text: Option<Vec<SearchTerm>>,
+    /// `extendedFilter`: media whose index holds every one of these values (AND).
+    pub extended: Vec<crate::extended::ExtendedFilter>,
     pub external_id: Option<String>,
     /// Only media created after (in sort order) this one.
     pub after: Option<MediaId>,

@@ -682,6 +682,16 @@ fn detectors_are_validated_and_normalised() {
     // The stored form reads back.
     let stored = serde_json::to_value(&c).unwrap();
     assert_eq!(serde_json::from_value::<MediaConfig>(stored).unwrap(), c);
+    // A detector named by the id GET /v3/definition/prediction/detectors lists (with or
+    // without its name) is that detector.
+    let c = ok(
+        r#"{"prediction":{"detectors":[{"detectorId":"E8D57A18-24B9-54C9-9A02-3ACD3EF72AD9"},
+            {"detectorId":"c6b8ef0e-a069-5c27-8ca9-9ebb66fe3dab","detectorName":"number"}]}}"#,
+    );
+    assert_eq!(
+        c.detectors.iter().map(|d| d.name).collect::<Vec<_>>(),
+        [DetectorName::Ssn, DetectorName::Number]
+    );
 
     for (json, code, words) in [
         (
@@ -697,7 +707,12 @@ fn detectors_are_validated_and_normalised() {
         (
             r#"{"prediction":{"detectors":[{"detectorId":"0b3c1d2e-1111-2222-3333-444455556666"}]}}"#,
             50001,
-            "name the detector instead",
+            "is not a detector id",
+        ),
+        (
+            r#"{"prediction":{"detectors":[{"detectorId":"126c5d96-dad3-5d46-8b34-01806f51a690","detectorName":"SSN"}]}}"#,
+            50001,
+            "is the PCI detector but `detectorName` is `SSN`",
         ),
         (
             r#"{"prediction":{"detectors":[{"detectorName":"PCI-Spanish"}]}}"#,

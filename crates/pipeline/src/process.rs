@@ -94,8 +94,14 @@ pub async fn run(
     .await?;
 
     let index = if media.searchable {
+        // The account's searchable extended fields as they are now: a field made
+        // searchable later does not reach this media until it is indexed again.
+        let fields = sealscribe_store::searchable_fields(db, media.account_id).await?;
         progress.set("index", TaskStatus::Completed);
-        Some(IndexEntry::new(media.metadata.as_ref(), &transcript))
+        Some(
+            IndexEntry::new(media.metadata.as_ref(), &transcript)
+                .with_extended(&fields, media.metadata.as_ref()),
+        )
     } else {
         progress.set("index", TaskStatus::Skipped);
         None

@@ -260,6 +260,7 @@ fn seed(data: &Path, n: u64) -> (String, MediaId) {
                 description: String::new(),
                 transcript: text,
                 speakers: Vec::new(),
+                extended: Vec::new(),
             };
             assert!(
                 db.finish_job(

@@ -326,8 +326,8 @@ pub struct HttpArgs {
     /// callback sends the whole original, with retries.
     #[arg(long, env = "SEALSCRIBE_MAX_CALLBACKS_PER_MEDIA", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=100))]
     pub max_callbacks_per_media: u64,
-    /// Terms one search `query` may have (400, 10806); each is bound as database
-    /// parameters.
+    /// Terms one search `query` may have, `extendedFilter` conditions included (400,
+    /// 10806); each is bound as database parameters.
     #[arg(long, env = "SEALSCRIBE_MAX_SEARCH_TERMS", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub max_search_terms: u64,
     /// Characters one search term may have (400, 10807).

@@ -279,10 +279,14 @@ pub(crate) fn public_key_from_row(
     })
 }
 
+/// Rows of `media_extended` written by one `insert` (4 parameters each, far below
+/// either database's parameter limit).
+pub(crate) const EXTENDED_ROWS_PER_INSERT: usize = 500;
+
 /// The rest of a media listing after `… where account_id = ?` and the
-/// backend's own full-text filter: the external id and date filters, the
-/// cursors (both within `account`), the order and the page size. Built from
-/// fixed fragments only; every value is a bound parameter.
+/// backend's own full-text filter: the external id, `extendedFilter` and date
+/// filters, the cursors (all within `account`), the order and the page size.
+/// Built from fixed fragments only; every value is a bound parameter.
 pub(crate) fn push_listing<DB>(sql: &mut QueryBuilder<DB>, account: &str, q: &MediaQuery)
 where
     DB: Database,
@@ -292,6 +296,17 @@ where
 {
     if let Some(ext) = &q.external_id {
         sql.push(" and external_id = ").push_bind(ext.clone());
+    }
+    // `extendedFilter`: every condition must hold (AND); exact comparison of
+    // the indexed string form on both backends (see the migrations).
+    for f in &q.extended {
+        sql.push(" and id in (select media_id from media_extended where account_id = ")
+            .push_bind(account.to_owned())
+            .push(" and field = ")
+            .push_bind(f.field.clone())
+            .push(" and value = ")
+            .push_bind(f.value.clone())
+            .push(")");
     }
     if let Some(t) = q.on_or_after {
         sql.push(" and created_at >= ").push_bind(t);

@@ -124,6 +124,22 @@ pub trait Db: MediaStore + JobQueue + Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
 }
 
+/// The account's searchable extended-metadata fields (`/v3/definition/media/search`), none
+/// when it never set any: what the pipeline and the API read when they index a media item.
+/// A stored list this version cannot read is an error, never "no fields".
+pub async fn searchable_fields(db: &dyn Db, account: AccountId) -> Result<Vec<String>, StoreError> {
+    use sealscribe_domain::extended::{DEFINITION_NAME, SearchableFields};
+    let Some(body) = db
+        .get_definition(account, DefinitionKind::SearchableFields, DEFINITION_NAME)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_value::<SearchableFields>(body)
+        .map(|f| f.fields)
+        .map_err(|e| StoreError::Internal(format!("stored searchable fields unreadable: {e}")))
+}
+
 /// What a finished processing job leaves behind.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Finished<'a> {
@@ -225,6 +241,16 @@ pub trait MediaStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Deletes the media item, its jobs and its index entry. Blobs are the caller's.
     async fn delete_media(&self, account: AccountId, id: MediaId) -> Result<bool, StoreError>;
+    /// Replaces the account's searchable extended-metadata fields (the
+    /// [`DefinitionKind::SearchableFields`] definition, body `{"fields":[…]}`) and removes
+    /// from its index every value of a field no longer searchable, atomically: a field made
+    /// searchable again later finds only media indexed after that. The number of values
+    /// removed.
+    async fn set_searchable_fields(
+        &self,
+        account: AccountId,
+        fields: &[String],
+    ) -> Result<u64, StoreError>;
     /// Queues processing again with a new configuration (reprocessing).
     async fn requeue_media(
         &self,

@@ -26,7 +26,7 @@ pub mod sqlite;
 pub use blob::{BlobStore, BlobWriter, S3Settings, media_blob, media_prefix};
 pub use db::{
     DEFAULT_PRIORITY_AGING, Db, DeliveryOutcome, Finished, JobCount, JobQueue, MediaStore,
-    NewMedia, RevokeOutcome, StoredSealKey,
+    NewMedia, RevokeOutcome, StoredSealKey, searchable_fields,
 };
 pub use object_store::path::Path as BlobKey;
 

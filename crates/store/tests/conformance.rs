@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use futures_util::FutureExt;
+use sealscribe_domain::extended::ExtendedFilter;
 use sealscribe_domain::media::{
     DeliveryAttempt, DeliveryStatus, Encryption, EncryptionInfo, Failure, IndexEntry, JobClaim,
     JobKind, MediaQuery, MediaRecord, MediaSource, MediaStatus, SearchField, SearchTerm, Task,
@@ -52,6 +53,7 @@ enum Area {
     Priorities,
     SpeakerSearch,
     Definitions,
+    ExtendedSearch,
     MediaRecords,
     JobsAndLeases,
     Deliveries,
@@ -101,6 +103,9 @@ on_every_backend! {
     speaker_search: SpeakerSearch;
     /// Saved definitions by kind and name, per account.
     definitions: Definitions;
+    /// `extendedFilter`: indexed extended-metadata values, per account, with the other
+    /// filters; reindexing, pruning and deletion.
+    extended_search: ExtendedSearch;
     /// Media created and read back, per account; listings, filters and cursors.
     media_records: MediaRecords;
     /// Claiming, leases, progress, finishing, retrying and failing jobs.
@@ -321,11 +326,17 @@ async fn postgres_concurrent_migrations() {
                 .fetch_all(&mut conn)
                 .await
                 .unwrap();
-        // Each migration once: versions 1..=N, N the number of migration files.
-        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
-            .unwrap()
-            .count();
-        let expected: Vec<(i64, bool)> = (1..=files as i64).map(|v| (v, true)).collect();
+        // Each migration once: the versions of the migration files (`0001_….sql`).
+        let mut versions: Vec<i64> =
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+                .unwrap()
+                .map(|f| {
+                    let name = f.unwrap().file_name().into_string().unwrap();
+                    name.split('_').next().unwrap().parse().unwrap()
+                })
+                .collect();
+        versions.sort_unstable();
+        let expected: Vec<(i64, bool)> = versions.into_iter().map(|v| (v, true)).collect();
         assert_eq!(applied, expected);
         // And migrating again is a no-op.
         open_db(&url).await.unwrap().migrate().await.unwrap();
@@ -374,6 +385,7 @@ async fn scenario(db: Arc<dyn Db>, area: Area) {
         Area::Priorities => return priorities(db, acme).await,
         Area::SpeakerSearch => return speaker_search(db, acme, other).await,
         Area::Definitions => return definitions(db, acme, other).await,
+        Area::ExtendedSearch => return extended_search(db, acme, other).await,
         _ => {}
     }
     let media = media_records(db, acme, other).await;
@@ -886,6 +898,7 @@ fn entry(title: &str, description: &str, transcript: &str) -> IndexEntry {
         description: description.into(),
         transcript: transcript.into(),
         speakers: Vec::new(),
+        extended: Vec::new(),
     }
 }
 
@@ -1857,6 +1870,257 @@ async fn speaker_search(db: &dyn Db, acme: AccountId, other: AccountId) {
     assert_eq!(found(db, acme, &[said("caller", "hello")]).await, [c1]);
     assert!(db.delete_media(acme, c1).await.unwrap());
     assert_eq!(found(db, acme, &[said("agent", "refund")]).await, [c2]);
+}
+
+fn filter(field: &str, value: &str) -> ExtendedFilter {
+    ExtendedFilter {
+        field: field.into(),
+        value: value.into(),
+    }
+}
+
+/// The account's media whose index holds every `(field, value)`, oldest first.
+async fn with_values(db: &dyn Db, account: AccountId, filters: &[(&str, &str)]) -> Vec<MediaId> {
+    let q = MediaQuery {
+        extended: filters.iter().map(|(f, v)| filter(f, v)).collect(),
+        ascending: true,
+        limit: 100,
+        ..Default::default()
+    };
+    listed_ids(db, account, q).await
+}
+
+/// Media indexed with the values of their searchable extended fields
+/// ([`IndexEntry::with_extended`]), as the pipeline and the API index them: exact,
+/// case-sensitive matches of the string form, AND across filters, any element of an array,
+/// per account; combined with full-text terms, `externalId` and cursors; replaced by a new
+/// entry, removed with the entry, pruned when a field stops being searchable (in the same
+/// transaction that stores the new list), and gone with the media.
+async fn extended_search(db: &dyn Db, acme: AccountId, other: AccountId) {
+    use sealscribe_domain::definitions::DefinitionKind::SearchableFields;
+    // The account's searchable fields are a definition of their own, per account.
+    let fields = vec![
+        "extended.customerId".to_owned(),
+        "extended.agent.name".to_owned(),
+        "extended.tags".to_owned(),
+    ];
+    let body = json!({ "fields": fields });
+    assert_eq!(db.set_searchable_fields(acme, &fields).await.unwrap(), 0);
+    assert_eq!(
+        db.get_definition(acme, SearchableFields, "media")
+            .await
+            .unwrap(),
+        Some(body)
+    );
+    assert_eq!(
+        db.get_definition(other, SearchableFields, "media")
+            .await
+            .unwrap(),
+        None
+    );
+
+    let metas = [
+        json!({"title": "one", "extended": {"customerId": 10101, "agent": {"name": "Ada"}, "tags": ["vip", "renewal", 7]}}),
+        json!({"title": "two", "extended": {"customerId": "10101", "agent": {"name": "ada"}, "tags": "vip"}}),
+        json!({"title": "three", "extended": {"customerId": "Zürich \"50%\" _x_", "agent": {"name": ""}}}),
+        // Not indexed for its extended fields: indexed before they were searchable.
+        json!({"title": "four", "extended": {"customerId": 10101}}),
+    ];
+    let n: Vec<NewMedia> = ["e1", "e2", "e3", "e4"]
+        .iter()
+        .map(|name| new_media(acme, name))
+        .collect();
+    let theirs = new_media(other, "theirs");
+    for (i, m) in n.iter().chain([&theirs]).enumerate() {
+        db.create_media(m).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(3)).await;
+        let metadata = metas[if i < 4 { i } else { 0 }].clone();
+        let indexed_fields: &[String] = if i == 3 { &[] } else { &fields };
+        let entry = IndexEntry::new(Some(&metadata), &Transcript::default())
+            .with_extended(indexed_fields, Some(&metadata));
+        let external = (i == 1).then_some("crm-2");
+        assert!(
+            db.set_metadata(m.account_id, m.id, &metadata, external, Some(&entry))
+                .await
+                .unwrap()
+        );
+    }
+    let [e1, e2, e3] = [n[0].id, n[1].id, n[2].id];
+    type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<MediaId>);
+    let cases: Vec<Case> = vec![
+        // A number and a string with the same string form are the same value.
+        (vec![("extended.customerId", "10101")], vec![e1, e2]),
+        (vec![("extended.customerId", "1010")], vec![]),
+        (vec![("extended.customerId", "10101 ")], vec![]),
+        // Exact and case-sensitive; nested paths.
+        (vec![("extended.agent.name", "Ada")], vec![e1]),
+        (vec![("extended.agent.name", "ada")], vec![e2]),
+        (vec![("extended.agent.name", "ADA")], vec![]),
+        (vec![("extended.agent.name", "")], vec![e3]),
+        // No pattern syntax: quotes, %, _ and non-ASCII are plain characters.
+        (
+            vec![("extended.customerId", "Zürich \"50%\" _x_")],
+            vec![e3],
+        ),
+        (vec![("extended.customerId", "Zürich%")], vec![]),
+        (vec![("extended.customerId", "zürich \"50%\" _x_")], vec![]),
+        // Any element of an array; a scalar matches as a one-element array would.
+        (vec![("extended.tags", "vip")], vec![e1, e2]),
+        (vec![("extended.tags", "renewal")], vec![e1]),
+        (vec![("extended.tags", "7")], vec![e1]),
+        // AND across filters, the same field twice included.
+        (
+            vec![("extended.tags", "vip"), ("extended.agent.name", "ada")],
+            vec![e2],
+        ),
+        (
+            vec![("extended.tags", "vip"), ("extended.tags", "renewal")],
+            vec![e1],
+        ),
+        (
+            vec![("extended.customerId", "10101"), ("extended.tags", "none")],
+            vec![],
+        ),
+        // A field nobody indexed, or indexed under another name.
+        (vec![("extended.title", "one")], vec![]),
+        (vec![("customerId", "10101")], vec![]),
+    ];
+    for (filters, expected) in cases {
+        assert_eq!(
+            with_values(db, acme, &filters).await,
+            expected,
+            "filtering {filters:?}"
+        );
+    }
+    // Per account.
+    assert_eq!(
+        with_values(db, other, &[("extended.customerId", "10101")]).await,
+        [theirs.id]
+    );
+    // With the other filters, the cursors and the order.
+    let mut q = MediaQuery {
+        extended: vec![filter("extended.customerId", "10101")],
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(listed_ids(db, acme, q.clone()).await, [e2, e1]);
+    q.limit = 1;
+    assert_eq!(listed_ids(db, acme, q.clone()).await, [e2]);
+    q.after = Some(e2);
+    assert_eq!(listed_ids(db, acme, q.clone()).await, [e1]);
+    q.after = Some(e1);
+    assert_eq!(listed_ids(db, acme, q.clone()).await, []);
+    q.after = None;
+    q.limit = 100;
+    q.external_id = Some("crm-2".into());
+    assert_eq!(listed_ids(db, acme, q.clone()).await, [e2]);
+    q.external_id = None;
+    q.text = Some(vec![title("one")]);
+    assert_eq!(listed_ids(db, acme, q.clone()).await, [e1]);
+    q.text = Some(vec![title("three")]);
+    assert_eq!(listed_ids(db, acme, q).await, []);
+
+    // A new entry replaces the values (metadata replaced); no entry removes them.
+    let changed = json!({"extended": {"customerId": 20202}});
+    let entry = IndexEntry::default().with_extended(&fields, Some(&changed));
+    assert!(
+        db.set_metadata(acme, e1, &changed, None, Some(&entry))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        with_values(db, acme, &[("extended.customerId", "10101")]).await,
+        [e2]
+    );
+    assert_eq!(
+        with_values(db, acme, &[("extended.customerId", "20202")]).await,
+        [e1]
+    );
+    assert_eq!(
+        with_values(db, acme, &[("extended.tags", "vip")]).await,
+        [e2]
+    );
+
+    // A field no longer searchable leaves the index, in this account only.
+    assert_eq!(
+        db.set_searchable_fields(acme, &["extended.agent.name".to_owned()])
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(
+        with_values(db, acme, &[("extended.customerId", "10101")]).await,
+        []
+    );
+    assert_eq!(with_values(db, acme, &[("extended.tags", "vip")]).await, []);
+    assert_eq!(
+        with_values(db, acme, &[("extended.agent.name", "ada")]).await,
+        [e2]
+    );
+    assert_eq!(
+        with_values(db, other, &[("extended.customerId", "10101")]).await,
+        [theirs.id]
+    );
+    assert_eq!(db.set_searchable_fields(acme, &[]).await.unwrap(), 2);
+    assert_eq!(
+        db.get_definition(acme, SearchableFields, "media")
+            .await
+            .unwrap(),
+        Some(json!({"fields": []}))
+    );
+    assert_eq!(
+        with_values(db, acme, &[("extended.agent.name", "ada")]).await,
+        []
+    );
+
+    // Finishing a job indexes; finishing it unsearchable (or deleting) removes.
+    let meta = json!({"extended": {"customerId": "fin"}});
+    let entry = IndexEntry::default().with_extended(&fields, Some(&meta));
+    let their_entry = IndexEntry::default().with_extended(&fields, Some(&metas[0]));
+    let now = Utc::now();
+    let mut finished = Vec::new();
+    while let Some(claim) = db
+        .claim_job("w", now, now + TimeDelta::minutes(1))
+        .await
+        .unwrap()
+    {
+        let index = if claim.media_id == e3 {
+            Some(&entry)
+        } else if claim.media_id == theirs.id {
+            Some(&their_entry)
+        } else {
+            None
+        };
+        assert!(
+            db.finish_job(
+                claim.job_id,
+                "w",
+                claim.media_id,
+                &Finished {
+                    tasks: &tasks(TaskStatus::Completed),
+                    index,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+        );
+        finished.push(claim.media_id);
+    }
+    assert!(finished.contains(&e3));
+    assert_eq!(
+        with_values(db, acme, &[("extended.customerId", "fin")]).await,
+        [e3]
+    );
+    assert!(db.delete_media(acme, e3).await.unwrap());
+    assert_eq!(
+        with_values(db, acme, &[("extended.customerId", "fin")]).await,
+        []
+    );
+    assert_eq!(
+        with_values(db, other, &[("extended.customerId", "10101")]).await,
+        [theirs.id]
+    );
 }
 
 /// The account's media matching `terms`, oldest first.

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use chrono::{DateTime, NaiveDate, Utc};
 use sealscribe_domain::codes;
+use sealscribe_domain::extended::{ExtendedFilter, parse_filter};
 use sealscribe_domain::media::{MediaQuery, SearchField, SearchTerm, speaker_key};
 use serde::Deserialize;
 
@@ -141,6 +142,72 @@ fn check_terms(terms: &[SearchTerm], limits: &crate::Limits) -> Result<()> {
     Ok(())
 }
 
+const KNOWN: &str = "Known: query, extendedFilter, externalId, after, before, onOrAfterDate, \
+    onOrBeforeDate, sortOrder, limit.";
+
+/// The query string: the repeatable `extendedFilter` conditions apart, every other
+/// parameter at most once.
+fn read_params(raw: &str) -> Result<(Params, Vec<ExtendedFilter>)> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
+        .map_err(|e| bad(format!("Invalid query parameters: {e}. {KNOWN}")))?;
+    let (filters, rest): (Vec<_>, Vec<_>) =
+        pairs.into_iter().partition(|(k, _)| k == "extendedFilter");
+    let rest = serde_urlencoded::to_string(&rest)
+        .map_err(|e| bad(format!("Invalid query parameters: {e}. {KNOWN}")))?;
+    let params: Params = serde_urlencoded::from_str(&rest)
+        .map_err(|e| bad(format!("Invalid query parameters: {e}. {KNOWN}")))?;
+    let filters = filters
+        .iter()
+        .map(|(_, v)| parse_filter(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((params, filters))
+}
+
+/// `extendedFilter` conditions count with the query's terms against
+/// `--max-search-terms` (each is bound as parameters of the database query, like a term),
+/// and may only name fields the account made searchable: a filter on any other field could
+/// only ever match nothing, which would hide a typo or a forgotten
+/// `PUT /v3/definition/media/search`, so it is refused (80303).
+async fn check_filters(
+    state: &AppState,
+    account: sealscribe_domain::AccountId,
+    filters: &[ExtendedFilter],
+    terms: usize,
+) -> Result<()> {
+    if filters.is_empty() {
+        return Ok(());
+    }
+    let most = state.limits().max_search_terms;
+    if filters.len() + terms > most {
+        return Err(ApiError::bad_request(
+            codes::TOO_MANY_SEARCH_TERMS,
+            format!(
+                "The query has {terms} terms and {} extendedFilter conditions; at most {most} \
+                 together are allowed.",
+                filters.len()
+            ),
+        ));
+    }
+    let searchable = sealscribe_store::searchable_fields(state.db(), account).await?;
+    if let Some(f) = filters.iter().find(|f| !searchable.contains(&f.field)) {
+        let now = if searchable.is_empty() {
+            "no field is searchable yet".to_owned()
+        } else {
+            format!("the searchable fields are {}", searchable.join(", "))
+        };
+        return Err(ApiError::bad_request(
+            codes::FIELD_NOT_SEARCHABLE,
+            format!(
+                "extendedFilter names {:?}, which is not searchable ({now}). Make it searchable \
+                 with PUT /v3/definition/media/search; only media processed (or whose metadata \
+                 is replaced) after that are found.",
+                f.field
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// `GET /v3/media`: the caller's media, newest first unless `sortOrder=asc`.
 #[utoipa::path(
     get,
@@ -152,6 +219,11 @@ fn check_terms(terms: &[SearchTerm], limits: &crate::Limits) -> Result<()> {
             whitespace-separated terms that must all match; `title:`, `description:` or `transcript:` restricts a term to that field, \
             any other name before a colon to the words of that speaker (`Caller:refund`, case-insensitive; speaker names as `ingest` set them). \
             Encrypted media are never matched."),
+        ("extendedFilter" = Option<Vec<String>>, Query, explode = true, description = "Repeatable, all must hold: \
+            `Name:Value` (or `Name;Value`), URL-encoded (`customerId%3A10101`): only media whose `metadata.extended` field \
+            `Name` (a dot-separated path, with or without `extended.`) has exactly this value (its string form: numbers as JSON writes them, \
+            any element of an array). The field must be searchable (`PUT /v3/definition/media/search`), and only media indexed after that \
+            are found. Encrypted media are never matched."),
         ("externalId" = Option<String>, Query, description = "Only media with this `metadata.externalId`."),
         ("after" = Option<String>, Query, format = Uuid, description = "Cursor: only media after this `mediaId` in sort order."),
         ("before" = Option<String>, Query, format = Uuid, description = "Cursor: only media before this `mediaId` in sort order."),
@@ -162,8 +234,9 @@ fn check_terms(terms: &[SearchTerm], limits: &crate::Limits) -> Result<()> {
     ),
     responses(
         (status = 200, description = "The matching media.", body = MediaList),
-        (status = 400, description = "An unknown or malformed query parameter (10001), too many search terms (10806), \
-            a search term too long (10807), or a `limit` over what the server's page cap allows (10808).", body = ErrorEnvelope),
+        (status = 400, description = "An unknown or malformed query parameter or `extendedFilter` (10001), too many search terms \
+            and `extendedFilter` conditions (10806), a search term too long (10807), a `limit` over what the server's page cap allows (10808), \
+            or an `extendedFilter` on a field that is not searchable (80303).", body = ErrorEnvelope),
     ),
 )]
 pub async fn list(
@@ -171,8 +244,7 @@ pub async fn list(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<MediaList>> {
-    let params: Params = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
-        .map_err(|e| bad(format!("Invalid query parameters: {e}. Known: query, externalId, after, before, onOrAfterDate, onOrBeforeDate, sortOrder, limit.")))?;
+    let (params, filters) = read_params(raw.as_deref().unwrap_or(""))?;
     let limit = match params.limit.as_deref() {
         None => DEFAULT_LIMIT,
         Some(l) => l
@@ -212,6 +284,13 @@ pub async fn list(
     if let Some(terms) = &text {
         check_terms(terms, state.limits())?;
     }
+    check_filters(
+        &state,
+        caller.account,
+        &filters,
+        text.as_ref().map_or(0, Vec::len),
+    )
+    .await?;
     if params
         .query
         .as_deref()
@@ -226,6 +305,7 @@ pub async fn list(
     }
     let query = MediaQuery {
         text,
+        extended: filters,
         external_id: params.external_id,
         after: cursor("after", &params.after)?,
         before: cursor("before", &params.before)?,
@@ -251,7 +331,7 @@ pub async fn list(
 
 #[cfg(test)]
 mod tests {
-    use super::search_terms;
+    use super::{read_params, search_terms};
     use sealscribe_domain::media::{SearchField, SearchTerm};
 
     fn any(term: &str) -> SearchTerm {
@@ -322,5 +402,35 @@ mod tests {
         // Nothing an index could match.
         assert_eq!(search_terms("- ' title:--"), None);
         assert_eq!(search_terms("meeting -"), Some(vec![any("meeting")]));
+    }
+
+    #[test]
+    fn extended_filters_repeat_other_parameters_do_not() {
+        let (params, filters) = read_params(
+            "extendedFilter=customerId%3A10101&limit=5&extendedFilter=agent.name;A%3Ab&query=x",
+        )
+        .unwrap();
+        assert_eq!(params.limit.as_deref(), Some("5"));
+        assert_eq!(params.query.as_deref(), Some("x"));
+        let got: Vec<(&str, &str)> = filters
+            .iter()
+            .map(|f| (f.field.as_str(), f.value.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("extended.customerId", "10101"),
+                ("extended.agent.name", "A:b")
+            ]
+        );
+        assert!(read_params("").unwrap().1.is_empty());
+        for bad in [
+            "limit=1&limit=2",
+            "extendedFilter=nothing",
+            "extendedfilter=a:b",
+        ] {
+            let e = read_params(bad).err().expect(bad);
+            assert_eq!(e.code(), sealscribe_domain::codes::INVALID_REQUEST, "{bad}");
+        }
     }
 }

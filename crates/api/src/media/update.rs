@@ -28,7 +28,10 @@ use crate::{ApiError, AppState, Result};
 /// What the search index should hold for `m` with this metadata and transcript,
 /// or `None` when it must not be indexed (not searchable, or not finished).
 /// A stored transcript that cannot be read is an error, not an empty entry.
-fn index_entry(
+/// The values of the account's searchable extended fields (`/v3/definition/media/search`)
+/// are read now, so a metadata change or an alignment indexes the fields searchable today.
+async fn index_entry(
+    state: &AppState,
     m: &MediaRecord,
     metadata: Option<&Value>,
     transcript: Option<&Transcript>,
@@ -44,7 +47,10 @@ fn index_entry(
             &stored
         }
     };
-    Ok(Some(IndexEntry::new(metadata, transcript)))
+    let fields = sealscribe_store::searchable_fields(state.db(), m.account_id).await?;
+    Ok(Some(
+        IndexEntry::new(metadata, transcript).with_extended(&fields, metadata),
+    ))
 }
 
 /// `PUT /v3/media/{id}/metadata`: replaces the metadata.
@@ -90,7 +96,7 @@ pub async fn put_metadata(
     })?;
     let metadata: Metadata = parse_metadata(&bytes)?;
     let value = serde_json::to_value(&metadata)?;
-    let index = index_entry(&m, Some(&value), None)?;
+    let index = index_entry(&state, &m, Some(&value), None).await?;
     if !state
         .db()
         .set_metadata(
@@ -274,7 +280,7 @@ async fn align(state: &AppState, caller: &Caller, m: &MediaRecord, text: &[u8]) 
     })
     .await?;
     let value = serde_json::to_value(&aligned)?;
-    let index = index_entry(m, m.metadata.as_ref(), Some(&aligned))?;
+    let index = index_entry(state, m, m.metadata.as_ref(), Some(&aligned)).await?;
     if !state
         .db()
         .set_transcript(caller.account, m.id, &value, index.as_ref())

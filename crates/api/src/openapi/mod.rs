@@ -42,6 +42,7 @@ const SECURITY_SCHEME: &str = "bearer";
         (name = "callbacks", description = "The secret callbacks are signed with."),
         (name = "api keys", description = "The account's API keys: scoped, optionally expiring bearer tokens (docs/api-keys.md)."),
         (name = "media", description = "Upload, processing, documents, transcripts, streams, search."),
+        (name = "definitions", description = "An account's definitions: searchable extended-metadata fields; the built-in prediction models."),
         (name = "operations", description = "Health and this document."),
     ),
     // Types used only in parameters are not collected from the handlers: list them here.
@@ -66,6 +67,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(crate::signing::routes())
         .merge(crate::profile_keys::routes())
         .merge(crate::media::routes())
+        .merge(crate::search_definitions::routes())
         .merge(crate::health::routes())
         .merge(routes())
 }

@@ -114,6 +114,11 @@ fn is_openapi_3_1_with_every_endpoint() {
         "DELETE /v3/profile/keys/{keyId}",
         "DELETE /v3/security/public-keys/{id}",
         "GET /health",
+        "GET /v3/definition/media/search",
+        "GET /v3/definition/prediction/classifiers",
+        "GET /v3/definition/prediction/classifiers/{classifierId}",
+        "GET /v3/definition/prediction/detectors",
+        "GET /v3/definition/prediction/detectors/{detectorId}",
         "GET /v3/media",
         "GET /v3/media/{id}",
         "GET /v3/media/{id}/metadata",
@@ -133,6 +138,7 @@ fn is_openapi_3_1_with_every_endpoint() {
         "POST /v3/profile/keys",
         "POST /v3/security/callback-secret",
         "POST /v3/security/public-keys",
+        "PUT /v3/definition/media/search",
         "PUT /v3/media/{id}/metadata",
     ];
     assert_eq!(ops, expected);

@@ -8,6 +8,7 @@ mod client;
 mod common;
 mod conversations;
 mod encryption;
+mod extended;
 mod hostile;
 mod kek;
 mod keys;

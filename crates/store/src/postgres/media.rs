@@ -61,10 +61,14 @@ pub(crate) async fn reindex(
 ) -> Result<(), StoreError> {
     // A speaker's row is replaced with the entry (a new transcript may have
     // other speakers).
-    sqlx::query("delete from media_speech where media_id = $1")
+    for table in ["media_speech", "media_extended"] {
+        sqlx::query(AssertSqlSafe(format!(
+            "delete from {table} where media_id = $1"
+        )))
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    }
     match entry {
         None => {
             sqlx::query("delete from media_search where media_id = $1")
@@ -97,6 +101,20 @@ pub(crate) async fn reindex(
                 .bind(account)
                 .bind(&s.speaker)
                 .bind(&s.words)
+                .execute(&mut **tx)
+                .await?;
+            }
+            for chunk in e.extended.chunks(crate::codec::EXTENDED_ROWS_PER_INSERT) {
+                QueryBuilder::<Postgres>::new(
+                    "insert into media_extended (media_id, account_id, field, value) ",
+                )
+                .push_values(chunk, |mut row, v| {
+                    row.push_bind(id)
+                        .push_bind(account)
+                        .push_bind(&v.field)
+                        .push_bind(&v.value);
+                })
+                .build()
                 .execute(&mut **tx)
                 .await?;
             }
@@ -271,6 +289,45 @@ impl MediaStore for PgDb {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_searchable_fields(
+        &self,
+        account: AccountId,
+        fields: &[String],
+    ) -> Result<u64, StoreError> {
+        use sealscribe_domain::definitions::DefinitionKind;
+        use sealscribe_domain::extended::{DEFINITION_NAME, SearchableFields};
+        let body = json(&SearchableFields {
+            fields: fields.to_vec(),
+        })?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "insert into definitions (account_id, kind, name, body, updated_at) \
+             values ($1, $2, $3, $4::jsonb, $5) on conflict (account_id, kind, name) \
+             do update set body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .bind(account.to_string())
+        .bind(DefinitionKind::SearchableFields.as_str())
+        .bind(DEFINITION_NAME)
+        .bind(body)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await?;
+        let mut sql =
+            QueryBuilder::<Postgres>::new("delete from media_extended where account_id = ");
+        sql.push_bind(account.to_string());
+        if !fields.is_empty() {
+            sql.push(" and field not in (");
+            let mut list = sql.separated(", ");
+            for f in fields {
+                list.push_bind(f.clone());
+            }
+            sql.push(")");
+        }
+        let done = sql.build().execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
     }
 
     async fn requeue_media(
