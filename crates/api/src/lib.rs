@@ -10,6 +10,8 @@
 //! - `extract`: a `Path` extractor whose rejections are v3 envelopes too (a path
 //!   parameter that is not UTF-8 is the 404 of an unknown id).
 //! - [`keys`]: `/v3/security/public-keys` (customers' OpenPGP public keys).
+//! - [`categories`]: `/v3/definition/categories` (saved VBQL categories) and their resolution
+//!   into a media's configuration.
 //! - [`signing`]: `/v3/security/callback-secret`, the secret callbacks are signed with.
 //! - [`profile_keys`]: `/v3/profile/keys`, the account's API keys (scoped bearer tokens).
 //! - [`media`]: `/v3/media` (upload, documents, transcripts, streams, search).
@@ -31,6 +33,7 @@
 //! CPU-bound work (OpenPGP parsing) runs on the blocking pool.
 
 pub mod auth;
+pub mod categories;
 pub mod error;
 mod extract;
 pub mod health;
@@ -70,6 +73,7 @@ pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(keys::router())
+        .merge(categories::router())
         .merge(media::router())
         .merge(search_definitions::router())
         .merge(signing::router())

@@ -213,6 +213,9 @@ pub struct Configuration {
     pub publish: Option<PublishConfig>,
     /// Conversation metrics (docs/metrics.md): each group once; an unknown name is 400 / 16001.
     pub metrics: Option<Vec<MetricConfig>>,
+    /// Categories to evaluate (docs/categories.md): `[{"allCategories": true}]` or items naming
+    /// saved categories; an unknown name is 400 / 16101, a malformed or mixed array 400 / 16102.
+    pub categories: Option<Vec<CategoryConfig>>,
     /// Client Supplied Encryption (CONTRACT §2.3).
     pub encryption: Option<EncryptionConfig>,
     pub searchability: Option<Searchability>,
@@ -279,6 +282,29 @@ pub struct ContentFiltering {
     /// in `words[]`, so every rendition and the search index lack them. English media only
     /// (else 400 / 55000).
     pub enable_profanity_filtering: Option<bool>,
+}
+
+/// One `categories[]` item.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum CategoryConfig {
+    All(AllCategories),
+    Named(NamedCategory),
+}
+
+/// Every category of the account (alone in the array).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AllCategories {
+    /// Must be `true`.
+    pub all_categories: bool,
+}
+
+/// A category saved with `PUT /v3/definition/categories/{categoryName}`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NamedCategory {
+    pub category_name: String,
 }
 
 /// One `metrics[]` item. `sentiment` and `talk-style-tone-and-volume` are accepted but not
@@ -612,6 +638,10 @@ pub struct MediaDocument {
     /// requested group (docs/metrics.md).
     #[schema(nullable = false)]
     pub metrics: Option<Vec<MetricGroupResult>>,
+    /// Categories, when `configuration.categories` asked for them: one item per selected
+    /// category (docs/categories.md).
+    #[schema(nullable = false)]
+    pub categories: Option<Vec<CategoryResult>>,
     /// v3 `warnings[]` (`VbMessage`): with `metrics`, one per requested group sealscribe
     /// cannot compute (code 16002).
     #[schema(nullable = false)]
@@ -660,6 +690,40 @@ pub struct KeywordMention {
 #[derive(Serialize, ToSchema)]
 pub struct KeywordOccurrence {
     pub s: u64,
+    pub exact: String,
+}
+
+/// One category's result (analytics reference §4.3).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryResult {
+    pub category_name: String,
+    /// 1 when the category's query matched, else 0.
+    #[schema(minimum = 0, maximum = 1)]
+    pub category_value: u8,
+    /// Only for a match: per speaker, the phrases that made it match (absent when it matched
+    /// without one, e.g. through NOT or metadata alone).
+    #[schema(nullable = false)]
+    pub category_matches: Option<Vec<CategoryMatch>>,
+}
+
+/// The occurrences of one speaker that made a category match.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryMatch {
+    /// The speaker of the turn (`unknown` in a transcript without speakers).
+    pub speaker_name: String,
+    pub occurrences: Vec<CategoryOccurrence>,
+}
+
+/// Where a phrase of a category's query was said.
+#[derive(Serialize, ToSchema)]
+pub struct CategoryOccurrence {
+    /// Start of its first word, ms.
+    pub s: u64,
+    /// End of its last word, ms.
+    pub e: u64,
+    /// The words as the transcript has them.
     pub exact: String,
 }
 

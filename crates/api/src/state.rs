@@ -40,6 +40,8 @@ pub struct Limits {
     pub max_search_term_chars: usize,
     /// Bound on a listing's `limit` × the largest metadata part.
     pub max_list_bytes: u64,
+    /// Characters a category's VBQL query may have.
+    pub max_category_query_chars: usize,
     /// Longest life of an ephemeral API key (`/v3/profile/keys`).
     pub max_ephemeral_key_ttl: std::time::Duration,
 }

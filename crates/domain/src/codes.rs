@@ -78,6 +78,13 @@ pub const UNKNOWN_METRIC_GROUP: u32 = 16001;
 /// needs features sealscribe does not have (sentiment, voice features); its metrics are all 0.
 pub const METRIC_GROUP_NOT_AVAILABLE: u32 = 16002;
 
+/// `categories[]` names a category the account has not defined (sealscribe's code: v3 documents
+/// none; define it with `PUT /v3/definition/categories/{name}` first).
+pub const CATEGORY_NOT_DEFINED: u32 = 16101;
+/// A `categories[]` item that is neither `{"allCategories": true}` nor `{"categoryName": …}`,
+/// or both forms in one array (sealscribe's code).
+pub const CATEGORY_SELECTION_INVALID: u32 = 16102;
+
 /// Payload too large.
 pub const PAYLOAD_TOO_LARGE: u32 = 10800;
 /// The request body is larger than the largest upload plus multipart overhead
@@ -161,6 +168,19 @@ pub const KEY_EPHEMERAL_NEEDS_EXPIRY: u32 = 70006;
 pub const KEY_NOT_FOUND: u32 = 70007;
 /// The `scope` is not in the accepted grammar (docs/api-keys.md).
 pub const KEY_SCOPE_INVALID: u32 = 70008;
+/// A category definition body that is not a JSON object of the documented fields (sealscribe's
+/// code: v3 documents none for categories).
+pub const CATEGORY_BODY_INVALID: u32 = 80400;
+/// The body's `categoryName` differs from the name in the path.
+pub const CATEGORY_NAME_MISMATCH: u32 = 80401;
+/// A category name that is empty, too long, or has spaces, `/` or control characters.
+pub const CATEGORY_NAME_INVALID: u32 = 80402;
+/// A category `query` that is missing or not VBQL as sealscribe accepts it (the message gives
+/// the character offset of the error and what was expected there).
+pub const CATEGORY_QUERY_INVALID: u32 = 80403;
+/// A category field over its limit (`notes`, `tags`, `categoryDescription`, `version`, or the
+/// query over `--max-category-query-chars`).
+pub const CATEGORY_FIELD_TOO_LONG: u32 = 80404;
 
 /// Internal error (details only in the server log, under the reference).
 pub const INTERNAL: u32 = 90000;

@@ -25,11 +25,14 @@
 //!   entry; the typed readers of their stored JSON fail with [`media::Unreadable`] rather
 //!   than fall back to defaults.
 //! * [`document`] — the v3 media document and summary rendered from a record.
+//! * [`categories`] — category definitions, the `categories[]` selection and what a media keeps.
+//! * [`vbql`] — the query language of categories: parser and evaluation over a transcript.
 //! * [`ids`], [`records`], [`token`] — identifiers, accounts/tokens/keys as stored, and the
 //!   bearer-token scheme.
 //! * [`scope`] — what a token may do: the scope grammar of API keys and its check.
 
 pub mod callbacks;
+pub mod categories;
 pub mod codes;
 pub mod configuration;
 pub mod conversation_metrics;
@@ -44,6 +47,7 @@ pub mod media;
 pub mod records;
 pub mod scope;
 pub mod token;
+pub mod vbql;
 
 pub use ids::{AccountId, KeyId, MediaId, PublicKeyId};
 pub use records::{Account, PublicKeyRecord, TokenRecord};

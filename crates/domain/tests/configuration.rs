@@ -23,6 +23,28 @@ fn err(json: &str) -> InputError {
     }
 }
 
+#[test]
+fn categories_are_a_selection_the_api_resolves() {
+    use sealscribe_domain::categories::CategorySelection;
+    use sealscribe_domain::codes::CATEGORY_SELECTION_INVALID;
+    let c = ok(r#"{"categories":[{"allCategories":true}]}"#);
+    assert_eq!(c.category_selection, Some(CategorySelection::All));
+    // Not stored as sent: the API copies the definitions into `categories`.
+    assert!(!serde_json::to_string(&c).unwrap().contains("category"));
+    let c = ok(r#"{"categories":[{"categoryName":"a"},{"categoryName":"b"}]}"#);
+    assert_eq!(
+        c.category_selection,
+        Some(CategorySelection::Names(vec!["a".into(), "b".into()]))
+    );
+    assert_eq!(ok(r#"{"categories":[]}"#).category_selection, None);
+    let e = err(r#"{"categories":[{"allCategories":true},{"categoryName":"a"}]}"#);
+    assert_eq!(e.code, CATEGORY_SELECTION_INVALID);
+    assert_eq!(
+        err(r#"{"categories":[{}]}"#).code,
+        CATEGORY_SELECTION_INVALID
+    );
+}
+
 fn meta_err(json: &str) -> InputError {
     match parse_metadata(json.as_bytes()) {
         Ok(m) => panic!("{json} was accepted: {m:?}"),
@@ -279,6 +301,8 @@ fn realistic_voicebase_configuration_with_supported_parts() {
             callbacks: vec![],
             metrics: vec![],
             ingest: Default::default(),
+            category_selection: None,
+            categories: None,
         }
     );
 }
@@ -510,7 +534,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
         r#"{"vocabularies":[{"terms":[{"term":"VoiceBase","soundsLike":["voice base"],"weight":3}]}]}"#,
         "vocabularies",
     ),
-    (r#"{"categories":[{"allCategories":true}]}"#, "categories"),
     (r#"{"speakerSentiments":true}"#, "speakerSentiments"),
     (
         r#"{"conversation":{"verbNounPairsEnabled":true}}"#,

@@ -241,8 +241,26 @@ pub async fn run(
     )
     .await?;
     let analysis = detect(db, claim, progress, lost, recognised, &config).await?;
-    let analytics =
-        call_analytics(db, claim, progress, lost, &analysis.transcript, &config).await?;
+    // VBQL's `metadata.…` conditions read the customer's metadata: opened here, in memory
+    // only, when a category may need it.
+    let metadata = match &enc.sealed_input {
+        Some(sealed) if config.call_analytics() => open_input(&seal_key, sealed)?
+            .metadata
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(|e| internal("metadata", e))?,
+        _ => None,
+    };
+    let analytics = call_analytics(
+        db,
+        claim,
+        progress,
+        lost,
+        &analysis.transcript,
+        &config,
+        metadata.as_ref(),
+    )
+    .await?;
     if let Some(plan) = &analysis.audio {
         step(db, claim, progress, lost, "redact", async {
             // The redacted audio is plaintext too: a scratch file, encrypted

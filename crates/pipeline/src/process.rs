@@ -69,8 +69,16 @@ pub async fn run(
     )
     .await?;
     let analysis = detect(db, claim, progress, lost, recognised, &config).await?;
-    let analytics =
-        call_analytics(db, claim, progress, lost, &analysis.transcript, &config).await?;
+    let analytics = call_analytics(
+        db,
+        claim,
+        progress,
+        lost,
+        &analysis.transcript,
+        &config,
+        media.metadata.as_ref(),
+    )
+    .await?;
     if let Some(plan) = &analysis.audio {
         step(db, claim, progress, lost, "redact", async {
             let out = ctx

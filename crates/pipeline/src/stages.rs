@@ -75,13 +75,15 @@ pub async fn call_analytics(
     lost: &CancellationToken,
     transcript: &Transcript,
     config: &MediaConfig,
+    metadata: Option<&Value>,
 ) -> Result<Option<Value>, StepError> {
     if !config.call_analytics() {
         return Ok(None);
     }
     step(db, claim, progress, lost, "analytics", async {
-        let (t, c) = (transcript.clone(), config.clone());
-        let sections = tokio::task::spawn_blocking(move || analytics::sections(&t, &c)).await?;
+        let (t, c, m) = (transcript.clone(), config.clone(), metadata.cloned());
+        let sections =
+            tokio::task::spawn_blocking(move || analytics::sections(&t, &c, m.as_ref())).await?;
         Ok(Some(Value::Object(sections)))
     })
     .await

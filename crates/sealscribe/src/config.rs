@@ -337,6 +337,10 @@ pub struct HttpArgs {
     /// metadata part) must not exceed it (400, 10808). The default allows limit=1000.
     #[arg(long, env = "SEALSCRIBE_MAX_LIST_BYTES", default_value_t = 1000 << 16, value_parser = clap::value_parser!(u64).range((64 << 10)..))]
     pub max_list_bytes: u64,
+    /// Characters a category's VBQL query may have (`PUT /v3/definition/categories/{name}`:
+    /// 400, 80404). Queries are parsed when saved and again at each upload that selects them.
+    #[arg(long, env = "SEALSCRIBE_MAX_CATEGORY_QUERY_CHARS", default_value_t = 4000, value_parser = clap::value_parser!(u64).range(64..=100_000))]
+    pub max_category_query_chars: u64,
     /// Seconds an ephemeral API key may live (`POST /v3/profile/keys` with
     /// `ephemeral: true`; 70003/70005 beyond). VoiceBase v3 allowed 2 hours.
     #[arg(long, env = "SEALSCRIBE_MAX_EPHEMERAL_KEY_SECS", default_value_t = 7200, value_parser = clap::value_parser!(u64).range(1..=(366 * 86400)))]

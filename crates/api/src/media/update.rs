@@ -161,8 +161,8 @@ pub async fn delete(
     ),
     responses(
         (status = 200, description = "Queued for reprocessing, or aligned.", body = MediaDocument),
-        (status = 400, description = "Not multipart, an unknown part, an invalid configuration, more callbacks than the \
-            server allows (60012), or a multipart preamble, part header or part count over the server's caps \
+        (status = 400, description = "Not multipart, an unknown part, an invalid configuration (an unknown category: \
+            16101), more callbacks than the server allows (60012), or a multipart preamble, part header or part count over the server's caps \
             (10802/10803/10804).", body = ErrorEnvelope),
         (status = 408, description = "The body stalled longer than the server's body idle timeout (10805).", body = ErrorEnvelope),
         (status = 404, description = "No such media (10205).", body = ErrorEnvelope),
@@ -190,6 +190,7 @@ pub async fn reprocess(
     }
     let parts = reprocess_parts(open(&state, &headers, body)?).await?;
     let config = parse_configuration(parts.configuration.as_deref().unwrap_or_default())?;
+    let config = crate::categories::resolve(&state, caller.account, config).await?;
     check_callback_urls(&state, &config)?;
     if config.encryption.is_some() {
         return Err(ApiError::bad_request(

@@ -59,8 +59,8 @@ use crate::{ApiError, AppState, Result};
         (status = 200, description = "Accepted for processing (`status: accepted`).", body = MediaDocument),
         (status = 400, description = "Not multipart, an unknown or duplicated part, no media or both media and mediaUrl \
             (10202), not media (10201), an unreachable or refused mediaUrl (10203/10204), an invalid \
-            configuration (10007/10008/10009/10010/10401/10601, 6000x, 5000x) or metadata (10107–10110), \
-            an unknown or unusable publicKeyId (95001/95002/95004), searchable with encryption (95005), \
+            configuration (10007/10008/10009/10010/10401/10601, 6000x, 5000x), an unknown category \
+            or a malformed `categories` (16101/16102), invalid metadata (10107–10110), an unknown or unusable publicKeyId (95001/95002/95004), searchable with encryption (95005), \
             more callbacks than the server allows (60012), a multipart preamble, part header or part count over \
             the server's caps (10802/10803/10804).", body = ErrorEnvelope),
         (status = 408, description = "The body stalled longer than the server's body idle timeout (10805).", body = ErrorEnvelope),
@@ -94,7 +94,7 @@ async fn accept(
     multipart: Multipart,
 ) -> Result<Json<Value>> {
     let parts = read_parts(state, caller, id, multipart).await?;
-    let config = parts.configuration?;
+    let config = crate::categories::resolve(state, caller.account, parts.configuration?).await?;
     check_callback_urls(state, &config)?;
     let metadata = match &parts.small.metadata {
         Some(bytes) => Some(parse_metadata(bytes)?),

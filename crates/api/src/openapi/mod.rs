@@ -40,6 +40,7 @@ const SECURITY_SCHEME: &str = "bearer";
     tags(
         (name = "public keys", description = "Customers' OpenPGP public keys, for Client Supplied Encryption."),
         (name = "callbacks", description = "The secret callbacks are signed with."),
+        (name = "definitions", description = "An account's saved definitions: categories (VBQL queries)."),
         (name = "api keys", description = "The account's API keys: scoped, optionally expiring bearer tokens (docs/api-keys.md)."),
         (name = "media", description = "Upload, processing, documents, transcripts, streams, search."),
         (name = "definitions", description = "An account's definitions: searchable extended-metadata fields; the built-in prediction models."),
@@ -64,6 +65,7 @@ pub fn router() -> axum::Router<AppState> {
 fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::keys::routes())
+        .merge(crate::categories::routes())
         .merge(crate::signing::routes())
         .merge(crate::profile_keys::routes())
         .merge(crate::media::routes())

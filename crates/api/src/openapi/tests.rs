@@ -110,10 +110,13 @@ fn is_openapi_3_1_with_every_endpoint() {
         .collect();
     ops.sort();
     let expected = [
+        "DELETE /v3/definition/categories/{categoryName}",
         "DELETE /v3/media/{id}",
         "DELETE /v3/profile/keys/{keyId}",
         "DELETE /v3/security/public-keys/{id}",
         "GET /health",
+        "GET /v3/definition/categories",
+        "GET /v3/definition/categories/{categoryName}",
         "GET /v3/definition/media/search",
         "GET /v3/definition/prediction/classifiers",
         "GET /v3/definition/prediction/classifiers/{classifierId}",
@@ -138,6 +141,7 @@ fn is_openapi_3_1_with_every_endpoint() {
         "POST /v3/profile/keys",
         "POST /v3/security/callback-secret",
         "POST /v3/security/public-keys",
+        "PUT /v3/definition/categories/{categoryName}",
         "PUT /v3/definition/media/search",
         "PUT /v3/media/{id}/metadata",
     ];

@@ -24,7 +24,7 @@
 //!    | property | accepted "off" values |
 //!    | --- | --- |
 //!    | `spotting` | `{}`, `groups: []` |
-//!    | `vocabularies`, `categories`, `additionalSpeechModels` | `[]` |
+//!    | `vocabularies`, `additionalSpeechModels` | `[]` |
 //!    | `speakerSentiments` | `false` |
 //!    | `conversation` / `entity` | `{}`, `verbNounPairsEnabled: false` / `enableEntityExtraction: false` |
 //!    | `speechModel.features`, `speechModel.extensions` | `[]` |
@@ -46,6 +46,9 @@
 //!    `metrics[].metricGroupName` must be `overtalk`, `talk-time-and-rate`, `sentiment` or
 //!    `talk-style-tone-and-volume` (exactly, as v3 spells them) → else **16001** naming the four; a group asked
 //!    for twice is computed once (see [`crate::conversation_metrics`]);
+//!    `categories[]` is `[{"allCategories": true}]` or `{"categoryName"}` items, else **16102**
+//!    (see [`crate::categories::selection`]); the API resolves the names against the
+//!    account's definitions (**16101** for an unknown one) and stores the definitions' queries;
 //!    `priority` must be `low`, `normal` or `high` → else **10009**; `encryption.publicKeyId`
 //!    must be present and a UUID → else **95001** (whether the key exists is the caller's
 //!    check); `encryption` with `searchability.searchable: true` → **95005**, and `encryption`

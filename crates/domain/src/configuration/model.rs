@@ -58,6 +58,14 @@ pub struct MediaConfig {
     /// `ingest`: who speaks on which channel (mono unless configured).
     #[serde(skip_serializing_if = "Ingest::is_default")]
     pub ingest: Ingest,
+    /// `categories[]` as asked; never stored: the API resolves it into [`Self::categories`]
+    /// when it accepts the media (see [`crate::categories`]).
+    #[serde(skip)]
+    pub category_selection: Option<crate::categories::CategorySelection>,
+    /// The categories to evaluate, copied from the account's definitions at upload (`Some`
+    /// and empty: all categories were asked for and the account has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<crate::categories::SavedCategory>>,
 }
 
 /// `configuration.ingest` (analytics reference §1.1), validated: how the media's channels map
@@ -122,7 +130,7 @@ impl MediaConfig {
     /// Whether any call-analytics section (`spotting`, `categories`, `knowledge`) is asked
     /// for: the pipeline's `analytics` step runs only then.
     pub fn call_analytics(&self) -> bool {
-        self.knowledge
+        self.knowledge || self.categories.is_some()
     }
 }
 
@@ -140,6 +148,8 @@ impl Default for MediaConfig {
             callbacks: Vec::new(),
             metrics: Vec::new(),
             ingest: Ingest::Mono,
+            category_selection: None,
+            categories: None,
         }
     }
 }

@@ -48,7 +48,6 @@ fn unsupported(c: &RawConfig) -> Vec<&'static str> {
         );
         check(p.audio_transcode.is_some(), "publish.audioTranscode");
     }
-    check(non_empty(&c.categories), "categories");
     check(c.speaker_sentiments == Some(true), "speakerSentiments");
     if let Some(cv) = &c.conversation {
         check(cv.verb_noun_pairs_enabled == Some(true), "conversation");
@@ -164,6 +163,10 @@ pub fn parse_configuration(bytes: &[u8]) -> Result<MediaConfig, InputError> {
         ..MediaConfig::default()
     };
     config.metrics = metric_groups(raw.metrics.as_deref().unwrap_or_default())?;
+    let categories: Vec<_> = (raw.categories.iter().flatten())
+        .map(|c| (c.all_categories, c.category_name.clone()))
+        .collect();
+    config.category_selection = crate::categories::selection(&categories)?;
     let redacts_audio = config.detectors.iter().any(|d| d.audio.is_some());
     config.callbacks = crate::callbacks::validate(&callbacks, redacts_audio)?;
     if let Some(lang) = raw

@@ -191,9 +191,9 @@ pub(super) struct RawAudioTranscode {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCategory {
     #[serde(rename = "allCategories")]
-    pub(super) _all_categories: Option<bool>,
+    pub(super) all_categories: Option<bool>,
     #[serde(rename = "categoryName")]
-    pub(super) _category_name: Option<String>,
+    pub(super) category_name: Option<String>,
 }
 
 #[derive(Deserialize)]

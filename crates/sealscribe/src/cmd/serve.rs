@@ -128,6 +128,7 @@ pub async fn run(storage: &StorageArgs, args: ServeArgs) -> anyhow::Result<()> {
         max_search_terms: args.http.max_search_terms as usize,
         max_search_term_chars: args.http.max_search_term_chars as usize,
         max_list_bytes: args.http.max_list_bytes,
+        max_category_query_chars: args.http.max_category_query_chars as usize,
         max_ephemeral_key_ttl: std::time::Duration::from_secs(args.http.max_ephemeral_key_secs),
     };
     let server_limits = args.http.server_limits(args.max_upload_bytes);

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::common::{Env, Server, contains, expect_error, json_part};
 
 /// Sample rate of the call built here.
-const RATE: u32 = 16_000;
+pub(crate) const RATE: u32 = 16_000;
 const AGENT_FIRST: &str = "Thank you for calling the bank. How can I help?";
 /// The agent's first sentence in the encrypted call: a canary word no other test says, since
 /// the scaled backend's PostgreSQL WAL is shared by every test.
@@ -30,7 +30,7 @@ const CARD_GROUPS: [&str; 4] = ["4532", "0151", "1283", "0366"];
 const OVERLAP_MS: u64 = 1_200;
 const TONE_HZ: f64 = 440.0;
 
-fn stereo_config(extra: Value) -> Value {
+pub(crate) fn stereo_config(extra: Value) -> Value {
     let mut c = json!({"ingest": {"stereo": {
         "left": {"speakerName": "Agent", "speakerRole": "agent"},
         "right": {"speakerName": "Caller"},
@@ -50,7 +50,7 @@ fn pci_detector(audio: bool) -> Value {
 }
 
 /// `text` spoken by espeak-ng `voice`, as 16 kHz mono samples.
-fn speak(dir: &Path, voice: &str, text: &str) -> Vec<i16> {
+pub(crate) fn speak(dir: &Path, voice: &str, text: &str) -> Vec<i16> {
     let wav = dir.join(format!("{voice}-{}.wav", text.len()));
     let ok = Command::new("espeak-ng")
         .args(["-v", voice, "-s", "150", "-w"])

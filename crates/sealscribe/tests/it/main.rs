@@ -4,6 +4,7 @@
 
 mod api_keys;
 mod callbacks;
+mod categories;
 mod client;
 mod common;
 mod conversations;
