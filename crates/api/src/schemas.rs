@@ -220,25 +220,6 @@ pub struct Configuration {
     /// Client Supplied Encryption (CONTRACT §2.3).
     pub encryption: Option<EncryptionConfig>,
     pub searchability: Option<Searchability>,
-    /// Keyword spotting (docs/spotting.md): groups saved with `PUT
-    /// /v3/definition/spotting/groups/{groupId}`, by name.
-    pub spotting: Option<SpottingConfig>,
-}
-
-/// `spotting`: at most 100 groups, each named once (else 10008); an unknown group is 40005, a
-/// group without keywords 40006.
-#[derive(Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SpottingConfig {
-    #[schema(max_items = 100)]
-    pub groups: Option<Vec<SpottingGroupRef>>,
-}
-
-/// A keyword group, by name.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SpottingGroupRef {
-    pub group_name: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -268,13 +249,27 @@ pub struct SpeechModel {
 #[serde(deny_unknown_fields)]
 pub struct TranscriptConfig {
     pub formatting: Option<Formatting>,
+    #[serde(rename = "contentFiltering")]
+    pub content_filtering: Option<ContentFiltering>,
 }
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Formatting {
-    /// Default true.
+    /// Default true (numbers as the recogniser writes them: digits and symbols). False writes
+    /// them as English words in `words[]` and every rendition (docs/knowledge.md); Spanish
+    /// media keeps digits.
     pub enable_number_formatting: Option<bool>,
+}
+
+/// `transcript.contentFiltering` (docs/knowledge.md).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContentFiltering {
+    /// Default false. True replaces the words of sealscribe's English profanity list by `...`
+    /// in `words[]`, so every rendition and the search index lack them. English media only
+    /// (else 400 / 55000).
+    pub enable_profanity_filtering: Option<bool>,
 }
 
 /// One `categories[]` item.
@@ -692,12 +687,51 @@ pub struct MediaDocument {
     /// cannot compute (code 16002).
     #[schema(nullable = false)]
     pub warnings: Option<Vec<Message>>,
+    /// Key phrases, when `configuration.knowledge.enableDiscovery` asked for them
+    /// (docs/knowledge.md). For encrypted media only inside the encrypted document.
+    #[schema(nullable = false)]
+    pub knowledge: Option<Knowledge>,
     /// When processing failed.
     #[schema(nullable = false)]
     pub errors: Option<Vec<Failure>>,
     /// When callbacks are configured.
     #[schema(nullable = false)]
     pub callbacks: Option<Vec<CallbackState>>,
+}
+
+/// v3 `VbKnowledge`: key phrases of the call; `topics` is always empty (no taxonomy).
+#[derive(Serialize, ToSchema)]
+pub struct Knowledge {
+    /// Most relevant first, at most 20.
+    pub keywords: Vec<KnowledgeKeyword>,
+    /// Always `[]`.
+    pub topics: Vec<Value>,
+}
+
+/// v3 `VbKeyword`: one key phrase.
+#[derive(Serialize, ToSchema)]
+pub struct KnowledgeKeyword {
+    /// The phrase, lower case, as normalised words.
+    pub keyword: String,
+    /// 0..1: the phrase's score over the best phrase's score.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub relevance: f64,
+    pub mentions: Vec<KnowledgeMention>,
+}
+
+/// The places one speaker said a key phrase (`"unknown"` without speakers).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KnowledgeMention {
+    pub speaker_name: String,
+    pub occurrences: Vec<KeywordOccurrence>,
+}
+
+/// One mention: its start (ms) and the words as said.
+#[derive(Serialize, ToSchema)]
+pub struct KeywordOccurrence {
+    pub s: u64,
+    pub exact: String,
 }
 
 /// One category's result (analytics reference §4.3).

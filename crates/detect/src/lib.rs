@@ -13,7 +13,11 @@
 //!   between `-` `–` `—` `/` `,` `.` is a numeral (ASCII digits) or a number word: `zero`…`nine`,
 //!   `oh`/`o` (0), `ten`…`nineteen`, `twenty`…`ninety`, `hundred`; `double`/`triple` only
 //!   directly before a digit (`double five` = 55) and `and` only between `hundred` and a number
-//!   word. `thousand` and larger are not supported (they end a run).
+//!   word. `thousand` right after a number (`two thousand`, `twelve thousand`, `four hundred
+//!   thousand`) takes the following group as its last three digits, padding what is not said
+//!   (`two thousand five` = 2005, `one thousand two hundred fifty` = 1250, `four thousand` =
+//!   4000) — the words `enableNumberFormatting: false` writes for quantities; alone, and
+//!   `million` and larger, end a run.
 //! * A run is a maximal stretch of numeric words. Between them only a comma, hyphen, dash, slash
 //!   or an ellipsis (a pause) may stand, as a token of its own or glued to a word (`Four,`), or
 //!   a hesitation (`um`, `uh`, `er`, `hmm` …: a pause written as a word).
@@ -218,6 +222,7 @@ enum Part {
     Teen(u8),
     Tens(u8),
     Hundred,
+    Thousand,
     Mult(u8),
     And,
 }
@@ -272,6 +277,7 @@ fn number_word(p: &str) -> Option<Part> {
     Some(match p {
         "oh" | "o" => Part::Oh,
         "hundred" => Part::Hundred,
+        "thousand" => Part::Thousand,
         "double" => Part::Mult(2),
         "triple" => Part::Mult(3),
         "and" => Part::And,
@@ -324,8 +330,21 @@ fn items(words: &[Word]) -> Vec<(Part, usize)> {
             Part::Mult(_) => matches!(next, Some(Part::Digit(_) | Part::Numeral(_) | Part::Oh)),
             Part::And => {
                 k > 0
-                    && out[k - 1].0 == Part::Hundred
+                    && matches!(out[k - 1].0, Part::Hundred | Part::Thousand)
                     && matches!(next, Some(Part::Digit(_) | Part::Teen(_) | Part::Tens(_)))
+            }
+            // `thousand` only after a number word or numeral (`two thousand`, `twenty
+            // thousand`, `four hundred thousand`); alone it ends the run, as it always did.
+            Part::Thousand => {
+                k > 0
+                    && matches!(
+                        out[k - 1].0,
+                        Part::Numeral(_)
+                            | Part::Digit(_)
+                            | Part::Teen(_)
+                            | Part::Tens(_)
+                            | Part::Hundred
+                    )
             }
             _ => true,
         };
@@ -431,6 +450,22 @@ fn combine(items: &[(Part, usize)]) -> Vec<(u8, usize)> {
                     }
                     _ => d.extend([(0, at), (0, at)]),
                 }
+            }
+            Part::Thousand => {
+                // The group after it takes three digits: pad what it does not say.
+                let j = if matches!(next, Some((Part::And, _))) {
+                    k + 1
+                } else {
+                    k
+                };
+                let pad = match (items.get(j).map(|x| x.0), items.get(j + 1).map(|x| x.0)) {
+                    (Some(Part::Digit(_)), Some(Part::Hundred)) => 0,
+                    (Some(Part::Teen(_) | Part::Tens(_)), _) => 1,
+                    (Some(Part::Digit(_)), _) => 2,
+                    _ => 3,
+                };
+                d.extend(std::iter::repeat_n((0, at), pad));
+                k = j;
             }
             Part::Sep | Part::Break | Part::And => {}
         }

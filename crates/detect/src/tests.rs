@@ -140,7 +140,7 @@ fn spoken_digits() {
 
 #[test]
 fn number_words_to_digits() {
-    let cases: [(&str, &[&str]); 13] = [
+    let cases: [(&str, &[&str]); 21] = [
         ("twenty twenty", &["2020"]),
         ("thirty one", &["31"]),
         ("nineteen eighty four", &["1984"]),
@@ -154,6 +154,15 @@ fn number_words_to_digits() {
         ("oh, 4532 and zero", &["4532", "0"]),
         ("Four, five. Six!", &["45", "6"]),
         ("I am forty. Two three", &["40", "23"]),
+        ("two thousand five", &["2005"]),
+        ("one thousand two hundred fifty", &["1250"]),
+        ("two thousand and fifteen", &["2015"]),
+        ("twenty four thousand", &["24000"]),
+        ("four hundred thousand three hundred", &["400300"]),
+        ("twelve thousand seven", &["12007"]),
+        // Alone, or before `million`, it ends a run as before.
+        ("a thousand times, five", &["5"]),
+        ("two million five", &["2", "5"]),
     ];
     for (spec, want) in cases {
         assert_eq!(digits(spec), want, "{spec}");
@@ -472,4 +481,67 @@ fn ssn_in_odd_groupings() {
         .is_empty()
     );
     assert!(found("it is 536. Then 22 4187", SSN).is_empty());
+}
+
+/// `enableNumberFormatting: false` writes whisper's digits as words before the detectors run:
+/// a card number, an SSN and a plain number are found just the same.
+#[test]
+fn numbers_written_as_words_are_still_detected() {
+    use sealscribe_transcript::Transcript;
+    use sealscribe_transcript::numbers::spell_numbers;
+    for (spec, detector, want) in [
+        (
+            "My card is 4532 , 0151 , 1283 , 0366 . Thanks",
+            CARD,
+            "4532015112830366",
+        ),
+        ("card 4111111111111111 expires", CARD, "4111111111111111"),
+        ("My social is 536-22-4187 .", SSN, "536224187"),
+        ("order 0042 please", NUMBER, "0042"),
+        // A quantity: its words, `thousand` included, are one number.
+        (
+            "paid $1,250 today",
+            NUMBER,
+            "=one thousand two hundred fifty",
+        ),
+    ] {
+        let t = Transcript {
+            confidence: 0.9,
+            words: ws(spec),
+            ..Transcript::default()
+        };
+        let spelled = spell_numbers(&t);
+        assert!(
+            spelled
+                .words
+                .iter()
+                .all(|w| !w.w.chars().any(|c| c.is_ascii_digit())),
+            "{spec}: {:?}",
+            spelled.words
+        );
+        let spans = detect(&spelled.words, &detector);
+        assert_eq!(spans.len(), 1, "{spec}: {spans:?}");
+        let d = &spans[0];
+        let covered: String = spelled.words[d.first..=d.last]
+            .iter()
+            .map(|w| w.w.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if let Some(words) = want.strip_prefix('=') {
+            assert_eq!(covered, words, "{spec}");
+            continue;
+        }
+        let digits: String = covered
+            .split_whitespace()
+            .filter_map(|w| {
+                [
+                    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                ]
+                .iter()
+                .position(|d| *d == w)
+            })
+            .map(|d| char::from(b'0' + d as u8))
+            .collect();
+        assert_eq!(digits, want, "{spec}: {covered}");
+    }
 }

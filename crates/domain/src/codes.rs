@@ -152,6 +152,10 @@ pub const INVALID_DETECTOR: u32 = 50001;
 /// A detector `redactor` that redacts nothing.
 pub const EMPTY_REDACTOR: u32 = 50007;
 
+/// `transcript.contentFiltering.enableProfanityFiltering` on a language other than English
+/// (v3: "content filtering not supported for language/region").
+pub const CONTENT_FILTERING_LANGUAGE: u32 = 55000;
+
 /// A `PUT /v3/definition/media/search` body that is not `{"fields":[…]}` with each field
 /// `extended.<path>`, or that lists a field twice.
 pub const INVALID_SEARCHABLE_FIELDS: u32 = 80301;

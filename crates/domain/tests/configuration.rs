@@ -296,6 +296,8 @@ fn realistic_voicebase_configuration_with_supported_parts() {
             searchable: true,
             encryption: None,
             number_formatting: false,
+            profanity_filtering: false,
+            knowledge: false,
             detectors: vec![],
             callbacks: vec![],
             metrics: vec![],
@@ -523,7 +525,6 @@ fn duplicate_property_is_10010_naming_it() {
 
 /// `(configuration, path named in the message)` for every unsupported v3 feature.
 const UNSUPPORTED: &[(&str, &str)] = &[
-    (r#"{"knowledge":{"enableDiscovery":true}}"#, "knowledge"),
     (r#"{"speakerSentiments":true}"#, "speakerSentiments"),
     (
         r#"{"conversation":{"verbNounPairsEnabled":true}}"#,
@@ -558,10 +559,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
         r#"{"publish":{"audioTranscode":{}}}"#,
         "publish.audioTranscode",
     ),
-    (
-        r#"{"transcript":{"contentFiltering":{"enableProfanityFiltering":true}}}"#,
-        "transcript.contentFiltering",
-    ),
 ];
 
 #[test]
@@ -582,18 +579,50 @@ fn unsupported_features_are_10601_naming_them() {
         );
         assert!(e.message.contains("remove it from the configuration"));
     }
-    let e = err(r#"{"knowledge":{"enableDiscovery":true}}"#);
+    let e = err(r#"{"speakerSentiments":true}"#);
     assert_eq!(
         e.message,
-        "`knowledge` is a VoiceBase v3 feature that sealscribe does not support; remove it from the configuration."
+        "`speakerSentiments` is a VoiceBase v3 feature that sealscribe does not support; remove it from the configuration."
+    );
+}
+
+#[test]
+fn knowledge_and_content_filtering_are_stored() {
+    let c = ok(r#"{"knowledge":{"enableDiscovery":true,"enableExternalDataSources":true}}"#);
+    assert!(c.knowledge && c.call_analytics() && !c.profanity_filtering);
+    let c = ok(r#"{"knowledge":{"enableDiscovery":true,"enableExternalDataSources":false}}"#);
+    assert!(c.knowledge);
+    let c = ok(r#"{"transcript":{"contentFiltering":{"enableProfanityFiltering":true}}}"#);
+    assert!(c.profanity_filtering && !c.knowledge && !c.call_analytics());
+    // Both survive the stored form.
+    let c = ok(
+        r#"{"knowledge":{"enableDiscovery":true},"transcript":{"contentFiltering":{"enableProfanityFiltering":true},"formatting":{"enableNumberFormatting":false}}}"#,
+    );
+    let stored: MediaConfig = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
+    assert_eq!(stored, c);
+    assert!(stored.knowledge && stored.profanity_filtering && !stored.number_formatting);
+    // Knowledge works in Spanish; the profanity list is English only (v3 55000).
+    assert!(
+        ok(r#"{"knowledge":{"enableDiscovery":true},"speechModel":{"language":"es-MX"}}"#)
+            .knowledge
+    );
+    let e = err(
+        r#"{"transcript":{"contentFiltering":{"enableProfanityFiltering":true}},"speechModel":{"language":"es-US"}}"#,
+    );
+    assert_eq!(e.code, 55000, "{}", e.message);
+    assert!(e.message.contains("English"), "{}", e.message);
+    assert!(
+        ok(r#"{"transcript":{"contentFiltering":{"enableProfanityFiltering":false}},"speechModel":{"language":"es-US"}}"#)
+            .language
+            .starts_with("es")
     );
 }
 
 #[test]
 fn several_unsupported_features_are_all_named() {
-    let e = err(r#"{"knowledge":{"enableDiscovery":true},"speakerSentiments":true}"#);
+    let e = err(r#"{"entity":{"enableEntityExtraction":true},"speakerSentiments":true}"#);
     assert_eq!(e.code, 10601);
-    assert!(e.message.contains("`knowledge`") && e.message.contains("`speakerSentiments`"));
+    assert!(e.message.contains("`entity`") && e.message.contains("`speakerSentiments`"));
     assert!(e.message.contains("remove them"));
 }
 

@@ -37,7 +37,40 @@ pub fn sections(
         };
         out.insert("categories".into(), categories_section(&media, categories));
     }
+    if config.knowledge {
+        out.insert("knowledge".into(), knowledge(transcript, config));
+    }
     out
+}
+
+/// `knowledge` (analytics reference §6.3): key phrases by the method of
+/// [`sealscribe_transcript::keywords`], mentions per speaker (`"unknown"` without speakers,
+/// as v3 reports mono), occurrences `{s, exact}`. `topics` is always `[]`: topic detection
+/// needs a taxonomy sealscribe does not have, and the documented empty shape is better for
+/// clients than a refusal.
+fn knowledge(transcript: &Transcript, config: &MediaConfig) -> Value {
+    let keywords: Vec<Value> =
+        sealscribe_transcript::keywords::keywords(transcript, &config.language)
+            .into_iter()
+            .map(|k| {
+                let mentions: Vec<Value> = k
+                    .mentions
+                    .into_iter()
+                    .map(|(speaker, occurrences)| {
+                        let occurrences: Vec<Value> = occurrences
+                            .into_iter()
+                            .map(|(s, exact)| json!({"s": s, "exact": exact}))
+                            .collect();
+                        json!({
+                            "speakerName": speaker.unwrap_or_else(|| "unknown".into()),
+                            "occurrences": occurrences,
+                        })
+                    })
+                    .collect();
+                json!({"keyword": k.keyword, "relevance": k.relevance, "mentions": mentions})
+            })
+            .collect();
+    json!({"keywords": keywords, "topics": []})
 }
 
 /// `(speakerName, speakerRole)` of every configured speaker with a role.
@@ -126,6 +159,30 @@ mod tests {
             words,
             ..Transcript::default()
         }
+    }
+
+    #[test]
+    fn knowledge_only_when_asked_in_the_v3_shape() {
+        let t = transcript("my invoice is late . the invoice again");
+        assert!(sections(&t, &MediaConfig::default(), None).is_empty());
+        let config = MediaConfig {
+            knowledge: true,
+            ..MediaConfig::default()
+        };
+        assert!(config.call_analytics());
+        let out = sections(&t, &config, None);
+        let k = &out["knowledge"];
+        assert_eq!(k["topics"], json!([]));
+        assert_eq!(k["keywords"][0]["keyword"], "invoice");
+        assert_eq!(k["keywords"][0]["relevance"], 1.0);
+        assert_eq!(
+            k["keywords"][0]["mentions"],
+            json!([{"speakerName": "unknown", "occurrences": [
+                {"s": 1000, "exact": "invoice"}, {"s": 6000, "exact": "invoice"}]}])
+        );
+        // Nothing said: the documented empty shape.
+        let out = sections(&transcript(""), &config, None);
+        assert_eq!(out["knowledge"], json!({"keywords": [], "topics": []}));
     }
 
     fn category(name: &str, query: &str) -> SavedCategory {

@@ -193,10 +193,27 @@ pub async fn probe_and_recognise(
         let audio =
             Duration::from_millis(info.duration_ms) * u32::try_from(parts.len()).unwrap_or(1);
         crate::metrics::recognised(audio, started.elapsed());
-        Ok(speakers::combine(parts))
+        let combined = speakers::combine(parts);
+        let c = config.clone();
+        Ok(tokio::task::spawn_blocking(move || transcript_options(combined, &c)).await?)
     })
     .await?;
     Ok((info, transcript))
+}
+
+/// The configuration's `transcript` options applied to the words as recognised, before
+/// anything reads them (metrics, detectors, analytics, renditions, the index):
+/// `formatting.enableNumberFormatting: false` writes numerals as words (English media only;
+/// Spanish keeps digits, like v3's engines that cannot turn formatting off), then
+/// `contentFiltering.enableProfanityFiltering` masks listed words as `...` (docs/knowledge.md).
+pub fn transcript_options(mut transcript: Transcript, config: &MediaConfig) -> Transcript {
+    if !config.number_formatting && sealscribe_domain::language::is_english(&config.language) {
+        transcript = sealscribe_transcript::numbers::spell_numbers(&transcript);
+    }
+    if config.profanity_filtering {
+        transcript = sealscribe_transcript::profanity::mask_profanity(&transcript);
+    }
+    transcript
 }
 
 /// Ends the job with what it produced: the media is `finished` (atomically
@@ -218,4 +235,52 @@ pub async fn finish(
         return Err(StepError::abandoned());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sealscribe_transcript::Word;
+
+    fn words(t: &Transcript) -> Vec<&str> {
+        t.words.iter().map(|w| w.w.as_str()).collect()
+    }
+
+    #[test]
+    fn transcript_options_follow_the_configuration_and_language() {
+        let t = Transcript {
+            confidence: 0.9,
+            words: ["it", "costs", "$42", "damn"]
+                .iter()
+                .enumerate()
+                .map(|(p, w)| Word {
+                    p: p as u32,
+                    s: 1000 * p as u64,
+                    e: 1000 * p as u64 + 900,
+                    c: 0.9,
+                    w: (*w).to_owned(),
+                    m: None,
+                })
+                .collect(),
+            ..Transcript::default()
+        };
+        let same = transcript_options(t.clone(), &MediaConfig::default());
+        assert_eq!(same, t);
+        let both = MediaConfig {
+            number_formatting: false,
+            profanity_filtering: true,
+            ..MediaConfig::default()
+        };
+        assert_eq!(
+            words(&transcript_options(t.clone(), &both)),
+            ["it", "costs", "forty", "two", "dollars", "..."]
+        );
+        // Spanish keeps its digits (the number words are English).
+        let spanish = MediaConfig {
+            number_formatting: false,
+            language: "es-MX".into(),
+            ..MediaConfig::default()
+        };
+        assert_eq!(transcript_options(t.clone(), &spanish), t);
+    }
 }

@@ -28,6 +28,9 @@
 //! * [`mod@align`] — the v3 aligner.
 //! * [`phrases`] — finding words and phrases (keywords, category terms) per speaker, with
 //!   the one matching rule they all share.
+//! * [`keywords`] — knowledge key phrases (`knowledge.keywords[]`) by a RAKE-style method.
+//! * [`numbers`] — numerals written as words (`enableNumberFormatting: false`).
+//! * [`profanity`] — listed words masked as `...` (`enableProfanityFiltering`).
 //! * [`speakers`] — multi-speaker transcripts: [`merge_speakers`] (one timeline with turn
 //!   tokens from per-channel transcripts) and [`Transcript::refresh_turns`].
 
@@ -35,7 +38,10 @@ use serde::{Deserialize, Serialize};
 
 pub mod align;
 pub mod captions;
+pub mod keywords;
+pub mod numbers;
 pub mod phrases;
+pub mod profanity;
 pub mod speakers;
 
 pub use align::align;

@@ -230,6 +230,11 @@ impl<'a> Tokens<'a> {
         }
     }
 
+    /// Every occurrence of `phrase` grouped by speaker: [`by_speaker`] of [`Tokens::find`].
+    pub fn mentions(&self, phrase: &Phrase) -> Vec<(Option<String>, Vec<Occurrence>)> {
+        by_speaker(self.find(phrase))
+    }
+
     /// The number of word tokens (after numbers were read), for rates and relevance.
     pub fn len(&self) -> usize {
         self.turns.iter().map(|(_, t)| t.len()).sum()
@@ -722,6 +727,18 @@ mod tests {
         let tokens = Tokens::new(&t);
         assert_eq!(tokens.len(), 3);
         assert!(Tokens::new(&words("")).is_empty());
+    }
+
+    #[test]
+    fn mentions_group_by_speaker_in_order_of_first_mention() {
+        let t = words("@Caller my refund . @Agent the refund @Caller refund now");
+        let m = Tokens::new(&t).mentions(&Phrase::parse("refund").unwrap());
+        let got: Vec<(Option<&str>, usize)> =
+            m.iter().map(|(s, o)| (s.as_deref(), o.len())).collect();
+        assert_eq!(got, vec![(Some("Caller"), 2), (Some("Agent"), 1)]);
+        let mono = words("refund refund");
+        let m = Tokens::new(&mono).mentions(&Phrase::parse("refund").unwrap());
+        assert_eq!((m[0].0.as_deref(), m[0].1.len()), (None, 2));
     }
 
     #[test]

@@ -270,9 +270,18 @@ async fn align(state: &AppState, caller: &Caller, m: &MediaRecord, text: &[u8]) 
         Some(t) => t,
         None => m.read_transcript()?.unwrap_or_default(),
     };
-    let aligned =
-        tokio::task::spawn_blocking(move || sealscribe_transcript::align(&recognised, &text))
-            .await?;
+    // The customer's own words, but the media's profanity filter still holds: no rendition
+    // or index entry may contain a listed word (docs/knowledge.md).
+    let mask = m.config()?.profanity_filtering;
+    let aligned = tokio::task::spawn_blocking(move || {
+        let aligned = sealscribe_transcript::align(&recognised, &text);
+        if mask {
+            sealscribe_transcript::profanity::mask_profanity(&aligned)
+        } else {
+            aligned
+        }
+    })
+    .await?;
     let value = serde_json::to_value(&aligned)?;
     let index = index_entry(state, m, m.metadata.as_ref(), Some(&aligned)).await?;
     if !state

@@ -23,13 +23,11 @@
 //!
 //!    | property | accepted "off" values |
 //!    | --- | --- |
-//!    | `knowledge` | `{}`, `enableDiscovery: false` (`enableExternalDataSources` only matters with discovery) |
 //!    | `additionalSpeechModels` | `[]` |
 //!    | `speakerSentiments` | `false` |
 //!    | `conversation` / `entity` | `{}`, `verbNounPairsEnabled: false` / `enableEntityExtraction: false` |
 //!    | `speechModel.features`, `speechModel.extensions` | `[]` |
 //!    | `prediction.classifiers` | `[]` |
-//!    | `transcript.contentFiltering` | `{}`, `enableProfanityFiltering: false` |
 //!    | `publish.enableAnalyticIndexing` | `false` |
 //!    | `publish.audioTranscode` | none: any presence is a request |
 //!
@@ -60,7 +58,11 @@
 //!    must be present and a UUID → else **95001** (whether the key exists is the caller's
 //!    check); `encryption` with `searchability.searchable: true` → **95005**, and `encryption`
 //!    without `searchability` makes the media unsearchable. `speechModel.model` is accepted and
-//!    ignored (sealscribe has one model), `transcript.formatting.enableNumberFormatting` is stored.
+//!    ignored (sealscribe has one model), `transcript.formatting.enableNumberFormatting` is stored;
+//!    `knowledge.enableDiscovery` and `transcript.contentFiltering.enableProfanityFiltering`
+//!    are stored (`knowledge.enableExternalDataSources` is accepted: sealscribe never uses
+//!    external data); profanity filtering on a non-English language → **55000** (its word
+//!    list is English).
 //!
 //! # Metadata
 //!

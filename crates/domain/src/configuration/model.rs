@@ -33,8 +33,18 @@ pub struct MediaConfig {
     /// Whether the media is indexed for `GET /v3/media?query=`; never true with `encryption`.
     pub searchable: bool,
     pub encryption: Option<EncryptionConfig>,
-    /// `transcript.formatting.enableNumberFormatting` (v3 default true).
+    /// `transcript.formatting.enableNumberFormatting` (v3 default true). `false` writes the
+    /// recogniser's numerals as English words (docs/knowledge.md).
     pub number_formatting: bool,
+    /// `transcript.contentFiltering.enableProfanityFiltering` (default false): words of the
+    /// built-in list become `...` in `words[]` (docs/knowledge.md).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub profanity_filtering: bool,
+    /// `knowledge.enableDiscovery` (default false): the `knowledge` section with key phrases
+    /// (docs/knowledge.md). `enableExternalDataSources` is accepted and not stored: no
+    /// external data is ever used.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub knowledge: bool,
     /// `prediction.detectors[]`, validated (see [`crate::detectors`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub detectors: Vec<crate::detectors::Detector>,
@@ -131,7 +141,7 @@ impl MediaConfig {
     /// Whether any call-analytics section (`spotting`, `categories`, `knowledge`) is asked
     /// for: the pipeline's `analytics` step runs only then.
     pub fn call_analytics(&self) -> bool {
-        self.categories.is_some() || !self.spotting.is_empty()
+        self.knowledge || self.categories.is_some() || !self.spotting.is_empty()
     }
 }
 
@@ -143,6 +153,8 @@ impl Default for MediaConfig {
             searchable: true,
             encryption: None,
             number_formatting: true,
+            profanity_filtering: false,
+            knowledge: false,
             detectors: Vec::new(),
             callbacks: Vec::new(),
             metrics: Vec::new(),

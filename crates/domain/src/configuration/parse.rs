@@ -8,9 +8,9 @@ use super::objects_only::typed;
 use super::paths::{Part, VALUE_CHARS, shape_error};
 use super::tree::{RawConfig, RawGroup, RawMetric};
 use crate::codes::{
-    CONFIGURATION_NOT_JSON, DUPLICATE_PROPERTY, INVALID_PRIORITY, LANGUAGE_NOT_SUPPORTED,
-    SEARCHABLE_WITH_ENCRYPTION, SPOTTING_GROUP_NOT_DEFINED, UNKNOWN_METRIC_GROUP, UNKNOWN_PROPERTY,
-    UNKNOWN_PUBLIC_KEY, UNSUPPORTED_FEATURE,
+    CONFIGURATION_NOT_JSON, CONTENT_FILTERING_LANGUAGE, DUPLICATE_PROPERTY, INVALID_PRIORITY,
+    LANGUAGE_NOT_SUPPORTED, SEARCHABLE_WITH_ENCRYPTION, SPOTTING_GROUP_NOT_DEFINED,
+    UNKNOWN_METRIC_GROUP, UNKNOWN_PROPERTY, UNKNOWN_PUBLIC_KEY, UNSUPPORTED_FEATURE,
 };
 use crate::input::{InputError, excerpt};
 use crate::spotting::{KeywordGroup, MAX_GROUPS_PER_MEDIA, valid_group_name};
@@ -37,17 +37,6 @@ fn unsupported(c: &RawConfig) -> Vec<&'static str> {
     );
     if let Some(p) = &c.prediction {
         check(non_empty(&p.classifiers), "prediction.classifiers");
-    }
-    if let Some(k) = &c.knowledge {
-        check(k.enable_discovery == Some(true), "knowledge");
-    }
-    if let Some(t) = &c.transcript
-        && let Some(f) = &t.content_filtering
-    {
-        check(
-            f.enable_profanity_filtering == Some(true),
-            "transcript.contentFiltering",
-        );
     }
     if let Some(p) = &c.publish {
         check(
@@ -282,6 +271,28 @@ pub fn parse_configuration(bytes: &[u8]) -> Result<MediaConfig, InputError> {
         .and_then(|f| f.enable_number_formatting)
     {
         config.number_formatting = n;
+    }
+    config.knowledge = raw
+        .knowledge
+        .as_ref()
+        .and_then(|k| k.enable_discovery)
+        .unwrap_or(false);
+    config.profanity_filtering = raw
+        .transcript
+        .as_ref()
+        .and_then(|t| t.content_filtering.as_ref())
+        .and_then(|f| f.enable_profanity_filtering)
+        .unwrap_or(false);
+    if config.profanity_filtering && !crate::language::is_english(&config.language) {
+        return Err(InputError::new(
+            CONTENT_FILTERING_LANGUAGE,
+            format!(
+                "`transcript.contentFiltering.enableProfanityFiltering` works on English only \
+                 (its word list is English), and this media is in `{}`: remove it, or set it \
+                 to false.",
+                config.language
+            ),
+        ));
     }
     let searchable = raw.searchability.as_ref().and_then(|s| s.searchable);
     match &raw.encryption {

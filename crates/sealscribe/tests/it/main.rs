@@ -13,6 +13,7 @@ mod extended;
 mod hostile;
 mod kek;
 mod keys;
+mod knowledge;
 mod languages;
 mod limits;
 mod media;

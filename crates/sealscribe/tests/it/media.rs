@@ -456,7 +456,7 @@ async fn bad_uploads_are_refused_and_leave_nothing() {
     let msg = expect_error(
         post(Form::new().part("media", media()).part(
             "configuration",
-            json_part("c.json", r#"{"knowledge":{"enableDiscovery":true}}"#),
+            json_part("c.json", r#"{"speakerSentiments":true}"#),
         ))
         .await
         .unwrap(),
@@ -464,7 +464,7 @@ async fn bad_uploads_are_refused_and_leave_nothing() {
         10601,
     )
     .await;
-    assert!(msg.contains("knowledge"), "{msg}");
+    assert!(msg.contains("speakerSentiments"), "{msg}");
     let huge = format!(
         r#"{{"title":"x","extended":{{"blob":"{}"}}}}"#,
         "a".repeat(100 * 1024)
