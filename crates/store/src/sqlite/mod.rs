@@ -365,29 +365,39 @@ impl Db for SqliteDb {
         name: &str,
         body: &serde_json::Value,
     ) -> Result<bool, StoreError> {
+        // Writes only, the first one taking the write lock: a transaction that read first
+        // could not upgrade to writing once another connection had committed (SQLITE_BUSY at
+        // once, without the busy timeout), which a busy worker makes likely.
         let mut tx = self.pool.begin().await?;
-        let existed =
-            sqlx::query("select 1 from definitions where account_id = ? and kind = ? and name = ?")
-                .bind(account.to_string())
-                .bind(kind.as_str())
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some();
-        sqlx::query(
+        let now = Utc::now();
+        let created = sqlx::query(
             "insert into definitions (account_id, kind, name, body, updated_at) \
-             values (?, ?, ?, ?, ?) on conflict (account_id, kind, name) \
-             do update set body = excluded.body, updated_at = excluded.updated_at",
+             values (?, ?, ?, ?, ?) on conflict (account_id, kind, name) do nothing",
         )
         .bind(account.to_string())
         .bind(kind.as_str())
         .bind(name)
         .bind(body.to_string())
-        .bind(Utc::now())
+        .bind(now)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected()
+            > 0;
+        if !created {
+            sqlx::query(
+                "update definitions set body = ?, updated_at = ? \
+                 where account_id = ? and kind = ? and name = ?",
+            )
+            .bind(body.to_string())
+            .bind(now)
+            .bind(account.to_string())
+            .bind(kind.as_str())
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
-        Ok(!existed)
+        Ok(created)
     }
 
     async fn get_definition(
